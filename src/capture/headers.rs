@@ -1,0 +1,100 @@
+//! Bare header dumps: `name: value` lines in any case and order, as pasted from curl,
+//! browser devtools or logs. Also the helpers other formats use to read header lines.
+
+/// Headers the classifier reads. A dump made only of other headers is not a capture.
+pub fn is_relevant(name: &str) -> bool {
+    name.starts_with("anthropic-ratelimit-")
+        || matches!(
+            name,
+            "retry-after"
+                | "retry-after-ms"
+                | "x-should-retry"
+                | "request-id"
+                | "anthropic-organization-id"
+                | "anthropic-workspace-id"
+        )
+}
+
+/// Parses one header line (`Name: value`, optionally prefixed by `< ` as in `curl -v`, or
+/// quoted as in a JS/Python dict dump: `'name': 'value',`). Returns the lower-cased name and
+/// the value. Only plausible header names are accepted (RFC 9110 token characters).
+pub fn parse_line(line: &str) -> Option<(String, String)> {
+    let mut l = line.trim();
+    if let Some(rest) = l.strip_prefix("< ") {
+        l = rest.trim_start();
+    }
+    let l = l.trim_end_matches(',');
+    let (name, value) = l.split_once(':')?;
+    let name = name.trim().trim_matches(|c| c == '\'' || c == '"');
+    if name.is_empty() || name.len() > 80 || !name.bytes().all(is_token_byte) {
+        return None;
+    }
+    // "http://..." style false positives: a header name never has a value starting with //.
+    let value = value.trim();
+    if value.starts_with("//") {
+        return None;
+    }
+    let value = value
+        .trim_end_matches(',')
+        .trim()
+        .trim_matches(|c| c == '\'' || c == '"');
+    Some((name.to_ascii_lowercase(), value.to_string()))
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Parses an integer header value, tolerating thousands separators (`1,000`, `1_000`, `1 000`).
+pub fn parse_int(v: &str) -> Option<u64> {
+    let cleaned: String = v
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '_' | ' ' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    if cleaned.is_empty() {
+        return None;
+    }
+    if let Ok(n) = cleaned.parse::<u64>() {
+        return Some(n);
+    }
+    // "0.0" or "12.5" from loggers that stringify numbers as floats.
+    cleaned
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite() && *f >= 0.0)
+        .map(|f| f.round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_plain_and_prefixed_lines() {
+        assert_eq!(
+            parse_line("Retry-After: 12"),
+            Some(("retry-after".into(), "12".into()))
+        );
+        assert_eq!(
+            parse_line("< anthropic-ratelimit-requests-remaining: 0\r"),
+            Some(("anthropic-ratelimit-requests-remaining".into(), "0".into()))
+        );
+        assert_eq!(
+            parse_line("    'retry-after': '7',"),
+            Some(("retry-after".into(), "7".into()))
+        );
+        assert_eq!(parse_line("see https://docs.anthropic.com"), None);
+        assert_eq!(parse_line("this is a sentence: with colon"), None);
+    }
+
+    #[test]
+    fn ints_with_separators() {
+        assert_eq!(parse_int("2,000,000"), Some(2_000_000));
+        assert_eq!(parse_int("1_000"), Some(1000));
+        assert_eq!(parse_int(" 0 "), Some(0));
+        assert_eq!(parse_int("12.0"), Some(12));
+        assert_eq!(parse_int("abc"), None);
+        assert_eq!(parse_int(""), None);
+    }
+}

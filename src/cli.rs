@@ -1,0 +1,378 @@
+//! The command line, as clap derive types. Doc comments are the manual: `--help`, the man
+//! pages and the shell completions are all generated from here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Shown at the end of `--help` and in the man page. The README's table says the same, and a
+/// test checks that they agree.
+pub const EXIT_STATUS: &str = "\
+Exit status:
+  0  ran fine, nothing wrong found (limits --check: no drift)
+  1  ran fine and found rate-limit failures (limits --check: drift)
+  2  usage error (bad flags, unreadable input)
+  3  API or network error talking to Anthropic (auth, timeout, 5xx)";
+
+/// Tells which Anthropic API rate limit you hit, how sure it is and why, and the fix.
+///
+/// claude-429 reads captured 429/529 responses (curl -i / -v output, header dumps, JSON error
+/// bodies, HAR files, JSON Lines logs, Python/TypeScript SDK errors, LiteLLM and Claude Code
+/// error lines, in any mix), classifies each failure (RPM, ITPM, OTPM, spend, workspace,
+/// acceleration, overload...) and prints the matching fix. It also reads the org's configured
+/// limits through the Rate Limits API and probes live headroom.
+#[derive(Debug, Parser)]
+#[command(
+    name = "claude-429",
+    version,
+    after_help = EXIT_STATUS,
+    after_long_help = EXIT_STATUS,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify captured failures: one row per failure, then a summary by class.
+    ///
+    /// Reads files, directories (walked) or `-` for stdin, in any supported capture format,
+    /// auto-detected per file and per chunk. Streams: memory stays flat whatever the size.
+    ///
+    /// Examples:
+    ///   claude-429 replay examples/
+    ///   pbpaste | claude-429 replay -
+    ///   claude-429 replay logs/app.jsonl --json | jq '.summary'
+    ///   claude-429 replay proxy.har --only itpm --only otpm
+    Replay(ReplayArgs),
+
+    /// The incident report: ranked causes, a timeline, client-behaviour findings.
+    ///
+    /// Everything replay reads, plus failures per minute by class, retries that ignored
+    /// retry-after, lockstep retry storms, the ramp before an acceleration refusal and keys
+    /// from different tiers or workspaces. With --live, compares with the configured limits.
+    ///
+    /// Examples:
+    ///   claude-429 diagnose logs/ --since 14:00
+    ///   claude-429 diagnose logs/ --format markdown --redact > incident.md
+    Diagnose(DiagnoseArgs),
+
+    /// The org's configured rate limits through the Rate Limits API; save and check a lock file.
+    ///
+    /// Needs an Admin API key (sk-ant-admin...) in ANTHROPIC_ADMIN_KEY or --admin-key-file.
+    ///
+    /// Examples:
+    ///   claude-429 limits
+    ///   claude-429 limits --workspace wrkspc_01AbC --json
+    ///   claude-429 limits --save limits.lock.json
+    ///   claude-429 limits --check limits.lock.json --min claude-sonnet-4-5:requests_per_minute=1000
+    Limits(LimitsArgs),
+
+    /// Live headroom per model: one minimal request each (max_tokens 1), never retried.
+    ///
+    /// Needs ANTHROPIC_API_KEY or --api-key-file. Reads the anthropic-ratelimit-* headers and
+    /// prints limit, remaining, reset and headroom per dimension.
+    ///
+    /// Examples:
+    ///   claude-429 probe --model claude-sonnet-4-5
+    ///   claude-429 probe --dry-run
+    ///   claude-429 probe --model claude-sonnet-4-5 --watch 30
+    Probe(ProbeArgs),
+
+    /// Print the decision table (cause -> fix), or one class's entry.
+    ///
+    /// Examples:
+    ///   claude-429 fixes
+    ///   claude-429 fixes itpm
+    ///   claude-429 fixes --json
+    Fixes(FixesArgs),
+
+    /// Print a shell completion script.
+    ///
+    /// Example: claude-429 completions bash > ~/.local/share/bash-completion/completions/claude-429
+    Completions(CompletionsArgs),
+
+    /// Write completions and man pages into a directory (used to refresh the committed ones).
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+/// How failures are printed.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Print one JSON document (verdicts and summary) instead of a table.
+    #[arg(long, conflicts_with = "jsonl", help_heading = "Output")]
+    pub json: bool,
+
+    /// Print one JSON verdict per line, as found (for streaming into other tools).
+    #[arg(long, help_heading = "Output")]
+    pub jsonl: bool,
+
+    /// Replace org ids, workspace ids and request ids in the output (API keys are always
+    /// removed, with or without this flag).
+    #[arg(long, help_heading = "Output")]
+    pub redact: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// Capture files or directories; `-` reads stdin.
+    #[arg(value_name = "PATH", default_value = "-")]
+    pub paths: Vec<PathBuf>,
+
+    /// Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency,
+    /// spend, workspace, acceleration, overload, batch_queue, subscription_cap,
+    /// not_rate_limit, unknown.
+    #[arg(long, value_name = "CLASS", value_parser = parse_class, help_heading = "Filter")]
+    pub only: Vec<crate::classify::Class>,
+
+    /// Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// At most this many rows in the table (the summary still counts everything; --json and
+    /// --jsonl print every verdict).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_rows: usize,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn parse_class(s: &str) -> Result<crate::classify::Class, String> {
+    crate::classify::Class::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = crate::classify::Class::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        format!("unknown class '{s}'; one of: {}", names.join(", "))
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A terminal report.
+    Text,
+    /// Markdown, for a ticket or an incident document.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiagnoseArgs {
+    /// Capture files or directories; `-` reads stdin.
+    #[arg(value_name = "PATH", default_value = "-")]
+    pub paths: Vec<PathBuf>,
+
+    /// Only failures at or after this time (RFC 3339, or HH:MM on the incident's day).
+    #[arg(long, value_name = "TIME", help_heading = "Filter")]
+    pub since: Option<String>,
+
+    /// Only failures before this time (RFC 3339, or HH:MM on the incident's day).
+    #[arg(long, value_name = "TIME", help_heading = "Filter")]
+    pub until: Option<String>,
+
+    /// Only captures for this model (repeatable).
+    #[arg(long, value_name = "MODEL", help_heading = "Filter")]
+    pub model: Vec<String>,
+
+    /// Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom
+    /// (needs ANTHROPIC_API_KEY), and compare them with what the logs show.
+    #[arg(long)]
+    pub live: bool,
+
+    /// Report format for people: text (default) or markdown.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Print the report as one JSON document.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    /// Replace org ids, workspace ids, request ids and anything key-like in the report.
+    #[arg(long, help_heading = "Output")]
+    pub redact: bool,
+}
+
+/// Where the API lives and how long to wait for it.
+#[derive(Debug, Clone, Args)]
+pub struct ApiArgs {
+    /// Base URL of the API (default https://api.anthropic.com; a proxy or a local server).
+    #[arg(
+        long,
+        env = "ANTHROPIC_BASE_URL",
+        value_name = "URL",
+        help_heading = "API"
+    )]
+    pub base_url: Option<String>,
+
+    /// Seconds to wait for a connection.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        help_heading = "API"
+    )]
+    pub connect_timeout: f64,
+
+    /// Seconds to wait for a whole request.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30.0,
+        help_heading = "API"
+    )]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LimitsArgs {
+    /// Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (a key on the
+    /// command line would land in shell history and `ps`).
+    #[arg(long, value_name = "FILE")]
+    pub admin_key_file: Option<PathBuf>,
+
+    /// Only the limits that apply to this model (full name or alias).
+    #[arg(long, value_name = "MODEL", help_heading = "Filter")]
+    pub model: Option<String>,
+
+    /// Only this group type: model_group, batch, files, token_count, web_search, skills.
+    #[arg(long, value_name = "TYPE", help_heading = "Filter")]
+    pub group_type: Option<String>,
+
+    /// Show this workspace's effective limits beside the org's, marking overrides.
+    #[arg(long, value_name = "ID")]
+    pub workspace: Option<String>,
+
+    /// Write the limits to this lock file (stable, sorted JSON).
+    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    pub save: Option<PathBuf>,
+
+    /// Compare the live limits with this lock file; exit 1 on drift.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+
+    /// With --check: also fail when a limit is below this floor, as MODEL_OR_GROUP:LIMITER=VALUE
+    /// (repeatable), e.g. claude-sonnet-4-5:requests_per_minute=1000.
+    #[arg(long, value_name = "FLOOR", requires = "check")]
+    pub min: Vec<String>,
+
+    /// Print JSON instead of a table (with --check: the diff).
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// Model to probe (repeatable). Without it: one model per model class, from the Rate
+    /// Limits API (with an admin key) or GET /v1/models.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Vec<String>,
+
+    /// Read the API key from this file instead of ANTHROPIC_API_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (to compare with
+    /// the configured limits and list model classes).
+    #[arg(long, value_name = "FILE")]
+    pub admin_key_file: Option<PathBuf>,
+
+    /// Never send more than this many requests in total (default: one per model).
+    #[arg(long, value_name = "N", help_heading = "Safety")]
+    pub max_requests: Option<u32>,
+
+    /// Never spend more than this many tokens (input + output) in total.
+    #[arg(long, value_name = "N", default_value_t = 200, help_heading = "Safety")]
+    pub max_tokens_budget: u64,
+
+    /// Print the requests that would be sent, and send nothing.
+    #[arg(long, help_heading = "Safety")]
+    pub dry_run: bool,
+
+    /// Repeat every N seconds until Ctrl-C (each round within the budget).
+    #[arg(long, value_name = "SECS")]
+    pub watch: Option<u64>,
+
+    /// Print JSON instead of a table.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FixesArgs {
+    /// One class to show (e.g. itpm, overload, spend); all when omitted.
+    #[arg(value_name = "CLASS", value_parser = parse_class)]
+    pub class: Option<crate::classify::Class>,
+
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GenerateArgs {
+    /// Directory to write `completions/` and `man/` into.
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_only_classes() {
+        let cli = Cli::try_parse_from([
+            "claude-429",
+            "replay",
+            "x",
+            "--only",
+            "itpm",
+            "--only",
+            "batch-queue",
+        ])
+        .unwrap();
+        let Command::Replay(r) = cli.command else {
+            panic!()
+        };
+        assert_eq!(r.only.len(), 2);
+        assert!(Cli::try_parse_from(["claude-429", "replay", "--only", "nope"]).is_err());
+    }
+
+    #[test]
+    fn json_and_jsonl_conflict() {
+        assert!(Cli::try_parse_from(["claude-429", "replay", "--json", "--jsonl"]).is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! One file per subcommand, gluing input, classification and rendering.
+
+pub mod diagnose;
+pub mod fixes;
+pub mod generate;
+pub mod limits;
+pub mod probe;
+pub mod replay;

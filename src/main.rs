@@ -1,0 +1,36 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use claude_429::{Exit, cli::Cli, exit};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and exit 0; real usage errors exit 2.
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Clean
+            };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    match claude_429::run(cli) {
+        Ok(outcome) => ExitCode::from(Exit::from(outcome) as u8),
+        Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let code = exit::code_for(&err);
+            eprintln!(
+                "claude-429: error: {}",
+                claude_429::redact::keys(&format!("{err:#}"))
+            );
+            if let Some(hint) = claude_429::report::hint_for(&err) {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(code as u8)
+        }
+    }
+}
