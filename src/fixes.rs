@@ -10,6 +10,8 @@ use crate::classify::Class;
 pub struct Fix {
     /// The class this row is for.
     pub class: Class,
+    /// The first fix in a few words, for table rows.
+    pub short: &'static str,
     /// Short human name of the class.
     pub title: &'static str,
     /// The evidence that points to this class.
@@ -28,6 +30,7 @@ pub struct Fix {
 pub const TABLE: &[Fix] = &[
     Fix {
         class: Class::Rpm,
+        short: "cap concurrency, add jitter, honour retry-after",
         title: "requests per minute",
         evidence: "anthropic-ratelimit-requests-remaining: 0; message names \"requests per minute\"",
         why: "Too many requests in the token bucket's window; bursts fail even under the per-minute average (60 RPM is enforced as about 1 per second).",
@@ -37,6 +40,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Itpm,
+        short: "prompt caching; trim re-sent context",
         title: "input tokens per minute",
         evidence: "anthropic-ratelimit-input-tokens-remaining: 0 (or below the request's size); message names \"input tokens per minute\"",
         why: "Prompts (system prompt, tools, history) re-sent every turn use up the input-token bucket.",
@@ -46,6 +50,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Otpm,
+        short: "lower max_tokens; split long outputs",
         title: "output tokens per minute",
         evidence: "anthropic-ratelimit-output-tokens-remaining: 0; message names \"output tokens per minute\"",
         why: "Long generations in parallel use up the output-token bucket (some readings count max_tokens at request start).",
@@ -55,6 +60,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Daily,
+        short: "wait for the daily reset; spread work",
         title: "tokens per day",
         evidence: "message says \"daily rate limit\"; a tokens_per_day limiter",
         why: "A per-day token limit is exhausted; per-minute pacing does not help.",
@@ -64,6 +70,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Concurrency,
+        short: "cap in-flight requests",
         title: "concurrent connections",
         evidence: "message says \"concurrent connections\"",
         why: "Too many requests or streams in flight at once.",
@@ -73,6 +80,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Spend,
+        short: "raise the spend limit or add credits",
         title: "spend limit",
         evidence: "error_code *_spend_limit_reached; \"API usage limits ... regain access on\"; long-context \"extra usage / usage credits are required\"",
         why: "The org reached a monthly spend ceiling (its tier's, a contract's or one it set) or lacks the billing entitlement; retries never clear it.",
@@ -82,6 +90,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Workspace,
+        short: "raise or clear the workspace override",
         title: "workspace limit",
         evidence: "\"workspace API usage limits\"; a workspace override below the org limit (`claude-429 limits --workspace ID`)",
         why: "A workspace-level rate or spend limit lower than the org's refused the request while the org had headroom.",
@@ -91,6 +100,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Acceleration,
+        short: "ramp up gradually; smooth bursts",
         title: "acceleration (ramp) limit",
         evidence: "error_code ramp_limit_exceeded; \"maximum usage increase rate\"; a 429 with headroom in every dimension after a sharp ramp",
         why: "Usage rose faster than the org's ramp allows; no per-minute limit was reached.",
@@ -100,6 +110,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Overload,
+        short: "back off with jitter; retry later",
         title: "overloaded (capacity)",
         evidence: "529 or overloaded_error (also a 500/503 \"Overloaded\", or an SSE error event in a 200 stream)",
         why: "Anthropic is short of capacity; not your quota, not fixable by tier.",
@@ -109,6 +120,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::BatchQueue,
+        short: "pace batch creation",
         title: "batch queue",
         evidence: "429 on /v1/messages/batches",
         why: "Too many batch requests waiting in the processing queue.",
@@ -118,6 +130,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::SubscriptionCap,
+        short: "wait for the window reset",
         title: "subscription usage cap",
         evidence: "Claude Code \"usage limit reached\" / \"5-hour limit\" / \"weekly limit\"; anthropic-ratelimit-unified-*-status: rejected",
         why: "A Pro/Max plan's rolling usage window (five-hour or weekly) is used up; API tier limits are not involved.",
@@ -127,6 +140,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::NotRateLimit,
+        short: "fix what the message names",
         title: "not a rate limit",
         evidence: "400 invalid_request_error, 401/403 auth, 404, 413, credit balance, server errors",
         why: "The request failed for a reason other than a rate limit; the message names it.",
@@ -136,6 +150,7 @@ pub const TABLE: &[Fix] = &[
     },
     Fix {
         class: Class::Unknown,
+        short: "capture full headers; run probe",
         title: "unknown",
         evidence: "a failure without a decisive code, header or message",
         why: "The capture does not say which limit refused the request.",

@@ -333,13 +333,39 @@ impl Judgement {
 }
 
 fn quote(s: &str) -> String {
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > 160 {
-        let cut: String = s.chars().take(157).collect();
-        format!("\"{cut}...\"")
-    } else {
-        format!("\"{s}\"")
+    quote_around(s, None)
+}
+
+/// Quotes `s` (whitespace collapsed), cut to about 160 characters around `phrase` when given,
+/// so the evidence shows the words that decided.
+fn quote_around(s: &str, phrase: Option<&str>) -> String {
+    const MAX: usize = 160;
+    let s = s
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{23bf}')
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= MAX {
+        return format!("\"{s}\"");
     }
+    let lower = s.to_lowercase();
+    let at = phrase
+        .and_then(|p| lower.find(p))
+        .map(|byte| s[..byte.min(s.len())].chars().count())
+        .unwrap_or(0);
+    let start = at.saturating_sub(90).min(chars.len().saturating_sub(MAX));
+    let end = (start + MAX).min(chars.len());
+    let mut out = String::from("\"");
+    if start > 0 {
+        out.push_str("...");
+    }
+    out.extend(&chars[start..end]);
+    if end < chars.len() {
+        out.push_str("...");
+    }
+    out.push('"');
+    out
 }
 
 /// The error type, taking an OpenAI-compatible `code` ("rate_limit_error") over a wrong `type`.
@@ -399,11 +425,12 @@ fn judge(c: &Capture) -> Judgement {
         .or_else(|| rules::first_match(&norm_text).map(|(r, p)| (r, p, false)));
     let msg_limit =
         rules::limit_in_message(&norm_msg).or_else(|| rules::limit_in_message(&norm_text));
+    let phrase = matched.map(|(_, p, _)| p);
     let text_ev = |matched_in_msg: bool| {
         if matched_in_msg {
-            format!("message: {}", quote(message))
+            format!("message: {}", quote_around(message, phrase))
         } else {
-            format!("text: {}", quote(&c.text))
+            format!("text: {}", quote_around(&c.text, phrase))
         }
     };
 

@@ -222,16 +222,22 @@ pub fn first_match(norm: &str) -> Option<(&'static TextRule, &'static str)> {
         .find_map(|r| r.any.iter().find(|p| norm.contains(**p)).map(|p| (r, *p)))
 }
 
-/// The number after "rate limit of" in a message ("... rate limit of 30,000 input tokens per
-/// minute"), separators removed.
+/// The limit named in a message ("... rate limit of 30,000 input tokens per minute", "... for
+/// your organization (...) of 50 requests per minute"): the first number after " of ",
+/// separators removed.
 pub fn limit_in_message(norm: &str) -> Option<u64> {
-    let at = norm.find("limit of ")? + "limit of ".len();
-    let digits: String = norm[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || matches!(c, ',' | '_' | '.' | ' '))
-        .filter(|c| c.is_ascii_digit())
-        .collect();
-    digits.parse().ok()
+    norm.match_indices(" of ").find_map(|(i, _)| {
+        let rest = &norm[i + 4..];
+        if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+        let digits: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || matches!(c, ',' | '_'))
+            .filter(|c| c.is_ascii_digit())
+            .collect();
+        digits.parse().ok()
+    })
 }
 
 #[cfg(test)]

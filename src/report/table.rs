@@ -21,6 +21,24 @@ pub fn new_table(style: &Style, header: &[&str]) -> Table {
     t
 }
 
+/// Columns of the failure table.
+const COLUMNS: [&str; 5] = ["where / time / model", "status", "class", "evidence", "fix"];
+
+/// Display width of a cell line, ignoring ANSI colour codes.
+fn console_width(s: &str) -> usize {
+    let mut n = 0;
+    let mut in_esc = false;
+    for c in s.chars() {
+        match (in_esc, c) {
+            (false, '\u{1b}') => in_esc = true,
+            (true, 'm') => in_esc = false,
+            (true, _) => {}
+            _ => n += 1,
+        }
+    }
+    n
+}
+
 /// The replay table: rows are kept up to `max_rows`, the rest only counted.
 pub struct FailureTable<W: Write> {
     out: W,
@@ -60,41 +78,58 @@ impl<W: Write> Renderer for FailureTable<W> {
         if let Some(s) = v.retry_after_s {
             evidence.push_str(&format!("\nretry after {s} s"));
         }
+        let mut place = format!("{}:{}", v.source, v.line);
+        if let Some(t) = v.time.as_deref() {
+            place.push('\n');
+            place.push_str(t.replace('T', " ").trim_end_matches('Z'));
+        }
+        if let Some(m) = v.model.as_deref() {
+            place.push('\n');
+            place.push_str(m);
+        }
         self.rows.push(vec![
-            format!("{}:{}", v.source, v.line),
-            v.time
-                .as_deref()
-                .map(|t| t.replace('T', " ").trim_end_matches('Z').to_string())
-                .unwrap_or_default(),
-            v.status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "-".into()),
-            v.model.clone().unwrap_or_default(),
-            self.style.class(v.class),
-            self.style.confidence(v.confidence),
+            place,
+            v.status.map_or_else(|| "-".into(), |s| s.to_string()),
+            format!(
+                "{}\n{}",
+                self.style.class(v.class),
+                self.style.confidence(v.confidence)
+            ),
             evidence,
-            v.fix.first.to_string(),
+            crate::fixes::for_class(v.class).short.to_string(),
         ]);
         Ok(())
     }
 
     fn finish(&mut self, s: &Summary) -> std::io::Result<()> {
         if !self.rows.is_empty() {
-            let mut t = new_table(
-                &self.style,
-                &[
-                    "where",
-                    "time",
-                    "status",
-                    "model",
-                    "class",
-                    "confidence",
-                    "evidence",
-                    "fix",
-                ],
-            );
+            let keep: Vec<usize> = (0..COLUMNS.len()).filter(|_| true).collect();
+            let header: Vec<&str> = keep.iter().map(|&i| COLUMNS[i]).collect();
+            // Evidence gets the room: every other column is as wide as its content (capped).
+            let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+            for row in &self.rows {
+                for (k, &i) in keep.iter().enumerate() {
+                    let w = row[i].lines().map(console_width).max().unwrap_or(0);
+                    widths[k] = widths[k].max(w);
+                }
+            }
+            let mut t = new_table(&self.style, &header);
             for row in self.rows.drain(..) {
-                t.add_row(row);
+                t.add_row(keep.iter().map(|&i| row[i].clone()).collect::<Vec<_>>());
+            }
+            for (k, h) in header.iter().enumerate() {
+                let cap = match *h {
+                    "where / time / model" => 28,
+                    "fix" => 22,
+                    "evidence" => continue,
+                    _ => 16,
+                };
+                if let Some(col) = t.column_mut(k) {
+                    // Absolute widths include one space of padding on each side.
+                    col.set_constraint(comfy_table::ColumnConstraint::Absolute(
+                        comfy_table::Width::Fixed(widths[k].min(cap) as u16 + 2),
+                    ));
+                }
             }
             writeln!(self.out, "{t}")?;
             if self.hidden > 0 {
@@ -111,6 +146,19 @@ impl<W: Write> Renderer for FailureTable<W> {
         }
         write_summary(&mut self.out, &self.style, s)
     }
+}
+
+/// Cuts a line to `max` characters (an ellipsis marks the cut), for table cells.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(3)).collect();
+    if out.ends_with('"') {
+        out.pop();
+    }
+    out.push_str("...");
+    out
 }
 
 /// The summary lines and the by-class table with fixes.
