@@ -24,7 +24,13 @@ pub fn parse_line(line: &str) -> Option<(String, String)> {
         l = rest.trim_start();
     }
     let l = l.trim_end_matches(',');
-    let (name, value) = l.split_once(':')?;
+    let (name, value) = match l.split_once(':') {
+        Some(nv) if !nv.0.contains('=') => nv,
+        // `name=value`, as agents and loggers print headers; only for the ones we read.
+        _ => l
+            .split_once('=')
+            .filter(|(n, _)| is_relevant(&n.trim().to_ascii_lowercase()))?,
+    };
     let name = name.trim().trim_matches(|c| c == '\'' || c == '"');
     if name.is_empty() || name.len() > 80 || !name.bytes().all(is_token_byte) {
         return None;
@@ -47,6 +53,9 @@ fn is_token_byte(b: u8) -> bool {
 
 /// Parses an integer header value, tolerating thousands separators (`1,000`, `1_000`, `1 000`).
 pub fn parse_int(v: &str) -> Option<u64> {
+    // "13262   (~3.7h)": the number is what comes before any comment.
+    let v = v.split("  ").next().unwrap_or(v);
+    let v = v.split(" (").next().unwrap_or(v);
     let cleaned: String = v
         .trim()
         .chars()
@@ -86,6 +95,14 @@ mod tests {
         );
         assert_eq!(parse_line("see https://docs.anthropic.com"), None);
         assert_eq!(parse_line("this is a sentence: with colon"), None);
+        assert_eq!(
+            parse_line("anthropic-ratelimit-unified-5h-status=rejected"),
+            Some((
+                "anthropic-ratelimit-unified-5h-status".into(),
+                "rejected".into()
+            ))
+        );
+        assert_eq!(parse_line("foo=bar"), None);
     }
 
     #[test]
@@ -95,6 +112,7 @@ mod tests {
         assert_eq!(parse_int(" 0 "), Some(0));
         assert_eq!(parse_int("12.0"), Some(12));
         assert_eq!(parse_int("abc"), None);
+        assert_eq!(parse_int("13262   (~3.7h advertised reset)"), Some(13262));
         assert_eq!(parse_int(""), None);
     }
 }

@@ -21,12 +21,16 @@ use crate::classify::rules;
 
 /// A pretty-printed literal is given up after this many bytes or lines.
 const MAX_PENDING_BYTES: usize = 1024 * 1024;
-const MAX_PENDING_LINES: usize = 20_000;
+const MAX_PENDING_LINES: usize = 2_000;
+/// Continuation lines appended to a capture's text (hard-wrapped terminal output).
+const MAX_CONTINUATION: usize = 12;
 /// This many unrelated lines in a row end a capture.
 const MAX_UNRELATED: usize = 4;
 
 struct Pending {
     line: u64,
+    /// The text before the literal on its first line ("API Error: 529 ").
+    prefix: String,
     buf: String,
     lines: usize,
     format: Format,
@@ -49,6 +53,8 @@ pub struct TextScanner {
     line_time: Option<DateTime<Utc>>,
     /// Request line seen in `curl -v` output or an httpx log (method, url).
     last_request: Option<(String, String)>,
+    /// Continuation lines appended to the current capture's text so far.
+    continued: usize,
 }
 
 impl TextScanner {
@@ -63,6 +69,7 @@ impl TextScanner {
             pending: None,
             line_time: None,
             last_request: None,
+            continued: 0,
         }
     }
 
@@ -74,11 +81,7 @@ impl TextScanner {
     /// Emits the current capture, if it carries any evidence.
     pub fn flush(&mut self, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
         if let Some(p) = self.pending.take() {
-            stats.skip(
-                &self.source,
-                p.line,
-                "unterminated object literal (truncated paste?)",
-            );
+            self.literal_failed(p, out, stats);
         }
         if let Some(mut c) = self.cur.take() {
             finish_capture(&mut c);
@@ -91,6 +94,51 @@ impl TextScanner {
         self.in_headers = false;
         self.after_blank = false;
         self.unrelated = 0;
+        self.continued = 0;
+    }
+
+    /// A literal that never closed or does not parse (truncated paste, broken quoting, a
+    /// prefix on every line): its text is still evidence. The classifier reads error types,
+    /// codes and message phrases from text when no structure is left.
+    fn literal_failed(&mut self, p: Pending, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
+        let text = format!("{}{}", p.prefix, p.buf);
+        let norm = rules::normalise(&text);
+        let useful = p.status.is_some()
+            || rules::first_match(&norm).is_some()
+            || crate::classify::kind_in_text(&norm).is_some();
+        if !useful {
+            stats.skip(
+                &self.source,
+                p.line,
+                "object literal that does not parse (truncated paste?)",
+            );
+            return;
+        }
+        let merge = self.cur.as_ref().is_some_and(|c| {
+            !self.has_body && !(p.status.is_some() && c.status.is_some() && c.status != p.status)
+        });
+        if !merge {
+            // Start a fresh capture without recursing into flush's pending handling.
+            if let Some(mut c) = self.cur.take() {
+                finish_capture(&mut c);
+                if c.has_evidence() {
+                    stats.captures += 1;
+                    out(c);
+                }
+            }
+            let mut c = Capture::new(self.source.clone(), p.line, p.format);
+            c.time = self.line_time;
+            self.cur = Some(c);
+        }
+        let c = self.cur.as_mut().expect("set above");
+        if p.status.is_some() {
+            c.status = p.status;
+        }
+        if matches!(c.format, Format::Headers | Format::Text) {
+            c.format = p.format;
+        }
+        c.push_text(&text);
+        self.has_body = true;
     }
 
     pub fn finish(&mut self, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
@@ -137,22 +185,23 @@ impl TextScanner {
         stats: &mut ScanStats,
     ) {
         if let Some(p) = &mut self.pending {
-            p.buf.push('\n');
-            p.buf.push_str(raw);
-            p.lines += 1;
-            if let Some(end) = relaxed::balanced_end(&p.buf) {
+            // A blank line never occurs inside a pasted literal: the literal was broken.
+            if raw.trim().is_empty() {
                 let p = self.pending.take().expect("checked");
-                self.literal_done(p, end, out, stats);
-            } else if p.buf.len() > MAX_PENDING_BYTES || p.lines > MAX_PENDING_LINES {
-                let line = p.line;
-                self.pending = None;
-                stats.skip(
-                    &self.source,
-                    line,
-                    "object literal too long or unterminated",
-                );
+                self.literal_failed(p, out, stats);
+            } else {
+                p.buf.push('\n');
+                p.buf.push_str(raw);
+                p.lines += 1;
+                if let Some(end) = relaxed::balanced_end(&p.buf) {
+                    let p = self.pending.take().expect("checked");
+                    self.literal_done(p, end, out, stats);
+                } else if p.buf.len() > MAX_PENDING_BYTES || p.lines > MAX_PENDING_LINES {
+                    let p = self.pending.take().expect("checked");
+                    self.literal_failed(p, out, stats);
+                }
+                return;
             }
-            return;
         }
 
         let (line, time) = strip_log_prefix(raw);
@@ -166,24 +215,34 @@ impl TextScanner {
             if self.in_headers {
                 self.in_headers = false;
                 self.after_blank = true;
-            } else if self.has_body || (self.cur.is_some() && !self.after_blank) {
+            } else if self.has_body
+                || self.cur.as_ref().is_some_and(|c| {
+                    // A bare status ("Status Code: 429") waits for the body pasted below it.
+                    !self.after_blank && !(c.status.is_some() && !has_specific_text(&c.text))
+                })
+            {
                 self.flush(out, stats);
             }
             return;
         }
 
-        // curl -v noise and request lines.
-        if let Some(req) = trimmed.strip_prefix("> ") {
+        // curl -v request lines and request headers; otherwise a `> ` quote (Markdown, e-mail).
+        if let Some(req) = trimmed.strip_prefix('>') {
+            let req = req.strip_prefix(' ').unwrap_or(req);
             if let Some((m, u)) = request_line(req) {
                 self.last_request = Some((m, u));
+                return;
             }
+            if headers::parse_line(req).is_some_and(|(n, _)| !headers::is_relevant(&n))
+                && !req.contains('{')
+                && !req.contains(" · ")
+            {
+                return;
+            }
+            self.push_line(line_no, req, out, stats);
             return;
         }
-        if trimmed.starts_with("* ")
-            || trimmed.starts_with("{ [")
-            || trimmed.starts_with("} [")
-            || trimmed == ">"
-        {
+        if trimmed.starts_with("* ") || trimmed.starts_with("{ [") || trimmed.starts_with("} [") {
             return;
         }
         let verbose = trimmed.starts_with("< ");
@@ -246,37 +305,10 @@ impl TextScanner {
             return;
         }
 
-        // A line carrying an object literal: an error body, alone or behind an SDK prefix.
-        if let Some(brace) = body_line.find('{') {
-            let prefix = &body_line[..brace];
-            let marker = Marker::from_prefix(prefix);
-            let key_prefix = js_key(prefix);
-            if marker.is_some() || brace == 0 || key_prefix.is_some() || body_line.contains("error")
-            {
-                let lit = &body_line[brace..];
-                if self.try_literal(line_no, lit, marker, key_prefix, verbose, out, stats) {
-                    return;
-                }
-            }
-        }
-
-        // Escaped JSON inside a log line: {\"type\":\"error\",...}
-        if body_line.contains("{\\\"")
-            && let Some(unescaped) = relaxed::unescape_one_level(body_line)
-            && let Some(brace) = unescaped.find('{')
-        {
-            let marker = Marker::from_prefix(&body_line[..body_line.find('{').unwrap_or(0)]);
-            if self.try_literal(
-                line_no,
-                &unescaped[brace..],
-                marker,
-                None,
-                verbose,
-                out,
-                stats,
-            ) {
-                return;
-            }
+        // Literals on the line: an error body, alone or behind an SDK prefix, an array of
+        // errors, a header object; or the start of a multi-line one.
+        if body_line.contains('{') && self.scan_literals(line_no, body_line, verbose, out, stats) {
+            return;
         }
 
         // A header line: inside a header block any header; elsewhere only relevant ones, or
@@ -342,13 +374,38 @@ impl TextScanner {
         let marker = Marker::from_prefix(body_line);
         let norm = rules::normalise(body_line);
         let rule = rules::first_match(&norm).map(|(r, _)| r);
+        let specific = rule.is_some_and(|r| r.class != crate::classify::Class::Unknown);
+        let cur_decided = self
+            .cur
+            .as_ref()
+            .is_some_and(|c| has_specific_text(&c.text));
+        let open_text = self.cur.as_ref().is_some_and(|c| !c.text.is_empty()) && !self.has_body;
+
+        // A hard-wrapped continuation of the current capture's text (terminal wrapping).
+        let starts_lower = trimmed.chars().next().is_some_and(|c| c.is_lowercase());
+        let indented = line.starts_with(char::is_whitespace);
+        if open_text
+            && self.continued < MAX_CONTINUATION
+            && marker.is_none_or(|m| m.status.is_none())
+            && (starts_lower
+                || (indented && !(specific && cur_decided))
+                || (specific && !cur_decided))
+        {
+            let c = self.cur.as_mut().expect("open_text");
+            c.push_text(body_line);
+            self.continued += 1;
+            self.unrelated = 0;
+            return;
+        }
         if let Some(m) = marker
             && (m.status.is_some() || rule.is_some())
         {
             let conflict = self.has_body
-                || self.cur.as_ref().is_some_and(|c| {
-                    m.status.is_some_and(|s| c.status.is_some_and(|x| x != s)) || !c.text.is_empty()
-                });
+                || cur_decided
+                || self
+                    .cur
+                    .as_ref()
+                    .is_some_and(|c| m.status.is_some_and(|s| c.status.is_some_and(|x| x != s)));
             let c = if conflict || self.cur.is_none() {
                 self.start(line_no, m.format, out, stats)
             } else {
@@ -364,11 +421,9 @@ impl TextScanner {
             self.unrelated = 0;
             return;
         }
-        if let Some(rule) = rule {
-            let specific = rule.class != crate::classify::Class::Unknown;
+        if rule.is_some() {
             if specific {
-                let conflict =
-                    self.has_body || self.cur.as_ref().is_some_and(|c| !c.text.is_empty());
+                let conflict = self.has_body || cur_decided;
                 let format = if looks_claude_code(&norm) {
                     Format::ClaudeCode
                 } else {
@@ -412,45 +467,81 @@ impl TextScanner {
         }
     }
 
-    /// Parses an object literal that starts `lit`; starts a pending literal when it is
-    /// incomplete. Returns false when `lit` is not an object literal at all.
-    #[allow(clippy::too_many_arguments)]
-    fn try_literal(
+    /// Applies every literal on the line, left to right; an unterminated one becomes
+    /// pending. Returns false when nothing on the line was a usable literal.
+    fn scan_literals(
         &mut self,
         line_no: u64,
-        lit: &str,
-        marker: Option<Marker>,
-        key: Option<&str>,
+        line: &str,
         verbose: bool,
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) -> bool {
-        let format = marker.map(|m| m.format).unwrap_or(if verbose {
-            Format::CurlVerbose
-        } else {
-            Format::JsonBody
-        });
-        let status = marker.and_then(|m| m.status);
-        if let Some((v, _)) = relaxed::parse_prefix(lit) {
-            return self.apply_literal(line_no, &v, format, status, key, out, stats);
-        }
-        match relaxed::balanced_end(lit) {
-            None => {
-                self.pending = Some(Pending {
-                    line: line_no,
-                    buf: lit.to_string(),
-                    lines: 1,
-                    format,
-                    status,
-                });
-                // Keep the key so a multi-line `headers: {` block is read as headers.
-                if key == Some("headers") {
-                    self.pending.as_mut().expect("set").format = Format::Headers;
+        let whole = line.starts_with('{') || line.starts_with('[');
+        let mut pos = 0;
+        let mut used = false;
+        let mut parsed_any = false;
+        while pos < line.len() {
+            let rest = &line[pos..];
+            let Some(brace) = rest.find('{') else {
+                break;
+            };
+            let head = &line[..pos + brace];
+            let marker = Marker::from_prefix(head);
+            let key = js_key(head);
+            let eligible = marker.is_some()
+                || (pos == 0 && whole)
+                || key.is_some()
+                || head.to_ascii_lowercase().contains("error");
+            let format = marker.map(|m| m.format).unwrap_or(if verbose {
+                Format::CurlVerbose
+            } else {
+                Format::JsonBody
+            });
+            let status = marker.and_then(|m| m.status);
+            match relaxed::find_object(rest) {
+                Some((off, v, n)) if off == brace || !eligible => {
+                    parsed_any = true;
+                    let head = &line[..pos + off];
+                    let marker = Marker::from_prefix(head).or(marker);
+                    let format = marker.map_or(format, |m| m.format);
+                    let status = marker.and_then(|m| m.status).or(status);
+                    // Behind unrelated words only a real error envelope counts.
+                    let strong = eligible || marker.is_some() || {
+                        let mut f = Vec::new();
+                        envelopes(&v, None, 0, &mut f);
+                        !f.is_empty()
+                    };
+                    if strong
+                        && self.apply_literal(line_no, &v, format, status, js_key(head), out, stats)
+                    {
+                        used = true;
+                    }
+                    pos += off + n.max(1);
                 }
-                true
+                _ => {
+                    // The first brace does not open a complete literal.
+                    if eligible && relaxed::balanced_end(&rest[brace..]).is_none() {
+                        self.pending = Some(Pending {
+                            line: line_no,
+                            prefix: head.to_string(),
+                            buf: rest[brace..].to_string(),
+                            lines: 1,
+                            format: if key == Some("headers") {
+                                Format::Headers
+                            } else {
+                                format
+                            },
+                            status,
+                        });
+                        return true;
+                    }
+                    pos += brace + 1;
+                }
             }
-            Some(_) => false,
         }
+        // A line that is one whole parsed object says what it says; its words are not loose text.
+        used || (whole && parsed_any && line.ends_with(['}', ']']))
     }
 
     fn literal_done(
@@ -469,9 +560,11 @@ impl TextScanner {
                 } else {
                     p.format
                 };
-                self.apply_literal(p.line, &v, format, p.status, key, out, stats);
+                if !self.apply_literal(p.line, &v, format, p.status, key, out, stats) {
+                    self.literal_failed(p, out, stats);
+                }
             }
-            None => stats.skip(&self.source, p.line, "object literal that does not parse"),
+            None => self.literal_failed(p, out, stats),
         }
     }
 
@@ -512,44 +605,250 @@ impl TextScanner {
             self.has_body = true;
             return true;
         }
-        let Some(body) = find_error_value(v, 0) else {
-            return false;
-        };
-        let mut probe = Capture::new(self.source.clone(), line_no, format);
-        if !probe.absorb_body(&body) {
-            return false;
-        }
-        let inner_status = find_status(v, 0);
-        let status = status.or(inner_status);
-        // Merge into the current capture when it has no body yet and the status agrees.
-        let merge = self.cur.as_ref().is_some_and(|c| {
-            !self.has_body && !(status.is_some() && c.status.is_some() && c.status != status)
-        });
-        let c = if merge {
-            self.cur.as_mut().expect("checked")
-        } else {
-            self.start(line_no, format, out, stats)
-        };
-        c.error = probe.error;
-        if probe.request_id.is_some() {
-            c.request_id = probe.request_id;
-        }
-        if status.is_some() {
-            c.status = status;
-        }
-        if matches!(c.format, Format::Headers | Format::Text | Format::JsonBody)
-            && format != Format::JsonBody
+        // A relevant header object on its own (a JS/Python dump of response.headers).
+        if let Value::Object(obj) = v
+            && obj
+                .keys()
+                .any(|k| headers::is_relevant(&k.to_ascii_lowercase()))
+            && obj.values().all(|x| !x.is_object())
         {
-            c.format = format;
+            let conflict =
+                self.has_body || self.cur.as_ref().is_some_and(|c| !c.headers.is_empty());
+            let c = if conflict || self.cur.is_none() {
+                self.start(line_no, Format::Headers, out, stats)
+            } else {
+                self.cur.as_mut().expect("checked")
+            };
+            read_headers(c, v);
+            self.unrelated = 0;
+            return true;
         }
-        if let Some(m) = v.get("model").and_then(Value::as_str) {
-            c.model.get_or_insert_with(|| m.to_string());
+        let mut found = Vec::new();
+        envelopes(v, status, 0, &mut found);
+        if found.is_empty() {
+            return self.apply_loose(line_no, v, format, status, out, stats);
         }
-        self.has_body = true;
+        for (i, (body, st)) in found.into_iter().enumerate() {
+            let mut probe = Capture::new(self.source.clone(), line_no, format);
+            probe.absorb_body(&body);
+            // The first merges into the current capture when that has no body yet and the
+            // status agrees; the rest (an array of errors) are captures of their own.
+            let merge = i == 0
+                && self.cur.as_ref().is_some_and(|c| {
+                    !self.has_body && !(st.is_some() && c.status.is_some() && c.status != st)
+                });
+            let c = if merge {
+                self.cur.as_mut().expect("checked")
+            } else {
+                self.start(line_no, format, out, stats)
+            };
+            c.error = probe.error;
+            if probe.request_id.is_some() {
+                c.request_id = probe.request_id;
+            }
+            if st.is_some() {
+                c.status = st;
+            }
+            if matches!(c.format, Format::Headers | Format::Text | Format::JsonBody)
+                && format != Format::JsonBody
+            {
+                c.format = format;
+            }
+            if let Some(m) = v.get("model").and_then(Value::as_str) {
+                c.model.get_or_insert_with(|| m.to_string());
+            }
+            self.has_body = true;
+        }
         self.in_headers = false;
         self.unrelated = 0;
         true
     }
+
+    /// An object with no error envelope: a Claude Code transcript record
+    /// (`isApiErrorMessage`, `apiErrorStatus`) or a structured log line whose error-ish
+    /// fields carry a known message. Anything else is consumed without a capture: words in
+    /// a parsed object's other fields (a conversation, say) are not evidence.
+    fn apply_loose(
+        &mut self,
+        line_no: u64,
+        v: &Value,
+        format: Format,
+        status: Option<u16>,
+        out: &mut dyn FnMut(Capture),
+        stats: &mut ScanStats,
+    ) -> bool {
+        let Value::Object(o) = v else {
+            return false;
+        };
+        let api_status = ["apiErrorStatus", "api_error_status", "error_status"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_u64))
+            .and_then(|s| u16::try_from(s).ok())
+            .filter(|s| (100..600).contains(s));
+        let is_api_error = o.get("isApiErrorMessage").and_then(Value::as_bool) == Some(true)
+            || api_status.is_some();
+        let mut texts = Vec::new();
+        if is_api_error {
+            collect_texts(o.get("message").unwrap_or(v), 0, &mut texts);
+        } else {
+            for k in [
+                "error",
+                "err",
+                "msg",
+                "message",
+                "exception",
+                "detail",
+                "details",
+                "reason",
+            ] {
+                if let Some(x) = o.get(k) {
+                    collect_texts(x, 0, &mut texts);
+                }
+            }
+            texts.retain(|t| {
+                rules::first_match(&rules::normalise(t))
+                    .is_some_and(|(r, _)| r.class != crate::classify::Class::Unknown)
+            });
+        }
+        if texts.is_empty() {
+            // Parsed fine, says nothing about a failure: consumed.
+            return !is_api_error || api_status.is_none();
+        }
+        let c = self.start(
+            line_no,
+            if is_api_error {
+                Format::ClaudeCode
+            } else {
+                format
+            },
+            out,
+            stats,
+        );
+        c.status = api_status.or(status);
+        if let Some(t) = ["timestamp", "ts", "time"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str))
+            .and_then(parse_time_str)
+        {
+            c.time = Some(t);
+        }
+        for t in texts {
+            c.push_text(&t);
+        }
+        self.has_body = true;
+        self.unrelated = 0;
+        true
+    }
+}
+
+/// Strings inside a value (depth-limited), for loose evidence.
+fn collect_texts(v: &Value, depth: usize, out: &mut Vec<String>) {
+    if depth > 5 || out.len() > 8 {
+        return;
+    }
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| collect_texts(x, depth + 1, out)),
+        Value::Object(o) => o.values().for_each(|x| collect_texts(x, depth + 1, out)),
+        _ => {}
+    }
+}
+
+/// Anthropic error envelopes inside a value, with the status named beside each. Wrappers
+/// are peeled: an envelope whose message holds another envelope (LiteLLM, OpenAI-compatible
+/// proxies, apps that store the raw body) yields the inner one; an array of errors (Claude
+/// Code's Errors list) yields one per element.
+fn envelopes(v: &Value, status: Option<u16>, depth: usize, out: &mut Vec<(Value, Option<u16>)>) {
+    if depth > 8 {
+        return;
+    }
+    match v {
+        Value::Object(o) => {
+            let here = own_status(o).or(status);
+            let err = o.get("error");
+            let proper = (o.get("type").and_then(Value::as_str) == Some("error")
+                && err.is_some_and(Value::is_object))
+                || err.is_some_and(|e| {
+                    e.is_object() && (e.get("type").is_some() || e.get("message").is_some())
+                })
+                || (o
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.ends_with("_error"))
+                    && o.contains_key("message"));
+            if proper {
+                // Peel a wrapper: the message may hold the real envelope.
+                let msg = err
+                    .and_then(|e| e.get("message"))
+                    .or_else(|| o.get("message"))
+                    .and_then(Value::as_str);
+                if let Some(m) = msg.filter(|m| m.contains('{')) {
+                    let before = out.len();
+                    envelopes_in_text(m, here, depth + 1, out);
+                    if out.len() > before {
+                        return;
+                    }
+                }
+                out.push((v.clone(), here));
+                return;
+            }
+            let before = out.len();
+            for x in o.values() {
+                envelopes(x, here, depth + 1, out);
+            }
+            if out.len() == before
+                && let Some(Value::String(e)) = err
+                && !e.contains('{')
+                && e.len() < 500
+                && rules::first_match(&rules::normalise(e)).is_some()
+            {
+                // {"error": "Rate limited"} from gateways: weak, but an error.
+                out.push((v.clone(), here));
+            }
+        }
+        Value::String(s) if s.contains('{') => envelopes_in_text(s, status, depth + 1, out),
+        Value::Array(a) => a.iter().for_each(|x| envelopes(x, status, depth + 1, out)),
+        _ => {}
+    }
+}
+
+/// Envelopes in text that embeds literals ("Error: 429 {...}"), the status taken from the
+/// words before each.
+fn envelopes_in_text(
+    s: &str,
+    status: Option<u16>,
+    depth: usize,
+    out: &mut Vec<(Value, Option<u16>)>,
+) {
+    let mut pos = 0;
+    let before = out.len();
+    while pos < s.len() {
+        let Some((off, inner, n)) = relaxed::find_object(&s[pos..]) else {
+            break;
+        };
+        let prefix = s[pos..pos + off].to_ascii_lowercase();
+        let st = status_in_text(&prefix).or(status);
+        envelopes(&inner, st, depth, out);
+        pos += off + n.max(1);
+    }
+    if out.len() == before
+        && let Some(u) = relaxed::unescape_one_level(s)
+        && u != s
+    {
+        envelopes_in_text(&u, status, depth + 1, out);
+    }
+}
+
+fn own_status(o: &serde_json::Map<String, Value>) -> Option<u16> {
+    ["status", "status_code", "statusCode", "code"]
+        .iter()
+        .find_map(|k| match o.get(*k) {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) if s.len() == 3 => s.parse().ok(),
+            _ => None,
+        })
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (400..600).contains(s))
 }
 
 /// Fills in what can be inferred once a capture is complete: the model from the message.
@@ -576,64 +875,6 @@ fn model_in(s: &str) -> Option<String> {
     (name.len() > "claude-".len() + 1).then(|| name.to_string())
 }
 
-/// An error envelope inside a value: the value itself, or (depth-limited) a nested object or
-/// a string holding one, as structured loggers wrap them.
-fn find_error_value(v: &Value, depth: usize) -> Option<Value> {
-    if depth > 6 {
-        return None;
-    }
-    match v {
-        Value::Object(o) => {
-            let is_envelope = o.get("type").and_then(Value::as_str) == Some("error")
-                || o.get("error").is_some_and(|e| {
-                    e.get("type").is_some() || e.get("message").is_some() || e.is_string()
-                })
-                || (o
-                    .get("type")
-                    .and_then(Value::as_str)
-                    .is_some_and(|t| t.ends_with("_error"))
-                    && o.contains_key("message"));
-            if is_envelope {
-                // An OpenAI-style {"error": "{...json...}"} string: look inside it first.
-                if let Some(Value::String(s)) = o.get("error")
-                    && let Some((_, inner, _)) = relaxed::find_object(s)
-                    && let Some(found) = find_error_value(&inner, depth + 1)
-                {
-                    return Some(found);
-                }
-                return Some(v.clone());
-            }
-            o.values().find_map(|x| find_error_value(x, depth + 1))
-        }
-        Value::String(s) if s.contains('{') => {
-            let (_, inner, _) = relaxed::find_object(s).or_else(|| {
-                relaxed::unescape_one_level(s).and_then(|u| relaxed::find_object(&u))
-            })?;
-            find_error_value(&inner, depth + 1)
-        }
-        Value::Array(a) => a.iter().find_map(|x| find_error_value(x, depth + 1)),
-        _ => None,
-    }
-}
-
-fn find_status(v: &Value, depth: usize) -> Option<u16> {
-    if depth > 4 {
-        return None;
-    }
-    let o = v.as_object()?;
-    for k in ["status", "status_code", "statusCode"] {
-        if let Some(s) = o
-            .get(k)
-            .and_then(Value::as_u64)
-            .and_then(|s| u16::try_from(s).ok())
-            .filter(|s| (100..600).contains(s))
-        {
-            return Some(s);
-        }
-    }
-    o.values().find_map(|x| find_status(x, depth + 1))
-}
-
 /// What the text before an object (or a whole line) says about the capture.
 #[derive(Debug, Clone, Copy)]
 struct Marker {
@@ -644,7 +885,7 @@ struct Marker {
 impl Marker {
     fn from_prefix(prefix: &str) -> Option<Marker> {
         let lower = prefix.to_ascii_lowercase();
-        let status = status_in_text(&lower);
+        let status = status_in_text(&lower).or_else(|| status_of_exception(&lower));
         let format = if lower.contains("litellm") || lower.contains("anthropicexception") {
             Format::Litellm
         } else if lower.contains("api error")
@@ -672,6 +913,26 @@ impl Marker {
         };
         Some(Marker { format, status })
     }
+}
+
+/// The status an SDK exception class stands for (`anthropic.RateLimitError`, TypeScript
+/// `RateLimitError`, LiteLLM `litellm.RateLimitError`).
+fn status_of_exception(lower: &str) -> Option<u16> {
+    const CLASSES: &[(&str, u16)] = &[
+        ("ratelimiterror", 429),
+        ("overloadederror", 529),
+        ("internalservererror", 500),
+        ("serviceunavailableerror", 503),
+        ("authenticationerror", 401),
+        ("permissiondeniederror", 403),
+        ("notfounderror", 404),
+        ("badrequesterror", 400),
+        ("requesttoolargeerror", 413),
+    ];
+    CLASSES
+        .iter()
+        .find(|(k, _)| lower.contains(k))
+        .map(|(_, s)| *s)
 }
 
 /// A 4xx/5xx status named in text: "Error code: 429", "API Error: 529", "(429)", "status 429",
@@ -777,6 +1038,13 @@ fn js_key(prefix: &str) -> Option<&str> {
         "headers" | "error" | "body" | "response" | "responseBody" | "data" | "details"
     )
     .then_some(key)
+}
+
+/// The text already names a specific cause (a rule other than the generic one matches).
+fn has_specific_text(text: &str) -> bool {
+    !text.is_empty()
+        && rules::first_match(&rules::normalise(text))
+            .is_some_and(|(r, _)| r.class != crate::classify::Class::Unknown)
 }
 
 fn looks_like_header_name(name: &str) -> bool {

@@ -368,6 +368,34 @@ fn quote_around(s: &str, phrase: Option<&str>) -> String {
     out
 }
 
+/// Error types and stable codes recognised in free text when no structure survived (a
+/// truncated paste, broken quoting): `rate_limit_error`, `overloaded_error`, ...
+const TYPE_TOKENS: &[&str] = &[
+    "overloaded_error",
+    "rate_limit_error",
+    "billing_error",
+    "authentication_error",
+    "permission_error",
+    "not_found_error",
+    "request_too_large",
+    "invalid_request_error",
+    "api_error",
+    "timeout_error",
+];
+
+/// The first error type named in normalised text.
+pub fn kind_in_text(norm: &str) -> Option<&'static str> {
+    TYPE_TOKENS.iter().copied().find(|t| norm.contains(t))
+}
+
+/// A known stable error code named in normalised text.
+fn code_in_text(norm: &str) -> Option<&'static str> {
+    ERROR_CODES
+        .iter()
+        .map(|(k, _, _)| *k)
+        .find(|k| norm.contains(k))
+}
+
 /// The error type, taking an OpenAI-compatible `code` ("rate_limit_error") over a wrong `type`.
 fn error_kind(c: &Capture) -> Option<&str> {
     let code = c.error.code.as_deref().filter(|k| k.ends_with("_error"));
@@ -389,12 +417,24 @@ pub fn classify(c: &Capture) -> Option<Verdict> {
 
 fn judge(c: &Capture) -> Judgement {
     let status = c.status;
-    let kind = error_kind(c);
+    let norm_text = rules::normalise(&c.text);
+    // With no parsed body, error types and codes named in the text still count.
+    let text_kind = if c.error.is_empty() {
+        kind_in_text(&norm_text)
+    } else {
+        None
+    };
+    let kind = error_kind(c).or(text_kind);
     let status_ev = status.map(|s| format!("status {s}"));
+    let text_code = if c.error.error_code.is_none() && c.error.is_empty() {
+        code_in_text(&norm_text)
+    } else {
+        None
+    };
 
     // 1. The stable error code.
     let mut unknown_code = None;
-    if let Some(code) = c.error.error_code.as_deref() {
+    if let Some(code) = c.error.error_code.as_deref().or(text_code) {
         if let Some((_, class, meaning)) = ERROR_CODES.iter().find(|(k, _, _)| *k == code) {
             let mut j = Judgement::new(*class, Confidence::Certain)
                 .ev(format!("error.details.error_code: {code}"))
@@ -419,7 +459,6 @@ fn judge(c: &Capture) -> Judgement {
 
     let message = c.error.message.as_deref().unwrap_or("");
     let norm_msg = rules::normalise(message);
-    let norm_text = rules::normalise(&c.text);
     let matched = rules::first_match(&norm_msg)
         .map(|(r, p)| (r, p, true))
         .or_else(|| rules::first_match(&norm_text).map(|(r, p)| (r, p, false)));
@@ -488,6 +527,12 @@ fn judge(c: &Capture) -> Judgement {
     };
 
     let rate_limited = status == Some(429) || kind == Some("rate_limit_error");
+    let mut status_ev = status_ev;
+    if status.is_none()
+        && let Some(k) = text_kind
+    {
+        status_ev = Some(format!("text names {k}"));
+    }
     let header_judgement = |base: Confidence| -> Option<Judgement> {
         let first = *exhausted.first()?;
         if exhausted.len() == 1 {

@@ -33,6 +33,8 @@ pub const RULES: &[TextRule] = &[
         any: &[
             "required for long context requests",
             "required for long-context requests",
+            "extra usage is required",
+            "usage credits are required",
         ],
         class: Spend,
         confidence: Certain,
@@ -107,7 +109,7 @@ pub const RULES: &[TextRule] = &[
         meaning: "per-day limit text",
     },
     TextRule {
-        any: &["requests per minute"],
+        any: &["requests per minute", "number of requests has exceeded"],
         class: Rpm,
         confidence: Certain,
         meaning: "message names requests per minute",
@@ -168,14 +170,17 @@ pub const RULES: &[TextRule] = &[
         confidence: Certain,
         meaning: "authentication failure (not a rate limit): check the key",
     },
-    // Ambiguous texts: subscription caps and server-side throttling both use them.
+    // "account" (not "organization") is the consumer-account wording: a subscription
+    // window or server-side throttling of a subscription; never certain.
     TextRule {
-        any: &[
-            "account's rate limit",
-            "rate limited",
-            "rate limit",
-            "too many requests",
-        ],
+        any: &["account's rate limit"],
+        class: SubscriptionCap,
+        confidence: Possible,
+        meaning: "account-level limit text: a subscription usage window, or server-side throttling of the account (capture the anthropic-ratelimit-unified-* headers to tell)",
+    },
+    // Ambiguous texts that name no dimension.
+    TextRule {
+        any: &["rate limited", "rate limit", "too many requests"],
         class: Unknown,
         confidence: Possible,
         meaning: "generic rate-limit text that names no dimension",
