@@ -57,6 +57,7 @@ pub enum Command {
     ///   pbpaste | claude-429 replay -
     ///   claude-429 replay logs/app.jsonl --json | jq '.summary'
     ///   claude-429 replay proxy.har --only itpm --only otpm
+    #[command(verbatim_doc_comment)]
     Replay(ReplayArgs),
 
     /// The incident report: ranked causes, a timeline, client-behaviour findings.
@@ -68,6 +69,7 @@ pub enum Command {
     /// Examples:
     ///   claude-429 diagnose logs/ --since 14:00
     ///   claude-429 diagnose logs/ --format markdown --redact > incident.md
+    #[command(verbatim_doc_comment)]
     Diagnose(DiagnoseArgs),
 
     /// The org's configured rate limits through the Rate Limits API; save and check a lock file.
@@ -79,6 +81,7 @@ pub enum Command {
     ///   claude-429 limits --workspace wrkspc_01AbC --json
     ///   claude-429 limits --save limits.lock.json
     ///   claude-429 limits --check limits.lock.json --min claude-sonnet-4-5:requests_per_minute=1000
+    #[command(verbatim_doc_comment)]
     Limits(LimitsArgs),
 
     /// Live headroom per model: one minimal request each (max_tokens 1), never retried.
@@ -90,6 +93,7 @@ pub enum Command {
     ///   claude-429 probe --model claude-sonnet-4-5
     ///   claude-429 probe --dry-run
     ///   claude-429 probe --model claude-sonnet-4-5 --watch 30
+    #[command(verbatim_doc_comment)]
     Probe(ProbeArgs),
 
     /// Print the decision table (cause -> fix), or one class's entry.
@@ -98,6 +102,7 @@ pub enum Command {
     ///   claude-429 fixes
     ///   claude-429 fixes itpm
     ///   claude-429 fixes --json
+    #[command(verbatim_doc_comment)]
     Fixes(FixesArgs),
 
     /// Print a shell completion script.
@@ -129,8 +134,8 @@ pub struct OutputArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ReplayArgs {
-    /// Capture files or directories; `-` reads stdin.
-    #[arg(value_name = "PATH", default_value = "-")]
+    /// Capture files or directories; `-` reads stdin (the default when stdin is piped).
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency,

@@ -71,7 +71,7 @@ impl ScanStats {
 
 /// An input path that could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("{path}: {source}")]
+#[error("cannot read {path}")]
 pub struct InputError {
     pub path: String,
     #[source]

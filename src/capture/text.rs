@@ -591,8 +591,30 @@ impl TextScanner {
             && let Some(ex) = super::jsonl::from_object(&self.source, line_no, obj)
             && (ex.status.is_some() && (!ex.headers.is_empty() || !ex.error.is_empty()))
         {
-            self.flush(out, stats);
             let mut ex = ex;
+            if ex.request_id.is_none() {
+                ex.request_id = ["requestID", "request_id", "requestId"]
+                    .iter()
+                    .find_map(|k| obj.get(*k).and_then(Value::as_str))
+                    .map(str::to_string);
+            }
+            // The same request seen twice (an SDK's one-line message, then its object dump):
+            // one capture.
+            if let Some(c) = self.cur.as_mut()
+                && c.request_id().is_some()
+                && c.request_id() == ex.request_id()
+            {
+                for (n, val) in &ex.headers.0 {
+                    c.headers.set(n, val);
+                }
+                if c.error.is_empty() {
+                    c.error = ex.error;
+                }
+                c.status = c.status.or(ex.status);
+                self.has_body = true;
+                return true;
+            }
+            self.flush(out, stats);
             ex.format = if format == Format::JsonBody {
                 Format::Jsonl
             } else {
@@ -649,7 +671,9 @@ impl TextScanner {
             if st.is_some() {
                 c.status = st;
             }
-            if matches!(c.format, Format::Headers | Format::Text | Format::JsonBody)
+            // An SDK's own format wins over the httpx status line that came before it.
+            if (matches!(c.format, Format::Headers | Format::Text | Format::JsonBody)
+                || (c.format == Format::Http && c.headers.is_empty()))
                 && format != Format::JsonBody
             {
                 c.format = format;

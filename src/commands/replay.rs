@@ -15,6 +15,16 @@ use crate::report::{Renderer, Style, Summary};
 
 /// Expands every path up front so a missing one fails before any output.
 pub fn expand_all(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    if paths.is_empty() {
+        use std::io::IsTerminal;
+        if io::stdin().is_terminal() {
+            return Err(UsageError(
+                "no input: pass capture files or directories, or pipe a capture into `-`".into(),
+            )
+            .into());
+        }
+        return Ok(vec![PathBuf::from("-")]);
+    }
     let mut files = Vec::new();
     for p in paths {
         files.extend(scan::expand(p)?);

@@ -1,0 +1,156 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'claude-429'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'claude-429' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Classify captured failures: one row per failure, then a summary by class.')
+            [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'The incident report: ranked causes, a timeline, client-behaviour findings.')
+            [CompletionResult]::new('limits', 'limits', [CompletionResultType]::ParameterValue, 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Live headroom per model: one minimal request each (max_tokens 1), never retried.')
+            [CompletionResult]::new('fixes', 'fixes', [CompletionResultType]::ParameterValue, 'Print the decision table (cause -> fix), or one class''s entry.')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completions and man pages into a directory (used to refresh the committed ones)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-429;replay' {
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency, spend, workspace, acceleration, overload, batch_queue, subscription_cap, not_rate_limit, unknown')
+            [CompletionResult]::new('--max-rows', '--max-rows', [CompletionResultType]::ParameterName, 'At most this many rows in the table (the summary still counts everything; --json and --jsonl print every verdict)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (verdicts and summary) instead of a table')
+            [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON verdict per line, as found (for streaming into other tools)')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace org ids, workspace ids and request ids in the output (API keys are always removed, with or without this flag)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;diagnose' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only failures at or after this time (RFC 3339, or HH:MM on the incident''s day)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only failures before this time (RFC 3339, or HH:MM on the incident''s day)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only captures for this model (repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format for people: text (default) or markdown')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--live', '--live', [CompletionResultType]::ParameterName, 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON document')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace org ids, workspace ids, request ids and anything key-like in the report')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;limits' {
+            [CompletionResult]::new('--admin-key-file', '--admin-key-file', [CompletionResultType]::ParameterName, 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (a key on the command line would land in shell history and `ps`)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only the limits that apply to this model (full name or alias)')
+            [CompletionResult]::new('--group-type', '--group-type', [CompletionResultType]::ParameterName, 'Only this group type: model_group, batch, files, token_count, web_search, skills')
+            [CompletionResult]::new('--workspace', '--workspace', [CompletionResultType]::ParameterName, 'Show this workspace''s effective limits beside the org''s, marking overrides')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Write the limits to this lock file (stable, sorted JSON)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Compare the live limits with this lock file; exit 1 on drift')
+            [CompletionResult]::new('--min', '--min', [CompletionResultType]::ParameterName, 'With --check: also fail when a limit is below this floor, as MODEL_OR_GROUP:LIMITER=VALUE (repeatable), e.g. claude-sonnet-4-5:requests_per_minute=1000')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table (with --check: the diff)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;probe' {
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to probe (repeatable). Without it: one model per model class, from the Rate Limits API (with an admin key) or GET /v1/models')
+            [CompletionResult]::new('--api-key-file', '--api-key-file', [CompletionResultType]::ParameterName, 'Read the API key from this file instead of ANTHROPIC_API_KEY')
+            [CompletionResult]::new('--admin-key-file', '--admin-key-file', [CompletionResultType]::ParameterName, 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (to compare with the configured limits and list model classes)')
+            [CompletionResult]::new('--max-requests', '--max-requests', [CompletionResultType]::ParameterName, 'Never send more than this many requests in total (default: one per model)')
+            [CompletionResult]::new('--max-tokens-budget', '--max-tokens-budget', [CompletionResultType]::ParameterName, 'Never spend more than this many tokens (input + output) in total')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Repeat every N seconds until Ctrl-C (each round within the budget)')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the requests that would be sent, and send nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;fixes' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;completions' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;generate' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'claude-429;help' {
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Classify captured failures: one row per failure, then a summary by class.')
+            [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'The incident report: ranked causes, a timeline, client-behaviour findings.')
+            [CompletionResult]::new('limits', 'limits', [CompletionResultType]::ParameterValue, 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Live headroom per model: one minimal request each (max_tokens 1), never retried.')
+            [CompletionResult]::new('fixes', 'fixes', [CompletionResultType]::ParameterValue, 'Print the decision table (cause -> fix), or one class''s entry.')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completions and man pages into a directory (used to refresh the committed ones)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'claude-429;help;replay' {
+            break
+        }
+        'claude-429;help;diagnose' {
+            break
+        }
+        'claude-429;help;limits' {
+            break
+        }
+        'claude-429;help;probe' {
+            break
+        }
+        'claude-429;help;fixes' {
+            break
+        }
+        'claude-429;help;completions' {
+            break
+        }
+        'claude-429;help;generate' {
+            break
+        }
+        'claude-429;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,134 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[claude-429] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'claude-429'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'claude-429'= {
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand replay 'Classify captured failures: one row per failure, then a summary by class.'
+            cand diagnose 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+            cand limits 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.'
+            cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+            cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
+            cand completions 'Print a shell completion script'
+            cand generate 'Write completions and man pages into a directory (used to refresh the committed ones)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-429;replay'= {
+            cand --only 'Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency, spend, workspace, acceleration, overload, batch_queue, subscription_cap, not_rate_limit, unknown'
+            cand --max-rows 'At most this many rows in the table (the summary still counts everything; --json and --jsonl print every verdict)'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --strict 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)'
+            cand --json 'Print one JSON document (verdicts and summary) instead of a table'
+            cand --jsonl 'Print one JSON verdict per line, as found (for streaming into other tools)'
+            cand --redact 'Replace org ids, workspace ids and request ids in the output (API keys are always removed, with or without this flag)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;diagnose'= {
+            cand --since 'Only failures at or after this time (RFC 3339, or HH:MM on the incident''s day)'
+            cand --until 'Only failures before this time (RFC 3339, or HH:MM on the incident''s day)'
+            cand --model 'Only captures for this model (repeatable)'
+            cand --format 'Report format for people: text (default) or markdown'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --live 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show'
+            cand --json 'Print the report as one JSON document'
+            cand --redact 'Replace org ids, workspace ids, request ids and anything key-like in the report'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;limits'= {
+            cand --admin-key-file 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (a key on the command line would land in shell history and `ps`)'
+            cand --model 'Only the limits that apply to this model (full name or alias)'
+            cand --group-type 'Only this group type: model_group, batch, files, token_count, web_search, skills'
+            cand --workspace 'Show this workspace''s effective limits beside the org''s, marking overrides'
+            cand --save 'Write the limits to this lock file (stable, sorted JSON)'
+            cand --check 'Compare the live limits with this lock file; exit 1 on drift'
+            cand --min 'With --check: also fail when a limit is below this floor, as MODEL_OR_GROUP:LIMITER=VALUE (repeatable), e.g. claude-sonnet-4-5:requests_per_minute=1000'
+            cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
+            cand --connect-timeout 'Seconds to wait for a connection'
+            cand --timeout 'Seconds to wait for a whole request'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --json 'Print JSON instead of a table (with --check: the diff)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;probe'= {
+            cand --model 'Model to probe (repeatable). Without it: one model per model class, from the Rate Limits API (with an admin key) or GET /v1/models'
+            cand --api-key-file 'Read the API key from this file instead of ANTHROPIC_API_KEY'
+            cand --admin-key-file 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (to compare with the configured limits and list model classes)'
+            cand --max-requests 'Never send more than this many requests in total (default: one per model)'
+            cand --max-tokens-budget 'Never spend more than this many tokens (input + output) in total'
+            cand --watch 'Repeat every N seconds until Ctrl-C (each round within the budget)'
+            cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
+            cand --connect-timeout 'Seconds to wait for a connection'
+            cand --timeout 'Seconds to wait for a whole request'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --dry-run 'Print the requests that would be sent, and send nothing'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;fixes'= {
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;completions'= {
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;generate'= {
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'claude-429;help'= {
+            cand replay 'Classify captured failures: one row per failure, then a summary by class.'
+            cand diagnose 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+            cand limits 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.'
+            cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+            cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
+            cand completions 'Print a shell completion script'
+            cand generate 'Write completions and man pages into a directory (used to refresh the committed ones)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'claude-429;help;replay'= {
+        }
+        &'claude-429;help;diagnose'= {
+        }
+        &'claude-429;help;limits'= {
+        }
+        &'claude-429;help;probe'= {
+        }
+        &'claude-429;help;fixes'= {
+        }
+        &'claude-429;help;completions'= {
+        }
+        &'claude-429;help;generate'= {
+        }
+        &'claude-429;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,112 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_claude_429_global_optspecs
+    string join \n color= h/help V/version
+end
+
+function __fish_claude_429_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_claude_429_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_claude_429_using_subcommand
+    set -l cmd (__fish_claude_429_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c claude-429 -n "__fish_claude_429_needs_command" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -s V -l version -d 'Print version'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "generate" -d 'Write completions and man pages into a directory (used to refresh the committed ones)'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency, spend, workspace, acceleration, overload, batch_queue, subscription_cap, not_rate_limit, unknown' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l max-rows -d 'At most this many rows in the table (the summary still counts everything; --json and --jsonl print every verdict)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l strict -d 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l json -d 'Print one JSON document (verdicts and summary) instead of a table'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l jsonl -d 'Print one JSON verdict per line, as found (for streaming into other tools)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l redact -d 'Replace org ids, workspace ids and request ids in the output (API keys are always removed, with or without this flag)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l since -d 'Only failures at or after this time (RFC 3339, or HH:MM on the incident\'s day)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l until -d 'Only failures before this time (RFC 3339, or HH:MM on the incident\'s day)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l model -d 'Only captures for this model (repeatable)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l format -d 'Report format for people: text (default) or markdown' -r -f -a "text\t'A terminal report'
+markdown\t'Markdown, for a ticket or an incident document'"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l live -d 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l json -d 'Print the report as one JSON document'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l redact -d 'Replace org ids, workspace ids, request ids and anything key-like in the report'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (a key on the command line would land in shell history and `ps`)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l model -d 'Only the limits that apply to this model (full name or alias)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l group-type -d 'Only this group type: model_group, batch, files, token_count, web_search, skills' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l workspace -d 'Show this workspace\'s effective limits beside the org\'s, marking overrides' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l save -d 'Write the limits to this lock file (stable, sorted JSON)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l check -d 'Compare the live limits with this lock file; exit 1 on drift' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l min -d 'With --check: also fail when a limit is below this floor, as MODEL_OR_GROUP:LIMITER=VALUE (repeatable), e.g. claude-sonnet-4-5:requests_per_minute=1000' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l timeout -d 'Seconds to wait for a whole request' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l json -d 'Print JSON instead of a table (with --check: the diff)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l model -d 'Model to probe (repeatable). Without it: one model per model class, from the Rate Limits API (with an admin key) or GET /v1/models' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l api-key-file -d 'Read the API key from this file instead of ANTHROPIC_API_KEY' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (to compare with the configured limits and list model classes)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-requests -d 'Never send more than this many requests in total (default: one per model)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-tokens-budget -d 'Never spend more than this many tokens (input + output) in total' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l watch -d 'Repeat every N seconds until Ctrl-C (each round within the budget)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l timeout -d 'Seconds to wait for a whole request' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l dry-run -d 'Print the requests that would be sent, and send nothing'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l json -d 'Print JSON instead of a table'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -l json -d 'Print JSON instead of a table'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand generate" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "generate" -d 'Write completions and man pages into a directory (used to refresh the committed ones)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,46 @@
+//! The committed completions and man pages must match what the clap definitions generate.
+//! Refresh them with `cargo run -- generate .` after changing `src/cli.rs`.
+
+use std::path::Path;
+
+#[test]
+fn completions_and_man_pages_are_fresh() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stale = Vec::new();
+    for (rel, want) in claude_429::commands::generate::files().expect("generate") {
+        match std::fs::read(root.join(&rel)) {
+            Ok(got) if got == want => {}
+            Ok(_) => stale.push(format!("{rel} differs")),
+            Err(e) => stale.push(format!("{rel}: {e}")),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale generated files (run `cargo run -- generate .`):\n  {}",
+        stale.join("\n  ")
+    );
+}
+
+#[test]
+fn every_subcommand_has_a_man_page() {
+    use clap::CommandFactory;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in claude_429::cli::Cli::command().get_subcommands() {
+        if sub.is_hide_set() {
+            continue;
+        }
+        let page = root.join(format!("man/claude-429-{}.1", sub.get_name()));
+        assert!(page.exists(), "missing {}", page.display());
+    }
+}
+
+#[test]
+fn readme_exit_codes_match_the_cli() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    for line in claude_429::cli::EXIT_STATUS.lines().skip(1) {
+        let (code, meaning) = line.trim().split_once("  ").expect("code and meaning");
+        let row = format!("| {} | {} |", code.trim(), meaning.trim());
+        assert!(readme.contains(&row), "README.md lacks the exit-code row: {row}");
+    }
+}
