@@ -41,6 +41,9 @@ fn readme_exit_codes_match_the_cli() {
     for line in claude_429::cli::EXIT_STATUS.lines().skip(1) {
         let (code, meaning) = line.trim().split_once("  ").expect("code and meaning");
         let row = format!("| {} | {} |", code.trim(), meaning.trim());
-        assert!(readme.contains(&row), "README.md lacks the exit-code row: {row}");
+        assert!(
+            readme.contains(&row),
+            "README.md lacks the exit-code row: {row}"
+        );
     }
 }

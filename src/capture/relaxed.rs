@@ -576,10 +576,10 @@ impl<'a> Parser<'a> {
         self.scan_ident();
         let after = self.pos;
         let ident = self.text(start, after);
-        if is_str_prefix(ident) {
-            if let Some(q) = self.quote_at(after) {
-                return self.parse_string_value(q, ident.contains(['r', 'R']));
-            }
+        if is_str_prefix(ident)
+            && let Some(q) = self.quote_at(after)
+        {
+            return self.parse_string_value(q, ident.contains(['r', 'R']));
         }
         if let Some(v) = keyword(ident) {
             return Ok(v);
@@ -605,10 +605,11 @@ impl<'a> Parser<'a> {
         });
         match r {
             Ok((mut items, comma)) => {
-                if items.len() == 1 && !comma {
-                    if let Some(v @ (Value::Object(_) | Value::Array(_))) = items.pop() {
-                        return Ok(v);
-                    }
+                if items.len() == 1
+                    && !comma
+                    && let Some(v @ (Value::Object(_) | Value::Array(_))) = items.pop()
+                {
+                    return Ok(v);
                 }
                 Ok(Value::String(self.text(start, self.pos).to_owned()))
             }

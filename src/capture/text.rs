@@ -114,9 +114,10 @@ impl TextScanner {
             );
             return;
         }
-        let merge = self.cur.as_ref().is_some_and(|c| {
-            !self.has_body && !(p.status.is_some() && c.status.is_some() && c.status != p.status)
-        });
+        let merge = self
+            .cur
+            .as_ref()
+            .is_some_and(|c| !self.has_body && !statuses_differ(c.status, p.status));
         if !merge {
             // Start a fresh capture without recursing into flush's pending handling.
             if let Some(mut c) = self.cur.take() {
@@ -161,6 +162,21 @@ impl TextScanner {
         }
         self.cur = Some(c);
         self.cur.as_mut().expect("just set")
+    }
+
+    /// A new capture when `fresh` (or when there is none), else the current one.
+    fn target(
+        &mut self,
+        fresh: bool,
+        line: u64,
+        format: Format,
+        out: &mut dyn FnMut(Capture),
+        stats: &mut ScanStats,
+    ) -> &mut Capture {
+        if fresh || self.cur.is_none() {
+            return self.start(line, format, out, stats);
+        }
+        self.cur.as_mut().expect("checked above")
     }
 
     /// The current capture, or a new one.
@@ -218,7 +234,7 @@ impl TextScanner {
             } else if self.has_body
                 || self.cur.as_ref().is_some_and(|c| {
                     // A bare status ("Status Code: 429") waits for the body pasted below it.
-                    !self.after_blank && !(c.status.is_some() && !has_specific_text(&c.text))
+                    !self.after_blank && (c.status.is_none() || has_specific_text(&c.text))
                 })
             {
                 self.flush(out, stats);
@@ -254,18 +270,14 @@ impl TextScanner {
                 self.last_request = Some((m, u));
             }
             let substantive = self.cur.as_ref().is_some_and(|c| {
-                self.has_body || c.headers.len() > 0 || c.status.is_some_and(|s| s != status)
+                self.has_body || !c.headers.is_empty() || c.status.is_some_and(|s| s != status)
             });
             let format = if verbose {
                 Format::CurlVerbose
             } else {
                 Format::Http
             };
-            let c = if substantive || self.cur.is_none() {
-                self.start(line_no, format, out, stats)
-            } else {
-                self.cur.as_mut().expect("checked")
-            };
+            let c = self.target(substantive, line_no, format, out, stats);
             c.status = Some(status);
             c.format = format;
             // A status line inside a longer log line is not followed by a header block.
@@ -286,11 +298,8 @@ impl TextScanner {
                         .as_ref()
                         .and_then(|c| c.status)
                         .filter(|_| !self.has_body);
-                    let c = if self.cur.is_some() && !self.has_body {
-                        self.cur.as_mut().expect("checked")
-                    } else {
-                        self.start(line_no, Format::Sse, out, stats)
-                    };
+                    let fresh = self.has_body;
+                    let c = self.target(fresh, line_no, Format::Sse, out, stats);
                     c.error = probe.error;
                     c.request_id = probe.request_id.or(c.request_id.take());
                     c.stream_error = true;
@@ -314,28 +323,27 @@ impl TextScanner {
         // A header line: inside a header block any header; elsewhere only relevant ones, or
         // JS-dump keys (`status: 429,`).
         if let Some((name, value)) = headers::parse_line(body_line) {
-            if name == "status" || name == "statuscode" || name == "status_code" {
-                if let Some(s) = headers::parse_int(&value)
+            if (name == "status" || name == "statuscode" || name == "status_code")
+                && let Some(s) = headers::parse_int(&value)
                     .and_then(|s| u16::try_from(s).ok())
                     .filter(|s| (100..600).contains(s))
-                {
-                    let c = self.cur_or_start(line_no, Format::TsSdk, out, stats);
-                    if c.status.is_some_and(|x| x != s) {
-                        let c = self.start(line_no, Format::TsSdk, out, stats);
-                        c.status = Some(s);
-                    } else {
-                        c.status = Some(s);
-                    }
-                    self.unrelated = 0;
-                    return;
+            {
+                let c = self.cur_or_start(line_no, Format::TsSdk, out, stats);
+                if c.status.is_some_and(|x| x != s) {
+                    let c = self.start(line_no, Format::TsSdk, out, stats);
+                    c.status = Some(s);
+                } else {
+                    c.status = Some(s);
                 }
+                self.unrelated = 0;
+                return;
             }
-            if name == "request_id" || name == "requestid" {
-                if let Some(c) = self.cur.as_mut() {
-                    c.request_id = Some(value);
-                    self.unrelated = 0;
-                    return;
-                }
+            if (name == "request_id" || name == "requestid")
+                && let Some(c) = self.cur.as_mut()
+            {
+                c.request_id = Some(value);
+                self.unrelated = 0;
+                return;
             }
             let relevant = headers::is_relevant(&name);
             if self.in_headers
@@ -352,13 +360,11 @@ impl TextScanner {
                         .cur
                         .as_ref()
                         .is_some_and(|c| c.headers.get(&name).is_some_and(|v| v != value));
-                let c = if conflict || self.cur.is_none() {
+                if conflict {
                     self.in_headers = false;
                     self.after_blank = false;
-                    self.start(line_no, Format::Headers, out, stats)
-                } else {
-                    self.cur.as_mut().expect("checked")
-                };
+                }
+                let c = self.target(conflict, line_no, Format::Headers, out, stats);
                 if name == "date" && c.time.is_none() {
                     c.time = DateTime::parse_from_rfc2822(&value)
                         .ok()
@@ -387,9 +393,7 @@ impl TextScanner {
         if open_text
             && self.continued < MAX_CONTINUATION
             && marker.is_none_or(|m| m.status.is_none())
-            && (starts_lower
-                || (indented && !(specific && cur_decided))
-                || (specific && !cur_decided))
+            && (starts_lower || (indented && !specific) || (specific && !cur_decided))
         {
             let c = self.cur.as_mut().expect("open_text");
             c.push_text(body_line);
@@ -406,11 +410,7 @@ impl TextScanner {
                     .cur
                     .as_ref()
                     .is_some_and(|c| m.status.is_some_and(|s| c.status.is_some_and(|x| x != s)));
-            let c = if conflict || self.cur.is_none() {
-                self.start(line_no, m.format, out, stats)
-            } else {
-                self.cur.as_mut().expect("checked")
-            };
+            let c = self.target(conflict, line_no, m.format, out, stats);
             if m.status.is_some() {
                 c.status = m.status;
             }
@@ -429,11 +429,7 @@ impl TextScanner {
                 } else {
                     Format::Text
                 };
-                let c = if conflict || self.cur.is_none() {
-                    self.start(line_no, format, out, stats)
-                } else {
-                    self.cur.as_mut().expect("checked")
-                };
+                let c = self.target(conflict, line_no, format, out, stats);
                 c.push_text(body_line);
                 self.unrelated = 0;
                 return;
@@ -636,11 +632,7 @@ impl TextScanner {
         {
             let conflict =
                 self.has_body || self.cur.as_ref().is_some_and(|c| !c.headers.is_empty());
-            let c = if conflict || self.cur.is_none() {
-                self.start(line_no, Format::Headers, out, stats)
-            } else {
-                self.cur.as_mut().expect("checked")
-            };
+            let c = self.target(conflict, line_no, Format::Headers, out, stats);
             read_headers(c, v);
             self.unrelated = 0;
             return true;
@@ -656,14 +648,12 @@ impl TextScanner {
             // The first merges into the current capture when that has no body yet and the
             // status agrees; the rest (an array of errors) are captures of their own.
             let merge = i == 0
-                && self.cur.as_ref().is_some_and(|c| {
-                    !self.has_body && !(st.is_some() && c.status.is_some() && c.status != st)
-                });
-            let c = if merge {
-                self.cur.as_mut().expect("checked")
-            } else {
-                self.start(line_no, format, out, stats)
-            };
+                && !self.has_body
+                && self
+                    .cur
+                    .as_ref()
+                    .is_some_and(|c| !statuses_differ(c.status, st));
+            let c = self.target(!merge, line_no, format, out, stats);
             c.error = probe.error;
             if probe.request_id.is_some() {
                 c.request_id = probe.request_id;
@@ -1017,8 +1007,7 @@ fn status_line(line: &str) -> Option<(u16, usize)> {
     let code = rest[sp + 1..].get(..3)?;
     let n: u16 = code.parse().ok()?;
     if !(100..600).contains(&n)
-        || rest[sp + 1..]
-            .as_bytes()
+        || rest.as_bytes()[sp + 1..]
             .get(3)
             .is_some_and(u8::is_ascii_digit)
     {
@@ -1062,6 +1051,11 @@ fn js_key(prefix: &str) -> Option<&str> {
         "headers" | "error" | "body" | "response" | "responseBody" | "data" | "details"
     )
     .then_some(key)
+}
+
+/// Both statuses known and different: not the same failure.
+fn statuses_differ(a: Option<u16>, b: Option<u16>) -> bool {
+    matches!((a, b), (Some(x), Some(y)) if x != y)
 }
 
 /// The text already names a specific cause (a rule other than the generic one matches).
