@@ -51,6 +51,9 @@ pub struct TextScanner {
     pending: Option<Pending>,
     /// Time from the last line that started with a timestamp.
     line_time: Option<DateTime<Utc>>,
+    /// The last line's timestamp text, parsed only when a capture needs it.
+    stamp: String,
+    stamp_parsed: bool,
     /// Request line seen in `curl -v` output or an httpx log (method, url).
     last_request: Option<(String, String)>,
     /// Continuation lines appended to the current capture's text so far.
@@ -68,6 +71,8 @@ impl TextScanner {
             unrelated: 0,
             pending: None,
             line_time: None,
+            stamp: String::new(),
+            stamp_parsed: true,
             last_request: None,
             continued: 0,
         }
@@ -128,7 +133,7 @@ impl TextScanner {
                 }
             }
             let mut c = Capture::new(self.source.clone(), p.line, p.format);
-            c.time = self.line_time;
+            c.time = self.time_now();
             self.cur = Some(c);
         }
         let c = self.cur.as_mut().expect("set above");
@@ -155,13 +160,22 @@ impl TextScanner {
     ) -> &mut Capture {
         self.flush(out, stats);
         let mut c = Capture::new(self.source.clone(), line, format);
-        c.time = self.line_time;
+        c.time = self.time_now();
         if let Some((m, u)) = &self.last_request {
             c.method = Some(m.clone());
             c.url = Some(u.clone());
         }
         self.cur = Some(c);
         self.cur.as_mut().expect("just set")
+    }
+
+    /// The time of the last timestamped line, parsed on first use.
+    fn time_now(&mut self) -> Option<DateTime<Utc>> {
+        if !self.stamp_parsed {
+            self.stamp_parsed = true;
+            self.line_time = parse_time_str(&self.stamp.replace(',', "."));
+        }
+        self.line_time
     }
 
     /// A new capture when `fresh` (or when there is none), else the current one.
@@ -220,9 +234,16 @@ impl TextScanner {
             }
         }
 
-        let (line, time) = strip_log_prefix(raw);
-        if let Some(t) = time {
-            self.line_time = Some(t);
+        // Most lines of a big application log are irrelevant: with no capture open, a line
+        // that names nothing a capture can start with costs a few memmem probes.
+        if self.cur.is_none() && !might_start_capture(raw) {
+            return;
+        }
+        let (line, stamp) = strip_log_prefix(raw);
+        if let Some(st) = stamp {
+            self.stamp.clear();
+            self.stamp.push_str(st);
+            self.stamp_parsed = false;
         }
         let trimmed = line.trim();
 
@@ -617,7 +638,7 @@ impl TextScanner {
                 format
             };
             if ex.time.is_none() {
-                ex.time = self.line_time;
+                ex.time = self.time_now();
             }
             self.cur = Some(ex);
             self.has_body = true;
@@ -1110,12 +1131,19 @@ fn is_neutral(line: &str) -> bool {
 }
 
 /// Strips a leading log timestamp (`2026-11-20T14:02:11Z`, `[2026-11-20 14:02:11,123]`,
-/// `2026-11-20 14:02:11.123 ERROR ...`) and returns the rest with the time.
-fn strip_log_prefix(line: &str) -> (&str, Option<DateTime<Utc>>) {
+/// `2026-11-20 14:02:11.123 ERROR ...`) and returns the rest and the stamp's text (parsed
+/// later, only if a capture starts here).
+fn strip_log_prefix(line: &str) -> (&str, Option<&str>) {
     let t = line.trim_start();
     let inner = t.strip_prefix('[').unwrap_or(t);
     let b = inner.as_bytes();
-    if b.len() < 19 || !(b[0..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[7] == b'-') {
+    if b.len() < 19
+        || !(b[0..4].iter().all(u8::is_ascii_digit)
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && matches!(b[10], b'T' | b' ')
+            && b[13] == b':')
+    {
         return (line, None);
     }
     let end = inner
@@ -1123,13 +1151,48 @@ fn strip_log_prefix(line: &str) -> (&str, Option<DateTime<Utc>>) {
         .skip(19)
         .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '.' | ',' | ':' | '+' | '-' | 'Z')))
         .map_or(inner.len(), |(i, _)| i);
-    let stamp = inner[..end].replace(',', ".");
-    let time = parse_time_str(&stamp);
-    if time.is_none() {
-        return (line, None);
-    }
     let rest = inner[end..].trim_start_matches([']', ' ', '\t']);
-    (rest, time)
+    (rest, Some(&inner[..end]))
+}
+
+/// Words one of which every line that can start a capture contains (status lines, relevant
+/// headers, literals, SDK and Claude Code markers, every text rule's phrase), lower-case.
+const TRIGGERS: &[&str] = &[
+    "limit",
+    "error",
+    "overload",
+    "http/",
+    "anthropic",
+    "retry",
+    "request-id",
+    "{",
+    "data:",
+    "usage",
+    "credit",
+    "quota",
+    "429",
+    "529",
+    "too many",
+    "per minute",
+    "per-minute",
+    "concurren",
+    "rejected",
+    "api key",
+    "x-api-key",
+    "too long",
+    "too large",
+];
+
+/// Cheap test that a line may start a capture: one case-insensitive multi-pattern scan.
+fn might_start_capture(line: &str) -> bool {
+    static MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(TRIGGERS)
+                .expect("static patterns build")
+        });
+    MATCHER.is_match(line)
 }
 
 #[cfg(test)]
@@ -1168,10 +1231,29 @@ mod tests {
     fn log_prefix() {
         let (rest, t) = strip_log_prefix("2026-11-20 14:02:11,123 ERROR boom");
         assert_eq!(rest, "ERROR boom");
-        assert!(t.is_some());
+        assert_eq!(t, Some("2026-11-20 14:02:11,123"));
         let (rest, t) = strip_log_prefix("[2026-11-20T14:02:11Z] x");
         assert_eq!(rest, "x");
-        assert!(t.is_some());
+        assert!(parse_time_str(t.unwrap()).is_some());
+    }
+
+    #[test]
+    fn prefilter_keeps_what_matters() {
+        for l in [
+            "HTTP/2 429",
+            "Retry-After: 3",
+            "  \u{23bf}  API Error (529 ...)",
+            "5-hour limit reached \u{2219} resets 5am",
+            "Server is temporarily limiting requests (not your usage limit)",
+            "Your credit balance is too low",
+            "Number of concurrent connections has exceeded your rate limit",
+            "Claude AI usage limit reached|1755615600",
+        ] {
+            assert!(might_start_capture(l), "{l}");
+        }
+        assert!(!might_start_capture(
+            "INFO app: processed job id=3 duration_ms=12"
+        ));
     }
 
     #[test]
