@@ -468,16 +468,10 @@ fn describe_bad_body(body: &[u8], e: &serde_json::Error) -> String {
 
 /// The first 80 characters of a body, on one line.
 fn snippet(body: &[u8]) -> String {
-    let s = String::from_utf8_lossy(body);
-    let one: String = s
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(80)
-        .collect();
-    if s.chars().count() > 80 {
-        format!("{one}...")
+    let s = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    let one = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one.chars().count() > 80 || body.len() > 4096 {
+        format!("{}...", one.chars().take(80).collect::<String>())
     } else {
         one
     }

@@ -887,6 +887,19 @@ impl Change {
     fn group_label(&self) -> String {
         label(&self.group_id, &self.display_name)
     }
+
+    /// `4,000 -> 2,000 (down)`, `added (50)`, `removed (was 7)`.
+    fn describe(&self) -> String {
+        let (o, n) = (
+            old_new(self.change, self.old, true),
+            old_new(self.change, self.new, false),
+        );
+        match self.change {
+            ChangeKind::Added => format!("added ({n})"),
+            ChangeKind::Removed => format!("removed (was {o})"),
+            k => format!("{o} -> {n} ({})", k.as_str()),
+        }
+    }
 }
 
 fn label(id: &str, name: &Option<String>) -> String {
@@ -1024,7 +1037,7 @@ impl CheckReport {
                     self.lock_taken_at
                 ))
             )?;
-            let mut t = new_table(style, &["group", "limiter", "old", "new", "change"]);
+            let mut t = group_table(style, &["group", "limiter", "old", "new", "change"]);
             for c in &self.changes {
                 let kind = c.change.as_str();
                 t.add_row(vec![
@@ -1142,12 +1155,10 @@ mod github {
                 "::{level} title={}::{}",
                 escape_prop("claude-429 limits drift"),
                 escape_data(&format!(
-                    "{} {}: {} -> {} ({}) since {}",
+                    "{} {}: {} since {}",
                     c.group_label(),
                     c.limiter,
-                    old_new(c.change, c.old, true),
-                    old_new(c.change, c.new, false),
-                    c.change.as_str(),
+                    c.describe(),
                     r.lock
                 ))
             ));
