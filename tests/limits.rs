@@ -312,11 +312,15 @@ async fn table_lists_every_group_across_short_pages() {
     );
     assert_line(
         &o.stdout,
+        &["rlg_01WEBSEARCH", "-", "tool_uses_per_second", "30"],
+    );
+    assert_line(
+        &o.stdout,
         &[
-            "rlg_01WEBSEARCH",
-            "web_search",
-            "tool_uses_per_second",
-            "30",
+            "Claude Sonnet 4.x",
+            "claude-sonnet-4-6",
+            "requests_per_minute",
+            "4,000",
         ],
     );
     // Pages of 2 for limit=3: three requests, the cursor followed each time.
@@ -390,9 +394,9 @@ async fn workspace_marks_overrides_and_unenforced_values() {
         0,
         &[
             "Workspace wrkspc_test",
-            "OVERRIDE below org",
-            "above org: not enforced",
-            "OVERRIDE, org has none",
+            "OVERRIDE (lower)",
+            "higher: not enforced",
+            "OVERRIDE (org: none)",
             "inherited",
             "2 overrides below the org limit",
             "1 workspace value above the org limit is stored but not enforced",
@@ -405,7 +409,7 @@ async fn workspace_marks_overrides_and_unenforced_values() {
             "4,000",
             "1,000",
             "1,000",
-            "OVERRIDE below org",
+            "OVERRIDE (lower)",
         ],
     );
     assert_line(
@@ -866,7 +870,14 @@ fn missing_key_names_the_env_var() {
     let mut c = limits(&closed_port());
     c.env_remove("ANTHROPIC_ADMIN_KEY");
     let o = run(&mut c);
-    expect(&o, 3, &["ANTHROPIC_ADMIN_KEY", "--admin-key-file"]);
+    expect(
+        &o,
+        3,
+        &[
+            "claude-429: error: no API key: set ANTHROPIC_ADMIN_KEY (an Admin API key) or pass --admin-key-file FILE",
+            "hint:",
+        ],
+    );
     assert_eq!(
         o.stderr.lines().next().unwrap().matches("error:").count(),
         1

@@ -163,7 +163,7 @@ pub async fn list_org_paged(
         q.push(("limit", n.to_string()));
     }
     let what = match model {
-        Some(m) => format!("model '{m}' (no such model, or it has no rate limits in this org)"),
+        Some(m) => format!("model '{m}' (unknown, or no rate limits for it in this org)"),
         None => "the Rate Limits API endpoint (is the base URL right?)".to_string(),
     };
     let entries: Vec<wire::OrgEntry> = client

@@ -40,7 +40,7 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
     let key = crate::api::client::load_key(
         KEY_VAR,
         a.admin_key_file.as_deref(),
-        " (an Admin API key, sk-ant-admin...) or pass --admin-key-file FILE",
+        " (an Admin API key) or pass --admin-key-file FILE",
     )?;
     let looks_admin = key.expose().starts_with("sk-ant-admin");
     let client = Client::new(ClientConfig::from_args(&a.api), key)?.with_retry(RetryPolicy {
@@ -381,7 +381,8 @@ impl Live {
 // ---------------------------------------------------------------------------------------
 // Rendering the listing.
 
-/// The group's name over its id (one line each), or the id alone.
+/// The group's name over its id (one line each), or the id alone. Ids never wrap: they are
+/// what --min and the lock file use.
 fn group_lines(style: &Style, id: &str, name: &Option<String>) -> Vec<String> {
     match name {
         Some(n) if !n.is_empty() => vec![n.clone(), style.dim(id)],
@@ -530,7 +531,7 @@ fn render_org(
         )?;
         return Ok(());
     }
-    let mut t = group_table(style, &["group", "type", "models", "limiter", "limit"]);
+    let mut t = group_table(style, &["group", "models", "limiter", "limit"]);
     for (i, g) in groups.iter().enumerate() {
         let (kinds, values): (Vec<_>, Vec<_>) = if g.limits.is_empty() {
             (vec!["(none)".to_string()], vec![String::new()])
@@ -543,8 +544,11 @@ fn render_org(
         add_group_rows(
             &mut t,
             vec![
-                group_lines(style, &g.group_id, &g.display_name),
-                vec![g.group_type.clone()],
+                {
+                    let mut lines = group_lines(style, &g.group_id, &g.display_name);
+                    lines.push(style.dim(&g.group_type));
+                    lines
+                },
                 models_lines(&g.models),
                 kinds,
                 values,
@@ -552,8 +556,8 @@ fn render_org(
             i == 0,
         );
     }
-    right_align(&mut t, &[4]);
-    no_wrap(&mut t, &[3, 4], &[(0, 14), (1, 13), (2, 16)]);
+    right_align(&mut t, &[3]);
+    no_wrap(&mut t, &[0, 2, 3], &[(1, 16)]);
     writeln!(out, "{t}")?;
     let n: usize = groups.iter().map(|g| g.limits.len()).sum();
     writeln!(
@@ -597,10 +601,10 @@ fn no_wrap(t: &mut comfy_table::Table, cols: &[usize], min: &[(usize, u16)]) {
 fn status_note(s: OverrideStatus) -> &'static str {
     match s {
         OverrideStatus::Inherited => "inherited",
-        OverrideStatus::BelowOrg => "OVERRIDE below org",
-        OverrideStatus::WorkspaceOnly => "OVERRIDE, org has none",
-        OverrideStatus::SameAsOrg => "override = org",
-        OverrideStatus::AboveOrgNotEnforced => "above org: not enforced",
+        OverrideStatus::BelowOrg => "OVERRIDE (lower)",
+        OverrideStatus::WorkspaceOnly => "OVERRIDE (org: none)",
+        OverrideStatus::SameAsOrg => "same as org",
+        OverrideStatus::AboveOrgNotEnforced => "higher: not enforced",
     }
 }
 
@@ -674,7 +678,7 @@ fn render_workspace(
         );
     }
     right_align(&mut t, &[2, 3, 4]);
-    no_wrap(&mut t, &[1, 2, 3, 4], &[(0, 14), (5, 12)]);
+    no_wrap(&mut t, &[0, 1, 2, 3, 4], &[(5, 12)]);
     writeln!(
         out,
         "Workspace {id}: effective limit = min(workspace value, org limit)"
