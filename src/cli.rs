@@ -244,39 +244,83 @@ pub struct ApiArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct LimitsArgs {
-    /// Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (a key on the
-    /// command line would land in shell history and `ps`).
+    /// Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY.
+    ///
+    /// There is no flag that takes the key itself: a key on the command line lands in shell
+    /// history and `ps`. The key is never printed, not even in errors.
     #[arg(long, value_name = "FILE")]
     pub admin_key_file: Option<PathBuf>,
 
-    /// Only the limits that apply to this model (full name or alias).
+    /// Only the group that holds this model (full name or alias).
+    ///
+    /// Exit 3 with "not found" when the org has no limits for it (an unknown or retired
+    /// model). Example: --model claude-sonnet-4-5
     #[arg(long, value_name = "MODEL", help_heading = "Filter")]
     pub model: Option<String>,
 
     /// Only this group type: model_group, batch, files, token_count, web_search, skills.
+    ///
+    /// Passed to the API as is, so newer group types work too.
     #[arg(long, value_name = "TYPE", help_heading = "Filter")]
     pub group_type: Option<String>,
 
     /// Show this workspace's effective limits beside the org's, marking overrides.
+    ///
+    /// Effective = the lower of the workspace value and the org limit. A workspace value below
+    /// the org limit is an override that can reject requests (429) while the org limits still
+    /// have room; a value above the org limit is stored but not enforced. With --save and
+    /// --check, the lock holds the workspace's effective limits. Example: --workspace
+    /// wrkspc_01AbC
     #[arg(long, value_name = "ID")]
     pub workspace: Option<String>,
 
-    /// Write the limits to this lock file (stable, sorted JSON).
-    #[arg(long, value_name = "FILE", conflicts_with = "check")]
+    /// Write the limits to this lock file: stable, sorted, diff-friendly JSON.
+    ///
+    /// Keyed by the stable group id and the limiter type, with the time it was taken and the
+    /// filters used. Commit it, then run --check in CI to hear when limits change.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "check",
+        help_heading = "Lock file"
+    )]
     pub save: Option<PathBuf>,
 
-    /// Compare the live limits with this lock file; exit 1 on drift.
-    #[arg(long, value_name = "FILE")]
+    /// Compare the live limits with this lock file; exit 1 on drift, 0 when equal.
+    ///
+    /// Prints each change (group, limiter, old -> new, up/down, added/removed); --json prints
+    /// the diff as JSON. The filters saved in the lock (--model, --group-type, --workspace)
+    /// are used unless given again. Under GitHub Actions (GITHUB_ACTIONS=true) also prints
+    /// ::error/::warning annotations and appends a table to $GITHUB_STEP_SUMMARY.
+    #[arg(long, value_name = "FILE", help_heading = "Lock file")]
     pub check: Option<PathBuf>,
 
-    /// With --check: also fail when a limit is below this floor, as MODEL_OR_GROUP:LIMITER=VALUE
-    /// (repeatable), e.g. claude-sonnet-4-5:requests_per_minute=1000.
-    #[arg(long, value_name = "FLOOR", requires = "check")]
+    /// With --check: also fail when a live limit is below this floor (repeatable).
+    ///
+    /// Written MATCH:LIMITER=VALUE, where MATCH is a model in the group, a group id or a
+    /// group's display name. A floor that matches no live limit fails too. Example:
+    /// --min claude-sonnet-4-5:requests_per_minute=1000
+    #[arg(
+        long,
+        value_name = "FLOOR",
+        requires = "check",
+        help_heading = "Lock file"
+    )]
     pub min: Vec<String>,
 
     /// Print JSON instead of a table (with --check: the diff).
     #[arg(long, help_heading = "Output")]
     pub json: bool,
+
+    /// Retries of a request that failed with 429, 5xx, 529 or a connection error.
+    ///
+    /// Waits as long as retry-after says (up to 60 s), else backs off from 0.5 s, doubling.
+    #[arg(long, value_name = "N", default_value_t = 2, help_heading = "API")]
+    pub max_retries: u32,
+
+    /// Ask for pages of at most N entries (1-1000); the default is one page with everything.
+    #[arg(long, value_name = "N", hide = true, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub page_size: Option<u32>,
 
     #[command(flatten)]
     pub api: ApiArgs,
