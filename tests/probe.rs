@@ -739,7 +739,7 @@ async fn watch_repeats_within_the_budget() {
         .expect_out("round")
         .expect_out("3,999/4,000")
         .expect_out("watched 2 rounds (done): 2 requests sent")
-        .expect_out("lowest requests left");
+        .expect_out("min requests left");
     assert_eq!(probed_models(&s).await.len(), 2);
 
     let r = probe(

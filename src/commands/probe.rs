@@ -1108,10 +1108,10 @@ fn write_watch_summary(out: &mut dyn Write, ctx: &Ctx, st: &State) -> io::Result
         &[
             "model",
             "probes",
-            "lowest requests left",
-            "lowest input left",
-            "lowest output left",
-            "worst headroom",
+            "min requests left",
+            "min input left",
+            "min output left",
+            "worst",
         ],
     );
     let mut any = false;
@@ -1138,7 +1138,10 @@ fn write_watch_summary(out: &mut dyn Write, ctx: &Ctx, st: &State) -> io::Result
                 })
                 .map_or_else(
                     || "-".into(),
-                    |d| format!("{} ({})", fmt_opt(d.remaining), left_pct(d)),
+                    |d| {
+                        let pct = d.left_ratio().map_or(0.0, |r| (r * 1000.0).floor() / 10.0);
+                        format!("{} ({pct:.1}%)", fmt_opt(d.remaining))
+                    },
                 )
         };
         let worst = probes
