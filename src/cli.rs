@@ -326,39 +326,76 @@ pub struct LimitsArgs {
     pub api: ApiArgs,
 }
 
+/// The end of `probe --help`: thresholds and exit status as probe uses them.
+pub const PROBE_AFTER_HELP: &str = "\
+Headroom per dimension (requests, input tokens, output tokens, tokens combined):
+  ok         20% or more of the limit remaining
+  tight      less than 20% remaining
+  exhausted  0 remaining (token values may be rounded to the nearest thousand)
+
+Exit status:
+  0  every probe answered; no dimension exhausted
+  1  a probe was refused (429, 529: classified, never retried), a dimension is exhausted,
+     or the key's requests limit is below the org's (stray key)
+  2  usage error
+  3  missing key, 401/403, unknown model (404), timeout, refused connection, other API errors";
+
 #[derive(Debug, Clone, Args)]
+#[command(after_help = PROBE_AFTER_HELP)]
 pub struct ProbeArgs {
-    /// Model to probe (repeatable). Without it: one model per model class, from the Rate
-    /// Limits API (with an admin key) or GET /v1/models.
+    /// Model to probe (repeatable). Without it: one model per model class.
+    ///
+    /// The classes come from the Rate Limits API when an admin key is there (one model per
+    /// model group: the first model the group lists), else from GET /v1/models (all pages;
+    /// per class, e.g. "Claude Sonnet 4.x", the newest active model). Never from a built-in
+    /// list: model names come and go.
     #[arg(long, value_name = "MODEL")]
     pub model: Vec<String>,
 
-    /// Read the API key from this file instead of ANTHROPIC_API_KEY.
+    /// Read the API key from this file instead of ANTHROPIC_API_KEY (a key on the command line
+    /// would land in shell history and `ps`).
     #[arg(long, value_name = "FILE")]
     pub api_key_file: Option<PathBuf>,
 
-    /// Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (to compare with
-    /// the configured limits and list model classes).
+    /// Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY.
+    ///
+    /// With an admin key, probe lists the model classes through the Rate Limits API and
+    /// compares the limits the key sees with the org's configured ones: a requests limit below
+    /// the org's requests_per_minute means the key belongs to another workspace or org.
     #[arg(long, value_name = "FILE")]
     pub admin_key_file: Option<PathBuf>,
 
-    /// Never send more than this many requests in total (default: one per model).
+    /// Never send more than this many probes per round (default: one per model).
+    ///
+    /// Probes are the POST /v1/messages requests; the GETs that list models and limits are
+    /// not counted. Models past the budget are listed as not probed.
     #[arg(long, value_name = "N", help_heading = "Safety")]
     pub max_requests: Option<u32>,
 
-    /// Never spend more than this many tokens (input + output) in total.
+    /// Never spend more than this many tokens (input + output) per round.
+    ///
+    /// A probe is counted as 20 tokens before it is sent (a one-word prompt is about 8 input
+    /// tokens and max_tokens is 1), then as the usage its answer reports.
     #[arg(long, value_name = "N", default_value_t = 200, help_heading = "Safety")]
     pub max_tokens_budget: u64,
 
-    /// Print the requests that would be sent, and send nothing.
+    /// Print the requests that would be sent (key redacted), and send nothing.
     #[arg(long, help_heading = "Safety")]
     pub dry_run: bool,
 
-    /// Repeat every N seconds until Ctrl-C (each round within the budget).
-    #[arg(long, value_name = "SECS")]
+    /// Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time.
+    ///
+    /// Each round keeps within --max-requests and --max-tokens-budget. A model with an
+    /// exhausted dimension is not probed again before that dimension resets; a refused probe
+    /// (429, 529) or an error ends the watch. Ctrl-C prints what was gathered.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
     pub watch: Option<u64>,
 
-    /// Print JSON instead of a table.
+    /// Stop --watch after this many rounds (for tests and scripts).
+    #[arg(long, value_name = "N", hide = true, requires = "watch")]
+    pub rounds: Option<u32>,
+
+    /// Print JSON instead of tables (with --watch: one document with every round, at the end).
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 

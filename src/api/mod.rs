@@ -2,6 +2,8 @@
 //! secret type that keeps keys out of `Debug` and error text.
 
 pub mod client;
+pub mod messages;
+pub mod models;
 pub mod rate_limits;
 
 pub use client::{Client, ClientConfig, Secret};
