@@ -62,13 +62,15 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;limits' {
-            [CompletionResult]::new('--admin-key-file', '--admin-key-file', [CompletionResultType]::ParameterName, 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (a key on the command line would land in shell history and `ps`)')
-            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only the limits that apply to this model (full name or alias)')
+            [CompletionResult]::new('--admin-key-file', '--admin-key-file', [CompletionResultType]::ParameterName, 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only the group that holds this model (full name or alias)')
             [CompletionResult]::new('--group-type', '--group-type', [CompletionResultType]::ParameterName, 'Only this group type: model_group, batch, files, token_count, web_search, skills')
             [CompletionResult]::new('--workspace', '--workspace', [CompletionResultType]::ParameterName, 'Show this workspace''s effective limits beside the org''s, marking overrides')
-            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Write the limits to this lock file (stable, sorted JSON)')
-            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Compare the live limits with this lock file; exit 1 on drift')
-            [CompletionResult]::new('--min', '--min', [CompletionResultType]::ParameterName, 'With --check: also fail when a limit is below this floor, as MODEL_OR_GROUP:LIMITER=VALUE (repeatable), e.g. claude-sonnet-4-5:requests_per_minute=1000')
+            [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Write the limits to this lock file: stable, sorted, diff-friendly JSON')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Compare the live limits with this lock file; exit 1 on drift, 0 when equal')
+            [CompletionResult]::new('--min', '--min', [CompletionResultType]::ParameterName, 'With --check: also fail when a live limit is below this floor (repeatable)')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries of a request that failed with 429, 5xx, 529 or a connection error')
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Ask for pages of at most N entries (1-1000); the default is one page with everything')
             [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request')
@@ -79,18 +81,19 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;probe' {
-            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to probe (repeatable). Without it: one model per model class, from the Rate Limits API (with an admin key) or GET /v1/models')
-            [CompletionResult]::new('--api-key-file', '--api-key-file', [CompletionResultType]::ParameterName, 'Read the API key from this file instead of ANTHROPIC_API_KEY')
-            [CompletionResult]::new('--admin-key-file', '--admin-key-file', [CompletionResultType]::ParameterName, 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (to compare with the configured limits and list model classes)')
-            [CompletionResult]::new('--max-requests', '--max-requests', [CompletionResultType]::ParameterName, 'Never send more than this many requests in total (default: one per model)')
-            [CompletionResult]::new('--max-tokens-budget', '--max-tokens-budget', [CompletionResultType]::ParameterName, 'Never spend more than this many tokens (input + output) in total')
-            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Repeat every N seconds until Ctrl-C (each round within the budget)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to probe (repeatable). Without it: one model per model class')
+            [CompletionResult]::new('--api-key-file', '--api-key-file', [CompletionResultType]::ParameterName, 'Read the API key from this file instead of ANTHROPIC_API_KEY (a key on the command line would land in shell history and `ps`)')
+            [CompletionResult]::new('--admin-key-file', '--admin-key-file', [CompletionResultType]::ParameterName, 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY')
+            [CompletionResult]::new('--max-requests', '--max-requests', [CompletionResultType]::ParameterName, 'Never send more than this many probes per round (default: one per model)')
+            [CompletionResult]::new('--max-tokens-budget', '--max-tokens-budget', [CompletionResultType]::ParameterName, 'Never spend more than this many tokens (input + output) per round')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time')
+            [CompletionResult]::new('--rounds', '--rounds', [CompletionResultType]::ParameterName, 'Stop --watch after this many rounds (for tests and scripts)')
             [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the requests that would be sent, and send nothing')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the requests that would be sent (key redacted), and send nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of tables (with --watch: one document with every round, at the end)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

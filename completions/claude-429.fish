@@ -59,13 +59,15 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l live 
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l json -d 'Print the report as one JSON document'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l redact -d 'Replace org ids, workspace ids, request ids and anything key-like in the report'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (a key on the command line would land in shell history and `ps`)' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l model -d 'Only the limits that apply to this model (full name or alias)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l model -d 'Only the group that holds this model (full name or alias)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l group-type -d 'Only this group type: model_group, batch, files, token_count, web_search, skills' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l workspace -d 'Show this workspace\'s effective limits beside the org\'s, marking overrides' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l save -d 'Write the limits to this lock file (stable, sorted JSON)' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l check -d 'Compare the live limits with this lock file; exit 1 on drift' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l min -d 'With --check: also fail when a limit is below this floor, as MODEL_OR_GROUP:LIMITER=VALUE (repeatable), e.g. claude-sonnet-4-5:requests_per_minute=1000' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l save -d 'Write the limits to this lock file: stable, sorted, diff-friendly JSON' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l check -d 'Compare the live limits with this lock file; exit 1 on drift, 0 when equal' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l min -d 'With --check: also fail when a live limit is below this floor (repeatable)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l max-retries -d 'Retries of a request that failed with 429, 5xx, 529 or a connection error' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l page-size -d 'Ask for pages of at most N entries (1-1000); the default is one page with everything' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l timeout -d 'Seconds to wait for a whole request' -r
@@ -74,20 +76,21 @@ always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l json -d 'Print JSON instead of a table (with --check: the diff)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l model -d 'Model to probe (repeatable). Without it: one model per model class, from the Rate Limits API (with an admin key) or GET /v1/models' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l api-key-file -d 'Read the API key from this file instead of ANTHROPIC_API_KEY' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY (to compare with the configured limits and list model classes)' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-requests -d 'Never send more than this many requests in total (default: one per model)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-tokens-budget -d 'Never spend more than this many tokens (input + output) in total' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l watch -d 'Repeat every N seconds until Ctrl-C (each round within the budget)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l model -d 'Model to probe (repeatable). Without it: one model per model class' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l api-key-file -d 'Read the API key from this file instead of ANTHROPIC_API_KEY (a key on the command line would land in shell history and `ps`)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-requests -d 'Never send more than this many probes per round (default: one per model)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-tokens-budget -d 'Never spend more than this many tokens (input + output) per round' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l watch -d 'Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l rounds -d 'Stop --watch after this many rounds (for tests and scripts)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l timeout -d 'Seconds to wait for a whole request' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l dry-run -d 'Print the requests that would be sent, and send nothing'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l json -d 'Print JSON instead of a table'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l dry-run -d 'Print the requests that would be sent (key redacted), and send nothing'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l json -d 'Print JSON instead of tables (with --watch: one document with every round, at the end)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''

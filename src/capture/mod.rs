@@ -165,6 +165,7 @@ pub struct Capture {
 pub const MAX_TEXT: usize = 8 * 1024;
 
 impl Capture {
+    /// A new, empty capture.
     pub fn new(source: Arc<str>, line: u64, format: Format) -> Self {
         Capture {
             source,
@@ -235,8 +236,8 @@ impl Capture {
             self.request_id = Some(rid.to_string());
             found = true;
         }
-        let err = match obj.get("error") {
-            Some(e) if e.is_object() => e,
+        let (err, bare) = match obj.get("error") {
+            Some(e) if e.is_object() => (e, false),
             Some(serde_json::Value::String(s)) => {
                 // {"error": "Rate limited"} from some gateways.
                 if self.error.message.is_none() {
@@ -244,12 +245,17 @@ impl Capture {
                 }
                 return true;
             }
-            _ => v,
+            _ => (v, true),
         };
         let Some(e) = err.as_object() else {
             return found;
         };
         let s = |k: &str| e.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        // A bare object is an error only when its type says so: a success body has
+        // `"type": "message"` and a `message`-less shape.
+        if bare && !s("type").is_some_and(|t| t.ends_with("_error")) {
+            return found;
+        }
         if let Some(kind) = s("type").filter(|t| t != "error") {
             self.error.kind = Some(kind);
             found = true;
@@ -274,5 +280,45 @@ impl Capture {
             found = true;
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn absorb(v: serde_json::Value) -> (bool, Capture) {
+        let mut c = Capture::new(Arc::from("t"), 1, Format::Jsonl);
+        let found = c.absorb_body(&v);
+        (found, c)
+    }
+
+    #[test]
+    fn success_body_is_not_an_error() {
+        // Regression: `"type": "message"` was taken as the error type, making a 200 a failure.
+        let (found, c) = absorb(serde_json::json!({
+            "id": "msg_1", "type": "message", "role": "assistant",
+            "content": [{"type": "text", "text": "an error occurred in my story"}],
+            "usage": {"input_tokens": 10, "output_tokens": 1}
+        }));
+        assert!(!found);
+        assert!(c.error.is_empty());
+    }
+
+    #[test]
+    fn envelope_bare_and_openai_shapes() {
+        let (_, c) = absorb(
+            serde_json::json!({"type": "error", "error": {"type": "rate_limit_error",
+            "message": "m", "details": {"error_code": "ramp_limit_exceeded"}}, "request_id": "req_1"}),
+        );
+        assert_eq!(c.error.kind.as_deref(), Some("rate_limit_error"));
+        assert_eq!(c.error.error_code.as_deref(), Some("ramp_limit_exceeded"));
+        assert_eq!(c.request_id.as_deref(), Some("req_1"));
+        let (_, c) =
+            absorb(serde_json::json!({"type": "overloaded_error", "message": "Overloaded"}));
+        assert_eq!(c.error.kind.as_deref(), Some("overloaded_error"));
+        let (_, c) = absorb(serde_json::json!({"error": {"code": "rate_limit_error",
+            "type": "invalid_request_error", "message": "m"}}));
+        assert_eq!(c.error.code.as_deref(), Some("rate_limit_error"));
     }
 }
