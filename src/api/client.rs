@@ -174,9 +174,10 @@ pub fn retry_after(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Opt
     };
     let secs = |s: f64| (s.is_finite() && s >= 0.0).then(|| Duration::from_secs_f64(s.min(1e9)));
     if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && let Some(d) = secs(ms / 1000.0) {
-            return Some(d);
-        }
+        && let Some(d) = secs(ms / 1000.0)
+    {
+        return Some(d);
+    }
     let v = get("retry-after")?;
     if let Ok(s) = v.parse::<f64>() {
         return secs(s);

@@ -323,14 +323,7 @@ pub mod num {
         if !(x.fract() == 0.0 && x.abs() <= EXACT) {
             return x.to_string();
         }
-        let digits = (x.abs() as u64).to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
+        let out = crate::report::thousands(x.abs() as u64);
         if x < 0.0 { format!("-{out}") } else { out }
     }
 }

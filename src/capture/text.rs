@@ -193,20 +193,6 @@ impl TextScanner {
         self.cur.as_mut().expect("checked above")
     }
 
-    /// The current capture, or a new one.
-    fn cur_or_start(
-        &mut self,
-        line: u64,
-        format: Format,
-        out: &mut dyn FnMut(Capture),
-        stats: &mut ScanStats,
-    ) -> &mut Capture {
-        if self.cur.is_none() {
-            return self.start(line, format, out, stats);
-        }
-        self.cur.as_mut().expect("checked")
-    }
-
     pub fn push_line(
         &mut self,
         line_no: u64,
@@ -349,7 +335,7 @@ impl TextScanner {
                     .and_then(|s| u16::try_from(s).ok())
                     .filter(|s| (100..600).contains(s))
             {
-                let c = self.cur_or_start(line_no, Format::TsSdk, out, stats);
+                let c = self.target(false, line_no, Format::TsSdk, out, stats);
                 if c.status.is_some_and(|x| x != s) {
                     let c = self.start(line_no, Format::TsSdk, out, stats);
                     c.status = Some(s);
@@ -598,7 +584,7 @@ impl TextScanner {
         stats: &mut ScanStats,
     ) -> bool {
         if key == Some("headers") {
-            let c = self.cur_or_start(line_no, format, out, stats);
+            let c = self.target(false, line_no, format, out, stats);
             read_headers(c, v);
             self.unrelated = 0;
             return true;

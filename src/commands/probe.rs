@@ -745,17 +745,7 @@ fn exhausted_until(p: &Probe) -> Option<DateTime<Utc>> {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::report::thousands;
 
 fn fmt_value(v: f64) -> String {
     if v.fract() == 0.0 && v >= 0.0 && v < u64::MAX as f64 {
