@@ -526,8 +526,15 @@ fn judge(c: &Capture) -> Judgement {
         specific
     };
 
-    let rate_limited = status == Some(429) || kind == Some("rate_limit_error");
+    // retry-after comes with 429s: a bare header dump carrying it is judged as one.
+    let retry_without_status = status.is_none()
+        && (c.headers.get("retry-after").is_some() || c.headers.get("retry-after-ms").is_some());
+    let rate_limited =
+        status == Some(429) || kind == Some("rate_limit_error") || retry_without_status;
     let mut status_ev = status_ev;
+    if retry_without_status {
+        status_ev = Some("no status line; retry-after present (sent with 429s)".into());
+    }
     if status.is_none()
         && let Some(k) = text_kind
     {
