@@ -3,7 +3,7 @@
 //! `status`. Other shapes whose lines carry a status and headers work too (a nested
 //! `response` object, `status_code`, `response_headers`, epoch timestamps).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use memchr::memmem;
@@ -27,6 +27,12 @@ pub fn parse_line(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: b
     if failures_only && plain_success(line) {
         return Parsed::Success;
     }
+    parse_full(source, line_no, line, failures_only)
+}
+
+/// Parses one line fully (no pre-filter). With `failures_only`, successes are still only
+/// counted.
+pub fn parse_full(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: bool) -> Parsed {
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(line) else {
         return Parsed::NotJsonl;
     };
@@ -42,9 +48,17 @@ pub fn parse_line(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: b
     }
 }
 
-/// Cheap check: a `"status": NNN` below 400 and no `error` text on the line.
-fn plain_success(line: &[u8]) -> bool {
-    let Some(at) = memmem::find(line, b"\"status\"") else {
+static STATUS_KEY: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"status\""));
+static RROR: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"rror"));
+static VERLOADED: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"verloaded"));
+
+/// The cheap pre-filter: a `"status": NNN` below 400 and no `error` / `overloaded` text
+/// anywhere on the line. Three SIMD substring scans, no parse, no allocation: most lines of
+/// a healthy log stop here.
+pub fn plain_success(line: &[u8]) -> bool {
+    let Some(at) = STATUS_KEY.find(line) else {
         return false;
     };
     let rest = &line[at + 8..];
@@ -52,16 +66,11 @@ fn plain_success(line: &[u8]) -> bool {
         .iter()
         .position(|b| !matches!(b, b' ' | b':' | b'\t'))
         .map_or(&[][..], |i| &rest[i..]);
-    let digits: Vec<u8> = rest.iter().take(3).copied().collect();
-    if digits.len() != 3
-        || !digits.iter().all(u8::is_ascii_digit)
-        || rest.get(3).is_some_and(u8::is_ascii_digit)
-    {
-        return false;
-    }
-    digits[0] <= b'3'
-        && memmem::find(line, b"rror").is_none()
-        && memmem::find(line, b"verloaded").is_none()
+    let plain = rest.len() >= 3
+        && rest[..3].iter().all(u8::is_ascii_digit)
+        && !rest.get(3).is_some_and(u8::is_ascii_digit)
+        && rest[0] <= b'3';
+    plain && RROR.find(line).is_none() && VERLOADED.find(line).is_none()
 }
 
 fn status_of(v: &Value) -> Option<u16> {
@@ -176,7 +185,9 @@ fn scalar(v: &Value) -> Option<String> {
 pub fn read_body(c: &mut Capture, b: &Value) {
     match b {
         Value::Object(_) => {
-            c.absorb_body(b);
+            if looks_like_error(b) {
+                c.absorb_body(b);
+            }
             if let Some(m) = b.get("model").and_then(Value::as_str) {
                 c.model.get_or_insert_with(|| m.to_string());
             }
@@ -193,6 +204,18 @@ pub fn read_body(c: &mut Capture, b: &Value) {
     }
 }
 
+/// An error body (`{"type":"error",...}`, `{"error":...}`, a bare `{"type":"..._error"}`),
+/// not a success body: a Messages response is `{"type":"message",...}`, whose `type` must not
+/// be read as an error type (that made every 200 with a body a failure).
+fn looks_like_error(v: &Value) -> bool {
+    match v.get("type").and_then(Value::as_str) {
+        _ if v.get("error").is_some() => true,
+        Some(t) => t == "error" || t.ends_with("_error"),
+        // `{"message": "Overloaded"}` from a gateway.
+        None => v.get("message").is_some(),
+    }
+}
+
 /// A body given as text: JSON (possibly escaped), an SSE stream, or plain words.
 pub fn read_body_text(c: &mut Capture, s: &str) {
     let t = s.trim_start();
@@ -201,6 +224,7 @@ pub fn read_body_text(c: &mut Capture, s: &str) {
         return;
     }
     if let Some((_, v, _)) = relaxed::find_object(t)
+        && looks_like_error(&v)
         && c.absorb_body(&v)
     {
         return;
@@ -262,6 +286,409 @@ pub fn parse_time_str(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc2822(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// What an incident analysis reads from a plain success, parsed straight from the line into
+/// numbers: no `Value` tree, no header list, no allocation but for the model and ids. Only
+/// the documented shape is taken (top-level keys, headers as an object); anything else
+/// (a nested `response`, header lists, duplicate keys, odd types) returns `None` from
+/// [`parse_light`] and goes through the full parser, so both paths agree.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exchange {
+    pub time: Option<DateTime<Utc>>,
+    pub status: Option<u16>,
+    pub model: Option<String>,
+    pub max_tokens: Option<u64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    /// `(limit, remaining)` of the `requests`, `input-tokens`, `output-tokens` and `tokens`
+    /// rate-limit headers, in that order.
+    pub dims: [(Option<u64>, Option<u64>); 4],
+    pub org_id: Option<String>,
+    pub workspace_id: Option<String>,
+}
+
+/// The rate-limit dimensions [`Exchange::dims`] holds, in order.
+pub const LIGHT_DIMS: [&str; 4] = ["requests", "input-tokens", "output-tokens", "tokens"];
+
+/// Parses a line into an [`Exchange`]; `None` when it is not the documented shape.
+pub fn parse_light(line: &[u8]) -> Option<Exchange> {
+    let l: light::Line = serde_json::from_slice(line).ok()?;
+    if l.response.is_some() {
+        return None;
+    }
+    let status = light::status(l.status?)?;
+    let mut x = Exchange {
+        status: Some(status),
+        ..Default::default()
+    };
+    if let Some(t) = l.ts {
+        x.time = parse_time(&serde_json::from_str::<Value>(t.get()).ok()?);
+    }
+    if let Some(h) = l.headers {
+        x.dims = h.dims;
+        x.org_id = h.org;
+        x.workspace_id = h.workspace;
+    }
+    let mut body_model = None;
+    if let Some(b) = l.body {
+        let raw = b.get().trim_start();
+        if raw.starts_with('{') {
+            let body: light::Body = serde_json::from_str(raw).ok()?;
+            body_model = body.model.0;
+            x.output_tokens = body.usage.and_then(|u| u.output_tokens.0);
+        }
+    }
+    // As `from_object`: a `request` object's model wins (even when absent), else the body's,
+    // else a top-level `model`.
+    x.model = match l.request {
+        Some(r) => {
+            x.max_tokens = r.max_tokens.0;
+            x.input_tokens = r.input_tokens.0;
+            r.model.0
+        }
+        None => body_model,
+    }
+    .or(l.model.0);
+    Some(x)
+}
+
+/// Borrowing serde types for [`parse_light`].
+mod light {
+    use std::fmt;
+
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::value::RawValue;
+
+    use super::LIGHT_DIMS;
+    use crate::capture::headers::parse_int;
+
+    #[derive(Deserialize)]
+    pub struct Line<'a> {
+        #[serde(
+            borrow,
+            alias = "time",
+            alias = "timestamp",
+            alias = "@timestamp",
+            alias = "date",
+            alias = "start_time",
+            alias = "startedDateTime"
+        )]
+        pub ts: Option<&'a RawValue>,
+        #[serde(
+            borrow,
+            alias = "status_code",
+            alias = "statusCode",
+            alias = "http_status"
+        )]
+        pub status: Option<&'a RawValue>,
+        #[serde(alias = "response_headers", alias = "responseHeaders")]
+        pub headers: Option<Headers>,
+        #[serde(borrow, alias = "response_body", alias = "error")]
+        pub body: Option<&'a RawValue>,
+        pub request: Option<Request>,
+        #[serde(default)]
+        pub model: Str,
+        pub response: Option<IgnoredAny>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Request {
+        #[serde(default)]
+        pub model: Str,
+        #[serde(default)]
+        pub max_tokens: Num,
+        #[serde(default)]
+        pub input_tokens: Num,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Body {
+        #[serde(default)]
+        pub model: Str,
+        pub usage: Option<Usage>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Usage {
+        #[serde(default)]
+        pub output_tokens: Num,
+    }
+
+    /// `status` as the full parser reads it: a number, or text starting with three digits.
+    pub fn status(raw: &RawValue) -> Option<u16> {
+        let s = raw.get().trim();
+        let n = if let Some(q) = s.strip_prefix('"') {
+            q.trim_start().get(..3)?.parse::<u16>().ok()?
+        } else {
+            s.parse::<u64>().ok().and_then(|n| u16::try_from(n).ok())?
+        };
+        (100..600).contains(&n).then_some(n)
+    }
+
+    /// A string as the full parser keeps it (`as_str`): anything else is `None`.
+    #[derive(Default)]
+    pub struct Str(pub Option<String>);
+
+    impl<'de> Deserialize<'de> for Str {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Str;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Str, E> {
+                    Ok(Str(Some(v.to_string())))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_none<E: de::Error>(self) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_u64<E: de::Error>(self, _: u64) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_i64<E: de::Error>(self, _: i64) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Str, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Str(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Str, A::Error> {
+                    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Str(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// A count as the full parser reads it (`as_u64`): anything else is `None`.
+    #[derive(Default)]
+    pub struct Num(pub Option<u64>);
+
+    impl<'de> Deserialize<'de> for Num {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Num;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a number")
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                    Ok(Num(Some(v)))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                    Ok(Num(u64::try_from(v).ok()))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_str<E: de::Error>(self, _: &str) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_none<E: de::Error>(self) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Num, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Num(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Num, A::Error> {
+                    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Num(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// A header value as the full parser turns it into text and then a count: strings with
+    /// separators, numbers, booleans (none), the first item of an array.
+    struct HeaderNum(Option<u64>);
+
+    impl<'de> Deserialize<'de> for HeaderNum {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = HeaderNum;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a header value")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(parse_int(v)))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(Some(v)))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(parse_int(&v.to_string())))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(parse_int(
+                        &serde_json::Number::from_f64(v)
+                            .map_or_else(String::new, |n| n.to_string()),
+                    )))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(None))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<HeaderNum, E> {
+                    // `null` is not kept as a header at all.
+                    Err(E::custom("null header"))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<HeaderNum, A::Error> {
+                    Err(de::Error::custom("array header: full parser"))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// The headers object, keeping only the rate-limit counts and the org/workspace ids.
+    #[derive(Default)]
+    pub struct Headers {
+        pub dims: [(Option<u64>, Option<u64>); 4],
+        pub org: Option<String>,
+        pub workspace: Option<String>,
+    }
+
+    enum Key {
+        Dim(usize, bool),
+        Org,
+        Workspace,
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for Key {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Key;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a header name")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                    Ok(classify_key(v))
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+
+    fn classify_key(name: &str) -> Key {
+        let name = name.trim();
+        const P: &str = "anthropic-ratelimit-";
+        if name.len() > P.len()
+            && name.is_char_boundary(P.len())
+            && name[..P.len()].eq_ignore_ascii_case(P)
+        {
+            let rest = &name[P.len()..];
+            for (i, d) in LIGHT_DIMS.iter().enumerate() {
+                if rest.len() > d.len()
+                    && rest.is_char_boundary(d.len())
+                    && rest[..d.len()].eq_ignore_ascii_case(d)
+                {
+                    let field = &rest[d.len()..];
+                    if field.eq_ignore_ascii_case("-limit") {
+                        return Key::Dim(i, true);
+                    }
+                    if field.eq_ignore_ascii_case("-remaining") {
+                        return Key::Dim(i, false);
+                    }
+                }
+            }
+            return Key::Other;
+        }
+        if name.eq_ignore_ascii_case("anthropic-organization-id") {
+            Key::Org
+        } else if name.eq_ignore_ascii_case("anthropic-workspace-id") {
+            Key::Workspace
+        } else {
+            Key::Other
+        }
+    }
+
+    /// An id header as text (numbers kept as their digits).
+    struct IdText(Option<String>);
+
+    impl<'de> Deserialize<'de> for IdText {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = IdText;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("an id")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<IdText, E> {
+                    Ok(IdText(Some(v.trim().to_string())))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdText, E> {
+                    Ok(IdText(Some(v.to_string())))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdText, E> {
+                    Ok(IdText(Some(v.to_string())))
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<IdText, E> {
+                    Ok(IdText(Some(v.to_string())))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<IdText, E> {
+                    Err(E::custom("float id: full parser"))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<IdText, E> {
+                    Err(E::custom("null header"))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<IdText, A::Error> {
+                    Err(de::Error::custom("array header: full parser"))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Headers {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Headers;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a headers object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Headers, A::Error> {
+                    let mut h = Headers::default();
+                    while let Some(k) = a.next_key::<Key>()? {
+                        match k {
+                            Key::Dim(i, true) => h.dims[i].0 = a.next_value::<HeaderNum>()?.0,
+                            Key::Dim(i, false) => h.dims[i].1 = a.next_value::<HeaderNum>()?.0,
+                            Key::Org => h.org = a.next_value::<IdText>()?.0,
+                            Key::Workspace => h.workspace = a.next_value::<IdText>()?.0,
+                            Key::Other => {
+                                a.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                    }
+                    Ok(h)
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
 }
 
 #[cfg(test)]
