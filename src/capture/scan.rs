@@ -484,7 +484,7 @@ impl<R: Read> ChunkReader<R> {
     fn new(inner: R, engine: &Engine) -> Self {
         ChunkReader {
             inner,
-            chunk: engine.chunk.max(64),
+            chunk: engine.chunk.clamp(64, MAX_LINE),
             carry: Vec::new(),
             line: 0,
             seq: 0,
@@ -549,11 +549,12 @@ impl<R: Read> ChunkReader<R> {
                 return Ok((len > 0).then(|| self.emit(buf, len)));
             }
             scanned = len;
-            if len > MAX_LINE {
+            // The buffer holds one partial line: with its newline it would pass the cap.
+            if len >= MAX_LINE {
                 return self.drain_long(buf, len).map(Some);
             }
             // A line longer than the buffer: grow it (up to the cap) and read on.
-            let grown = (buf.len() * 2).min(MAX_LINE + self.chunk);
+            let grown = (buf.len() * 2).min(MAX_LINE);
             buf.resize(grown, 0);
         }
     }
@@ -1001,6 +1002,119 @@ mod tests {
             lines(b"alpha\r\nbeta gamma delta\n\nlast"),
             vec!["alpha", "beta gamma delta", "", "last"]
         );
+    }
+
+    /// Records what the sink saw: (line, status, format) per capture.
+    struct Record;
+    type Seen = (u64, Option<u16>, &'static str);
+
+    impl Handler for Record {
+        type Item = Seen;
+        fn plain_success(&self, _: &Arc<str>, line_no: u64, _: &[u8]) -> Light<Self::Item> {
+            Light::Item((line_no, Some(200), "light"))
+        }
+        fn capture(&self, c: Capture) -> Option<Self::Item> {
+            Some((c.line, c.status, c.format.as_str()))
+        }
+    }
+
+    fn run(input: &[u8], engine: &Engine, failures_only: bool) -> (Vec<Seen>, ScanStats) {
+        let mut got = Vec::new();
+        let opts = ScanOptions { failures_only };
+        let stats = scan_input(
+            Arc::from("t"),
+            io::Cursor::new(input.to_vec()),
+            Some(input.len() as u64),
+            &opts,
+            engine,
+            &Record,
+            &mut |x| got.push(x),
+        )
+        .unwrap();
+        (got, stats)
+    }
+
+    fn mixed_log() -> Vec<u8> {
+        let mut s = String::new();
+        for i in 1..=60 {
+            match i % 10 {
+                5 if i % 20 == 15 => {}
+                3 => s.push_str(
+                    r#"{"status":429,"headers":{"anthropic-ratelimit-requests-remaining":"0"}}"#,
+                ),
+                5 => s.push_str("HTTP/1.1 529 \nretry-after: 3\n"),
+                6 => s.push_str(&format!(r#"{{"status":200,"pad":"{}"}}"#, "y".repeat(300))),
+                7 => {}
+                _ => s.push_str(r#"{"ts":"2026-11-20T14:00:00Z","status":200,"headers":{}}"#),
+            }
+            s.push('\n');
+        }
+        s.push_str(r#"{"status":500,"body":"Overloaded"}"#);
+        s.into_bytes()
+    }
+
+    #[test]
+    fn parallel_chunks_match_the_inline_scan() {
+        let input = mixed_log();
+        let tiny = |threads| Engine {
+            threads,
+            chunk: 64,
+            parallel_min: 0,
+            progress: None,
+        };
+        for failures_only in [false, true] {
+            let (want, ws) = run(&input, &Engine::sequential(), failures_only);
+            for threads in [1, 2, 3] {
+                let (got, gs) = run(&input, &tiny(threads), failures_only);
+                assert_eq!(got, want, "threads={threads} failures_only={failures_only}");
+                assert_eq!(
+                    (gs.captures, gs.bytes, gs.skipped),
+                    (ws.captures, ws.bytes, ws.skipped)
+                );
+            }
+            assert_eq!(ws.bytes, input.len() as u64);
+            let lines: Vec<u64> = want.iter().map(|w| w.0).collect();
+            assert!(
+                lines.windows(2).all(|w| w[0] < w[1]),
+                "input order: {lines:?}"
+            );
+            let last_line = input.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            assert_eq!(
+                want.last().map(|w| (w.0, w.1)),
+                Some((last_line, Some(500)))
+            );
+        }
+        let (all, _) = run(&input, &tiny(2), false);
+        // Text captures come through the chunker, in place.
+        assert!(all.contains(&(5, Some(529), "http")), "{all:?}");
+        assert!(all.contains(&(3, Some(429), "jsonl")));
+        assert!(all.contains(&(1, Some(200), "light")), "{all:?}");
+        let (fails, _) = run(&input, &tiny(2), true);
+        assert!(fails.iter().all(|f| f.1 != Some(200)), "{fails:?}");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_is_skipped_and_counted() {
+        let mut input = br#"{"status":429}"#.to_vec();
+        input.push(b'\n');
+        input.push(b'{');
+        input.extend(std::iter::repeat_n(b'a', MAX_LINE + 10));
+        input.push(b'\n');
+        input.extend_from_slice(br#"{"status":529}"#);
+        let engine = Engine {
+            threads: 2,
+            chunk: 4096,
+            parallel_min: 0,
+            progress: None,
+        };
+        for e in [Engine::sequential(), engine] {
+            let (got, stats) = run(&input, &e, true);
+            assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 3]);
+            assert_eq!(stats.skipped, 1);
+            assert_eq!(stats.skipped_samples[0].line, 2);
+            assert!(stats.skipped_samples[0].reason.contains("longer than"));
+            assert_eq!(stats.bytes, input.len() as u64);
+        }
     }
 
     #[test]

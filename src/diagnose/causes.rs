@@ -68,7 +68,7 @@ pub struct Cause {
     /// Models involved, with counts.
     pub models: BTreeMap<String, u64>,
     /// Shortest and longest retry-after (or reset) given, in seconds.
-    pub retry_after_s: Option<(u64, u64)>,
+    pub retry_after_s: Option<Range>,
     /// The configured limit involved, when the headers or the message said.
     pub limit: Option<u64>,
     /// Why this class happens (first verdict's reason).
@@ -77,6 +77,13 @@ pub struct Cause {
     pub fix: FixRef,
     /// Whether waiting (honouring retry-after) clears it.
     pub waiting_helps: bool,
+}
+
+/// A range of seconds.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Range {
+    pub min: u64,
+    pub max: u64,
 }
 
 /// A failure to look at.
@@ -313,7 +320,7 @@ fn cause(
             })
             .collect(),
         models: a.models,
-        retry_after_s: a.retry,
+        retry_after_s: a.retry.map(|(min, max)| Range { min, max }),
         limit: a.limit,
         why: a.why.unwrap_or_else(|| fix.why.to_string()),
         fix: FixRef {

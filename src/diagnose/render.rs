@@ -56,12 +56,8 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style) -> io::Result<()>
             let l = if i == 0 { label("evidence") } else { label("") };
             write_wrapped(out, indent, &l, e, body_w)?;
         }
-        if let Some((lo, hi)) = c.retry_after_s {
-            let r = if lo == hi {
-                format!("{lo} s")
-            } else {
-                format!("{lo} to {hi} s")
-            };
+        if let Some(r) = c.retry_after_s {
+            let r = seconds_range(r);
             write_wrapped(out, indent, &label("retry"), &format!("after {r}"), body_w)?;
         }
         if let Some(e) = c.examples.first() {
@@ -109,6 +105,15 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style) -> io::Result<()>
         write_wrapped(out, "  ", "", &live.note, width - 2)?;
     }
     Ok(())
+}
+
+/// `20 s`, or `2 to 30 s`.
+pub fn seconds_range(r: super::causes::Range) -> String {
+    if r.min == r.max {
+        format!("{} s", r.min)
+    } else {
+        format!("{} to {} s", r.min, r.max)
+    }
 }
 
 /// `12 failures (11 rate limits) in 5,120 captures from 3 files, 14:00:03 to 14:09:58 UTC`.

@@ -3,7 +3,9 @@
 
 use std::io::{self, Write};
 
-use crate::diagnose::render::{chart, chart_title, headline, no_failures, window_line};
+use crate::diagnose::render::{
+    chart, chart_title, headline, no_failures, seconds_range, window_line,
+};
 use crate::diagnose::{Diagnosis, thousands};
 
 /// Writes the diagnosis as markdown.
@@ -72,8 +74,8 @@ pub fn diagnosis(out: &mut dyn Write, d: &Diagnosis) -> io::Result<()> {
             (Some(a), Some(b)) => writeln!(out, "- **Seen:** {a} to {b}")?,
             _ => writeln!(out, "- **Seen:** (no timestamps)")?,
         }
-        if let Some((lo, hi)) = c.retry_after_s {
-            writeln!(out, "- **Retry after:** {lo} to {hi} s")?;
+        if let Some(r) = c.retry_after_s {
+            writeln!(out, "- **Retry after:** {}", seconds_range(r))?;
         }
         writeln!(out, "- **Evidence:**")?;
         for e in &c.evidence {
