@@ -322,9 +322,7 @@ pub fn parse_light(line: &[u8]) -> Option<Exchange> {
         status: Some(status),
         ..Default::default()
     };
-    if let Some(t) = l.ts {
-        x.time = parse_time(&serde_json::from_str::<Value>(t.get()).ok()?);
-    }
+    x.time = l.ts.and_then(|t| t.0);
     if let Some(h) = l.headers {
         x.dims = h.dims;
         x.org_id = h.org;
@@ -332,12 +330,8 @@ pub fn parse_light(line: &[u8]) -> Option<Exchange> {
     }
     let mut body_model = None;
     if let Some(b) = l.body {
-        let raw = b.get().trim_start();
-        if raw.starts_with('{') {
-            let body: light::Body = serde_json::from_str(raw).ok()?;
-            body_model = body.model.0;
-            x.output_tokens = body.usage.and_then(|u| u.output_tokens.0);
-        }
+        body_model = b.model;
+        x.output_tokens = b.output_tokens;
     }
     // As `from_object`: a `request` object's model wins (even when absent), else the body's,
     // else a top-level `model`.
@@ -367,7 +361,6 @@ mod light {
     #[derive(Deserialize)]
     pub struct Line<'a> {
         #[serde(
-            borrow,
             alias = "time",
             alias = "timestamp",
             alias = "@timestamp",
@@ -375,7 +368,7 @@ mod light {
             alias = "start_time",
             alias = "startedDateTime"
         )]
-        pub ts: Option<&'a RawValue>,
+        pub ts: Option<Time>,
         #[serde(
             borrow,
             alias = "status_code",
@@ -385,8 +378,8 @@ mod light {
         pub status: Option<&'a RawValue>,
         #[serde(alias = "response_headers", alias = "responseHeaders")]
         pub headers: Option<Headers>,
-        #[serde(borrow, alias = "response_body", alias = "error")]
-        pub body: Option<&'a RawValue>,
+        #[serde(alias = "response_body", alias = "error")]
+        pub body: Option<Body>,
         pub request: Option<Request>,
         #[serde(default)]
         pub model: Str,
@@ -403,11 +396,134 @@ mod light {
         pub input_tokens: Num,
     }
 
-    #[derive(Deserialize)]
+    /// A body as the full parser reads a success's: from an object, `model` (a string) and
+    /// `usage.output_tokens`; anything else (a string, an SSE stream) gives nothing.
+    #[derive(Default)]
     pub struct Body {
-        #[serde(default)]
-        pub model: Str,
-        pub usage: Option<Usage>,
+        pub model: Option<String>,
+        pub output_tokens: Option<u64>,
+    }
+
+    impl<'de> Deserialize<'de> for Body {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Body;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a body")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Body, A::Error> {
+                    let mut b = Body::default();
+                    while let Some(k) = a.next_key::<BodyKey>()? {
+                        match k {
+                            BodyKey::Model => b.model = a.next_value::<Str>()?.0,
+                            BodyKey::Usage => {
+                                b.output_tokens = a
+                                    .next_value::<Option<Usage>>()?
+                                    .and_then(|u| u.output_tokens.0)
+                            }
+                            BodyKey::Other => {
+                                a.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                    }
+                    Ok(b)
+                }
+                fn visit_str<E: de::Error>(self, _: &str) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_u64<E: de::Error>(self, _: u64) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_i64<E: de::Error>(self, _: i64) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Body, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Body::default())
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    enum BodyKey {
+        Model,
+        Usage,
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for BodyKey {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = BodyKey;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<BodyKey, E> {
+                    self.visit_bytes(v.as_bytes())
+                }
+                fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<BodyKey, E> {
+                    Ok(match v {
+                        b"model" => BodyKey::Model,
+                        b"usage" => BodyKey::Usage,
+                        _ => BodyKey::Other,
+                    })
+                }
+            }
+            d.deserialize_bytes(V)
+        }
+    }
+
+    /// A timestamp as the full parser reads it (text, or epoch seconds / milliseconds).
+    pub struct Time(pub Option<chrono::DateTime<chrono::Utc>>);
+
+    impl<'de> Deserialize<'de> for Time {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Time;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a time")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Time, E> {
+                    Ok(Time(super::parse_time_str(v)))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Time, E> {
+                    Ok(Time(super::parse_time(&serde_json::Value::from(v))))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Time, E> {
+                    Ok(Time(super::parse_time(&serde_json::Value::from(v))))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Time, E> {
+                    Ok(Time(serde_json::Number::from_f64(v).and_then(|n| {
+                        super::parse_time(&serde_json::Value::Number(n))
+                    })))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Time, E> {
+                    Ok(Time(None))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Time, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Time(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Time, A::Error> {
+                    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Time(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
     }
 
     #[derive(Deserialize)]
@@ -532,6 +648,10 @@ mod light {
                     f.write_str("a header value")
                 }
                 fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderNum, E> {
+                    // Plain digits (nearly always) without the separator-stripping copy.
+                    if !v.is_empty() && v.len() < 20 && v.bytes().all(|b| b.is_ascii_digit()) {
+                        return Ok(HeaderNum(v.parse().ok()));
+                    }
                     Ok(HeaderNum(parse_int(v)))
                 }
                 fn visit_u64<E: de::Error>(self, v: u64) -> Result<HeaderNum, E> {
@@ -585,40 +705,42 @@ mod light {
                     f.write_str("a header name")
                 }
                 fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                    Ok(classify_key(v.as_bytes()))
+                }
+                // serde_json hands keys over as raw bytes without a UTF-8 check: the names
+                // compared against are ASCII, so nothing is lost.
+                fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Key, E> {
                     Ok(classify_key(v))
                 }
             }
-            d.deserialize_str(V)
+            d.deserialize_bytes(V)
         }
     }
 
-    fn classify_key(name: &str) -> Key {
-        let name = name.trim();
-        const P: &str = "anthropic-ratelimit-";
-        if name.len() > P.len()
-            && name.is_char_boundary(P.len())
-            && name[..P.len()].eq_ignore_ascii_case(P)
-        {
+    fn classify_key(name: &[u8]) -> Key {
+        let name = name.trim_ascii();
+        const P: &[u8] = b"anthropic-ratelimit-";
+        if name.len() > P.len() && name[..P.len()].eq_ignore_ascii_case(P) {
             let rest = &name[P.len()..];
-            for (i, d) in LIGHT_DIMS.iter().enumerate() {
-                if rest.len() > d.len()
-                    && rest.is_char_boundary(d.len())
-                    && rest[..d.len()].eq_ignore_ascii_case(d)
-                {
-                    let field = &rest[d.len()..];
-                    if field.eq_ignore_ascii_case("-limit") {
-                        return Key::Dim(i, true);
-                    }
-                    if field.eq_ignore_ascii_case("-remaining") {
-                        return Key::Dim(i, false);
-                    }
-                }
-            }
-            return Key::Other;
+            let ends = |suffix: &[u8]| {
+                rest.len() > suffix.len()
+                    && rest[rest.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            };
+            let (dim, limit) = if ends(b"-limit") {
+                (&rest[..rest.len() - 6], true)
+            } else if ends(b"-remaining") {
+                (&rest[..rest.len() - 10], false)
+            } else {
+                return Key::Other;
+            };
+            return LIGHT_DIMS
+                .iter()
+                .position(|d| d.len() == dim.len() && d.as_bytes().eq_ignore_ascii_case(dim))
+                .map_or(Key::Other, |i| Key::Dim(i, limit));
         }
-        if name.eq_ignore_ascii_case("anthropic-organization-id") {
+        if name.eq_ignore_ascii_case(b"anthropic-organization-id") {
             Key::Org
-        } else if name.eq_ignore_ascii_case("anthropic-workspace-id") {
+        } else if name.eq_ignore_ascii_case(b"anthropic-workspace-id") {
             Key::Workspace
         } else {
             Key::Other

@@ -184,6 +184,27 @@ mod tests {
     }
 
     #[test]
+    fn light_and_full_paths_agree_on_variants() {
+        let src: Arc<str> = Arc::from("t");
+        for line in [
+            r#"{"time":1763647200,"status":"200 OK","headers":{"anthropic-ratelimit-input-tokens-limit":2000000,"anthropic-ratelimit-input-tokens-remaining":1.5e3}}"#,
+            r#"{"timestamp":1763647200123,"statusCode":201,"response_headers":{"anthropic-workspace-id":"wrkspc_1"},"body":"event: message_start\ndata: {}"}"#,
+            r#"{"ts":"2026-11-20 14:00:00","status":200,"model":"top","body":{"model":"b","usage":null}}"#,
+            r#"{"ts":"2026-11-20T14:00:00+02:00","status":204,"request":{"max_tokens":-1},"model":"top"}"#,
+            r#"{"status":200,"headers":{"anthropic-ratelimit-requests-limit":"1 000","anthropic-ratelimit-requests-reset":"x"},"body":[1,2]}"#,
+        ] {
+            let light = jsonl::parse_light(line.as_bytes())
+                .map(|x| Event::from_light(3, x))
+                .unwrap_or_else(|| panic!("light parse: {line}"));
+            let jsonl::Parsed::Capture(c) = jsonl::parse_full(&src, 3, line.as_bytes(), false)
+            else {
+                panic!("a capture: {line}")
+            };
+            assert_eq!(light, Event::from_capture(&c), "{line}");
+        }
+    }
+
+    #[test]
     fn light_parser_declines_other_shapes() {
         for line in [
             r#"{"status":200,"response":{"status":200}}"#,

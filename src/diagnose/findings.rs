@@ -119,6 +119,8 @@ pub(crate) struct Trackers {
     /// Failures per second (rate limits and overloads), for storms.
     seconds: BTreeMap<i64, u32>,
     keys: BTreeMap<String, KeyClass>,
+    class_of: HashMap<String, String>,
+    scratch: String,
     tokens: BTreeMap<String, Tokens>,
     pub near: Near,
     otpm_failures: u64,
@@ -174,28 +176,36 @@ impl Trackers {
         if !has_limits && ev.org_id.is_none() {
             return;
         }
-        let class = model_class(model);
+        // Model names repeat: classify each once (bounded cache).
+        let class = match self.class_of.get(model) {
+            Some(c) => c,
+            None => {
+                if self.class_of.len() >= 256 {
+                    self.class_of.clear();
+                }
+                self.class_of
+                    .entry(model.to_string())
+                    .or_insert_with(|| model_class(model))
+            }
+        };
         let n = self.keys.len();
-        let k = match self.keys.get_mut(&class) {
+        let k = match self.keys.get_mut(class.as_str()) {
             Some(k) => k,
-            None if n < MAX_CLASSES => self.keys.entry(class).or_default(),
+            None if n < MAX_CLASSES => self.keys.entry(class.clone()).or_default(),
             None => return,
         };
         let failed = ev.is_failure();
-        let scope = ev.workspace_id.clone().or_else(|| ev.org_id.clone());
+        let scope = ev.workspace_id.as_deref().or(ev.org_id.as_deref());
         for (slot, d) in [REQUESTS, INPUT, OUTPUT].into_iter().enumerate() {
             if let Some(v) = ev.dims[d].0 {
-                seen(
-                    &mut k.limits[slot],
-                    v.to_string(),
-                    failed,
-                    at,
-                    scope.as_deref(),
-                );
+                use std::fmt::Write as _;
+                self.scratch.clear();
+                let _ = write!(self.scratch, "{v}");
+                seen(&mut k.limits[slot], &self.scratch, failed, at, scope);
             }
         }
         if let Some(o) = &ev.org_id {
-            seen(&mut k.orgs, o.clone(), failed, at, None);
+            seen(&mut k.orgs, o, failed, at, None);
         }
     }
 
@@ -228,7 +238,6 @@ struct Told {
 struct Retries {
     open: HashMap<(u32, String, String), Told>,
     count: u64,
-    clients: u64,
     shortest_wait_ms: Option<i64>,
     examples: Vec<(Told, At, Class, i64)>,
 }
@@ -269,10 +278,11 @@ impl Retries {
                 until: t.saturating_add(i64::try_from(ra).unwrap_or(i64::MAX)),
                 given_ms: ra,
             };
+            if self.open.len() >= MAX_KEYS && !self.open.contains_key(&key) {
+                // Full: windows that ran out can no longer catch a retry.
+                self.open.retain(|_, w| w.until > t);
+            }
             if self.open.len() < MAX_KEYS || self.open.contains_key(&key) {
-                if !self.open.contains_key(&key) {
-                    self.clients += 1;
-                }
                 self.open.insert(key, told);
             }
         }
@@ -489,13 +499,13 @@ struct Seen {
     scope: Option<String>,
 }
 
-fn seen(list: &mut Vec<Seen>, value: String, failed: bool, at: &At, scope: Option<&str>) {
+fn seen(list: &mut Vec<Seen>, value: &str, failed: bool, at: &At, scope: Option<&str>) {
     if let Some(s) = list.iter_mut().find(|s| s.value == value) {
         s.count += 1;
         s.failed += u64::from(failed);
     } else if list.len() < MAX_VALUES {
         list.push(Seen {
-            value,
+            value: value.to_string(),
             count: 1,
             failed: u64::from(failed),
             first: at.clone(),
