@@ -231,6 +231,9 @@ pub struct Engine {
     pub progress: Option<indicatif::ProgressBar>,
 }
 
+/// Most lines in one chunk, so a batch of results stays small whatever the line length.
+const MAX_CHUNK_LINES: u64 = 2048;
+
 /// Default chunk: big enough that per-chunk costs vanish, small enough that the few in
 /// flight keep memory flat.
 pub const CHUNK: usize = 1024 * 1024;
@@ -541,12 +544,21 @@ impl<R: Read> ChunkReader<R> {
                 len += self.read_more(&mut buf, len)?;
             }
             if let Some(p) = memchr::memrchr(b'\n', &buf[scanned..len]) {
-                let end = scanned + p + 1;
+                // At most MAX_CHUNK_LINES lines: a chunk of tiny lines would otherwise make
+                // a batch of hundreds of thousands of items.
+                let (mut end, mut lines) = (scanned + p + 1, 0u64);
+                for nl in memchr::memchr_iter(b'\n', &buf[..end]) {
+                    lines += 1;
+                    if lines == MAX_CHUNK_LINES {
+                        end = nl + 1;
+                        break;
+                    }
+                }
                 self.carry.extend_from_slice(&buf[end..len]);
-                return Ok(Some(self.emit(buf, end)));
+                return Ok(Some(self.emit(buf, end, lines)));
             }
             if self.eof {
-                return Ok((len > 0).then(|| self.emit(buf, len)));
+                return Ok((len > 0).then(|| self.emit(buf, len, 1)));
             }
             scanned = len;
             // The buffer holds one partial line: with its newline it would pass the cap.
@@ -559,8 +571,7 @@ impl<R: Read> ChunkReader<R> {
         }
     }
 
-    fn emit(&mut self, buf: Vec<u8>, len: usize) -> Chunk {
-        let lines = memchr::memchr_iter(b'\n', &buf[..len]).count() as u64;
+    fn emit(&mut self, buf: Vec<u8>, len: usize, lines: u64) -> Chunk {
         let c = Chunk {
             seq: self.seq,
             first_line: self.line + 1,
@@ -608,8 +619,9 @@ fn work<H: Handler>(
     opts: &ScanOptions,
     handler: &H,
     chunk: Chunk,
+    mut outs: Vec<Out<H::Item>>,
 ) -> Batch<H::Item> {
-    let mut outs = Vec::new();
+    outs.clear();
     let mut captures = 0u64;
     if let Some(len) = chunk.too_long {
         outs.push(Out::Skip(chunk.first_line, too_long(len)));
@@ -767,10 +779,18 @@ fn chunked_inline<H: Handler, R: Read>(
     let mut chunks = ChunkReader::new(reader, engine);
     let mut text = text::TextScanner::new(source.clone());
     let mut spare = Vec::new();
+    let mut spare_outs = Vec::new();
     while let Some(chunk) = chunks.next(std::mem::take(&mut spare))? {
-        let mut batch = work(source, opts, handler, chunk);
+        let mut batch = work(
+            source,
+            opts,
+            handler,
+            chunk,
+            std::mem::take(&mut spare_outs),
+        );
         consume(source, handler, &mut text, &mut batch, sink, stats);
         spare = batch.buf;
+        spare_outs = batch.outs;
     }
     flush_text(&mut text, handler, sink, stats);
     stats.bytes = chunks.bytes;
@@ -801,6 +821,9 @@ fn chunked_parallel<H: Handler, R: Read + Send>(
     let work_rx = Mutex::new(work_rx);
     let (res_tx, res_rx) = sync_channel::<io::Result<Batch<H::Item>>>(pool);
     let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(pool);
+    // Emptied result vectors go back to the workers, so each keeps its grown capacity.
+    let (outs_tx, outs_rx) = sync_channel::<Vec<Out<H::Item>>>(pool);
+    let outs_rx = Mutex::new(outs_rx);
     for _ in 0..pool {
         let _ = pool_tx.send(Vec::new());
     }
@@ -828,6 +851,7 @@ fn chunked_parallel<H: Handler, R: Read + Send>(
         for _ in 0..workers {
             let res_tx = res_tx.clone();
             let work_rx = &work_rx;
+            let outs_rx = &outs_rx;
             s.spawn(move || {
                 // Each worker its own copy of the name: no shared reference count to bounce
                 // between cores for every capture.
@@ -838,8 +862,13 @@ fn chunked_parallel<H: Handler, R: Read + Send>(
                         Err(_) => break,
                     };
                     let Ok(chunk) = next else { break };
+                    let outs = outs_rx
+                        .lock()
+                        .ok()
+                        .and_then(|rx| rx.try_recv().ok())
+                        .unwrap_or_default();
                     if res_tx
-                        .send(Ok(work(&source, opts, handler, chunk)))
+                        .send(Ok(work(&source, opts, handler, chunk, outs)))
                         .is_err()
                     {
                         break;
@@ -857,6 +886,7 @@ fn chunked_parallel<H: Handler, R: Read + Send>(
                     while let Some(mut b) = pending.remove(&next) {
                         consume(source, handler, &mut text, &mut b, sink, stats);
                         let _ = pool_tx.send(std::mem::take(&mut b.buf));
+                        let _ = outs_tx.try_send(std::mem::take(&mut b.outs));
                         next += 1;
                     }
                 }
@@ -1091,6 +1121,23 @@ mod tests {
         assert!(all.contains(&(1, Some(200), "light")), "{all:?}");
         let (fails, _) = run(&input, &tiny(2), true);
         assert!(fails.iter().all(|f| f.1 != Some(200)), "{fails:?}");
+    }
+
+    #[test]
+    fn many_tiny_lines_are_split_by_count_and_stay_in_order() {
+        let n = 3 * MAX_CHUNK_LINES + 17;
+        let input: Vec<u8> = (0..n)
+            .flat_map(|_| br#"{"status":429}"#.iter().copied().chain([b'\n']))
+            .collect();
+        let engine = Engine {
+            threads: 2,
+            parallel_min: 0,
+            ..Engine::sequential()
+        };
+        let (got, stats) = run(&input, &engine, true);
+        assert_eq!(got.len() as u64, n);
+        assert!(got.iter().enumerate().all(|(i, g)| g.0 == i as u64 + 1));
+        assert_eq!(stats.captures, n);
     }
 
     #[test]
