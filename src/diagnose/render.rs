@@ -12,8 +12,9 @@ use crate::report::Style;
 /// Most rows the timeline chart prints; longer incidents use wider buckets.
 pub const CHART_ROWS: usize = 40;
 
-/// Writes the terminal report.
-pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style) -> io::Result<()> {
+/// Writes the terminal report. With `redact`, ids are replaced before lines are wrapped
+/// (the caller still runs the whole output through the redaction).
+pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> io::Result<()> {
     let width = usize::from(style.width).clamp(60, 200);
     writeln!(out, "{}", style.bold(&headline(d)))?;
     if let Some(w) = window_line(d) {
@@ -46,6 +47,7 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style) -> io::Result<()>
         let indent = "      ";
         let body_w = width.saturating_sub(indent.len() + 10).max(30);
         write_wrapped(
+            redact,
             out,
             indent,
             &label("what"),
@@ -54,22 +56,36 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style) -> io::Result<()>
         )?;
         for (i, e) in c.evidence.iter().enumerate() {
             let l = if i == 0 { label("evidence") } else { label("") };
-            write_wrapped(out, indent, &l, e, body_w)?;
+            write_wrapped(redact, out, indent, &l, e, body_w)?;
         }
         if let Some(r) = c.retry_after_s {
             let r = seconds_range(r);
-            write_wrapped(out, indent, &label("retry"), &format!("after {r}"), body_w)?;
+            write_wrapped(
+                redact,
+                out,
+                indent,
+                &label("retry"),
+                &format!("after {r}"),
+                body_w,
+            )?;
         }
         if let Some(e) = c.examples.first() {
             let mut s = e.at.clone();
             if let Some(r) = &e.request_id {
                 s.push_str(&format!(", {r}"));
             }
-            write_wrapped(out, indent, &label("e.g."), &s, body_w)?;
+            write_wrapped(redact, out, indent, &label("e.g."), &s, body_w)?;
         }
-        write_wrapped(out, indent, &label("fix"), c.fix.first, body_w)?;
-        write_wrapped(out, indent, &label("then"), c.fix.then, body_w)?;
-        write_wrapped(out, indent, &label("ranked"), &c.rank_reason, body_w)?;
+        write_wrapped(redact, out, indent, &label("fix"), c.fix.first, body_w)?;
+        write_wrapped(redact, out, indent, &label("then"), c.fix.then, body_w)?;
+        write_wrapped(
+            redact,
+            out,
+            indent,
+            &label("ranked"),
+            &c.rank_reason,
+            body_w,
+        )?;
     }
     writeln!(out)?;
 
@@ -93,16 +109,23 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style) -> io::Result<()>
         let indent = "    ";
         let body_w = width.saturating_sub(indent.len()).max(30);
         writeln!(out, "  {}", style.bold(f.kind.as_str()))?;
-        write_wrapped(out, indent, "", &f.detail, body_w)?;
+        write_wrapped(redact, out, indent, "", &f.detail, body_w)?;
         for e in &f.evidence {
-            write_wrapped(out, indent, &style.dim("- "), e, body_w - 2)?;
+            write_wrapped(redact, out, indent, &style.dim("- "), e, body_w - 2)?;
         }
-        write_wrapped(out, indent, &style.dim("fix: "), f.advice, body_w - 5)?;
+        write_wrapped(
+            redact,
+            out,
+            indent,
+            &style.dim("fix: "),
+            f.advice,
+            body_w - 5,
+        )?;
     }
     if let Some(live) = &d.live {
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Live comparison"))?;
-        write_wrapped(out, "  ", "", &live.note, width - 2)?;
+        write_wrapped(redact, out, "  ", "", &live.note, width - 2)?;
     }
     Ok(())
 }
@@ -211,6 +234,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 fn write_wrapped(
+    redact: bool,
     out: &mut dyn Write,
     indent: &str,
     label: &str,
@@ -218,7 +242,8 @@ fn write_wrapped(
     width: usize,
 ) -> io::Result<()> {
     let pad = " ".repeat(visible_len(label));
-    for (i, l) in wrap(text, width).iter().enumerate() {
+    let text = crate::redact::apply(text, redact);
+    for (i, l) in wrap(&text, width).iter().enumerate() {
         let lab = if i == 0 { label } else { pad.as_str() };
         writeln!(out, "{indent}{lab}{l}")?;
     }
