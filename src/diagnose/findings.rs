@@ -378,6 +378,12 @@ fn storms(seconds: &BTreeMap<i64, u32>) -> Vec<Finding> {
         .collect()
 }
 
+/// `HH:MM` of a minute number.
+fn hhmm(minute: i64) -> String {
+    let c = clock(minute.saturating_mul(60_000));
+    c.get(..5).unwrap_or(&c).to_string()
+}
+
 // ---- ramps --------------------------------------------------------------------------------
 
 /// Minutes of history looked at before an onset.
@@ -424,7 +430,9 @@ fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
         } else {
             "input tokens/min"
         };
-        let b = &timeline[&onset];
+        let Some(b) = timeline.get(&onset) else {
+            continue;
+        };
         let classes: Vec<String> = Class::ALL
             .iter()
             .filter(|c| b.by_class[**c as usize] > 0)
@@ -435,7 +443,7 @@ fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
             .zip(requests.iter().zip(&tokens))
             .skip_while(|(_, (r, _))| **r == 0)
             .map(|(m, (r, t))| {
-                let mut s = format!("{} {} requests", &clock(m * 60_000)[..5], r);
+                let mut s = format!("{} {} requests", hhmm(*m), r);
                 if *t > 0 {
                     s.push_str(&format!(", {} input tokens", thousands(*t)));
                 }
@@ -452,7 +460,7 @@ fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
                 thousands(base),
                 thousands(peak),
                 peak as f64 / base.max(1) as f64,
-                &clock(onset * 60_000)[..5],
+                hhmm(onset),
             ),
             evidence,
             count: 1,
@@ -731,7 +739,7 @@ impl Near {
             })
             .collect();
         let when = match first_refusal {
-            Some(m) => format!("before the first refusal at {}", &clock(m * 60_000)[..5]),
+            Some(m) => format!("before the first refusal at {}", hhmm(m)),
             None => "with no refusals yet".to_string(),
         };
         Some(Finding {
