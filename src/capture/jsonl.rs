@@ -857,6 +857,26 @@ mod tests {
     }
 
     #[test]
+    fn a_message_body_mentioning_errors_is_a_success() {
+        // Found by diagnose: the full parser took `"type":"message"` for an error type, so a
+        // 200 whose text said "error" (past the pre-filter) became an `unknown` failure.
+        let line = r#"{"status":200,"body":{"id":"msg_1","type":"message","content":[{"type":"text","text":"the error was fixed"}]}}"#;
+        assert!(matches!(parse(line, true), Parsed::Success));
+        let Parsed::Capture(c) = parse(line, false) else {
+            panic!("a capture")
+        };
+        assert!(c.error.is_empty());
+        // Error bodies still count, with or without the envelope.
+        let Parsed::Capture(c) = parse(
+            r#"{"status":500,"body":{"type":"api_error","message":"Overloaded"}}"#,
+            true,
+        ) else {
+            panic!("a capture")
+        };
+        assert_eq!(c.error.kind.as_deref(), Some("api_error"));
+    }
+
+    #[test]
     fn error_body_alone_is_not_jsonl() {
         assert!(matches!(
             parse(
