@@ -49,14 +49,14 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;diagnose' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only failures at or after this time (RFC 3339, or HH:MM on the incident''s day)')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only failures before this time (RFC 3339, or HH:MM on the incident''s day)')
-            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only captures for this model (repeatable)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only captures before this time (same forms as --since)')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format for people: text (default) or markdown')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
-            [CompletionResult]::new('--live', '--live', [CompletionResultType]::ParameterName, 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON document')
-            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace org ids, workspace ids, request ids and anything key-like in the report')
+            [CompletionResult]::new('--live', '--live', [CompletionResultType]::ParameterName, 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet in this version: the report says so and the exit status is unaffected')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

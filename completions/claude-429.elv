@@ -44,14 +44,14 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'claude-429;diagnose'= {
-            cand --since 'Only failures at or after this time (RFC 3339, or HH:MM on the incident''s day)'
-            cand --until 'Only failures before this time (RFC 3339, or HH:MM on the incident''s day)'
-            cand --model 'Only captures for this model (repeatable)'
+            cand --since 'Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given'
+            cand --until 'Only captures before this time (same forms as --since)'
+            cand --model 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)'
             cand --format 'Report format for people: text (default) or markdown'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
-            cand --live 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show'
-            cand --json 'Print the report as one JSON document'
-            cand --redact 'Replace org ids, workspace ids, request ids and anything key-like in the report'
+            cand --live 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet in this version: the report says so and the exit status is unaffected'
+            cand --json 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
+            cand --redact 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -47,17 +47,17 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l json -d
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l jsonl -d 'Print one JSON verdict per line, as found (for streaming into other tools)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l redact -d 'Replace org ids, workspace ids and request ids in the output (API keys are always removed, with or without this flag)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l since -d 'Only failures at or after this time (RFC 3339, or HH:MM on the incident\'s day)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l until -d 'Only failures before this time (RFC 3339, or HH:MM on the incident\'s day)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l model -d 'Only captures for this model (repeatable)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l since -d 'Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l until -d 'Only captures before this time (same forms as --since)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l model -d 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l format -d 'Report format for people: text (default) or markdown' -r -f -a "text\t'A terminal report'
 markdown\t'Markdown, for a ticket or an incident document'"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l live -d 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l json -d 'Print the report as one JSON document'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l redact -d 'Replace org ids, workspace ids, request ids and anything key-like in the report'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l live -d 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet in this version: the report says so and the exit status is unaffected'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l json -d 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l redact -d 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l model -d 'Only the group that holds this model (full name or alias)' -r

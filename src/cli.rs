@@ -181,20 +181,24 @@ pub struct DiagnoseArgs {
     #[arg(value_name = "PATH", default_value = "-")]
     pub paths: Vec<PathBuf>,
 
-    /// Only failures at or after this time (RFC 3339, or HH:MM on the incident's day).
+    /// Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and
+    /// time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first
+    /// timestamped capture. Captures without a time are left out when a window is given.
     #[arg(long, value_name = "TIME", help_heading = "Filter")]
     pub since: Option<String>,
 
-    /// Only failures before this time (RFC 3339, or HH:MM on the incident's day).
+    /// Only captures before this time (same forms as --since).
     #[arg(long, value_name = "TIME", help_heading = "Filter")]
     pub until: Option<String>,
 
-    /// Only captures for this model (repeatable).
+    /// Only captures for this model (repeatable); a name also matches its dated versions
+    /// (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929).
     #[arg(long, value_name = "MODEL", help_heading = "Filter")]
     pub model: Vec<String>,
 
     /// Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom
-    /// (needs ANTHROPIC_API_KEY), and compare them with what the logs show.
+    /// (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet
+    /// in this version: the report says so and the exit status is unaffected.
     #[arg(long)]
     pub live: bool,
 
@@ -202,11 +206,13 @@ pub struct DiagnoseArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
-    /// Print the report as one JSON document.
-    #[arg(long, help_heading = "Output")]
+    /// Print the report as one JSON document: {"causes", "timeline", "findings", "summary"},
+    /// causes ordered by rank.
+    #[arg(long, conflicts_with = "format", help_heading = "Output")]
     pub json: bool,
 
-    /// Replace org ids, workspace ids, request ids and anything key-like in the report.
+    /// Replace org ids, workspace ids, request ids and anything key-like in the report (API
+    /// keys are always removed, with or without this flag).
     #[arg(long, help_heading = "Output")]
     pub redact: bool,
 }

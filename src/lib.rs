@@ -8,6 +8,7 @@ pub mod capture;
 pub mod classify;
 pub mod cli;
 pub mod commands;
+pub mod diagnose;
 pub mod exit;
 pub mod fixes;
 pub mod redact;

@@ -3,7 +3,7 @@
 //! `status`. Other shapes whose lines carry a status and headers work too (a nested
 //! `response` object, `status_code`, `response_headers`, epoch timestamps).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use memchr::memmem;
@@ -27,6 +27,12 @@ pub fn parse_line(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: b
     if failures_only && plain_success(line) {
         return Parsed::Success;
     }
+    parse_full(source, line_no, line, failures_only)
+}
+
+/// Parses one line fully (no pre-filter). With `failures_only`, successes are still only
+/// counted.
+pub fn parse_full(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: bool) -> Parsed {
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(line) else {
         return Parsed::NotJsonl;
     };
@@ -42,9 +48,17 @@ pub fn parse_line(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: b
     }
 }
 
-/// Cheap check: a `"status": NNN` below 400 and no `error` text on the line.
-fn plain_success(line: &[u8]) -> bool {
-    let Some(at) = memmem::find(line, b"\"status\"") else {
+static STATUS_KEY: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\"status\""));
+static RROR: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"rror"));
+static VERLOADED: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"verloaded"));
+
+/// The cheap pre-filter: a `"status": NNN` below 400 and no `error` / `overloaded` text
+/// anywhere on the line. Three SIMD substring scans, no parse, no allocation: most lines of
+/// a healthy log stop here.
+pub fn plain_success(line: &[u8]) -> bool {
+    let Some(at) = STATUS_KEY.find(line) else {
         return false;
     };
     let rest = &line[at + 8..];
@@ -52,16 +66,11 @@ fn plain_success(line: &[u8]) -> bool {
         .iter()
         .position(|b| !matches!(b, b' ' | b':' | b'\t'))
         .map_or(&[][..], |i| &rest[i..]);
-    let digits: Vec<u8> = rest.iter().take(3).copied().collect();
-    if digits.len() != 3
-        || !digits.iter().all(u8::is_ascii_digit)
-        || rest.get(3).is_some_and(u8::is_ascii_digit)
-    {
-        return false;
-    }
-    digits[0] <= b'3'
-        && memmem::find(line, b"rror").is_none()
-        && memmem::find(line, b"verloaded").is_none()
+    let plain = rest.len() >= 3
+        && rest[..3].iter().all(u8::is_ascii_digit)
+        && !rest.get(3).is_some_and(u8::is_ascii_digit)
+        && rest[0] <= b'3';
+    plain && RROR.find(line).is_none() && VERLOADED.find(line).is_none()
 }
 
 fn status_of(v: &Value) -> Option<u16> {
@@ -176,7 +185,9 @@ fn scalar(v: &Value) -> Option<String> {
 pub fn read_body(c: &mut Capture, b: &Value) {
     match b {
         Value::Object(_) => {
-            c.absorb_body(b);
+            if looks_like_error(b) {
+                c.absorb_body(b);
+            }
             if let Some(m) = b.get("model").and_then(Value::as_str) {
                 c.model.get_or_insert_with(|| m.to_string());
             }
@@ -193,6 +204,18 @@ pub fn read_body(c: &mut Capture, b: &Value) {
     }
 }
 
+/// An error body (`{"type":"error",...}`, `{"error":...}`, a bare `{"type":"..._error"}`),
+/// not a success body: a Messages response is `{"type":"message",...}`, whose `type` must not
+/// be read as an error type (that made every 200 with a body a failure).
+fn looks_like_error(v: &Value) -> bool {
+    match v.get("type").and_then(Value::as_str) {
+        _ if v.get("error").is_some() => true,
+        Some(t) => t == "error" || t.ends_with("_error"),
+        // `{"message": "Overloaded"}` from a gateway.
+        None => v.get("message").is_some(),
+    }
+}
+
 /// A body given as text: JSON (possibly escaped), an SSE stream, or plain words.
 pub fn read_body_text(c: &mut Capture, s: &str) {
     let t = s.trim_start();
@@ -201,6 +224,7 @@ pub fn read_body_text(c: &mut Capture, s: &str) {
         return;
     }
     if let Some((_, v, _)) = relaxed::find_object(t)
+        && looks_like_error(&v)
         && c.absorb_body(&v)
     {
         return;
@@ -264,6 +288,531 @@ pub fn parse_time_str(s: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// What an incident analysis reads from a plain success, parsed straight from the line into
+/// numbers: no `Value` tree, no header list, no allocation but for the model and ids. Only
+/// the documented shape is taken (top-level keys, headers as an object); anything else
+/// (a nested `response`, header lists, duplicate keys, odd types) returns `None` from
+/// [`parse_light`] and goes through the full parser, so both paths agree.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exchange {
+    pub time: Option<DateTime<Utc>>,
+    pub status: Option<u16>,
+    pub model: Option<String>,
+    pub max_tokens: Option<u64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    /// `(limit, remaining)` of the `requests`, `input-tokens`, `output-tokens` and `tokens`
+    /// rate-limit headers, in that order.
+    pub dims: [(Option<u64>, Option<u64>); 4],
+    pub org_id: Option<String>,
+    pub workspace_id: Option<String>,
+}
+
+/// The rate-limit dimensions [`Exchange::dims`] holds, in order.
+pub const LIGHT_DIMS: [&str; 4] = ["requests", "input-tokens", "output-tokens", "tokens"];
+
+/// Parses a line into an [`Exchange`]; `None` when it is not the documented shape.
+pub fn parse_light(line: &[u8]) -> Option<Exchange> {
+    let l: light::Line = serde_json::from_slice(line).ok()?;
+    if l.response.is_some() {
+        return None;
+    }
+    let status = light::status(l.status?)?;
+    let mut x = Exchange {
+        status: Some(status),
+        ..Default::default()
+    };
+    x.time = l.ts.and_then(|t| t.0);
+    if let Some(h) = l.headers {
+        x.dims = h.dims;
+        x.org_id = h.org;
+        x.workspace_id = h.workspace;
+    }
+    let mut body_model = None;
+    if let Some(b) = l.body {
+        body_model = b.model;
+        x.output_tokens = b.output_tokens;
+    }
+    // As `from_object`: a `request` object's model wins (even when absent), else the body's,
+    // else a top-level `model`.
+    x.model = match l.request {
+        Some(r) => {
+            x.max_tokens = r.max_tokens.0;
+            x.input_tokens = r.input_tokens.0;
+            r.model.0
+        }
+        None => body_model,
+    }
+    .or(l.model.0);
+    Some(x)
+}
+
+/// Borrowing serde types for [`parse_light`].
+mod light {
+    use std::fmt;
+
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::value::RawValue;
+
+    use super::LIGHT_DIMS;
+    use crate::capture::headers::parse_int;
+
+    #[derive(Deserialize)]
+    pub struct Line<'a> {
+        #[serde(
+            alias = "time",
+            alias = "timestamp",
+            alias = "@timestamp",
+            alias = "date",
+            alias = "start_time",
+            alias = "startedDateTime"
+        )]
+        pub ts: Option<Time>,
+        #[serde(
+            borrow,
+            alias = "status_code",
+            alias = "statusCode",
+            alias = "http_status"
+        )]
+        pub status: Option<&'a RawValue>,
+        #[serde(alias = "response_headers", alias = "responseHeaders")]
+        pub headers: Option<Headers>,
+        #[serde(alias = "response_body", alias = "error")]
+        pub body: Option<Body>,
+        pub request: Option<Request>,
+        #[serde(default)]
+        pub model: Str,
+        pub response: Option<IgnoredAny>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Request {
+        #[serde(default)]
+        pub model: Str,
+        #[serde(default)]
+        pub max_tokens: Num,
+        #[serde(default)]
+        pub input_tokens: Num,
+    }
+
+    /// A body as the full parser reads a success's: from an object, `model` (a string) and
+    /// `usage.output_tokens`; anything else (a string, an SSE stream) gives nothing.
+    #[derive(Default)]
+    pub struct Body {
+        pub model: Option<String>,
+        pub output_tokens: Option<u64>,
+    }
+
+    impl<'de> Deserialize<'de> for Body {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Body;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a body")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Body, A::Error> {
+                    let mut b = Body::default();
+                    while let Some(k) = a.next_key::<BodyKey>()? {
+                        match k {
+                            BodyKey::Model => b.model = a.next_value::<Str>()?.0,
+                            BodyKey::Usage => {
+                                b.output_tokens = a
+                                    .next_value::<Option<Usage>>()?
+                                    .and_then(|u| u.output_tokens.0)
+                            }
+                            BodyKey::Other => {
+                                a.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                    }
+                    Ok(b)
+                }
+                fn visit_str<E: de::Error>(self, _: &str) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_u64<E: de::Error>(self, _: u64) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_i64<E: de::Error>(self, _: i64) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Body, E> {
+                    Ok(Body::default())
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Body, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Body::default())
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    enum BodyKey {
+        Model,
+        Usage,
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for BodyKey {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = BodyKey;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<BodyKey, E> {
+                    self.visit_bytes(v.as_bytes())
+                }
+                fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<BodyKey, E> {
+                    Ok(match v {
+                        b"model" => BodyKey::Model,
+                        b"usage" => BodyKey::Usage,
+                        _ => BodyKey::Other,
+                    })
+                }
+            }
+            d.deserialize_bytes(V)
+        }
+    }
+
+    /// A timestamp as the full parser reads it (text, or epoch seconds / milliseconds).
+    pub struct Time(pub Option<chrono::DateTime<chrono::Utc>>);
+
+    impl<'de> Deserialize<'de> for Time {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Time;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a time")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Time, E> {
+                    Ok(Time(super::parse_time_str(v)))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Time, E> {
+                    Ok(Time(super::parse_time(&serde_json::Value::from(v))))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Time, E> {
+                    Ok(Time(super::parse_time(&serde_json::Value::from(v))))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Time, E> {
+                    Ok(Time(serde_json::Number::from_f64(v).and_then(|n| {
+                        super::parse_time(&serde_json::Value::Number(n))
+                    })))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Time, E> {
+                    Ok(Time(None))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Time, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Time(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Time, A::Error> {
+                    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Time(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub struct Usage {
+        #[serde(default)]
+        pub output_tokens: Num,
+    }
+
+    /// `status` as the full parser reads it: a number, or text starting with three digits.
+    pub fn status(raw: &RawValue) -> Option<u16> {
+        let s = raw.get().trim();
+        let n = if let Some(q) = s.strip_prefix('"') {
+            q.trim_start().get(..3)?.parse::<u16>().ok()?
+        } else {
+            s.parse::<u64>().ok().and_then(|n| u16::try_from(n).ok())?
+        };
+        (100..600).contains(&n).then_some(n)
+    }
+
+    /// A string as the full parser keeps it (`as_str`): anything else is `None`.
+    #[derive(Default)]
+    pub struct Str(pub Option<String>);
+
+    impl<'de> Deserialize<'de> for Str {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Str;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Str, E> {
+                    Ok(Str(Some(v.to_string())))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_none<E: de::Error>(self) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_u64<E: de::Error>(self, _: u64) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_i64<E: de::Error>(self, _: i64) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Str, E> {
+                    Ok(Str(None))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Str, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Str(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Str, A::Error> {
+                    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Str(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// A count as the full parser reads it (`as_u64`): anything else is `None`.
+    #[derive(Default)]
+    pub struct Num(pub Option<u64>);
+
+    impl<'de> Deserialize<'de> for Num {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Num;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a number")
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                    Ok(Num(Some(v)))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                    Ok(Num(u64::try_from(v).ok()))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_str<E: de::Error>(self, _: &str) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_none<E: de::Error>(self) -> Result<Num, E> {
+                    Ok(Num(None))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Num, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Num(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Num, A::Error> {
+                    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Num(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// A header value as the full parser turns it into text and then a count: strings with
+    /// separators, numbers, booleans (none), the first item of an array.
+    struct HeaderNum(Option<u64>);
+
+    impl<'de> Deserialize<'de> for HeaderNum {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = HeaderNum;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a header value")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderNum, E> {
+                    // Plain digits (nearly always) without the separator-stripping copy.
+                    if !v.is_empty() && v.len() < 20 && v.bytes().all(|b| b.is_ascii_digit()) {
+                        return Ok(HeaderNum(v.parse().ok()));
+                    }
+                    Ok(HeaderNum(parse_int(v)))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(Some(v)))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(parse_int(&v.to_string())))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(parse_int(
+                        &serde_json::Number::from_f64(v)
+                            .map_or_else(String::new, |n| n.to_string()),
+                    )))
+                }
+                fn visit_bool<E: de::Error>(self, _: bool) -> Result<HeaderNum, E> {
+                    Ok(HeaderNum(None))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<HeaderNum, E> {
+                    // `null` is not kept as a header at all.
+                    Err(E::custom("null header"))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<HeaderNum, A::Error> {
+                    Err(de::Error::custom("array header: full parser"))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// The headers object, keeping only the rate-limit counts and the org/workspace ids.
+    #[derive(Default)]
+    pub struct Headers {
+        pub dims: [(Option<u64>, Option<u64>); 4],
+        pub org: Option<String>,
+        pub workspace: Option<String>,
+    }
+
+    enum Key {
+        Dim(usize, bool),
+        Org,
+        Workspace,
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for Key {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Key;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a header name")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                    Ok(classify_key(v.as_bytes()))
+                }
+                // serde_json hands keys over as raw bytes without a UTF-8 check: the names
+                // compared against are ASCII, so nothing is lost.
+                fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Key, E> {
+                    Ok(classify_key(v))
+                }
+            }
+            d.deserialize_bytes(V)
+        }
+    }
+
+    fn classify_key(name: &[u8]) -> Key {
+        let name = name.trim_ascii();
+        const P: &[u8] = b"anthropic-ratelimit-";
+        if name.len() > P.len() && name[..P.len()].eq_ignore_ascii_case(P) {
+            let rest = &name[P.len()..];
+            let ends = |suffix: &[u8]| {
+                rest.len() > suffix.len()
+                    && rest[rest.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            };
+            let (dim, limit) = if ends(b"-limit") {
+                (&rest[..rest.len() - 6], true)
+            } else if ends(b"-remaining") {
+                (&rest[..rest.len() - 10], false)
+            } else {
+                return Key::Other;
+            };
+            return LIGHT_DIMS
+                .iter()
+                .position(|d| d.len() == dim.len() && d.as_bytes().eq_ignore_ascii_case(dim))
+                .map_or(Key::Other, |i| Key::Dim(i, limit));
+        }
+        if name.eq_ignore_ascii_case(b"anthropic-organization-id") {
+            Key::Org
+        } else if name.eq_ignore_ascii_case(b"anthropic-workspace-id") {
+            Key::Workspace
+        } else {
+            Key::Other
+        }
+    }
+
+    /// An id header as text (numbers kept as their digits).
+    struct IdText(Option<String>);
+
+    impl<'de> Deserialize<'de> for IdText {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = IdText;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("an id")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<IdText, E> {
+                    Ok(IdText(Some(v.trim().to_string())))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdText, E> {
+                    Ok(IdText(Some(v.to_string())))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdText, E> {
+                    Ok(IdText(Some(v.to_string())))
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<IdText, E> {
+                    Ok(IdText(Some(v.to_string())))
+                }
+                fn visit_f64<E: de::Error>(self, _: f64) -> Result<IdText, E> {
+                    Err(E::custom("float id: full parser"))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<IdText, E> {
+                    Err(E::custom("null header"))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<IdText, A::Error> {
+                    Err(de::Error::custom("array header: full parser"))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Headers {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Headers;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a headers object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Headers, A::Error> {
+                    let mut h = Headers::default();
+                    while let Some(k) = a.next_key::<Key>()? {
+                        match k {
+                            Key::Dim(i, true) => h.dims[i].0 = a.next_value::<HeaderNum>()?.0,
+                            Key::Dim(i, false) => h.dims[i].1 = a.next_value::<HeaderNum>()?.0,
+                            Key::Org => h.org = a.next_value::<IdText>()?.0,
+                            Key::Workspace => h.workspace = a.next_value::<IdText>()?.0,
+                            Key::Other => {
+                                a.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                    }
+                    Ok(h)
+                }
+            }
+            d.deserialize_map(V)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +854,26 @@ mod tests {
         assert_eq!(c.model.as_deref(), Some("claude-sonnet-4-5"));
         assert_eq!(c.request.input_tokens, Some(1234));
         assert_eq!(c.time.unwrap().to_rfc3339(), "2026-11-20T14:02:11+00:00");
+    }
+
+    #[test]
+    fn a_message_body_mentioning_errors_is_a_success() {
+        // Found by diagnose: the full parser took `"type":"message"` for an error type, so a
+        // 200 whose text said "error" (past the pre-filter) became an `unknown` failure.
+        let line = r#"{"status":200,"body":{"id":"msg_1","type":"message","content":[{"type":"text","text":"the error was fixed"}]}}"#;
+        assert!(matches!(parse(line, true), Parsed::Success));
+        let Parsed::Capture(c) = parse(line, false) else {
+            panic!("a capture")
+        };
+        assert!(c.error.is_empty());
+        // Error bodies still count, with or without the envelope.
+        let Parsed::Capture(c) = parse(
+            r#"{"status":500,"body":{"type":"api_error","message":"Overloaded"}}"#,
+            true,
+        ) else {
+            panic!("a capture")
+        };
+        assert_eq!(c.error.kind.as_deref(), Some("api_error"));
     }
 
     #[test]

@@ -126,22 +126,36 @@ pub fn scan_path(
     opts: &ScanOptions,
     out: &mut dyn FnMut(Capture),
 ) -> Result<ScanStats, InputError> {
+    scan_path_with(path, opts, &Engine::sequential(), &Captures, out)
+}
+
+/// Scans one path (file or `-`) with `handler`, handing its items to `sink` in input order.
+/// Big JSON Lines inputs are read by one thread and parsed by `engine.threads` workers.
+pub fn scan_path_with<H: Handler>(
+    path: &Path,
+    opts: &ScanOptions,
+    engine: &Engine,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+) -> Result<ScanStats, InputError> {
     let name: Arc<str> = Arc::from(path.display().to_string());
     let wrap = |e: io::Error| InputError {
         path: name.to_string(),
         source: e,
     };
     if path.as_os_str() == "-" {
-        let stdin = io::stdin();
-        return scan_reader(name.clone(), stdin.lock(), opts, out).map_err(wrap);
+        // `Stdin` (not its lock) so the reader can move to its own thread.
+        return scan_input(name.clone(), io::stdin(), None, opts, engine, handler, sink)
+            .map_err(wrap);
     }
     let file = File::open(path).map_err(wrap)?;
-    scan_reader(name.clone(), file, opts, out).map_err(wrap)
+    let size = file.metadata().ok().map(|m| m.len());
+    scan_input(name.clone(), file, size, opts, engine, handler, sink).map_err(wrap)
 }
 
-/// Scans any reader. The format is sniffed from the head (HAR is a whole-file JSON document);
-/// everything else is read line by line, each line going to the JSONL fast path or the text
-/// chunker.
+/// Scans any reader, on the calling thread. The format is sniffed from the head (HAR is a
+/// whole-file JSON document); a JSON Lines log goes through the chunked fast path; everything
+/// else is read line by line, each line going to the JSONL parser or the text chunker.
 pub fn scan_reader<R: Read>(
     source: Arc<str>,
     reader: R,
@@ -153,25 +167,233 @@ pub fn scan_reader<R: Read>(
         ..Default::default()
     };
     let mut reader = BufReader::with_capacity(READ_BUF, reader);
+    match sniff(&source, &mut reader, opts, &Captures, out, &mut stats)? {
+        Sniffed::Done => Ok(stats),
+        Sniffed::Jsonl => {
+            let engine = Engine::sequential();
+            chunked_inline(&source, reader, opts, &engine, &Captures, out, &mut stats)?;
+            Ok(stats)
+        }
+        Sniffed::Text => {
+            text_lines(&source, reader, opts, &Captures, out, &mut stats)?;
+            Ok(stats)
+        }
+    }
+}
+
+/// What the workers do with each exchange. Items reach the sink in input order.
+pub trait Handler: Sync {
+    /// What a capture turns into (a verdict for `replay`, an event for `diagnose`).
+    type Item: Send;
+
+    /// A JSON Lines line that the cheap pre-filter calls a plain success (status below 400,
+    /// no `error` anywhere on the line). Runs in a worker thread.
+    fn plain_success(&self, source: &Arc<str>, line_no: u64, line: &[u8]) -> Light<Self::Item>;
+
+    /// Any other capture. Runs in a worker thread for JSON Lines, else on the calling thread.
+    fn capture(&self, c: Capture) -> Option<Self::Item>;
+}
+
+/// What [`Handler::plain_success`] made of a plain success.
+pub enum Light<T> {
+    /// An item built cheaply from the line.
+    Item(T),
+    /// Count it as a capture, build nothing.
+    Count,
+    /// Parse it fully and hand the capture to [`Handler::capture`].
+    Full,
+}
+
+/// The identity handler: every capture as it is (what [`scan_path`] hands out).
+pub struct Captures;
+
+impl Handler for Captures {
+    type Item = Capture;
+    fn plain_success(&self, _: &Arc<str>, _: u64, _: &[u8]) -> Light<Capture> {
+        Light::Full
+    }
+    fn capture(&self, c: Capture) -> Option<Capture> {
+        Some(c)
+    }
+}
+
+/// How the chunked JSON Lines path runs.
+#[derive(Clone)]
+pub struct Engine {
+    /// Worker threads for one big JSON Lines input (1: everything on the calling thread).
+    pub threads: usize,
+    /// Bytes per chunk handed to a worker (a chunk always ends on a line boundary).
+    pub chunk: usize,
+    /// Inputs smaller than this are scanned on the calling thread (threads cost more than
+    /// they save on small files). Stdin, whose size is unknown, always counts as big.
+    pub parallel_min: u64,
+    /// Advanced by the bytes read, when shown.
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+/// Most lines in one chunk, so a batch of results stays small whatever the line length.
+const MAX_CHUNK_LINES: u64 = 2048;
+
+/// Default chunk: big enough that per-chunk costs vanish, small enough that the few in
+/// flight keep memory flat.
+pub const CHUNK: usize = 1024 * 1024;
+
+impl Engine {
+    /// Everything on the calling thread.
+    pub fn sequential() -> Engine {
+        Engine {
+            threads: 1,
+            chunk: CHUNK,
+            parallel_min: u64::MAX,
+            progress: None,
+        }
+    }
+
+    /// One worker per core (capped at 8), or `CLAUDE_429_THREADS` when set (benchmarks).
+    pub fn auto() -> Engine {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = std::env::var("CLAUDE_429_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(cores)
+            .min(8);
+        Engine {
+            threads,
+            chunk: CHUNK,
+            parallel_min: 4 * CHUNK as u64,
+            progress: None,
+        }
+    }
+}
+
+/// Scans one opened input with `handler`.
+fn scan_input<H: Handler, R: Read + Send>(
+    source: Arc<str>,
+    reader: R,
+    size: Option<u64>,
+    opts: &ScanOptions,
+    engine: &Engine,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+) -> io::Result<ScanStats> {
+    let mut stats = ScanStats {
+        files: 1,
+        ..Default::default()
+    };
+    let mut reader = BufReader::with_capacity(READ_BUF, reader);
+    let mut chunked = false;
+    match sniff(&source, &mut reader, opts, handler, sink, &mut stats)? {
+        Sniffed::Done => {}
+        Sniffed::Jsonl => {
+            chunked = true;
+            let big = size.is_none_or(|s| s >= engine.parallel_min);
+            if engine.threads > 1 && big {
+                chunked_parallel(&source, reader, opts, engine, handler, sink, &mut stats)?;
+            } else {
+                chunked_inline(&source, reader, opts, engine, handler, sink, &mut stats)?;
+            }
+        }
+        Sniffed::Text => text_lines(&source, reader, opts, handler, sink, &mut stats)?,
+    }
+    if let Some(pb) = &engine.progress
+        && !chunked
+    {
+        // Text and HAR inputs do not report as they go.
+        pb.inc(stats.bytes);
+    }
+    Ok(stats)
+}
+
+enum Sniffed {
+    /// Empty, binary or HAR: already handled.
+    Done,
+    Jsonl,
+    Text,
+}
+
+/// Looks at the head of an input: empty and binary inputs are counted, HAR files scanned;
+/// otherwise says whether it is a JSON Lines log or text.
+fn sniff<H: Handler, R: Read>(
+    source: &Arc<str>,
+    reader: &mut BufReader<R>,
+    opts: &ScanOptions,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) -> io::Result<Sniffed> {
     let head = reader.fill_buf()?;
     if head.is_empty() {
-        return Ok(stats);
+        return Ok(Sniffed::Done);
     }
     if looks_binary(head) {
-        stats.skip(&source, 1, "binary data (NUL bytes), not a text capture");
+        stats.skip(source, 1, "binary data (NUL bytes), not a text capture");
         // Count the bytes without keeping them.
-        stats.bytes = io::copy(&mut reader, &mut io::sink())?;
-        return Ok(stats);
+        stats.bytes = io::copy(reader, &mut io::sink())?;
+        return Ok(Sniffed::Done);
     }
     if har::sniff(head) {
         let mut counting = CountingReader {
             inner: reader,
             count: 0,
         };
-        har::scan(&source, &mut counting, opts, out, &mut stats)?;
+        har::scan(
+            source,
+            &mut counting,
+            opts,
+            &mut |c| {
+                if let Some(t) = handler.capture(c) {
+                    sink(t)
+                }
+            },
+            stats,
+        )?;
         stats.bytes = counting.count;
-        return Ok(stats);
+        return Ok(Sniffed::Done);
     }
+    Ok(if looks_jsonl(source, head) {
+        Sniffed::Jsonl
+    } else {
+        Sniffed::Text
+    })
+}
+
+/// A JSON Lines log: most of the first lines are objects, and one of them is an exchange.
+fn looks_jsonl(source: &Arc<str>, head: &[u8]) -> bool {
+    let (mut lines, mut objects, mut exchange) = (0usize, 0usize, false);
+    for raw in head.split(|&b| b == b'\n').take(64) {
+        let l = raw.trim_ascii();
+        if l.is_empty() {
+            continue;
+        }
+        lines += 1;
+        if l.first() == Some(&b'{') {
+            objects += 1;
+            if !exchange && let Ok(serde_json::Value::Object(o)) = serde_json::from_slice(l) {
+                exchange = jsonl::from_object(source, 1, &o).is_some();
+            }
+        }
+        if lines >= 16 {
+            break;
+        }
+    }
+    exchange && objects * 10 >= lines * 8
+}
+
+/// The line-by-line text path (also takes JSONL lines mixed into text).
+fn text_lines<H: Handler, R: Read>(
+    source: &Arc<str>,
+    reader: BufReader<R>,
+    opts: &ScanOptions,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) -> io::Result<()> {
+    let mut emit = |c: Capture| {
+        if let Some(t) = handler.capture(c) {
+            sink(t)
+        }
+    };
     let mut text = text::TextScanner::new(source.clone());
     let mut lines = LineReader::new(reader);
     let mut line_no: u64 = 0;
@@ -179,27 +401,23 @@ pub fn scan_reader<R: Read>(
         line_no += 1;
         let bytes = match line {
             Line::TooLong(len) => {
-                text.flush(out, &mut stats);
-                stats.skip(
-                    &source,
-                    line_no,
-                    format!("line of {len} bytes is longer than the {MAX_LINE}-byte cap"),
-                );
+                text.flush(&mut emit, stats);
+                stats.skip(source, line_no, too_long(len));
                 continue;
             }
             Line::Bytes(b) => b,
         };
         let bytes = trim_eol(bytes);
         if bytes.first() == Some(&b'{') && text.is_idle() {
-            match jsonl::parse_line(&source, line_no, bytes, opts.failures_only) {
+            match jsonl::parse_line(source, line_no, bytes, opts.failures_only) {
                 jsonl::Parsed::Capture(c) => {
-                    text.flush(out, &mut stats);
+                    text.flush(&mut emit, stats);
                     stats.captures += 1;
-                    out(*c);
+                    emit(*c);
                     continue;
                 }
                 jsonl::Parsed::Success => {
-                    text.flush(out, &mut stats);
+                    text.flush(&mut emit, stats);
                     stats.captures += 1;
                     continue;
                 }
@@ -207,16 +425,488 @@ pub fn scan_reader<R: Read>(
             }
         }
         if bytes.contains(&0) {
-            text.flush(out, &mut stats);
-            stats.skip(&source, line_no, "binary data in line");
+            text.flush(&mut emit, stats);
+            stats.skip(source, line_no, "binary data in line");
             continue;
         }
         let s = String::from_utf8_lossy(bytes);
-        text.push_line(line_no, &s, out, &mut stats);
+        text.push_line(line_no, &s, &mut emit, stats);
     }
-    text.finish(out, &mut stats);
+    text.finish(&mut emit, stats);
     stats.bytes = lines.bytes;
-    Ok(stats)
+    Ok(())
+}
+
+fn too_long(len: usize) -> String {
+    format!("line of {len} bytes is longer than the {MAX_LINE}-byte cap")
+}
+
+/// A piece of input that ends on a line boundary (or a line too long to keep).
+struct Chunk {
+    seq: u64,
+    /// Line number of the first line.
+    first_line: u64,
+    /// Recycled storage; only `buf[..len]` is this chunk's.
+    buf: Vec<u8>,
+    len: usize,
+    /// A line longer than [`MAX_LINE`], drained and not kept: its length.
+    too_long: Option<usize>,
+}
+
+/// What a worker made of one line, for the ordered consumer.
+enum Out<T> {
+    Item(T),
+    /// A line for the text chunker (which keeps state across lines, so it runs in order).
+    Text(u64, String),
+    /// A JSONL exchange without an item: ends a text capture in progress.
+    Flush,
+    Skip(u64, String),
+}
+
+struct Batch<T> {
+    seq: u64,
+    outs: Vec<Out<T>>,
+    captures: u64,
+    buf: Vec<u8>,
+}
+
+/// Cuts a reader into chunks through recycled buffers, carrying a partial last line over.
+struct ChunkReader<R> {
+    inner: R,
+    chunk: usize,
+    carry: Vec<u8>,
+    /// Lines handed out so far.
+    line: u64,
+    seq: u64,
+    eof: bool,
+    bytes: u64,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl<R: Read> ChunkReader<R> {
+    fn new(inner: R, engine: &Engine) -> Self {
+        ChunkReader {
+            inner,
+            chunk: engine.chunk.clamp(64, MAX_LINE),
+            carry: Vec::new(),
+            line: 0,
+            seq: 0,
+            eof: false,
+            bytes: 0,
+            progress: engine.progress.clone(),
+        }
+    }
+
+    /// Reads into `buf[len..]` once; returns the bytes read (0 at end of input).
+    fn read_more(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<usize> {
+        if buf.len() <= len {
+            // Grow the initialised length; recycled buffers keep theirs, so this is rare.
+            let want = (len * 2).max(self.chunk);
+            buf.resize(want, 0);
+        }
+        loop {
+            match self.inner.read(&mut buf[len..]) {
+                Ok(n) => {
+                    self.bytes += n as u64;
+                    if let Some(pb) = &self.progress {
+                        pb.inc(n as u64);
+                    }
+                    if n == 0 {
+                        self.eof = true;
+                    }
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The next chunk, in `buf` (recycled); `None` at the end.
+    fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Option<Chunk>> {
+        if buf.capacity() > 2 * self.chunk {
+            // After a very long line: give the memory back.
+            buf = Vec::new();
+        }
+        if buf.len() < self.chunk {
+            buf.resize(self.chunk, 0);
+        }
+        let mut len = self.carry.len();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        buf[..len].copy_from_slice(&self.carry);
+        self.carry.clear();
+        let mut scanned = 0; // bytes known to hold no newline
+        loop {
+            let target = buf.len().max(self.chunk);
+            while len < target && !self.eof {
+                len += self.read_more(&mut buf, len)?;
+            }
+            if let Some(p) = memchr::memrchr(b'\n', &buf[scanned..len]) {
+                // At most MAX_CHUNK_LINES lines: a chunk of tiny lines would otherwise make
+                // a batch of hundreds of thousands of items.
+                let (mut end, mut lines) = (scanned + p + 1, 0u64);
+                for nl in memchr::memchr_iter(b'\n', &buf[..end]) {
+                    lines += 1;
+                    if lines == MAX_CHUNK_LINES {
+                        end = nl + 1;
+                        break;
+                    }
+                }
+                self.carry.extend_from_slice(&buf[end..len]);
+                return Ok(Some(self.emit(buf, end, lines)));
+            }
+            if self.eof {
+                return Ok((len > 0).then(|| self.emit(buf, len, 1)));
+            }
+            scanned = len;
+            // The buffer holds one partial line: with its newline it would pass the cap.
+            if len >= MAX_LINE {
+                return self.drain_long(buf, len).map(Some);
+            }
+            // A line longer than the buffer: grow it (up to the cap) and read on.
+            let grown = (buf.len() * 2).min(MAX_LINE);
+            buf.resize(grown, 0);
+        }
+    }
+
+    fn emit(&mut self, buf: Vec<u8>, len: usize, lines: u64) -> Chunk {
+        let c = Chunk {
+            seq: self.seq,
+            first_line: self.line + 1,
+            buf,
+            len,
+            too_long: None,
+        };
+        self.seq += 1;
+        self.line += lines.max(1);
+        c
+    }
+
+    /// Skips the rest of a line longer than [`MAX_LINE`] without keeping it.
+    fn drain_long(&mut self, mut buf: Vec<u8>, mut total: usize) -> io::Result<Chunk> {
+        buf.truncate(self.chunk);
+        buf.shrink_to(self.chunk);
+        loop {
+            let n = self.read_more(&mut buf, 0)?;
+            if n == 0 {
+                break;
+            }
+            if let Some(p) = memchr::memchr(b'\n', &buf[..n]) {
+                total += p + 1;
+                self.carry.extend_from_slice(&buf[p + 1..n]);
+                break;
+            }
+            total += n;
+        }
+        let c = Chunk {
+            seq: self.seq,
+            first_line: self.line + 1,
+            buf,
+            len: 0,
+            too_long: Some(total),
+        };
+        self.seq += 1;
+        self.line += 1;
+        Ok(c)
+    }
+}
+
+/// The worker's side: every line of a chunk through the pre-filter and the parsers.
+fn work<H: Handler>(
+    source: &Arc<str>,
+    opts: &ScanOptions,
+    handler: &H,
+    chunk: Chunk,
+    mut outs: Vec<Out<H::Item>>,
+) -> Batch<H::Item> {
+    outs.clear();
+    let mut captures = 0u64;
+    if let Some(len) = chunk.too_long {
+        outs.push(Out::Skip(chunk.first_line, too_long(len)));
+        return Batch {
+            seq: chunk.seq,
+            outs,
+            captures,
+            buf: chunk.buf,
+        };
+    }
+    let data = &chunk.buf[..chunk.len];
+    // A text capture may be open from the previous chunk.
+    let mut text_open = true;
+    let mut line_no = chunk.first_line;
+    let mut start = 0;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
+        let bytes = trim_eol(&data[start..end]);
+        start = end;
+        let this = line_no;
+        line_no += 1;
+        if bytes.first() == Some(&b'{') {
+            let mut handled = false;
+            if jsonl::plain_success(bytes) {
+                // replay: a plain success is only counted; diagnose: the handler decides.
+                let light = if opts.failures_only {
+                    Light::Count
+                } else {
+                    handler.plain_success(source, this, bytes)
+                };
+                match light {
+                    Light::Item(t) => {
+                        captures += 1;
+                        text_open = false;
+                        outs.push(Out::Item(t));
+                        handled = true;
+                    }
+                    Light::Count => {
+                        captures += 1;
+                        if text_open {
+                            outs.push(Out::Flush);
+                            text_open = false;
+                        }
+                        handled = true;
+                    }
+                    Light::Full => {}
+                }
+            }
+            if handled {
+                continue;
+            }
+            match jsonl::parse_full(source, this, bytes, opts.failures_only) {
+                jsonl::Parsed::Capture(c) => {
+                    captures += 1;
+                    match handler.capture(*c) {
+                        Some(t) => {
+                            outs.push(Out::Item(t));
+                            text_open = false;
+                        }
+                        None if text_open => {
+                            outs.push(Out::Flush);
+                            text_open = false;
+                        }
+                        None => {}
+                    }
+                    continue;
+                }
+                jsonl::Parsed::Success => {
+                    captures += 1;
+                    if text_open {
+                        outs.push(Out::Flush);
+                        text_open = false;
+                    }
+                    continue;
+                }
+                jsonl::Parsed::NotJsonl => {}
+            }
+        }
+        text_open = true;
+        if bytes.contains(&0) {
+            outs.push(Out::Skip(this, "binary data in line".into()));
+            continue;
+        }
+        outs.push(Out::Text(this, String::from_utf8_lossy(bytes).into_owned()));
+    }
+    Batch {
+        seq: chunk.seq,
+        outs,
+        captures,
+        buf: chunk.buf,
+    }
+}
+
+/// The consumer's side, in input order: items to the sink, text lines through the chunker.
+fn consume<H: Handler>(
+    source: &Arc<str>,
+    handler: &H,
+    text: &mut text::TextScanner,
+    batch: &mut Batch<H::Item>,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) {
+    stats.captures += batch.captures;
+    for out in batch.outs.drain(..) {
+        match out {
+            Out::Item(t) => {
+                flush_text(text, handler, sink, stats);
+                sink(t);
+            }
+            Out::Flush => flush_text(text, handler, sink, stats),
+            Out::Text(no, s) => text.push_line(
+                no,
+                &s,
+                &mut |c| {
+                    if let Some(t) = handler.capture(c) {
+                        sink(t)
+                    }
+                },
+                stats,
+            ),
+            Out::Skip(no, reason) => {
+                flush_text(text, handler, sink, stats);
+                stats.skip(source, no, reason);
+            }
+        }
+    }
+}
+
+fn flush_text<H: Handler>(
+    text: &mut text::TextScanner,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) {
+    text.flush(
+        &mut |c| {
+            if let Some(t) = handler.capture(c) {
+                sink(t)
+            }
+        },
+        stats,
+    );
+}
+
+/// The chunked path on the calling thread (small JSONL inputs).
+fn chunked_inline<H: Handler, R: Read>(
+    source: &Arc<str>,
+    reader: R,
+    opts: &ScanOptions,
+    engine: &Engine,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) -> io::Result<()> {
+    let mut chunks = ChunkReader::new(reader, engine);
+    let mut text = text::TextScanner::new(source.clone());
+    let mut spare = Vec::new();
+    let mut spare_outs = Vec::new();
+    while let Some(chunk) = chunks.next(std::mem::take(&mut spare))? {
+        let mut batch = work(
+            source,
+            opts,
+            handler,
+            chunk,
+            std::mem::take(&mut spare_outs),
+        );
+        consume(source, handler, &mut text, &mut batch, sink, stats);
+        spare = batch.buf;
+        spare_outs = batch.outs;
+    }
+    flush_text(&mut text, handler, sink, stats);
+    stats.bytes = chunks.bytes;
+    Ok(())
+}
+
+/// The chunked path with a reader thread, `engine.threads` workers and this thread as the
+/// ordered consumer (hl's reader -> workers -> writer). Buffers circulate through a fixed
+/// pool, so at most `pool` chunks are in flight and memory stays flat; the consumer puts
+/// batches back in input order.
+fn chunked_parallel<H: Handler, R: Read + Send>(
+    source: &Arc<str>,
+    reader: R,
+    opts: &ScanOptions,
+    engine: &Engine,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) -> io::Result<()> {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::sync::mpsc::sync_channel;
+
+    let workers = engine.threads.max(1);
+    let pool = workers * 2 + 2;
+    let mut chunks = ChunkReader::new(reader, engine);
+    let (work_tx, work_rx) = sync_channel::<Chunk>(pool);
+    let work_rx = Mutex::new(work_rx);
+    let (res_tx, res_rx) = sync_channel::<io::Result<Batch<H::Item>>>(pool);
+    let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(pool);
+    // Emptied result vectors go back to the workers, so each keeps its grown capacity.
+    let (outs_tx, outs_rx) = sync_channel::<Vec<Out<H::Item>>>(pool);
+    let outs_rx = Mutex::new(outs_rx);
+    for _ in 0..pool {
+        let _ = pool_tx.send(Vec::new());
+    }
+    let mut text = text::TextScanner::new(source.clone());
+    let mut failure: Option<io::Error> = None;
+    let bytes = std::thread::scope(|s| {
+        let reader_res = res_tx.clone();
+        let reader = s.spawn(move || {
+            while let Ok(buf) = pool_rx.recv() {
+                match chunks.next(buf) {
+                    Ok(Some(c)) => {
+                        if work_tx.send(c).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = reader_res.send(Err(e));
+                        break;
+                    }
+                }
+            }
+            chunks.bytes
+        });
+        for _ in 0..workers {
+            let res_tx = res_tx.clone();
+            let work_rx = &work_rx;
+            let outs_rx = &outs_rx;
+            s.spawn(move || {
+                // Each worker its own copy of the name: no shared reference count to bounce
+                // between cores for every capture.
+                let source: Arc<str> = Arc::from(&**source);
+                loop {
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(chunk) = next else { break };
+                    let outs = outs_rx
+                        .lock()
+                        .ok()
+                        .and_then(|rx| rx.try_recv().ok())
+                        .unwrap_or_default();
+                    if res_tx
+                        .send(Ok(work(&source, opts, handler, chunk, outs)))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+        let mut pending: BTreeMap<u64, Batch<H::Item>> = BTreeMap::new();
+        let mut next = 0u64;
+        for r in res_rx.iter() {
+            match r {
+                Ok(b) => {
+                    pending.insert(b.seq, b);
+                    while let Some(mut b) = pending.remove(&next) {
+                        consume(source, handler, &mut text, &mut b, sink, stats);
+                        let _ = pool_tx.send(std::mem::take(&mut b.buf));
+                        let _ = outs_tx.try_send(std::mem::take(&mut b.outs));
+                        next += 1;
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        // Unblock the reader if it is waiting for a buffer, then collect its count.
+        drop(pool_tx);
+        drop(res_rx);
+        reader.join().unwrap_or(0)
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    flush_text(&mut text, handler, sink, stats);
+    stats.bytes = bytes;
+    Ok(())
 }
 
 fn trim_eol(b: &[u8]) -> &[u8] {
@@ -342,6 +1032,136 @@ mod tests {
             lines(b"alpha\r\nbeta gamma delta\n\nlast"),
             vec!["alpha", "beta gamma delta", "", "last"]
         );
+    }
+
+    /// Records what the sink saw: (line, status, format) per capture.
+    struct Record;
+    type Seen = (u64, Option<u16>, &'static str);
+
+    impl Handler for Record {
+        type Item = Seen;
+        fn plain_success(&self, _: &Arc<str>, line_no: u64, _: &[u8]) -> Light<Self::Item> {
+            Light::Item((line_no, Some(200), "light"))
+        }
+        fn capture(&self, c: Capture) -> Option<Self::Item> {
+            Some((c.line, c.status, c.format.as_str()))
+        }
+    }
+
+    fn run(input: &[u8], engine: &Engine, failures_only: bool) -> (Vec<Seen>, ScanStats) {
+        let mut got = Vec::new();
+        let opts = ScanOptions { failures_only };
+        let stats = scan_input(
+            Arc::from("t"),
+            io::Cursor::new(input.to_vec()),
+            Some(input.len() as u64),
+            &opts,
+            engine,
+            &Record,
+            &mut |x| got.push(x),
+        )
+        .unwrap();
+        (got, stats)
+    }
+
+    fn mixed_log() -> Vec<u8> {
+        let mut s = String::new();
+        for i in 1..=60 {
+            match i % 10 {
+                5 if i % 20 == 15 => {}
+                3 => s.push_str(
+                    r#"{"status":429,"headers":{"anthropic-ratelimit-requests-remaining":"0"}}"#,
+                ),
+                5 => s.push_str("HTTP/1.1 529 \nretry-after: 3\n"),
+                6 => s.push_str(&format!(r#"{{"status":200,"pad":"{}"}}"#, "y".repeat(300))),
+                7 => {}
+                _ => s.push_str(r#"{"ts":"2026-11-20T14:00:00Z","status":200,"headers":{}}"#),
+            }
+            s.push('\n');
+        }
+        s.push_str(r#"{"status":500,"body":"Overloaded"}"#);
+        s.into_bytes()
+    }
+
+    #[test]
+    fn parallel_chunks_match_the_inline_scan() {
+        let input = mixed_log();
+        let tiny = |threads| Engine {
+            threads,
+            chunk: 64,
+            parallel_min: 0,
+            progress: None,
+        };
+        for failures_only in [false, true] {
+            let (want, ws) = run(&input, &Engine::sequential(), failures_only);
+            for threads in [1, 2, 3] {
+                let (got, gs) = run(&input, &tiny(threads), failures_only);
+                assert_eq!(got, want, "threads={threads} failures_only={failures_only}");
+                assert_eq!(
+                    (gs.captures, gs.bytes, gs.skipped),
+                    (ws.captures, ws.bytes, ws.skipped)
+                );
+            }
+            assert_eq!(ws.bytes, input.len() as u64);
+            let lines: Vec<u64> = want.iter().map(|w| w.0).collect();
+            assert!(
+                lines.windows(2).all(|w| w[0] < w[1]),
+                "input order: {lines:?}"
+            );
+            let last_line = input.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            assert_eq!(
+                want.last().map(|w| (w.0, w.1)),
+                Some((last_line, Some(500)))
+            );
+        }
+        let (all, _) = run(&input, &tiny(2), false);
+        // Text captures come through the chunker, in place.
+        assert!(all.contains(&(5, Some(529), "http")), "{all:?}");
+        assert!(all.contains(&(3, Some(429), "jsonl")));
+        assert!(all.contains(&(1, Some(200), "light")), "{all:?}");
+        let (fails, _) = run(&input, &tiny(2), true);
+        assert!(fails.iter().all(|f| f.1 != Some(200)), "{fails:?}");
+    }
+
+    #[test]
+    fn many_tiny_lines_are_split_by_count_and_stay_in_order() {
+        let n = 3 * MAX_CHUNK_LINES + 17;
+        let input: Vec<u8> = (0..n)
+            .flat_map(|_| br#"{"status":429}"#.iter().copied().chain([b'\n']))
+            .collect();
+        let engine = Engine {
+            threads: 2,
+            parallel_min: 0,
+            ..Engine::sequential()
+        };
+        let (got, stats) = run(&input, &engine, true);
+        assert_eq!(got.len() as u64, n);
+        assert!(got.iter().enumerate().all(|(i, g)| g.0 == i as u64 + 1));
+        assert_eq!(stats.captures, n);
+    }
+
+    #[test]
+    fn a_line_longer_than_the_cap_is_skipped_and_counted() {
+        let mut input = br#"{"status":429}"#.to_vec();
+        input.push(b'\n');
+        input.push(b'{');
+        input.extend(std::iter::repeat_n(b'a', MAX_LINE + 10));
+        input.push(b'\n');
+        input.extend_from_slice(br#"{"status":529}"#);
+        let engine = Engine {
+            threads: 2,
+            chunk: 4096,
+            parallel_min: 0,
+            progress: None,
+        };
+        for e in [Engine::sequential(), engine] {
+            let (got, stats) = run(&input, &e, true);
+            assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 3]);
+            assert_eq!(stats.skipped, 1);
+            assert_eq!(stats.skipped_samples[0].line, 2);
+            assert!(stats.skipped_samples[0].reason.contains("longer than"));
+            assert_eq!(stats.bytes, input.len() as u64);
+        }
     }
 
     #[test]

@@ -1,10 +1,95 @@
-//! `claude-429 diagnose` (not implemented yet).
+//! `claude-429 diagnose`: the incident report. Reads everything `replay` reads, successes
+//! included, streams it through [`crate::diagnose::Analyzer`] and prints ranked causes, the
+//! timeline and client-behaviour findings as text, markdown or JSON.
+
+use std::io::{self, BufWriter, Write};
 
 use anyhow::Result;
 
+use crate::capture::scan::{self, Engine, ScanOptions, ScanStats};
+use crate::cli::{DiagnoseArgs, ReportFormat};
+use crate::commands::replay::{expand_all, progress_bar, report_skipped};
+use crate::diagnose::{self, Analyzer, Diagnosis, Events, Filter, Window};
 use crate::exit::{Outcome, UsageError};
-use crate::report::Style;
+use crate::report::{Style, markdown};
 
-pub fn run(_a: &crate::cli::DiagnoseArgs, _style: &Style) -> Result<Outcome> {
-    Err(UsageError("`diagnose` is not implemented yet".into()).into())
+pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
+    // Flags first: a bad --since is a usage error before any input is read.
+    let window = Window::new(a.since.as_deref(), a.until.as_deref())?;
+    let files = expand_all(&a.paths)?;
+    let filter = Filter {
+        window,
+        models: a.model.clone(),
+    };
+    let engine = Engine {
+        progress: progress_bar(&files, style),
+        ..Engine::auto()
+    };
+    let (mut d, stats, errors) = analyse(&files, filter, &engine);
+    if let Some(pb) = &engine.progress {
+        pb.finish_and_clear();
+    }
+    if a.live {
+        d.live = Some(diagnose::live::compare(&d));
+    }
+    write_report(a, style, &d)?;
+    report_skipped(&stats);
+    if errors > 0 {
+        return Err(UsageError(format!(
+            "{errors} input{} could not be read",
+            if errors == 1 { "" } else { "s" }
+        ))
+        .into());
+    }
+    Ok(if d.found_rate_limits() {
+        Outcome::Found
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// Scans `files` (successes included) and analyses them. Unreadable files are reported on
+/// stderr and counted; the run goes on.
+pub fn analyse(
+    files: &[std::path::PathBuf],
+    filter: Filter,
+    engine: &Engine,
+) -> (Diagnosis, ScanStats, usize) {
+    let opts = ScanOptions {
+        failures_only: false,
+    };
+    let mut analyzer = Analyzer::new(filter);
+    let mut stats = ScanStats::default();
+    let mut errors = 0;
+    for f in files {
+        analyzer.begin_source(&f.display().to_string());
+        match scan::scan_path_with(f, &opts, engine, &Events, &mut |ev| analyzer.push(ev)) {
+            Ok(s) => stats.merge(s),
+            Err(e) => {
+                eprintln!("claude-429: {e}");
+                errors += 1;
+            }
+        }
+    }
+    analyzer.scan_totals(stats.captures, stats.skipped, stats.files, stats.bytes);
+    (analyzer.finish(), stats, errors)
+}
+
+/// Renders the report in the chosen format, with keys always and ids on `--redact` removed.
+fn write_report(a: &DiagnoseArgs, style: &Style, d: &Diagnosis) -> Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    if a.json {
+        serde_json::to_writer_pretty(&mut buf, d)?;
+        buf.push(b'\n');
+    } else if a.format == ReportFormat::Markdown {
+        markdown::diagnosis(&mut buf, d)?;
+    } else {
+        diagnose::render::text(&mut buf, d, style, a.redact)?;
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let text = crate::redact::apply(&text, a.redact);
+    let mut out = BufWriter::new(io::stdout().lock());
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
 }

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::capture::scan::{self, InputError, ScanOptions, ScanStats};
+use std::sync::Arc;
+
+use crate::capture::Capture;
+use crate::capture::scan::{self, Engine, Handler, InputError, Light, ScanOptions, ScanStats};
 use crate::classify::{self, Verdict};
 use crate::cli::ReplayArgs;
 use crate::exit::{Outcome, UsageError};
@@ -35,6 +38,19 @@ pub fn expand_all(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Classifies captures in the scan's workers; plain successes are only counted.
+struct Classify;
+
+impl Handler for Classify {
+    type Item = Verdict;
+    fn plain_success(&self, _: &Arc<str>, _: u64, _: &[u8]) -> Light<Verdict> {
+        Light::Count
+    }
+    fn capture(&self, c: Capture) -> Option<Verdict> {
+        classify::classify(&c)
+    }
+}
+
 /// Scans `files` in order, calling `each` with every verdict; unreadable files are reported
 /// on stderr and the run goes on. Returns the stats and whether any file failed.
 pub fn scan_files(
@@ -42,15 +58,22 @@ pub fn scan_files(
     opts: &ScanOptions,
     each: &mut dyn FnMut(Verdict),
 ) -> (ScanStats, Vec<InputError>) {
+    scan_files_with(files, opts, &Engine::auto(), each)
+}
+
+/// [`scan_files`] with an explicit engine (threads, progress bar). Verdicts arrive in input
+/// order whatever the number of workers: big JSON Lines files are parsed and classified in
+/// parallel chunks and put back in order before `each` sees them.
+pub fn scan_files_with(
+    files: &[PathBuf],
+    opts: &ScanOptions,
+    engine: &Engine,
+    each: &mut dyn FnMut(Verdict),
+) -> (ScanStats, Vec<InputError>) {
     let mut stats = ScanStats::default();
     let mut errors = Vec::new();
     for f in files {
-        let r = scan::scan_path(f, opts, &mut |c| {
-            if let Some(v) = classify::classify(&c) {
-                each(v);
-            }
-        });
-        match r {
+        match scan::scan_path_with(f, opts, engine, &Classify, each) {
             Ok(s) => stats.merge(s),
             Err(e) => {
                 eprintln!("claude-429: {e}");
@@ -58,7 +81,41 @@ pub fn scan_files(
             }
         }
     }
+    if let Some(pb) = &engine.progress {
+        pb.finish_and_clear();
+    }
     (stats, errors)
+}
+
+/// Inputs at least this big get a progress bar (on a terminal).
+const PROGRESS_MIN_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A progress bar on stderr for long runs: only when stderr is a terminal, never under CI
+/// (`CI` set to anything but empty, `0` or `false`), and only when the files add up to
+/// [`PROGRESS_MIN_BYTES`] (stdin's size is unknown: no bar).
+pub fn progress_bar(files: &[PathBuf], style: &Style) -> Option<indicatif::ProgressBar> {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    if !style.stderr_tty || ci || files.iter().any(|f| f.as_os_str() == "-") {
+        return None;
+    }
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    if total < PROGRESS_MIN_BYTES {
+        return None;
+    }
+    let pb = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(s) = indicatif::ProgressStyle::with_template(
+        "{spinner} {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} eta {eta}",
+    ) {
+        pb.set_style(s);
+    }
+    Some(pb)
 }
 
 /// Prints the note about skipped chunks on stderr.
@@ -104,7 +161,11 @@ pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
     };
     let mut summary = Summary::default();
     let mut write_err: Option<io::Error> = None;
-    let (stats, errors) = scan_files(&files, &opts, &mut |v| {
+    let engine = Engine {
+        progress: progress_bar(&files, style),
+        ..Engine::auto()
+    };
+    let (stats, errors) = scan_files_with(&files, &opts, &engine, &mut |v| {
         if write_err.is_some() || (!a.only.is_empty() && !a.only.contains(&v.class)) {
             return;
         }

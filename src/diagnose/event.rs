@@ -1,0 +1,218 @@
+//! One exchange as the incident analysis sees it: when, which model, what the rate-limit
+//! headers said, what the request asked for, and the verdict when it failed.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::capture::Capture;
+use crate::capture::headers::parse_int;
+use crate::capture::jsonl::{self, Exchange, LIGHT_DIMS};
+use crate::capture::scan::{Handler, Light};
+use crate::classify::{self, Verdict};
+
+/// Index of each dimension in [`Event::dims`] (the order of [`LIGHT_DIMS`]).
+pub const REQUESTS: usize = 0;
+pub const INPUT: usize = 1;
+pub const OUTPUT: usize = 2;
+pub const TOKENS: usize = 3;
+
+/// One exchange (success or failure), reduced to what the analysis reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Event {
+    /// 1-based line where the capture starts.
+    pub line: u64,
+    /// Milliseconds since the Unix epoch (UTC), when the capture says.
+    pub time: Option<i64>,
+    pub status: Option<u16>,
+    pub model: Option<String>,
+    /// `(limit, remaining)` per dimension: requests, input-tokens, output-tokens, tokens.
+    pub dims: [(Option<u64>, Option<u64>); 4],
+    pub org_id: Option<String>,
+    pub workspace_id: Option<String>,
+    /// What the response told the client to wait: `retry-after-ms`, else `retry-after`
+    /// (seconds or an HTTP date). Reset headers are not counted: they are not an instruction.
+    pub retry_after_ms: Option<u64>,
+    pub max_tokens: Option<u64>,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    /// The verdict, for failures.
+    pub verdict: Option<Box<Verdict>>,
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+impl Event {
+    /// From a full capture: classified here (in a scan worker for JSON Lines).
+    pub fn from_capture(c: &Capture) -> Event {
+        let mut dims = [(None, None); 4];
+        for (i, name) in LIGHT_DIMS.iter().enumerate() {
+            let h = |f: &str| {
+                c.headers
+                    .get(&format!("anthropic-ratelimit-{name}-{f}"))
+                    .and_then(parse_int)
+            };
+            dims[i] = (h("limit"), h("remaining"));
+        }
+        let retry_after_ms = c
+            .headers
+            .get("retry-after-ms")
+            .and_then(parse_int)
+            .or_else(|| {
+                c.headers
+                    .get("retry-after")
+                    .and_then(|_| classify::retry_after(c, None))
+                    .map(|s| s.saturating_mul(1000))
+            });
+        Event {
+            line: c.line,
+            time: c.time.map(millis),
+            status: c.status,
+            model: c.model.clone(),
+            dims,
+            org_id: c
+                .headers
+                .get("anthropic-organization-id")
+                .map(str::to_string),
+            workspace_id: c.headers.get("anthropic-workspace-id").map(str::to_string),
+            retry_after_ms,
+            max_tokens: c.request.max_tokens,
+            input_tokens: c.request.input_tokens,
+            output_tokens: c.output_tokens,
+            verdict: classify::classify(c).map(Box::new),
+        }
+    }
+
+    /// From a plain success read by the light JSON Lines parser.
+    pub fn from_light(line: u64, x: Exchange) -> Event {
+        Event {
+            line,
+            time: x.time.map(millis),
+            status: x.status,
+            model: x.model,
+            dims: x.dims,
+            org_id: x.org_id,
+            workspace_id: x.workspace_id,
+            retry_after_ms: None,
+            max_tokens: x.max_tokens,
+            input_tokens: x.input_tokens,
+            output_tokens: x.output_tokens,
+            verdict: None,
+        }
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.verdict.is_some()
+    }
+}
+
+/// The scan handler for `diagnose`: plain successes through the light parser, everything
+/// else parsed and classified, all in the scan's workers.
+pub struct Events;
+
+impl Handler for Events {
+    type Item = Event;
+
+    fn plain_success(&self, _: &Arc<str>, line_no: u64, line: &[u8]) -> Light<Event> {
+        match jsonl::parse_light(line) {
+            Some(x) => Light::Item(Event::from_light(line_no, x)),
+            None => Light::Full,
+        }
+    }
+
+    fn capture(&self, c: Capture) -> Option<Event> {
+        Some(Event::from_capture(&c))
+    }
+}
+
+/// The model class a model belongs to, for comparing limits: limits are set per class
+/// ("Claude Sonnet 4.x"), so `claude-sonnet-4-5` and `claude-sonnet-4-20250514` share one.
+/// Unrecognised names are their own class.
+pub fn model_class(model: &str) -> String {
+    let m = model.trim().to_ascii_lowercase();
+    let family = ["opus", "sonnet", "haiku"]
+        .into_iter()
+        .find(|f| m.contains(f));
+    let Some(family) = family else {
+        return m;
+    };
+    // The major version: the first number that is not a date (claude-3-5-sonnet, claude-sonnet-4-5).
+    let major = m
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|d| !d.is_empty() && d.len() < 4)
+        .find_map(|d| d.parse::<u32>().ok());
+    match major {
+        Some(v) => format!("claude {family} {v}.x"),
+        None => format!("claude {family}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_classes() {
+        assert_eq!(model_class("claude-sonnet-4-5"), "claude sonnet 4.x");
+        assert_eq!(model_class("claude-sonnet-4-20250514"), "claude sonnet 4.x");
+        assert_eq!(
+            model_class("claude-3-5-sonnet-20240620"),
+            "claude sonnet 3.x"
+        );
+        assert_eq!(model_class("claude-opus-4-1"), "claude opus 4.x");
+        assert_eq!(model_class("gpt-x"), "gpt-x");
+    }
+
+    #[test]
+    fn light_and_full_paths_agree() {
+        let line = r#"{"ts":"2026-11-20T14:00:00.039Z","status":200,"headers":{"Anthropic-Ratelimit-Requests-Limit":"4,000","anthropic-ratelimit-requests-remaining":12,"anthropic-organization-id":"org-1","anthropic-ratelimit-tokens-limit":"9"},"body":{"type":"message","model":"m-body","usage":{"output_tokens":388}},"request":{"model":"claude-sonnet-4-5","max_tokens":4096,"input_tokens":17777}}"#;
+        let light = Event::from_light(7, jsonl::parse_light(line.as_bytes()).unwrap());
+        let src: Arc<str> = Arc::from("t");
+        let jsonl::Parsed::Capture(c) = jsonl::parse_full(&src, 7, line.as_bytes(), false) else {
+            panic!("a capture")
+        };
+        let full = Event::from_capture(&c);
+        assert_eq!(light, full);
+        assert_eq!(light.dims[REQUESTS], (Some(4000), Some(12)));
+        assert_eq!(light.output_tokens, Some(388));
+        assert!(
+            full.verdict.is_none(),
+            "a 200 with a message body is no failure"
+        );
+    }
+
+    #[test]
+    fn light_and_full_paths_agree_on_variants() {
+        let src: Arc<str> = Arc::from("t");
+        for line in [
+            r#"{"time":1763647200,"status":"200 OK","headers":{"anthropic-ratelimit-input-tokens-limit":2000000,"anthropic-ratelimit-input-tokens-remaining":1.5e3}}"#,
+            r#"{"timestamp":1763647200123,"statusCode":201,"response_headers":{"anthropic-workspace-id":"wrkspc_1"},"body":"event: message_start\ndata: {}"}"#,
+            r#"{"ts":"2026-11-20 14:00:00","status":200,"model":"top","body":{"model":"b","usage":null}}"#,
+            r#"{"ts":"2026-11-20T14:00:00+02:00","status":204,"request":{"max_tokens":-1},"model":"top"}"#,
+            r#"{"status":200,"headers":{"anthropic-ratelimit-requests-limit":"1 000","anthropic-ratelimit-requests-reset":"x"},"body":[1,2]}"#,
+        ] {
+            let light = jsonl::parse_light(line.as_bytes())
+                .map(|x| Event::from_light(3, x))
+                .unwrap_or_else(|| panic!("light parse: {line}"));
+            let jsonl::Parsed::Capture(c) = jsonl::parse_full(&src, 3, line.as_bytes(), false)
+            else {
+                panic!("a capture: {line}")
+            };
+            assert_eq!(light, Event::from_capture(&c), "{line}");
+        }
+    }
+
+    #[test]
+    fn light_parser_declines_other_shapes() {
+        for line in [
+            r#"{"status":200,"response":{"status":200}}"#,
+            r#"{"status":200,"headers":[{"name":"a","value":"b"}]}"#,
+            r#"{"ts":"x","time":"y","status":200}"#,
+            r#"{"headers":{}}"#,
+        ] {
+            assert!(jsonl::parse_light(line.as_bytes()).is_none(), "{line}");
+        }
+    }
+}

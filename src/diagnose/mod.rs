@@ -1,0 +1,409 @@
+//! The incident analysis behind `claude-429 diagnose`: ranked causes, a per-minute timeline
+//! and client-behaviour findings, computed in one streaming pass with bounded memory.
+//!
+//! [`Analyzer`] takes [`Event`]s in input order (successes too) and keeps only counters,
+//! per-minute buckets and a few examples; [`Analyzer::finish`] turns them into a
+//! [`Diagnosis`], the data every renderer (terminal, JSON, markdown) reads.
+
+pub mod causes;
+pub mod event;
+pub mod findings;
+pub mod live;
+pub mod render;
+pub mod window;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::classify::{Class, Confidence};
+use crate::report::Summary;
+
+pub use causes::Cause;
+pub use event::{Event, Events};
+pub use findings::{Finding, FindingKind};
+pub use live::Live;
+pub use window::Window;
+
+/// Everything `diagnose` found: the data behind every output format.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    /// Causes, most explanatory first (see [`causes`] for the ranking rule).
+    pub causes: Vec<Cause>,
+    /// Requests, successes and failures per minute (UTC), minutes with traffic only.
+    pub timeline: Vec<Minute>,
+    /// Client behaviour that made the incident worse, each with its evidence.
+    pub findings: Vec<Finding>,
+    /// Counts over the run.
+    pub summary: DiagSummary,
+    /// With `--live`: the configured limits and a probe, compared with the logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Live>,
+}
+
+impl Diagnosis {
+    /// Rate-limit failures were found (exit status 1).
+    pub fn found_rate_limits(&self) -> bool {
+        self.summary.counts.found_rate_limits()
+    }
+}
+
+/// One minute of the timeline.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Minute {
+    /// Start of the minute (RFC 3339, UTC).
+    pub minute: String,
+    /// Exchanges in the minute (successes + failures).
+    pub requests: u64,
+    pub successes: u64,
+    pub failures: u64,
+    /// Failures per class.
+    pub by_class: BTreeMap<Class, u64>,
+    /// Input tokens the requests declared (`request.input_tokens`), when logged.
+    pub input_tokens: u64,
+    /// Successful responses with less than 10% of a limit left.
+    pub near_limit: u64,
+}
+
+/// Counts over a `diagnose` run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DiagSummary {
+    /// Captures read, failures in the window by class and confidence, skipped chunks, files
+    /// (the same fields as `replay --json`'s summary).
+    #[serde(flatten)]
+    pub counts: Summary,
+    /// Captures inside the window and model filter.
+    pub in_window: u64,
+    /// Successes inside the window.
+    pub successes: u64,
+    /// Failures that are rate limits in the broad sense (everything but `not_rate_limit`).
+    pub rate_limit_failures: u64,
+    /// Captures left out by `--since` / `--until` / `--model` (untimed ones included).
+    pub excluded: u64,
+    /// Of those, captures without a time (a time filter cannot place them).
+    pub excluded_untimed: u64,
+    /// Failures in the window without a time (counted in causes, not in the timeline).
+    pub untimed_failures: u64,
+    /// First and last timestamp in the window (RFC 3339).
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// The window as resolved (times of day placed on the incident's day).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// `--model` filters.
+    pub models: Vec<String>,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// What the analysis is asked to look at.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub window: Window,
+    /// Model names (or prefixes: `claude-sonnet-4-5` matches `claude-sonnet-4-5-20250929`).
+    pub models: Vec<String>,
+}
+
+impl Filter {
+    fn model_ok(&self, model: Option<&str>) -> bool {
+        if self.models.is_empty() {
+            return true;
+        }
+        let Some(m) = model else { return false };
+        let m = m.to_ascii_lowercase();
+        self.models.iter().any(|want| {
+            let want = want.trim().to_ascii_lowercase();
+            m == want || m.strip_prefix(&want).is_some_and(|r| r.starts_with('-'))
+        })
+    }
+}
+
+/// Most minutes the timeline keeps (about 35 days); later minutes are counted, not charted.
+pub const MAX_MINUTES: usize = 50_000;
+
+/// Per-minute counters.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Bucket {
+    pub requests: u64,
+    pub successes: u64,
+    pub failures: u64,
+    pub by_class: [u64; Class::ALL.len()],
+    pub input_tokens: u64,
+    pub near_limit: u64,
+}
+
+impl Bucket {
+    /// Failures that make a rate-limit incident: everything but overloads and non-limits.
+    pub fn limit_failures(&self) -> u64 {
+        Class::ALL
+            .iter()
+            .filter(|c| !matches!(c, Class::Overload | Class::NotRateLimit))
+            .map(|c| self.by_class[*c as usize])
+            .sum()
+    }
+}
+
+/// A place in the input, for evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct At {
+    pub source: u32,
+    pub line: u64,
+    pub time: Option<i64>,
+}
+
+/// The streaming analysis. Feed events with [`push`](Analyzer::push), in input order.
+pub struct Analyzer {
+    filter: Filter,
+    sources: Vec<Arc<str>>,
+    current: u32,
+    summary: DiagSummary,
+    first: Option<i64>,
+    last: Option<i64>,
+    timeline: BTreeMap<i64, Bucket>,
+    timeline_full: bool,
+    causes: causes::Causes,
+    findings: findings::Trackers,
+}
+
+impl Analyzer {
+    pub fn new(filter: Filter) -> Analyzer {
+        let models = filter.models.clone();
+        Analyzer {
+            filter,
+            sources: Vec::new(),
+            current: 0,
+            summary: DiagSummary {
+                models,
+                ..Default::default()
+            },
+            first: None,
+            last: None,
+            timeline: BTreeMap::new(),
+            timeline_full: false,
+            causes: causes::Causes::default(),
+            findings: findings::Trackers::default(),
+        }
+    }
+
+    /// Events that follow come from this input.
+    pub fn begin_source(&mut self, name: &str) {
+        if let Some(i) = self.sources.iter().position(|s| &**s == name) {
+            self.current = i as u32;
+        } else {
+            self.sources.push(Arc::from(name));
+            self.current = (self.sources.len() - 1) as u32;
+        }
+    }
+
+    /// Takes one event.
+    pub fn push(&mut self, ev: Event) {
+        let model = ev
+            .model
+            .as_deref()
+            .or_else(|| ev.verdict.as_ref().and_then(|v| v.model.as_deref()));
+        if !self.filter.model_ok(model) {
+            self.summary.excluded += 1;
+            return;
+        }
+        if self.filter.window.is_set() {
+            match ev.time {
+                None => {
+                    self.summary.excluded += 1;
+                    self.summary.excluded_untimed += 1;
+                    return;
+                }
+                Some(t) if !self.filter.window.contains(t) => {
+                    self.summary.excluded += 1;
+                    return;
+                }
+                Some(_) => {}
+            }
+        }
+        self.summary.in_window += 1;
+        if let Some(t) = ev.time {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+        let at = At {
+            source: self.current,
+            line: ev.line,
+            time: ev.time,
+        };
+        let bucket = match ev.time {
+            Some(t) => self.bucket(t.div_euclid(60_000)),
+            None => None,
+        };
+        if let Some(b) = bucket {
+            b.requests += 1;
+            b.input_tokens += ev.input_tokens.unwrap_or(0);
+        }
+        match &ev.verdict {
+            Some(v) => {
+                self.summary.counts.add(v);
+                if v.class.is_rate_limit() {
+                    self.summary.rate_limit_failures += 1;
+                }
+                if ev.time.is_none() {
+                    self.summary.untimed_failures += 1;
+                }
+                if let Some(b) = self.bucket_of(ev.time) {
+                    b.failures += 1;
+                    b.by_class[v.class as usize] += 1;
+                }
+                self.causes.add(v, &at);
+            }
+            None => {
+                self.summary.successes += 1;
+                let near = findings::near_limit(&ev);
+                if let Some(b) = self.bucket_of(ev.time) {
+                    b.successes += 1;
+                    if near.is_some() {
+                        b.near_limit += 1;
+                    }
+                }
+                if let Some(n) = near {
+                    self.findings.near.add(n, &at);
+                }
+            }
+        }
+        self.findings.add(&ev, &at);
+    }
+
+    fn bucket(&mut self, minute: i64) -> Option<&mut Bucket> {
+        if self.timeline.len() >= MAX_MINUTES && !self.timeline.contains_key(&minute) {
+            self.timeline_full = true;
+            return None;
+        }
+        Some(self.timeline.entry(minute).or_default())
+    }
+
+    fn bucket_of(&mut self, time: Option<i64>) -> Option<&mut Bucket> {
+        let minute = time?.div_euclid(60_000);
+        self.timeline.get_mut(&minute)
+    }
+
+    /// Sets the totals from the scan (captures read, skipped chunks, files, bytes).
+    pub fn scan_totals(&mut self, captures: u64, skipped: u64, files: u64, bytes: u64) {
+        self.summary.counts.captures = captures;
+        self.summary.counts.skipped = skipped;
+        self.summary.counts.files = files;
+        self.summary.bytes = bytes;
+    }
+
+    /// The diagnosis.
+    pub fn finish(self) -> Diagnosis {
+        let Analyzer {
+            filter,
+            sources,
+            mut summary,
+            first,
+            last,
+            timeline,
+            causes,
+            findings,
+            ..
+        } = self;
+        let (since, until) = filter.window.bounds();
+        summary.since = since.map(rfc3339);
+        summary.until = until.map(rfc3339);
+        summary.first = first.map(rfc3339);
+        summary.last = last.map(rfc3339);
+        let causes = causes.rank(&timeline, &sources, summary.counts.failures);
+        let findings = findings.finish(&timeline, &sources);
+        let timeline = timeline
+            .iter()
+            .map(|(m, b)| Minute {
+                minute: rfc3339(m * 60_000),
+                requests: b.requests,
+                successes: b.successes,
+                failures: b.failures,
+                by_class: Class::ALL
+                    .iter()
+                    .filter(|c| b.by_class[**c as usize] > 0)
+                    .map(|c| (*c, b.by_class[*c as usize]))
+                    .collect(),
+                input_tokens: b.input_tokens,
+                near_limit: b.near_limit,
+            })
+            .collect();
+        Diagnosis {
+            causes,
+            timeline,
+            findings,
+            summary,
+            live: None,
+        }
+    }
+}
+
+/// RFC 3339 (UTC, seconds) from milliseconds.
+pub fn rfc3339(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// `HH:MM:SS` (UTC) from milliseconds, for evidence lines.
+pub fn clock(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.format("%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// `source:line` for evidence.
+pub(crate) fn place(sources: &[Arc<str>], at: &At) -> String {
+    let src = sources.get(at.source as usize).map_or("?", |s| s);
+    match at.time {
+        Some(t) => format!("{src}:{} ({})", at.line, clock(t)),
+        None => format!("{src}:{}", at.line),
+    }
+}
+
+/// Numbers with thousands separators (`2,000,000`).
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A confidence's weight in the ranking (see [`causes`]).
+pub fn weight(c: Confidence) -> f64 {
+    match c {
+        Confidence::Certain => 1.0,
+        Confidence::Likely => 0.6,
+        Confidence::Possible => 0.3,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(2_000_000), "2,000,000");
+    }
+
+    #[test]
+    fn model_filter_takes_prefixes() {
+        let f = Filter {
+            models: vec!["claude-sonnet-4-5".into()],
+            ..Default::default()
+        };
+        assert!(f.model_ok(Some("claude-sonnet-4-5")));
+        assert!(f.model_ok(Some("claude-sonnet-4-5-20250929")));
+        assert!(!f.model_ok(Some("claude-sonnet-4-50")));
+        assert!(!f.model_ok(None));
+    }
+}
