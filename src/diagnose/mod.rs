@@ -361,18 +361,7 @@ pub(crate) fn place(sources: &[Arc<str>], at: &At) -> String {
     }
 }
 
-/// Numbers with thousands separators (`2,000,000`).
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::report::thousands;
 
 /// A confidence's weight in the ranking (see [`causes`]).
 pub fn weight(c: Confidence) -> f64 {
