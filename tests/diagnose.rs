@@ -702,7 +702,7 @@ fn big_log(dir: &TempDir) -> (PathBuf, Vec<u64>) {
     while s.len() < 6 << 20 {
         n += 1;
         let t = n as f64 * 0.01;
-        if n % 97 == 0 {
+        if n.is_multiple_of(97) {
             failures.push(n);
             let h = json!({"anthropic-ratelimit-input-tokens-limit": "1000", "anthropic-ratelimit-input-tokens-remaining": "0"});
             s.push_str(&rate_limited(
@@ -712,7 +712,7 @@ fn big_log(dir: &TempDir) -> (PathBuf, Vec<u64>) {
                 "Rate limited",
                 None,
             ));
-        } else if n % 1001 == 0 {
+        } else if n.is_multiple_of(1001) {
             s.push_str("some unrelated log line");
         } else {
             s.push_str(&line(

@@ -23,6 +23,11 @@ pub fn parse_line(line: &str) -> Option<(String, String)> {
     if let Some(rest) = l.strip_prefix("< ") {
         l = rest.trim_start();
     }
+    // Markdown bullets and inline code: `- retry-after: 13`, `* \`retry-after: 13\``.
+    if let Some(rest) = l.strip_prefix("- ").or_else(|| l.strip_prefix("* ")) {
+        l = rest.trim_start();
+    }
+    let l = l.trim_matches('`');
     let l = l.trim_end_matches(',');
     let (name, value) = match l.split_once(':') {
         Some(nv) if !nv.0.contains('=') => nv,

@@ -159,6 +159,13 @@ pub fn read_headers(c: &mut Capture, h: &Value) {
         }
         Value::Array(items) => {
             for it in items {
+                // [["name", "value"], ...] pairs.
+                if let Some([n, v]) = it.as_array().map(Vec::as_slice)
+                    && let (Some(n), Some(v)) = (n.as_str(), scalar(v))
+                {
+                    c.headers.set(n, &v);
+                    continue;
+                }
                 if let (Some(n), Some(v)) = (
                     it.get("name").and_then(Value::as_str),
                     it.get("value").and_then(scalar),

@@ -149,8 +149,33 @@ pub fn scan_path_with<H: Handler>(
             .map_err(wrap);
     }
     let file = File::open(path).map_err(wrap)?;
+    // Source code mentions 429s in comments and constants; it is never a capture.
+    if is_source_code(path) {
+        let mut stats = ScanStats {
+            files: 1,
+            ..Default::default()
+        };
+        stats.skip(
+            &name,
+            1,
+            "source code, not a capture (paste the error into a .txt or -)",
+        );
+        return Ok(stats);
+    }
     let size = file.metadata().ok().map(|m| m.len());
     scan_input(name.clone(), file, size, opts, engine, handler, sink).map_err(wrap)
+}
+
+/// File names that are program source, skipped with a note.
+fn is_source_code(path: &Path) -> bool {
+    const EXT: &[&str] = &[
+        "py", "pyi", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "rs", "java", "kt", "rb", "php",
+        "c", "h", "cc", "cpp", "hpp", "cs", "swift", "scala", "sh", "bash", "zsh", "ps1", "ex",
+        "exs", "lua", "r", "sql",
+    ];
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXT.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Scans any reader, on the calling thread. The format is sniffed from the head (HAR is a

@@ -22,6 +22,8 @@ use crate::classify::rules;
 /// A pretty-printed literal is given up after this many bytes or lines.
 const MAX_PENDING_BYTES: usize = 1024 * 1024;
 const MAX_PENDING_LINES: usize = 2_000;
+/// Literals are looked for in at most this many bytes of one line.
+const MAX_LITERAL_LINE: usize = 256 * 1024;
 /// Continuation lines appended to a capture's text (hard-wrapped terminal output).
 const MAX_CONTINUATION: usize = 12;
 /// This many unrelated lines in a row end a capture.
@@ -108,6 +110,18 @@ impl TextScanner {
     fn literal_failed(&mut self, p: Pending, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
         let text = format!("{}{}", p.prefix, p.buf);
         let norm = rules::normalise(&text);
+        // A torn JSON line still names its status: `"status": 429`.
+        let mut p = p;
+        if p.status.is_none()
+            && let Some(at) = text.find("\"status\"")
+        {
+            let digits: String = text[at + 8..]
+                .trim_start_matches([' ', ':'])
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            p.status = digits.parse().ok().filter(|s| (400..600).contains(s));
+        }
         let useful = p.status.is_some()
             || rules::first_match(&norm).is_some()
             || crate::classify::kind_in_text(&norm).is_some();
@@ -265,7 +279,13 @@ impl TextScanner {
             self.push_line(line_no, req, out, stats);
             return;
         }
-        if trimmed.starts_with("* ") || trimmed.starts_with("{ [") || trimmed.starts_with("} [") {
+        let curl_info = trimmed.starts_with("* ")
+            && !headers::parse_line(trimmed).is_some_and(|(n, _)| headers::is_relevant(&n));
+        if curl_info || trimmed.starts_with("{ [") || trimmed.starts_with("} [") {
+            return;
+        }
+        // Code comments (a source file, a config) never start a capture.
+        if self.cur.is_none() && (trimmed.starts_with("# ") || trimmed.starts_with("// ")) {
             return;
         }
         let verbose = trimmed.starts_with("< ");
@@ -361,7 +381,12 @@ impl TextScanner {
                     .is_some_and(|c| c.format == Format::Headers)
                     && looks_like_header_name(&name))
             {
-                let conflict = self.has_body
+                // An SDK error's object dump lists the headers after its body.
+                let sdk_dump = self
+                    .cur
+                    .as_ref()
+                    .is_some_and(|c| matches!(c.format, Format::TsSdk | Format::PythonSdk));
+                let conflict = (self.has_body && !sdk_dump)
                     || self.after_blank
                     || self
                         .cur
@@ -480,6 +505,16 @@ impl TextScanner {
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) -> bool {
+        // Only the head of a giant line is searched for literals: error bodies are small.
+        let line = if line.len() > MAX_LITERAL_LINE {
+            let mut end = MAX_LITERAL_LINE;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            &line[..end]
+        } else {
+            line
+        };
         let whole = line.starts_with('{') || line.starts_with('[');
         let mut pos = 0;
         let mut used = false;
@@ -489,7 +524,9 @@ impl TextScanner {
             let Some(brace) = rest.find('{') else {
                 break;
             };
-            let head = &line[..pos + brace];
+            // Only the words since the previous literal belong to this one (and keep the
+            // scan linear on lines with thousands of literals).
+            let head = &line[pos..pos + brace];
             let marker = Marker::from_prefix(head);
             let key = js_key(head);
             let eligible = marker.is_some()
@@ -502,10 +539,11 @@ impl TextScanner {
                 Format::JsonBody
             });
             let status = marker.and_then(|m| m.status);
-            match relaxed::find_object(rest) {
+            let found = relaxed::find_object(rest);
+            match found {
                 Some((off, v, n)) if off == brace || !eligible => {
                     parsed_any = true;
-                    let head = &line[..pos + off];
+                    let head = &line[pos..pos + off];
                     let marker = Marker::from_prefix(head).or(marker);
                     let format = marker.map_or(format, |m| m.format);
                     let status = marker.and_then(|m| m.status).or(status);
@@ -523,7 +561,9 @@ impl TextScanner {
                     pos += off + n.max(1);
                 }
                 _ => {
-                    // The first brace does not open a complete literal.
+                    // The first brace does not open a complete literal. find_object already
+                    // tried every later brace: jump to the one that parses, or stop. (Stepping
+                    // one brace at a time made brace-heavy lines quadratic.)
                     if eligible && relaxed::balanced_end(&rest[brace..]).is_none() {
                         self.pending = Some(Pending {
                             line: line_no,
@@ -539,7 +579,10 @@ impl TextScanner {
                         });
                         return true;
                     }
-                    pos += brace + 1;
+                    match found {
+                        Some((off, _, _)) => pos += off,
+                        None => break,
+                    }
                 }
             }
         }
@@ -654,12 +697,13 @@ impl TextScanner {
             probe.absorb_body(&body);
             // The first merges into the current capture when that has no body yet and the
             // status agrees; the rest (an array of errors) are captures of their own.
+            // ...or when it is the same request (an SDK's message, then its object dump).
             let merge = i == 0
-                && !self.has_body
-                && self
-                    .cur
-                    .as_ref()
-                    .is_some_and(|c| !statuses_differ(c.status, st));
+                && self.cur.as_ref().is_some_and(|c| {
+                    (!self.has_body && !statuses_differ(c.status, st))
+                        || (probe.request_id.is_some()
+                            && c.request_id() == probe.request_id.as_deref())
+                });
             let c = self.target(!merge, line_no, format, out, stats);
             c.error = probe.error;
             if probe.request_id.is_some() {
@@ -970,9 +1014,18 @@ fn status_in_text(lower: &str) -> Option<u16> {
         {
             let n: u16 = lower[i..i + 3].parse().unwrap_or(0);
             if (400..600).contains(&n) {
-                let before = &lower[i.saturating_sub(16)..i];
+                let mut from = i.saturating_sub(16);
+                while !lower.is_char_boundary(from) {
+                    from += 1;
+                }
+                let before = &lower[from..i];
+                const KNOWN: &[u16] = &[
+                    400, 401, 403, 404, 408, 409, 413, 429, 500, 502, 503, 504, 529,
+                ];
                 let ok = i == 0
                     || before.trim_end().ends_with('(')
+                    || (before.trim_end().ends_with(':') && KNOWN.contains(&n))
+                    || before.contains("returned")
                     || [
                         "code",
                         "error",
@@ -1047,7 +1100,15 @@ fn request_line(s: &str) -> Option<(String, String)> {
 
 /// `headers: ` / `error: ` / `body=` right before a brace in a JS or Python dump.
 fn js_key(prefix: &str) -> Option<&str> {
-    let p = prefix.trim_end();
+    let mut p = prefix.trim_end();
+    // A type name before the brace, as util.inspect prints it: `headers: Headers {`.
+    if let Some((before, last)) = p.rsplit_once(char::is_whitespace)
+        && !last.is_empty()
+        && last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && before.trim_end().ends_with(':')
+    {
+        p = before.trim_end();
+    }
     let p = p.strip_suffix(':').or_else(|| p.strip_suffix('='))?.trim();
     let key = p
         .rsplit(|c: char| c.is_whitespace() || c == ',' || c == '{')

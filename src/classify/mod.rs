@@ -594,6 +594,24 @@ fn judge(c: &Capture) -> Judgement {
             return with_code_note(batch_or(c, j));
         }
         if dimension_rule {
+            // Several dimensions exhausted and the text names one of them: the text decides.
+            if exhausted.len() > 1
+                && let Some(d) = exhausted.iter().find(|d| dim_class(d.name) == rule.class)
+            {
+                let mut j = Judgement::new(rule.class, Confidence::Certain)
+                    .ev(d.evidence())
+                    .ev(text_ev(in_msg))
+                    .why(rule.meaning);
+                for o in exhausted.iter().filter(|o| o.name != d.name) {
+                    j = j.ev(format!("{} (also exhausted)", o.evidence()));
+                }
+                j.limit = d.limit.or(msg_limit);
+                j.reset = d.reset.clone();
+                if let Some(s) = &status_ev {
+                    j = j.ev(s.clone());
+                }
+                return with_code_note(j);
+            }
             if let Some(h) = header_judgement(Confidence::Certain) {
                 if h.class == rule.class || (h.class == Class::Itpm && rule.class == Class::Itpm) {
                     let mut h = h.ev(text_ev(in_msg));
@@ -790,7 +808,18 @@ fn by_status(
     with(Judgement::new(class, confidence).why(why))
 }
 
-fn finish(c: &Capture, j: Judgement) -> Verdict {
+fn finish(c: &Capture, mut j: Judgement) -> Verdict {
+    // Loose prose (no body, no headers, no SDK or Claude Code line shape): a status named in
+    // running text is weak; only a certain text rule keeps its confidence.
+    if c.format == Format::Text
+        && c.error.is_empty()
+        && c.headers.is_empty()
+        && !c.stream_error
+        && rules::first_match(&rules::normalise(&c.text))
+            .is_none_or(|(r, _)| r.confidence != Confidence::Certain)
+    {
+        j.confidence = Confidence::Possible;
+    }
     let fix = fixes::for_class(j.class);
     let mut evidence: Vec<String> = Vec::with_capacity(j.evidence.len() + 1);
     for e in j.evidence {
