@@ -842,6 +842,8 @@ fn envelopes(v: &Value, status: Option<u16>, depth: usize, out: &mut Vec<(Value,
                     .is_some_and(|t| t.ends_with("_error"))
                     && o.contains_key("message"));
             if proper {
+                // The wrapper's error object may carry the status (`"code": "429"`).
+                let here = err.and_then(Value::as_object).and_then(own_status).or(here);
                 // Peel a wrapper: the message may hold the real envelope.
                 let msg = err
                     .and_then(|e| e.get("message"))
@@ -892,7 +894,9 @@ fn envelopes_in_text(
             break;
         };
         let prefix = s[pos..pos + off].to_ascii_lowercase();
-        let st = status_in_text(&prefix).or(status);
+        let st = status_in_text(&prefix)
+            .or_else(|| status_of_exception(&prefix))
+            .or(status);
         envelopes(&inner, st, depth, out);
         pos += off + n.max(1);
     }
