@@ -409,14 +409,21 @@ impl TextScanner {
         }
 
         // Lines with a marker but no literal: Claude Code and wrapper lines.
-        let marker = Marker::from_prefix(body_line);
-        let norm = rules::normalise(body_line);
+        // The pre-filter again: a line with no trigger word has no marker and matches no rule.
+        let (marker, norm) = if might_start_capture(body_line) {
+            (Marker::from_prefix(body_line), rules::normalise(body_line))
+        } else {
+            (None, String::new())
+        };
         let rule = rules::first_match(&norm).map(|(r, _)| r);
         let specific = rule.is_some_and(|r| r.class != crate::classify::Class::Unknown);
-        let cur_decided = self
-            .cur
-            .as_ref()
-            .is_some_and(|c| has_specific_text(&c.text));
+        // Whether the open capture already names a cause; only marker and rule lines ask, so
+        // plain lines (a long stack trace) do not re-read the capture's text each time.
+        let cur_decided = (specific || marker.is_some())
+            && self
+                .cur
+                .as_ref()
+                .is_some_and(|c| has_specific_text(&c.text));
         let open_text = self.cur.as_ref().is_some_and(|c| !c.text.is_empty()) && !self.has_body;
 
         // A hard-wrapped continuation of the current capture's text (terminal wrapping).
@@ -1028,7 +1035,8 @@ fn status_in_text(lower: &str) -> Option<u16> {
                 ];
                 let ok = i == 0
                     || before.trim_end().ends_with('(')
-                    || (before.trim_end().ends_with(':') && KNOWN.contains(&n))
+                    // "...: 529" (a colon and a space), never "index.js:429:12".
+                    || (before.ends_with(": ") && KNOWN.contains(&n))
                     || before.contains("returned")
                     || [
                         "code",
@@ -1276,6 +1284,15 @@ mod tests {
         );
         assert_eq!(status_in_text("529 "), Some(529));
         assert_eq!(status_in_text("we sent 450 requests"), None);
+        assert_eq!(
+            status_in_text("api error (attempt 1/11): 529 529 "),
+            Some(529)
+        );
+        // Regression: stack-frame line:column numbers are not statuses.
+        assert_eq!(
+            status_in_text("    at frame (file:///srv/app/index.js:429:429)"),
+            None
+        );
     }
 
     #[test]
