@@ -148,9 +148,10 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// At most this many rows in the table (the summary still counts everything; --json and
-    /// --jsonl print every verdict).
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    /// At most this many rows in the table, 0 to 1000000 (the summary still counts
+    /// everything; --json and --jsonl print every verdict).
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
     pub max_rows: usize,
 
     #[command(flatten)]
@@ -229,23 +230,49 @@ pub struct ApiArgs {
     )]
     pub base_url: Option<String>,
 
-    /// Seconds to wait for a connection.
+    /// Seconds to wait for a connection (0.1 to 3600).
     #[arg(
         long,
         value_name = "SECS",
         default_value_t = 10.0,
+        value_parser = parse_secs,
         help_heading = "API"
     )]
     pub connect_timeout: f64,
 
-    /// Seconds to wait for a whole request.
+    /// Seconds to wait for a whole request, body included (0.1 to 3600).
     #[arg(
         long,
         value_name = "SECS",
         default_value_t = 30.0,
+        value_parser = parse_secs,
         help_heading = "API"
     )]
     pub timeout: f64,
+
+    /// Allow a plain http:// base URL to a host other than this machine (the key then
+    /// crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag.
+    #[arg(long, help_heading = "API")]
+    pub allow_insecure_http: bool,
+}
+
+/// The range of `--timeout` and `--connect-timeout`, in seconds.
+pub const SECS_RANGE: std::ops::RangeInclusive<f64> = 0.1..=3600.0;
+
+/// Seconds as a decimal number within [`SECS_RANGE`].
+pub fn parse_secs(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !v.is_finite() || !SECS_RANGE.contains(&v) {
+        return Err(format!(
+            "{s} is out of range: give {} to {} seconds",
+            SECS_RANGE.start(),
+            SECS_RANGE.end()
+        ));
+    }
+    Ok(v)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -318,10 +345,11 @@ pub struct LimitsArgs {
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 
-    /// Retries of a request that failed with 429, 5xx, 529 or a connection error.
+    /// Retries of a request that failed with 429, 5xx, 529 or a connection error (0 to 10).
     ///
     /// Waits as long as retry-after says (up to 60 s), else backs off from 0.5 s, doubling.
-    #[arg(long, value_name = "N", default_value_t = 2, help_heading = "API")]
+    #[arg(long, value_name = "N", default_value_t = 2, help_heading = "API",
+          value_parser = clap::value_parser!(u32).range(0..=10))]
     pub max_retries: u32,
 
     /// Ask for pages of at most N entries (1-1000); the default is one page with everything.
@@ -371,34 +399,37 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "FILE")]
     pub admin_key_file: Option<PathBuf>,
 
-    /// Never send more than this many probes per round (default: one per model).
+    /// Never send more than this many probes per round, 1 to 1000 (default: one per model).
     ///
     /// Probes are the POST /v1/messages requests; the GETs that list models and limits are
     /// not counted. Models past the budget are listed as not probed.
-    #[arg(long, value_name = "N", help_heading = "Safety")]
+    #[arg(long, value_name = "N", help_heading = "Safety",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_requests: Option<u32>,
 
-    /// Never spend more than this many tokens (input + output) per round.
+    /// Never spend more than this many tokens (input + output) per round, 1 to 1000000000.
     ///
     /// A probe is counted as 20 tokens before it is sent (a one-word prompt is about 8 input
     /// tokens and max_tokens is 1), then as the usage its answer reports.
-    #[arg(long, value_name = "N", default_value_t = 200, help_heading = "Safety")]
+    #[arg(long, value_name = "N", default_value_t = 200, help_heading = "Safety",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     pub max_tokens_budget: u64,
 
     /// Print the requests that would be sent (key redacted), and send nothing.
     #[arg(long, help_heading = "Safety")]
     pub dry_run: bool,
 
-    /// Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time.
+    /// Repeat every SECS seconds (1 to 86400) until Ctrl-C, showing remaining capacity over time.
     ///
     /// Each round keeps within --max-requests and --max-tokens-budget. A model with an
     /// exhausted dimension is not probed again before that dimension resets; a refused probe
-    /// (429, 529) or an error ends the watch. Ctrl-C prints what was gathered.
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// (429, 529) or an error ends the watch. Ctrl-C (or SIGTERM) prints what was gathered.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub watch: Option<u64>,
 
     /// Stop --watch after this many rounds (for tests and scripts).
-    #[arg(long, value_name = "N", hide = true, requires = "watch")]
+    #[arg(long, value_name = "N", hide = true, requires = "watch",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rounds: Option<u32>,
 
     /// Print JSON instead of tables (with --watch: one document with every round, at the end).

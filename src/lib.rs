@@ -11,6 +11,8 @@ pub mod commands;
 pub mod diagnose;
 pub mod exit;
 pub mod fixes;
+pub mod fsutil;
+pub mod output;
 pub mod redact;
 pub mod report;
 

@@ -5,6 +5,7 @@ use clap::Parser;
 use claude_429::{Exit, cli::Cli, exit};
 
 fn main() -> ExitCode {
+    claude_429::output::install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -23,12 +24,12 @@ fn main() -> ExitCode {
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let code = exit::code_for(&err);
-            eprintln!(
+            claude_429::errln!(
                 "claude-429: error: {}",
                 claude_429::redact::keys(&format!("{err:#}"))
             );
             if let Some(hint) = claude_429::report::hint_for(&err) {
-                eprintln!("hint: {hint}");
+                claude_429::errln!("hint: {hint}");
             }
             ExitCode::from(code as u8)
         }

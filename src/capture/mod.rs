@@ -10,6 +10,7 @@ pub mod jsonl;
 pub mod relaxed;
 pub mod scan;
 pub mod text;
+pub mod walk;
 
 use std::sync::Arc;
 

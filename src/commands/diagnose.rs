@@ -2,7 +2,7 @@
 //! included, streams it through [`crate::diagnose::Analyzer`] and prints ranked causes, the
 //! timeline and client-behaviour findings as text, markdown or JSON.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 
 use anyhow::Result;
 
@@ -66,7 +66,7 @@ pub fn analyse(
         match scan::scan_path_with(f, &opts, engine, &Events, &mut |ev| analyzer.push(ev)) {
             Ok(s) => stats.merge(s),
             Err(e) => {
-                eprintln!("claude-429: {e}");
+                crate::errln!("claude-429: {e}");
                 errors += 1;
             }
         }
@@ -88,7 +88,7 @@ fn write_report(a: &DiagnoseArgs, style: &Style, d: &Diagnosis) -> Result<()> {
     }
     let text = String::from_utf8_lossy(&buf);
     let text = crate::redact::apply(&text, a.redact);
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::output::stdout().lock());
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())

@@ -15,7 +15,7 @@ pub fn run(a: &FixesArgs, style: &Style) -> Result<Outcome> {
         Some(c) => vec![fixes::for_class(c)],
         None => TABLE.iter().collect(),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     if a.json {
         let v = if a.class.is_some() {
             serde_json::to_value(rows[0])?

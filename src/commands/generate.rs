@@ -15,7 +15,7 @@ const BIN: &str = "claude-429";
 
 pub fn completions(a: &CompletionsArgs) -> Result<Outcome> {
     let mut cmd = Cli::command();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     clap_complete::generate(a.shell, &mut cmd, BIN, &mut out);
     out.flush()?;
     Ok(Outcome::Clean)

@@ -37,13 +37,14 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
         check_workspace_id(w)?;
     }
 
+    let config = ClientConfig::from_args(&a.api)?;
     let key = crate::api::client::load_key(
         KEY_VAR,
         a.admin_key_file.as_deref(),
         " (an Admin API key) or pass --admin-key-file FILE",
     )?;
     let looks_admin = key.expose().starts_with("sk-ant-admin");
-    let client = Client::new(ClientConfig::from_args(&a.api), key)?.with_retry(RetryPolicy {
+    let client = Client::new(config, key)?.with_retry(RetryPolicy {
         max_retries: a.max_retries,
         ..RetryPolicy::default()
     });
@@ -58,7 +59,7 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
     let taken_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let snapshot = live.snapshot();
 
-    let stdout = std::io::stdout();
+    let stdout = crate::output::stdout();
     let mut out = stdout.lock();
 
     if let Some(path) = &a.save {
@@ -70,7 +71,7 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
         };
         lock.write(path)?;
         let n: usize = snapshot.values().map(|g| g.limits.len()).sum();
-        eprintln!(
+        crate::errln!(
             "claude-429: saved {n} limit{} in {} group{} to {}",
             plural(n),
             snapshot.len(),
@@ -306,22 +307,13 @@ impl Lock {
         Ok(lock)
     }
 
-    /// Pretty JSON, one limiter per line, with a final newline; written to a temporary file
-    /// beside the target and renamed, so a failed run never leaves half a lock.
+    /// Pretty JSON, one limiter per line, with a final newline; written through
+    /// [`crate::fsutil::write_atomic`], so a failed run never leaves half a lock.
     fn write(&self, path: &Path) -> Result<(), UsageError> {
         let mut text = serde_json::to_string_pretty(self).expect("the lock serialises");
         text.push('\n');
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp);
-        let fail = |e: std::io::Error| {
-            UsageError(format!("cannot write lock file {}: {e}", path.display()))
-        };
-        std::fs::write(&tmp, text).map_err(fail)?;
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            fail(e)
-        })
+        crate::fsutil::write_atomic(path, text.as_bytes())
+            .map_err(|e| UsageError(format!("cannot write lock file {}: {e}", path.display())))
     }
 }
 
@@ -1236,9 +1228,9 @@ mod github {
     pub fn emit(r: &CheckReport, json: bool) -> anyhow::Result<()> {
         for line in annotations(r) {
             if json {
-                eprintln!("{line}");
+                crate::errln!("{line}");
             } else {
-                println!("{line}");
+                let _ = writeln!(crate::output::stdout(), "{line}");
             }
         }
         if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {

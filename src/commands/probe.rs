@@ -250,7 +250,7 @@ struct State {
 }
 
 async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
-    let config = ClientConfig::from_args(&a.api);
+    let config = ClientConfig::from_args(&a.api)?;
     let key = api_key(a)?;
     let admin = admin_key(a)?;
     let models = dedupe(&a.model);
@@ -342,7 +342,7 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
         style: style.clone(),
     };
 
-    let mut out = io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     if ctx.watch.is_some() && !ctx.json {
         write_intro(&mut out, &ctx, from)?;
     }
@@ -351,11 +351,7 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
         let work = run_rounds(&ctx, &mut st, a.rounds);
         // Without a handler Ctrl-C would kill the process before anything is printed. If the
         // handler cannot be installed, the run simply cannot be interrupted cleanly.
-        let ctrl_c = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
+        let ctrl_c = crate::output::interrupted();
         tokio::select! {
             () = work => false,
             () = ctrl_c => true,
@@ -385,7 +381,7 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
     let mut errors = st.errors.into_iter();
     if let Some(first) = errors.next() {
         for e in errors {
-            eprintln!("claude-429: error: {}", crate::redact::keys(&e.to_string()));
+            crate::errln!("claude-429: error: {}", crate::redact::keys(&e.to_string()));
         }
         return Err(first.into());
     }
@@ -446,7 +442,7 @@ fn find_group<'a>(
 async fn run_rounds(ctx: &Ctx, st: &mut State, max_rounds: Option<u32>) {
     let mut n: u32 = 0;
     loop {
-        n += 1;
+        n = n.saturating_add(1);
         let started = tokio::time::Instant::now();
         run_round(ctx, st, n).await;
         let Some(interval) = ctx.watch else { return };
@@ -509,14 +505,16 @@ async fn run_round(ctx: &Ctx, st: &mut State, n: u32) {
             tokio::time::sleep(PROBE_GAP).await;
         }
         // Counted before sending: a request whose answer is lost was still sent.
-        st.rounds[idx].budget.requests_sent += 1;
+        let b = &mut st.rounds[idx].budget;
+        b.requests_sent = b.requests_sent.saturating_add(1);
         let sent_at = Utc::now();
         let result = messages::send_probe(&ctx.client, &t.model).await;
         let (probe, err) = match result {
             Ok(resp) => judge(ctx, t, &resp, sent_at),
             Err(e) => (failed_probe(t, sent_at, &e), Some(e)),
         };
-        st.rounds[idx].budget.tokens_counted += probe.tokens_counted;
+        let b = &mut st.rounds[idx].budget;
+        b.tokens_counted = b.tokens_counted.saturating_add(probe.tokens_counted);
         if let Some(until) = exhausted_until(&probe) {
             st.hold.insert(t.model.clone(), until);
         }
@@ -535,6 +533,8 @@ async fn run_round(ctx: &Ctx, st: &mut State, n: u32) {
                     | ApiError::Timeout { .. }
                     | ApiError::Connect { .. }
                     | ApiError::Other { .. }
+                    | ApiError::Redirect { .. }
+                    | ApiError::BadBody { .. }
             )
         );
         if ctx.watch.is_some() && !ctx.json {
@@ -1020,7 +1020,7 @@ const LIVE_COLS: [DimensionName; 3] = [
 ];
 
 fn write_live(ctx: &Ctx, st: &mut State, round: u32, p: &Probe) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     let w = ctx
         .targets
         .iter()
@@ -1071,8 +1071,8 @@ fn write_live(ctx: &Ctx, st: &mut State, round: u32, p: &Probe) -> io::Result<()
 /// After --watch: the lowest headroom each model showed, then the refusals and findings.
 fn write_watch_summary(out: &mut dyn Write, ctx: &Ctx, st: &State) -> io::Result<()> {
     let style = &ctx.style;
-    let sent: u32 = st.rounds.iter().map(|r| r.budget.requests_sent).sum();
-    let tokens: u64 = st.rounds.iter().map(|r| r.budget.tokens_counted).sum();
+    let sent: u32 = (st.rounds.iter()).fold(0, |n, r| n.saturating_add(r.budget.requests_sent));
+    let tokens: u64 = (st.rounds.iter()).fold(0, |n, r| n.saturating_add(r.budget.tokens_counted));
     writeln!(out)?;
     let why = if st.interrupted {
         "interrupted by Ctrl-C".to_string()
@@ -1351,7 +1351,7 @@ fn dry_run(
         }
     }
     let missing_key = key.secret.is_none();
-    let mut out = io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     if a.json {
         #[derive(Serialize)]
         struct Doc<'a> {
