@@ -476,7 +476,7 @@ fn numeric_flags_out_of_range_are_usage_errors() {
         &["probe", "--timeout", "1e20"],
         &["probe", "--timeout", "0"],
         &["probe", "--timeout", "NaN"],
-        &["probe", "--timeout", "-1"],
+        &["probe", "--timeout=-1"],
         &["probe", "--connect-timeout", "inf"],
         &["probe", "--max-tokens-budget", "18446744073709551615"],
         &["probe", "--max-requests", "0"],
