@@ -151,7 +151,10 @@ mod tests {
             assert!(!got.contains("AbCdEf_123"), "{got}");
         }
         // Other sk- tokens need a token start: words are left alone.
-        assert_eq!(keys("task-runner-12345678 done"), "task-runner-12345678 done");
+        assert_eq!(
+            keys("task-runner-12345678 done"),
+            "task-runner-12345678 done"
+        );
     }
 
     #[test]

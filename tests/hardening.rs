@@ -241,7 +241,10 @@ fn run(c: &mut Command, limit: Duration) -> Run {
     };
     for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
         for key in [API_KEY, ADMIN_KEY] {
-            assert!(!text.contains(&key[20..]), "a key leaked into {name}:\n{text}");
+            assert!(
+                !text.contains(&key[20..]),
+                "a key leaked into {name}:\n{text}"
+            );
         }
         assert!(!text.contains("panicked"), "panic in {name}:\n{text}");
     }
@@ -301,7 +304,12 @@ fn redirect_to(target: String, status: &'static str) -> Fault {
 
 #[test]
 fn probe_never_follows_a_redirect_and_sends_one_request() {
-    for status in ["301 Moved Permanently", "302 Found", "307 Temporary Redirect", "308 Permanent Redirect"] {
+    for status in [
+        "301 Moved Permanently",
+        "302 Found",
+        "307 Temporary Redirect",
+        "308 Permanent Redirect",
+    ] {
         let other = serve(|_, _, s| json_ok(s, &serde_json::json!({"type": "message"})));
         // The location carries credentials: they must not be printed.
         let target = format!("http://user:hunter2@127.0.0.1:{}", other.port);
@@ -309,9 +317,17 @@ fn probe_never_follows_a_redirect_and_sends_one_request() {
         let r = run(&mut probe(&base.url()), Duration::from_secs(20));
         expect_code(&r, 3);
         assert!(r.stderr.contains("redirect"), "{}", r.stderr);
-        assert!(r.stderr.contains(&format!("127.0.0.1:{}", other.port)), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("127.0.0.1:{}", other.port)),
+            "{}",
+            r.stderr
+        );
         assert!(!r.stderr.contains("hunter2"), "{}", r.stderr);
-        assert_eq!(base.requests().len(), 1, "{status}: probe sent exactly one request");
+        assert_eq!(
+            base.requests().len(),
+            1,
+            "{status}: probe sent exactly one request"
+        );
         assert!(
             other.requests().is_empty(),
             "{status}: the other port got {:?}",
@@ -435,7 +451,10 @@ fn bad_base_urls_are_usage_errors_before_any_request() {
     let cases: Vec<(String, &str)> = vec![
         ("not a url".into(), "not a URL"),
         (format!("http://127.0.0.1:{port}/v1"), "drop the /v1"),
-        (format!("http://admin:s3cret@127.0.0.1:{port}"), "credentials"),
+        (
+            format!("http://admin:s3cret@127.0.0.1:{port}"),
+            "credentials",
+        ),
         ("http://api.example.com".into(), "--allow-insecure-http"),
         ("ftp://127.0.0.1".into(), "https://"),
     ];
@@ -540,7 +559,9 @@ fn save_never_writes_through_a_planted_symlink() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     if mkfifo(&d.path().join("fifo.json")) {
         let r = run(
-            limits(&s.url()).arg("--save").arg(d.path().join("fifo.json")),
+            limits(&s.url())
+                .arg("--save")
+                .arg(d.path().join("fifo.json")),
             Duration::from_secs(20),
         );
         expect_code(&r, 2);
@@ -571,13 +592,19 @@ fn fixture(rel: &str) -> PathBuf {
 #[test]
 fn replay_walks_self_links_once_and_skips_fifos() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::copy(fixture("curl_i/itpm_crlf_http11.txt"), d.path().join("a.txt")).unwrap();
+    std::fs::copy(
+        fixture("curl_i/itpm_crlf_http11.txt"),
+        d.path().join("a.txt"),
+    )
+    .unwrap();
     std::os::unix::fs::symlink(".", d.path().join("x")).unwrap();
     std::os::unix::fs::symlink(".", d.path().join("y")).unwrap();
     let fifo = mkfifo(&d.path().join("pipe"));
 
     let alone = run(
-        bin().args(["replay", "--json"]).arg(fixture("curl_i/itpm_crlf_http11.txt")),
+        bin()
+            .args(["replay", "--json"])
+            .arg(fixture("curl_i/itpm_crlf_http11.txt")),
         Duration::from_secs(20),
     );
     let r = run(
@@ -667,7 +694,11 @@ fn github_check_with_closed_stdout_or_stderr_keeps_its_status() {
 
 #[test]
 fn replay_into_a_closed_pipe_keeps_exit_1() {
-    for args in [&["replay"][..], &["replay", "--json"], &["replay", "--jsonl"]] {
+    for args in [
+        &["replay"][..],
+        &["replay", "--json"],
+        &["replay", "--jsonl"],
+    ] {
         let mut c = bin();
         c.args(args).arg(fixture("curl_i"));
         let (code, err) = run_closed(&mut c, true, false);
@@ -729,7 +760,10 @@ fn sigterm_during_watch_prints_what_was_gathered() {
         if json {
             let v: serde_json::Value = serde_json::from_str(&out).expect(&out);
             assert_eq!(v["interrupted"], true, "{out}");
-            assert!(v["rounds"].as_array().is_some_and(|r| !r.is_empty()), "{out}");
+            assert!(
+                v["rounds"].as_array().is_some_and(|r| !r.is_empty()),
+                "{out}"
+            );
         } else {
             assert!(out.contains("watched"), "{out}");
         }

@@ -66,7 +66,10 @@ impl ClientConfig {
 /// ending in `/v1` (every API path already starts with `/v1`); a query or fragment; plain
 /// `http://` to a host other than loopback unless `allow_insecure_http` (the key would cross
 /// the network unencrypted).
-pub fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String, crate::exit::UsageError> {
+pub fn check_base_url(
+    raw: &str,
+    allow_insecure_http: bool,
+) -> Result<String, crate::exit::UsageError> {
     use crate::exit::UsageError;
     const WHAT: &str = "ANTHROPIC_BASE_URL / --base-url";
     let url = reqwest::Url::parse(raw).map_err(|e| {
@@ -501,16 +504,18 @@ impl Client {
             .headers()
             .get(reqwest::header::LOCATION)
             .and_then(|v| v.to_str().ok())
-            .map(|l| match reqwest::Url::parse(url).and_then(|base| base.join(l)) {
-                Ok(mut u) => {
-                    let _ = u.set_username("");
-                    let _ = u.set_password(None);
-                    u.set_query(None);
-                    u.set_fragment(None);
-                    u.to_string()
-                }
-                Err(_) => strip_userinfo_text(l),
-            })
+            .map(
+                |l| match reqwest::Url::parse(url).and_then(|base| base.join(l)) {
+                    Ok(mut u) => {
+                        let _ = u.set_username("");
+                        let _ = u.set_password(None);
+                        u.set_query(None);
+                        u.set_fragment(None);
+                        u.to_string()
+                    }
+                    Err(_) => strip_userinfo_text(l),
+                },
+            )
             .map(|l| self.scrub(&crate::redact::keys(&l)))
             .unwrap_or_else(|| "(no location header)".to_string());
         ApiError::Redirect {

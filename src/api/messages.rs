@@ -146,7 +146,11 @@ pub async fn send_probe(client: &Client, model: &str) -> Result<ProbeResponse, A
     // A 2xx that is not a Messages answer (an HTML page from a wrong base URL, a proxy's
     // login page) measured nothing: an error, not a success.
     if (200..300).contains(&status)
-        && body.as_ref().and_then(|b| b.get("type")).and_then(|t| t.as_str()) != Some("message")
+        && body
+            .as_ref()
+            .and_then(|b| b.get("type"))
+            .and_then(|t| t.as_str())
+            != Some("message")
     {
         let start: String = String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
             .split_whitespace()

@@ -32,7 +32,9 @@ pub enum ApiError {
     Connect { url: String, reason: String },
     #[error("the response from {url} is not the documented JSON: {reason}")]
     BadBody { url: String, reason: String },
-    #[error("{url} answered {status}, a redirect to {location}; redirects are not followed (the key would go along)")]
+    #[error(
+        "{url} answered {status}, a redirect to {location}; redirects are not followed (the key would go along)"
+    )]
     Redirect {
         url: String,
         status: u16,

@@ -159,6 +159,10 @@ mod tests {
         if made {
             assert!(w.notes.iter().any(|n| n.contains("FIFO")), "{:?}", w.notes);
         }
-        assert!(w.notes.iter().any(|n| n.contains("dangling")), "{:?}", w.notes);
+        assert!(
+            w.notes.iter().any(|n| n.contains("dangling")),
+            "{:?}",
+            w.notes
+        );
     }
 }
