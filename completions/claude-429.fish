@@ -38,7 +38,7 @@ complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "completions" 
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "generate" -d 'Write completions and man pages into a directory (used to refresh the committed ones)'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency, spend, workspace, acceleration, overload, batch_queue, subscription_cap, not_rate_limit, unknown' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l max-rows -d 'At most this many rows in the table (the summary still counts everything; --json and --jsonl print every verdict)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l max-rows -d 'At most this many rows in the table, 0 to 1000000 (the summary still counts everything; --json and --jsonl print every verdict)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -66,31 +66,33 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l workspa
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l save -d 'Write the limits to this lock file: stable, sorted, diff-friendly JSON' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l check -d 'Compare the live limits with this lock file; exit 1 on drift, 0 when equal' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l min -d 'With --check: also fail when a live limit is below this floor (repeatable)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l max-retries -d 'Retries of a request that failed with 429, 5xx, 529 or a connection error' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l max-retries -d 'Retries of a request that failed with 429, 5xx, 529 or a connection error (0 to 10)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l page-size -d 'Ask for pages of at most N entries (1-1000); the default is one page with everything' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l connect-timeout -d 'Seconds to wait for a connection' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l timeout -d 'Seconds to wait for a whole request' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l json -d 'Print JSON instead of a table (with --check: the diff)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l allow-insecure-http -d 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l model -d 'Model to probe (repeatable). Without it: one model per model class' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l api-key-file -d 'Read the API key from this file instead of ANTHROPIC_API_KEY (a key on the command line would land in shell history and `ps`)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-requests -d 'Never send more than this many probes per round (default: one per model)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-tokens-budget -d 'Never spend more than this many tokens (input + output) per round' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l watch -d 'Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-requests -d 'Never send more than this many probes per round, 1 to 1000 (default: one per model)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-tokens-budget -d 'Never spend more than this many tokens (input + output) per round, 1 to 1000000000' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l watch -d 'Repeat every SECS seconds (1 to 86400) until Ctrl-C, showing remaining capacity over time' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l rounds -d 'Stop --watch after this many rounds (for tests and scripts)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l connect-timeout -d 'Seconds to wait for a connection' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l timeout -d 'Seconds to wait for a whole request' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l dry-run -d 'Print the requests that would be sent (key redacted), and send nothing'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l json -d 'Print JSON instead of tables (with --watch: one document with every round, at the end)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l allow-insecure-http -d 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
