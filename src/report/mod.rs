@@ -1,7 +1,9 @@
 //! Rendering: data in, text out. One file per format; commands pick one.
 
 pub mod json;
+pub mod limits;
 pub mod markdown;
+pub mod probe;
 pub mod table;
 
 use std::collections::BTreeMap;
@@ -101,6 +103,27 @@ impl Style {
         wrap_to(self.columns(), text, first, rest)
     }
 
+    /// Prints prose wrapped to the width (first line `first`, the others `rest`), each line
+    /// painted.
+    pub fn para(
+        &self,
+        out: &mut dyn std::io::Write,
+        text: &str,
+        first: &str,
+        rest: &str,
+        paint: Paint,
+    ) -> std::io::Result<()> {
+        for l in self.wrap(text, first, rest) {
+            let l = match paint {
+                Paint::Plain => l,
+                Paint::Bold => self.bold(&l),
+                Paint::Dim => self.dim(&l),
+            };
+            writeln!(out, "{l}")?;
+        }
+        Ok(())
+    }
+
     /// A table cell for a class name, coloured by severity through the table's own styling
     /// (so the table measures it right).
     pub fn class_cell(&self, c: Class) -> comfy_table::Cell {
@@ -167,6 +190,14 @@ impl Style {
             s.to_string()
         }
     }
+}
+
+/// How [`Style::para`] paints its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    Plain,
+    Bold,
+    Dim,
 }
 
 /// Columns `s` takes on a terminal: colour codes take none, wide characters two.

@@ -189,7 +189,11 @@ pub fn write_summary(out: &mut dyn Write, style: &Style, s: &Summary) -> std::io
     let mut by: Vec<_> = s.by_class.iter().collect();
     by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     let name_w = by.iter().map(|(c, _)| c.as_str().len()).max().unwrap_or(0);
-    let count_w = by.iter().map(|(_, n)| n.to_string().len()).max().unwrap_or(1);
+    let count_w = by
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
     let indent = " ".repeat(2 + name_w + 2 + count_w + 2);
     for (class, n) in by {
         let f = fixes::for_class(*class);
@@ -232,7 +236,12 @@ pub fn write_fix(out: &mut dyn Write, style: &Style, f: &Fix) -> std::io::Result
         for (i, l) in lines.into_iter().enumerate() {
             if i == 0 {
                 // The label dimmed, the text as is.
-                writeln!(out, "{}{}", style.dim(&lead), l.get(lead.len()..).unwrap_or(""))?;
+                writeln!(
+                    out,
+                    "{}{}",
+                    style.dim(&lead),
+                    l.get(lead.len()..).unwrap_or("")
+                )?;
             } else {
                 writeln!(out, "{l}")?;
             }
@@ -257,7 +266,12 @@ pub fn write_fixes(out: &mut dyn Write, style: &Style, all: &[&Fix]) -> std::io:
             let lines = style.wrap(text, &lead, &" ".repeat(lead.len()));
             for (i, l) in lines.into_iter().enumerate() {
                 if i == 0 {
-                    writeln!(out, "{}{}", style.dim(&lead), l.get(lead.len()..).unwrap_or(""))?;
+                    writeln!(
+                        out,
+                        "{}{}",
+                        style.dim(&lead),
+                        l.get(lead.len()..).unwrap_or("")
+                    )?;
                 } else {
                     writeln!(out, "{l}")?;
                 }
