@@ -270,20 +270,59 @@ pub fn thousands(n: u64) -> String {
 
 /// A hint for the line after an error: what to do next.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
+    hint_for_command(err, "")
+}
+
+/// What went wrong reading an input, for the line the run prints before going on: the file,
+/// the operating system's reason, and what to do about it.
+pub fn input_error(e: &crate::capture::scan::InputError) -> String {
+    format!(
+        "cannot read {}: {}; {}",
+        e.path,
+        e.source,
+        input_hint(e.source.kind())
+    )
+}
+
+fn input_hint(kind: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind as K;
+    match kind {
+        K::NotFound => "check the path (- reads stdin)",
+        K::PermissionDenied => "make it readable by this user, or leave it out",
+        K::IsADirectory => "pass the directory itself: it is walked",
+        _ => "pass a readable regular file, or leave it out",
+    }
+}
+
+/// A hint for the line after an error, fitted to the subcommand that failed (`""` when
+/// unknown): a 401 from `probe` is about the API key, from `limits` about the Admin key.
+pub fn hint_for_command(err: &anyhow::Error, command: &str) -> Option<String> {
+    use crate::api::ApiError;
     for cause in err.chain() {
-        if let Some(e) = cause.downcast_ref::<crate::api::ApiError>() {
-            return e.hint();
+        if let Some(e) = cause.downcast_ref::<ApiError>() {
+            return match (e, command) {
+                (ApiError::Auth { .. }, "probe") => Some(
+                    "probe sends ANTHROPIC_API_KEY (or --api-key-file) to /v1/messages: check that it is a valid API key of this org (sk-ant-api...); with --admin-key-file or ANTHROPIC_ADMIN_KEY, check that one is an Admin key (sk-ant-admin...)".into(),
+                ),
+                (ApiError::Auth { .. }, "limits") => Some(
+                    "the Rate Limits API needs an Admin API key (sk-ant-admin...) in ANTHROPIC_ADMIN_KEY or --admin-key-file; a normal API key fails here".into(),
+                ),
+                (ApiError::NotFound { .. }, "probe") => Some(
+                    "check the model name: --dry-run shows what would be sent, and without --model probe picks models the API lists".into(),
+                ),
+                _ => e.hint(),
+            };
         }
         if let Some(e) = cause.downcast_ref::<crate::capture::scan::InputError>() {
-            return Some(match e.source.kind() {
-                std::io::ErrorKind::NotFound => {
-                    "check the path; use - to read from stdin".to_string()
-                }
-                std::io::ErrorKind::PermissionDenied => {
-                    "the file is not readable by this user".to_string()
-                }
-                _ => "pass files, directories or - for stdin".to_string(),
-            });
+            return Some(input_hint(e.source.kind()).to_string());
+        }
+    }
+    if command == "replay" || command == "diagnose" {
+        let text = err.to_string();
+        if text.contains("could not be read") {
+            return Some(
+                "each unreadable input is named above with the reason; the others were read".into(),
+            );
         }
     }
     None
