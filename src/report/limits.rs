@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Result;
 use comfy_table::Cell;
 
-use super::table::new_table;
+use super::table::{new_table, print_table};
 use super::{Paint, Style};
 use crate::api::rate_limits::{OverrideStatus, RateLimitGroup, WorkspaceRateLimitGroup, num};
 use crate::commands::limits::{CheckReport, Filters, Live, label, old_new};
@@ -79,7 +79,39 @@ fn render_org(
         )?;
         return Ok(());
     }
-    let mut t = group_table(style, &["group", "models", "limiter", "limit"]);
+    // Four columns when every identifier fits whole; else the models go under the group.
+    let longest = |it: &mut dyn Iterator<Item = usize>| it.max().unwrap_or(0) + 2;
+    let group_w = longest(&mut groups.iter().flat_map(|g| {
+        [
+            g.group_id.len(),
+            g.group_type.len(),
+            g.display_name.as_deref().map_or(0, str::len),
+        ]
+    }));
+    let models_w = longest(
+        &mut groups
+            .iter()
+            .flat_map(|g| g.models.iter().flatten().map(String::len)),
+    )
+    .max(8);
+    let limiter_w = longest(
+        &mut groups
+            .iter()
+            .flat_map(|g| g.limits.iter().map(|l| l.kind.len())),
+    );
+    let value_w = longest(
+        &mut groups
+            .iter()
+            .flat_map(|g| g.limits.iter().map(|l| num::display(l.value).len())),
+    )
+    .max(7);
+    let four = group_w + models_w + limiter_w + value_w <= style.columns();
+    let header: &[&str] = if four {
+        &["group", "models", "limiter", "limit"]
+    } else {
+        &["group / models", "limiter", "limit"]
+    };
+    let mut t = group_table(style, header);
     for (i, g) in groups.iter().enumerate() {
         let (kinds, values): (Vec<_>, Vec<_>) = if g.limits.is_empty() {
             (vec![Cell::new("(none)")], vec![Cell::new("")])
@@ -89,24 +121,24 @@ fn render_org(
                 .map(|l| (Cell::new(&l.kind), Cell::new(num::display(l.value))))
                 .unzip()
         };
-        add_group_rows(
-            &mut t,
-            vec![
-                {
-                    let mut lines = group_lines(style, &g.group_id, &g.display_name);
-                    lines.push(style.dim_cell(&g.group_type));
-                    lines
-                },
-                models_lines(&g.models),
-                kinds,
-                values,
-            ],
-            i == 0,
-        );
+        let mut group = group_lines(style, &g.group_id, &g.display_name);
+        group.push(style.dim_cell(&g.group_type));
+        let cols = if four {
+            vec![group, models_lines(&g.models), kinds, values]
+        } else {
+            group.extend(g.models.iter().flatten().map(Cell::new));
+            vec![group, kinds, values]
+        };
+        add_group_rows(&mut t, cols, i == 0);
     }
-    right_align(&mut t, &[3]);
-    no_wrap(&mut t, &[0, 2, 3], &[(1, 16)]);
-    writeln!(out, "{t}")?;
+    if four {
+        right_align(&mut t, &[3]);
+        no_wrap(&mut t, &[0, 1, 2, 3], &[]);
+    } else {
+        right_align(&mut t, &[2]);
+        no_wrap(&mut t, &[0, 1, 2], &[]);
+    }
+    print_table(out, &t)?;
     let n: usize = groups.iter().map(|g| g.limits.len()).sum();
     style.para(
         out,
@@ -180,8 +212,26 @@ fn render_workspace(
         )?;
         return Ok(());
     }
-    let mut t = group_table(
-        style,
+    // Six columns when they fit whole; else each group's name and id head its limiters in
+    // the first column.
+    let group_w = groups
+        .iter()
+        .flat_map(|g| {
+            [
+                g.group_id.len(),
+                g.display_name.as_deref().map_or(0, str::len),
+            ]
+        })
+        .max()
+        .unwrap_or(0);
+    let limiter_w = groups
+        .iter()
+        .flat_map(|g| g.limits.iter().map(|l| l.kind.len()))
+        .max()
+        .unwrap_or(0);
+    let numbers_w = 3 * 12;
+    let wide = group_w + 2 + limiter_w + 2 + numbers_w + 14 <= style.columns();
+    let header: &[&str] = if wide {
         &[
             "group",
             "limiter",
@@ -189,8 +239,17 @@ fn render_workspace(
             "workspace",
             "effective",
             "note",
-        ],
-    );
+        ]
+    } else {
+        &[
+            "group / limiter",
+            "org limit",
+            "workspace",
+            "effective",
+            "note",
+        ]
+    };
+    let mut t = group_table(style, header);
     let (mut stricter, mut above) = (0usize, 0usize);
     for (i, g) in groups.iter().enumerate() {
         let mut cols: [Vec<Cell>; 5] = Default::default();
@@ -214,21 +273,38 @@ fn render_workspace(
             });
         }
         let [kinds, org, ws, eff, notes] = cols;
-        add_group_rows(
-            &mut t,
-            vec![
-                group_lines(style, &g.group_id, &g.display_name),
-                kinds,
-                org,
-                ws,
-                eff,
-                notes,
-            ],
-            i == 0,
-        );
+        let head = group_lines(style, &g.group_id, &g.display_name);
+        if wide {
+            add_group_rows(&mut t, vec![head, kinds, org, ws, eff, notes], i == 0);
+        } else {
+            let blanks = || vec![Cell::new(""); head.len()];
+            let with_blanks = |c: Vec<Cell>| blanks().into_iter().chain(c).collect::<Vec<_>>();
+            let first: Vec<Cell> = head
+                .iter()
+                .cloned()
+                .chain(g.limits.iter().map(|l| Cell::new(format!("  {}", l.kind))))
+                .collect();
+            let _ = kinds;
+            add_group_rows(
+                &mut t,
+                vec![
+                    first,
+                    with_blanks(org),
+                    with_blanks(ws),
+                    with_blanks(eff),
+                    with_blanks(notes),
+                ],
+                i == 0,
+            );
+        }
     }
-    right_align(&mut t, &[2, 3, 4]);
-    no_wrap(&mut t, &[0, 1, 2, 3, 4], &[(5, 12)]);
+    if wide {
+        right_align(&mut t, &[2, 3, 4]);
+        no_wrap(&mut t, &[0, 1, 2, 3, 4], &[(5, 12)]);
+    } else {
+        right_align(&mut t, &[1, 2, 3]);
+        no_wrap(&mut t, &[0, 1, 2, 3], &[(4, 10)]);
+    }
     style.para(
         out,
         &format!("Workspace {id}: effective limit = min(workspace value, org limit)"),
@@ -236,7 +312,7 @@ fn render_workspace(
         "",
         Paint::Plain,
     )?;
-    writeln!(out, "{t}")?;
+    print_table(out, &t)?;
     if stricter > 0 {
         style.para(
             out,
@@ -321,7 +397,7 @@ pub fn check_report(out: &mut dyn Write, style: &Style, r: &CheckReport) -> Resu
         }
         right_align(&mut t, &[2, 3]);
         no_wrap(&mut t, &[1, 2, 3, 4], &[(0, 16)]);
-        writeln!(out, "{t}")?;
+        print_table(out, &t)?;
     }
     let failed: Vec<_> = r.failed_floors().collect();
     if !failed.is_empty() {

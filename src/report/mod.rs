@@ -327,3 +327,6 @@ pub fn hint_for_command(err: &anyhow::Error, command: &str) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests;

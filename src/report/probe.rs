@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Local, Utc};
 use comfy_table::Cell;
 
-use super::table::new_table;
+use super::table::{new_table, print_table};
 use super::{Paint, Style};
 use crate::api::messages::{Dimension, DimensionName, Headroom, TIGHT_BELOW_PCT};
 use crate::classify::Verdict;
@@ -255,7 +255,7 @@ pub(crate) fn write_probe(out: &mut dyn Write, ctx: &Ctx, p: &Probe) -> io::Resu
             }
             t.add_row(row);
         }
-        writeln!(out, "{t}")?;
+        print_table(out, &t)?;
         if let Some(d) = p
             .tightest
             .and_then(|n| p.dimensions.iter().find(|d| d.name == n))
@@ -478,7 +478,7 @@ pub(crate) fn write_watch_summary(out: &mut dyn Write, ctx: &Ctx, st: &State) ->
         ]);
     }
     if any {
-        writeln!(out, "{t}")?;
+        print_table(out, &t)?;
     }
     for p in st.rounds.iter().flat_map(|r| &r.probes) {
         if let Some(v) = &p.refused {

@@ -39,6 +39,40 @@ pub fn new_table(style: &Style, header: &[&str]) -> Table {
     t
 }
 
+/// Prints a table line by line without the padding at the end of each line (a space past
+/// the last column would make a full-width line wrap).
+pub fn print_table(out: &mut dyn Write, t: &Table) -> std::io::Result<()> {
+    for l in t.lines() {
+        writeln!(out, "{}", trim_end_visible(&l))?;
+    }
+    Ok(())
+}
+
+/// `trim_end` that also looks behind the colour codes at the end of a line, keeping them.
+fn trim_end_visible(line: &str) -> String {
+    let mut rest = line.trim_end();
+    let mut tail = Vec::new();
+    while rest.ends_with('m') {
+        let Some(start) = rest.rfind('\u{1b}') else {
+            break;
+        };
+        let esc = &rest[start..];
+        if !esc[1..esc.len() - 1]
+            .chars()
+            .all(|c| c == '[' || c == ';' || c.is_ascii_digit())
+        {
+            break;
+        }
+        tail.push(esc);
+        rest = rest[..start].trim_end();
+    }
+    let mut out = rest.to_string();
+    for esc in tail.iter().rev() {
+        out.push_str(esc);
+    }
+    out
+}
+
 /// The replay list: a block per failure as it comes (up to `max_rows`, the rest only
 /// counted), then the summary by class.
 pub struct FailureTable<W: Write> {
@@ -71,12 +105,17 @@ pub fn failure_block(style: &Style, v: &Verdict, redact_ids: bool) -> Vec<String
     let mut lines = Vec::new();
     let place = format!("{}:{}", r(&v.source), v.line);
     let status = v.status.map_or_else(|| "-".into(), |s| s.to_string());
-    let head = format!(
-        "{}  {status}  {} ({})",
-        style.bold(&place),
+    let verdict = format!(
+        "{status}  {} ({})",
         style.class(v.class),
         style.confidence(v.confidence)
     );
+    let mut head = format!("{}  {verdict}", style.bold(&place));
+    if visible_width(&head) > width {
+        // A long path keeps its own line; the verdict goes under it.
+        lines.push(style.bold(&place));
+        head = format!("  {verdict}");
+    }
     let mut when: Vec<String> = Vec::new();
     if let Some(t) = v.time.as_deref() {
         when.push(t.replace('T', " ").trim_end_matches('Z').to_string());
