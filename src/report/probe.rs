@@ -70,12 +70,9 @@ pub(crate) fn paint_headroom(style: &Style, h: Headroom) -> String {
 /// A headroom verdict as a table cell, coloured by the table itself.
 fn headroom_cell(h: Headroom, tightest: bool) -> Cell {
     use comfy_table::{Attribute, Color};
-    let text = if tightest {
-        format!("{} <- tightest", h.as_str())
-    } else {
-        h.as_str().to_string()
-    };
-    let c = Cell::new(text);
+    // The tightest row is bold; the line under the table names it.
+    let _ = tightest;
+    let c = Cell::new(h.as_str());
     match h {
         Headroom::Ok => c.fg(Color::Green),
         Headroom::Tight => c.fg(Color::Yellow).add_attribute(Attribute::Bold),
