@@ -130,9 +130,7 @@ fn man_page(cmd: clap::Command, name: &str) -> Result<Vec<u8>> {
         }
     }
     buf.extend_from_slice(
-        format!(
             ".SH INSTALL\nCopy the pages to a man1 directory on MANPATH, e.g. \\fBcp man/*.1 ~/.local/share/man/man1/\\fR (or /usr/local/share/man/man1 as root). Shell completions: \\fBclaude-429 completions SHELL\\fR prints the script; each one says where to put it.\n.SH \"SEE ALSO\"\nThe docs/ directory of the source: one page per command, and docs/json.md for every JSON field.\n"
-        )
         .as_bytes(),
     );
     buf.extend_from_slice(

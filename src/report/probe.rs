@@ -307,14 +307,14 @@ pub(crate) fn write_refusal(out: &mut dyn Write, style: &Style, v: &Verdict) -> 
     )?;
     style.para(
         out,
-        &v.fix.first,
+        v.fix.first,
         &format!("  {:<10}", "fix:"),
         &pad,
         Paint::Plain,
     )?;
     style.para(
         out,
-        &v.fix.then,
+        v.fix.then,
         &format!("  {:<10}", "then:"),
         &pad,
         Paint::Plain,
