@@ -342,3 +342,31 @@ fn diagnose_report() {
         insta::assert_snapshot!(format!("diagnose_{name}"), text);
     }
 }
+
+#[test]
+fn hints_fit_the_command() {
+    use crate::api::ApiError;
+    let auth = || {
+        anyhow::Error::new(ApiError::Auth {
+            status: 401,
+            message: "invalid x-api-key".into(),
+        })
+    };
+    let probe = super::hint_for_command(&auth(), "probe").unwrap();
+    assert!(probe.contains("ANTHROPIC_API_KEY"), "{probe}");
+    assert!(!probe.starts_with("the Rate Limits API needs"), "{probe}");
+    let limits = super::hint_for_command(&auth(), "limits").unwrap();
+    assert!(limits.contains("Admin API key"), "{limits}");
+}
+
+#[test]
+fn input_errors_name_the_file_the_reason_and_what_to_do() {
+    let e = crate::capture::scan::InputError {
+        path: "logs/app.jsonl".into(),
+        source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+    };
+    let msg = super::input_error(&e);
+    assert!(msg.starts_with("cannot read logs/app.jsonl: "), "{msg}");
+    assert!(msg.to_lowercase().contains("permission denied"), "{msg}");
+    assert!(msg.contains("make it readable"), "{msg}");
+}
