@@ -354,6 +354,37 @@ pub(crate) fn write_live(ctx: &Ctx, st: &mut State, round: u32, p: &Probe) -> io
         .max()
         .unwrap_or(5)
         .max(5);
+    // The aligned columns when they fit; else one wrapped line per probe with labels.
+    let aligned = 8 + 2 + 5 + 2 + w + 2 + 21 + 2 + 25 + 2 + 21 + 2 + 22 <= ctx.style.columns();
+    if !aligned {
+        let time = DateTime::parse_from_rfc3339(&p.time)
+            .map(|t| t.with_timezone(&Local).format("%H:%M:%S").to_string())
+            .unwrap_or_default();
+        let [req, input, output] = LIVE_COLS.map(|n| live_cell(p, n));
+        let verdict = if let Some(v) = &p.refused {
+            format!(
+                "REFUSED {}: {}",
+                v.status.map_or_else(|| "-".into(), |s| s.to_string()),
+                v.class.as_str()
+            )
+        } else if let Some(e) = &p.error {
+            format!("error: {e}")
+        } else {
+            match p.tightest {
+                Some(n) => format!("tightest: {} {}", n.label(), p.headroom.as_str()),
+                None => "no rate-limit headers".into(),
+            }
+        };
+        let line = format!(
+            "{time} round {round} {}: requests {req} · input {input} · output {output} · {verdict}",
+            p.model
+        );
+        ctx.style.para(&mut out, &line, "", "    ", Paint::Plain)?;
+        if let Some(s) = &p.stray_key {
+            ctx.style.para(&mut out, &s.message, "", "", Paint::Bold)?;
+        }
+        return out.flush();
+    }
     if !st.live_header {
         st.live_header = true;
         writeln!(
@@ -475,6 +506,10 @@ pub(crate) fn write_watch_summary(out: &mut dyn Write, ctx: &Ctx, st: &State) ->
         ]);
     }
     if any {
+        // Model names never wrap; the numbers give way.
+        if let Some(col) = t.column_mut(0) {
+            col.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+        }
         print_table(out, &t)?;
     }
     for p in st.rounds.iter().flat_map(|r| &r.probes) {
