@@ -301,4 +301,25 @@ async fn probe_fits_every_width() {
             ],
         );
     }
+    // --watch: the live lines and the summary table fit too.
+    let r = pty(
+        80,
+        &[
+            "probe",
+            "--color",
+            "always",
+            "--model",
+            "claude-sonnet-4-5",
+            "--watch",
+            "1",
+            "--rounds",
+            "2",
+        ],
+        &[
+            ("ANTHROPIC_BASE_URL", &base),
+            ("ANTHROPIC_API_KEY", API_KEY),
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.text);
+    check(&r, 80, &["claude-sonnet-4-5", "watched 2 rounds"]);
 }
