@@ -1,3 +1,4 @@
+# Install: claude-429 completions bash > ~/.local/share/bash-completion/completions/claude-429
 _claude__429() {
     local i cur prev opts cmd
     COMPREPLY=()
@@ -25,9 +26,6 @@ _claude__429() {
             claude__429,fixes)
                 cmd="claude__429__subcmd__fixes"
                 ;;
-            claude__429,generate)
-                cmd="claude__429__subcmd__generate"
-                ;;
             claude__429,help)
                 cmd="claude__429__subcmd__help"
                 ;;
@@ -49,9 +47,6 @@ _claude__429() {
             claude__429__subcmd__help,fixes)
                 cmd="claude__429__subcmd__help__subcmd__fixes"
                 ;;
-            claude__429__subcmd__help,generate)
-                cmd="claude__429__subcmd__help__subcmd__generate"
-                ;;
             claude__429__subcmd__help,help)
                 cmd="claude__429__subcmd__help__subcmd__help"
                 ;;
@@ -71,7 +66,7 @@ _claude__429() {
 
     case "${cmd}" in
         claude__429)
-            opts="-h -V --color --help --version replay diagnose limits probe fixes completions generate help"
+            opts="-h -V --color --help --version replay diagnose limits probe fixes completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,25 +136,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__fixes)
-            opts="-h --json --color --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        claude__subcmd__429__subcmd__generate)
-            opts="-h --color --help"
+            opts="-h --json --color --help rpm itpm otpm daily concurrency spend workspace acceleration overload batch_queue subscription_cap not_rate_limit unknown"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,7 +154,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help)
-            opts="replay diagnose limits probe fixes completions generate help"
+            opts="replay diagnose limits probe fixes completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,20 +196,6 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help__subcmd__fixes)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        claude__subcmd__429__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -434,7 +397,7 @@ _claude__429() {
             fi
             case "${prev}" in
                 --only)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "rpm itpm otpm daily concurrency spend workspace acceleration overload batch_queue subscription_cap not_rate_limit unknown" -- "${cur}"))
                     return 0
                     ;;
                 --max-rows)

@@ -1,3 +1,4 @@
+# Install: claude-429 completions elvish > ~/.config/elvish/lib/claude-429.elv, then `use claude-429` in rc.elv
 
 use builtin;
 use str;
@@ -19,8 +20,8 @@ set edit:completion:arg-completer[claude-429] = {|@words|
     var completions = [
         &'claude-429'= {
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
             cand replay 'Classify captured failures: one row per failure, then a summary by class.'
@@ -29,11 +30,10 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
             cand completions 'Print a shell completion script'
-            cand generate 'Write completions and man pages into a directory (used to refresh the committed ones)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-429;replay'= {
-            cand --only 'Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency, spend, workspace, acceleration, overload, batch_queue, subscription_cap, not_rate_limit, unknown'
+            cand --only 'Show only failures of this class (repeatable)'
             cand --max-rows 'At most this many rows in the table, 0 to 1000000 (the summary still counts everything; --json and --jsonl print every verdict)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --strict 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)'
@@ -49,7 +49,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --model 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)'
             cand --format 'Report format for people: text (default) or markdown'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
-            cand --live 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet in this version: the report says so and the exit status is unaffected'
+            cand --live 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet in this version: the report says so and the exit status is unaffected. Hidden from --help until it works'
             cand --json 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
             cand --redact 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)'
             cand -h 'Print help (see more with ''--help'')'
@@ -103,11 +103,6 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
-        &'claude-429;generate'= {
-            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'claude-429;help'= {
             cand replay 'Classify captured failures: one row per failure, then a summary by class.'
             cand diagnose 'The incident report: ranked causes, a timeline, client-behaviour findings.'
@@ -115,7 +110,6 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
             cand completions 'Print a shell completion script'
-            cand generate 'Write completions and man pages into a directory (used to refresh the committed ones)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-429;help;replay'= {
@@ -129,8 +123,6 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;help;fixes'= {
         }
         &'claude-429;help;completions'= {
-        }
-        &'claude-429;help;generate'= {
         }
         &'claude-429;help;help'= {
         }

@@ -45,6 +45,21 @@ pub enum ColorChoice {
     Never,
 }
 
+impl Command {
+    /// The subcommand's name, for hints that depend on it.
+    pub fn name(&self) -> &'static str {
+        #[allow(unreachable_patterns)]
+        match self {
+            Command::Replay(_) => "replay",
+            Command::Diagnose(_) => "diagnose",
+            Command::Limits(_) => "limits",
+            Command::Probe(_) => "probe",
+            Command::Fixes(_) => "fixes",
+            _ => "",
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Classify captured failures: one row per failure, then a summary by class.
@@ -64,7 +79,7 @@ pub enum Command {
     ///
     /// Everything replay reads, plus failures per minute by class, retries that ignored
     /// retry-after, lockstep retry storms, the ramp before an acceleration refusal and keys
-    /// from different tiers or workspaces. With --live, compares with the configured limits.
+    /// from different tiers or workspaces.
     ///
     /// Examples:
     ///   claude-429 diagnose logs/ --since 14:00
@@ -138,10 +153,8 @@ pub struct ReplayArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency,
-    /// spend, workspace, acceleration, overload, batch_queue, subscription_cap,
-    /// not_rate_limit, unknown.
-    #[arg(long, value_name = "CLASS", value_parser = parse_class, help_heading = "Filter")]
+    /// Show only failures of this class (repeatable).
+    #[arg(long, value_name = "CLASS", value_parser = ClassParser, help_heading = "Filter")]
     pub only: Vec<crate::classify::Class>,
 
     /// Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on).
@@ -156,6 +169,45 @@ pub struct ReplayArgs {
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Parses a class name (with the aliases [`crate::classify::Class::parse`] accepts) and
+/// offers the class names to `--help` and the shell completions, from the enum itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassParser;
+
+impl clap::builder::TypedValueParser for ClassParser {
+    type Value = crate::classify::Class;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let s = value.to_string_lossy();
+        parse_class(&s).map_err(|msg| {
+            let what = arg.map_or_else(String::new, |a| match a.get_long() {
+                Some(l) => format!(" for '--{l} <CLASS>'"),
+                None => " for '<CLASS>'".to_string(),
+            });
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value '{s}'{what}: {msg}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::classify::Class::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 pub fn parse_class(s: &str) -> Result<crate::classify::Class, String> {
@@ -178,8 +230,8 @@ pub enum ReportFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct DiagnoseArgs {
-    /// Capture files or directories; `-` reads stdin.
-    #[arg(value_name = "PATH", default_value = "-")]
+    /// Capture files or directories; `-` reads stdin (the default when stdin is piped).
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and
@@ -199,8 +251,9 @@ pub struct DiagnoseArgs {
 
     /// Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom
     /// (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet
-    /// in this version: the report says so and the exit status is unaffected.
-    #[arg(long)]
+    /// in this version: the report says so and the exit status is unaffected. Hidden from
+    /// --help until it works.
+    #[arg(long, hide = true)]
     pub live: bool,
 
     /// Report format for people: text (default) or markdown.
@@ -443,7 +496,7 @@ pub struct ProbeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct FixesArgs {
     /// One class to show (e.g. itpm, overload, spend); all when omitted.
-    #[arg(value_name = "CLASS", value_parser = parse_class)]
+    #[arg(value_name = "CLASS", value_parser = ClassParser)]
     pub class: Option<crate::classify::Class>,
 
     /// Print JSON instead of a table.
@@ -492,6 +545,81 @@ mod tests {
         };
         assert_eq!(r.only.len(), 2);
         assert!(Cli::try_parse_from(["claude-429", "replay", "--only", "nope"]).is_err());
+    }
+
+    #[test]
+    fn class_value_names_are_the_json_names_and_all_agree() {
+        use crate::classify::Class;
+        let names: Vec<String> = Class::value_variants()
+            .iter()
+            .map(|c| c.to_possible_value().unwrap().get_name().to_string())
+            .collect();
+        let all: Vec<String> = Class::ALL.iter().map(|c| c.as_str().to_string()).collect();
+        assert_eq!(names, all, "Class::ALL and the ValueEnum disagree");
+        for c in Class::ALL {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::Value::String(c.as_str().into())
+            );
+        }
+    }
+
+    #[test]
+    fn class_arguments_offer_every_class_and_keep_aliases() {
+        let cmd = Cli::command();
+        let replay = cmd.find_subcommand("replay").unwrap();
+        let only = replay
+            .get_arguments()
+            .find(|a| a.get_id() == "only")
+            .unwrap();
+        let offered: Vec<String> = only
+            .get_possible_values()
+            .iter()
+            .map(|p| p.get_name().to_string())
+            .collect();
+        assert!(
+            offered.contains(&"subscription_cap".to_string()),
+            "{offered:?}"
+        );
+        assert_eq!(offered.len(), crate::classify::Class::ALL.len());
+        for alias in ["ramp", "529", "batch-queue", "ITPM"] {
+            assert!(
+                Cli::try_parse_from(["claude-429", "fixes", alias]).is_ok(),
+                "{alias}"
+            );
+        }
+        let e = Cli::try_parse_from(["claude-429", "replay", "--only", "nope"]).unwrap_err();
+        assert!(e.to_string().contains("unknown class 'nope'"), "{e}");
+    }
+
+    #[test]
+    fn bash_completions_offer_classes_and_no_hidden_subcommand() {
+        let bash = String::from_utf8(crate::commands::generate::completion_script(
+            clap_complete::Shell::Bash,
+        ))
+        .unwrap();
+        assert!(
+            !bash.contains("generate"),
+            "bash completions offer generate"
+        );
+        assert!(bash.contains("subscription_cap"));
+        assert!(bash.starts_with("# Install: "));
+        let zsh = String::from_utf8(crate::commands::generate::completion_script(
+            clap_complete::Shell::Zsh,
+        ))
+        .unwrap();
+        assert!(zsh.starts_with("#compdef claude-429\n# Install: "));
+    }
+
+    #[test]
+    fn diagnose_live_is_hidden_from_help() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("diagnose")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(!help.contains("--live"), "{help}");
     }
 
     #[test]

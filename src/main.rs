@@ -19,6 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
+    let command = cli.command.name();
     match claude_429::run(cli) {
         Ok(outcome) => ExitCode::from(Exit::from(outcome) as u8),
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
@@ -28,7 +29,7 @@ fn main() -> ExitCode {
                 "claude-429: error: {}",
                 claude_429::redact::keys(&format!("{err:#}"))
             );
-            if let Some(hint) = claude_429::report::hint_for(&err) {
+            if let Some(hint) = claude_429::report::hint_for_command(&err, command) {
                 claude_429::errln!("hint: {hint}");
             }
             ExitCode::from(code as u8)

@@ -66,7 +66,7 @@ pub fn analyse(
         match scan::scan_path_with(f, &opts, engine, &Events, &mut |ev| analyzer.push(ev)) {
             Ok(s) => stats.merge(s),
             Err(e) => {
-                crate::errln!("claude-429: {e}");
+                crate::errln!("claude-429: {}", crate::report::input_error(&e));
                 errors += 1;
             }
         }

@@ -16,7 +16,6 @@ use crate::api::{ApiError, Client, ClientConfig, client::RetryPolicy};
 use crate::cli::LimitsArgs;
 use crate::exit::{Outcome, UsageError};
 use crate::report::Style;
-use crate::report::table::new_table;
 
 const KEY_VAR: &str = "ANTHROPIC_ADMIN_KEY";
 const LOCK_VERSION: u32 = 1;
@@ -89,7 +88,7 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
         if a.json {
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         } else {
-            report.render(&mut out, style)?;
+            crate::report::limits::check_report(&mut out, style, &report)?;
         }
         return Ok(if drift {
             Outcome::Found
@@ -101,7 +100,7 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
     if a.json {
         live.render_json(&mut out, &taken_at)?;
     } else {
-        live.render_table(&mut out, style, &filters)?;
+        crate::report::limits::listing(&mut out, style, &live, &filters)?;
     }
     Ok(Outcome::Clean)
 }
@@ -179,7 +178,7 @@ impl Filters {
         })
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(m) = &self.model {
             parts.push(format!("--model {m}"));
@@ -198,7 +197,7 @@ impl Filters {
 // Fetching.
 
 /// What the API returned.
-enum Live {
+pub enum Live {
     Org(Vec<RateLimitGroup>),
     Workspace {
         id: String,
@@ -373,49 +372,6 @@ impl Live {
 // ---------------------------------------------------------------------------------------
 // Rendering the listing.
 
-/// The group's name over its id (one line each), or the id alone. Ids never wrap: they are
-/// what --min and the lock file use.
-fn group_lines(style: &Style, id: &str, name: &Option<String>) -> Vec<String> {
-    match name {
-        Some(n) if !n.is_empty() => vec![n.clone(), style.dim(id)],
-        _ => vec![id.to_string()],
-    }
-}
-
-fn models_lines(models: &Option<Vec<String>>) -> Vec<String> {
-    match models {
-        Some(m) if !m.is_empty() => m.clone(),
-        Some(_) => vec!["(none)".into()],
-        None => vec!["-".into()],
-    }
-}
-
-/// Adds one group as rows: line `i` of every column goes into row `i`, so each limiter sits
-/// on one row with its values, whatever wraps. A blank row separates groups.
-fn add_group_rows(t: &mut comfy_table::Table, cols: Vec<Vec<String>>, first: bool) {
-    if !first {
-        t.add_row(vec![String::new(); cols.len()]);
-    }
-    let n = cols.iter().map(Vec::len).max().unwrap_or(0);
-    for i in 0..n {
-        t.add_row(
-            cols.iter()
-                .map(|c| c.get(i).cloned().unwrap_or_default())
-                .collect::<Vec<_>>(),
-        );
-    }
-}
-
-/// The house table without lines between rows (groups are separated by a blank row).
-fn group_table(style: &Style, header: &[&str]) -> comfy_table::Table {
-    let mut t = new_table(style, header);
-    t.remove_style(comfy_table::TableComponent::HorizontalLines);
-    t.remove_style(comfy_table::TableComponent::MiddleIntersections);
-    t.remove_style(comfy_table::TableComponent::LeftBorderIntersections);
-    t.remove_style(comfy_table::TableComponent::RightBorderIntersections);
-    t
-}
-
 /// `--json` without a workspace.
 #[derive(Serialize)]
 struct OrgJson<'a> {
@@ -496,211 +452,6 @@ impl Live {
         writeln!(out, "{text}")?;
         Ok(())
     }
-
-    fn render_table(&self, out: &mut dyn Write, style: &Style, f: &Filters) -> Result<()> {
-        match self {
-            Live::Org(groups) => render_org(out, style, groups, f),
-            Live::Workspace { id, groups } => render_workspace(out, style, id, groups, f),
-        }
-    }
-}
-
-fn render_org(
-    out: &mut dyn Write,
-    style: &Style,
-    groups: &[RateLimitGroup],
-    f: &Filters,
-) -> Result<()> {
-    if groups.is_empty() {
-        writeln!(
-            out,
-            "No rate limits returned{}.",
-            if f.describe().is_empty() {
-                String::new()
-            } else {
-                format!(" for {}", f.describe())
-            }
-        )?;
-        return Ok(());
-    }
-    let mut t = group_table(style, &["group", "models", "limiter", "limit"]);
-    for (i, g) in groups.iter().enumerate() {
-        let (kinds, values): (Vec<_>, Vec<_>) = if g.limits.is_empty() {
-            (vec!["(none)".to_string()], vec![String::new()])
-        } else {
-            g.limits
-                .iter()
-                .map(|l| (l.kind.clone(), num::display(l.value)))
-                .unzip()
-        };
-        add_group_rows(
-            &mut t,
-            vec![
-                {
-                    let mut lines = group_lines(style, &g.group_id, &g.display_name);
-                    lines.push(style.dim(&g.group_type));
-                    lines
-                },
-                models_lines(&g.models),
-                kinds,
-                values,
-            ],
-            i == 0,
-        );
-    }
-    right_align(&mut t, &[3]);
-    no_wrap(&mut t, &[0, 2, 3], &[(1, 16)]);
-    writeln!(out, "{t}")?;
-    let n: usize = groups.iter().map(|g| g.limits.len()).sum();
-    writeln!(
-        out,
-        "{}",
-        style.dim(&format!(
-            "{n} limit{} in {} group{} (organization level; --workspace ID shows a workspace's overrides)",
-            plural(n),
-            groups.len(),
-            plural(groups.len())
-        ))
-    )?;
-    Ok(())
-}
-
-fn right_align(t: &mut comfy_table::Table, cols: &[usize]) {
-    for &c in cols {
-        if let Some(col) = t.column_mut(c) {
-            col.set_cell_alignment(comfy_table::CellAlignment::Right);
-        }
-    }
-}
-
-/// Limiter names and numbers never wrap (a wrapped identifier is hard to copy); the other
-/// columns give way on a narrow terminal, down to `min` characters each (then the table is
-/// wider than the terminal rather than one character per line).
-fn no_wrap(t: &mut comfy_table::Table, cols: &[usize], min: &[(usize, u16)]) {
-    use comfy_table::{ColumnConstraint, Width};
-    for &c in cols {
-        if let Some(col) = t.column_mut(c) {
-            col.set_constraint(ColumnConstraint::ContentWidth);
-        }
-    }
-    for &(c, w) in min {
-        if let Some(col) = t.column_mut(c) {
-            col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
-        }
-    }
-}
-
-fn status_note(s: OverrideStatus) -> &'static str {
-    match s {
-        OverrideStatus::Inherited => "inherited",
-        OverrideStatus::BelowOrg => "OVERRIDE (lower)",
-        OverrideStatus::WorkspaceOnly => "OVERRIDE (org: none)",
-        OverrideStatus::SameAsOrg => "same as org",
-        OverrideStatus::AboveOrgNotEnforced => "higher: not enforced",
-    }
-}
-
-fn render_workspace(
-    out: &mut dyn Write,
-    style: &Style,
-    id: &str,
-    groups: &[WorkspaceRateLimitGroup],
-    f: &Filters,
-) -> Result<()> {
-    if groups.is_empty() {
-        writeln!(
-            out,
-            "No rate limits listed for workspace {id}{}.",
-            match f
-                .describe()
-                .replace(&format!("--workspace {id}"), "")
-                .trim()
-            {
-                "" => String::new(),
-                rest => format!(" ({rest})"),
-            }
-        )?;
-        return Ok(());
-    }
-    let mut t = group_table(
-        style,
-        &[
-            "group",
-            "limiter",
-            "org limit",
-            "workspace",
-            "effective",
-            "note",
-        ],
-    );
-    let (mut stricter, mut above) = (0usize, 0usize);
-    for (i, g) in groups.iter().enumerate() {
-        let mut cols: [Vec<String>; 5] = Default::default();
-        for l in &g.limits {
-            let s = l.status();
-            stricter += usize::from(s.is_stricter());
-            above += usize::from(s == OverrideStatus::AboveOrgNotEnforced);
-            let note = status_note(s);
-            cols[0].push(l.kind.clone());
-            cols[1].push(num::display(l.org_limit));
-            cols[2].push(num::display(l.value));
-            cols[3].push(if s.is_stricter() {
-                style.bold(&num::display(l.effective()))
-            } else {
-                num::display(l.effective())
-            });
-            cols[4].push(match s {
-                OverrideStatus::Inherited => style.dim(note),
-                _ if s.is_stricter() => style.bold(note),
-                _ => note.to_string(),
-            });
-        }
-        let [kinds, org, ws, eff, notes] = cols;
-        add_group_rows(
-            &mut t,
-            vec![
-                group_lines(style, &g.group_id, &g.display_name),
-                kinds,
-                org,
-                ws,
-                eff,
-                notes,
-            ],
-            i == 0,
-        );
-    }
-    right_align(&mut t, &[2, 3, 4]);
-    no_wrap(&mut t, &[0, 1, 2, 3, 4], &[(5, 12)]);
-    writeln!(
-        out,
-        "Workspace {id}: effective limit = min(workspace value, org limit)"
-    )?;
-    writeln!(out, "{t}")?;
-    if stricter > 0 {
-        writeln!(
-            out,
-            "{}",
-            style.bold(&format!(
-                "{stricter} override{} below the org limit: {} can reject requests (429) in this workspace while the org limits still have room.",
-                plural(stricter),
-                if stricter == 1 { "it" } else { "they" }
-            ))
-        )?;
-    } else {
-        writeln!(
-            out,
-            "No override below the org limit: this workspace gets the org's limits."
-        )?;
-    }
-    if above > 0 {
-        writeln!(
-            out,
-            "{above} workspace value{} above the org limit {} stored but not enforced: the org limit applies.",
-            plural(above),
-            if above == 1 { "is" } else { "are" }
-        )?;
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -851,7 +602,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Up => "up",
             ChangeKind::Down => "down",
@@ -860,7 +611,7 @@ impl ChangeKind {
         }
     }
     /// Lower or gone: more likely to cause 429s.
-    fn is_worse(self) -> bool {
+    pub(crate) fn is_worse(self) -> bool {
         matches!(self, ChangeKind::Down | ChangeKind::Removed)
     }
 }
@@ -880,7 +631,7 @@ pub struct Change {
 }
 
 impl Change {
-    fn group_label(&self) -> String {
+    pub(crate) fn group_label(&self) -> String {
         label(&self.group_id, &self.display_name)
     }
 
@@ -898,7 +649,7 @@ impl Change {
     }
 }
 
-fn label(id: &str, name: &Option<String>) -> String {
+pub(crate) fn label(id: &str, name: &Option<String>) -> String {
     match name {
         Some(n) if !n.is_empty() => format!("{n} ({id})"),
         _ => id.to_string(),
@@ -1007,103 +758,14 @@ impl CheckReport {
         }
     }
 
-    fn failed_floors(&self) -> impl Iterator<Item = &FloorResult> {
+    pub(crate) fn failed_floors(&self) -> impl Iterator<Item = &FloorResult> {
         self.floors.iter().filter(|f| !f.ok)
-    }
-
-    fn render(&self, out: &mut dyn Write, style: &Style) -> Result<()> {
-        if self.changes.is_empty() {
-            writeln!(
-                out,
-                "No drift: {} limit{} match {} (taken {}).",
-                self.compared,
-                plural(self.compared),
-                self.lock,
-                self.lock_taken_at
-            )?;
-        } else {
-            writeln!(
-                out,
-                "{}",
-                style.bold(&format!(
-                    "Drift: {} change{} since {} (taken {}).",
-                    self.changes.len(),
-                    plural(self.changes.len()),
-                    self.lock,
-                    self.lock_taken_at
-                ))
-            )?;
-            let mut t = group_table(style, &["group", "limiter", "old", "new", "change"]);
-            for c in &self.changes {
-                let kind = c.change.as_str();
-                t.add_row(vec![
-                    c.group_label(),
-                    c.limiter.clone(),
-                    old_new(c.change, c.old, true),
-                    old_new(c.change, c.new, false),
-                    if c.change.is_worse() {
-                        style.bold(kind)
-                    } else {
-                        kind.to_string()
-                    },
-                ]);
-            }
-            right_align(&mut t, &[2, 3]);
-            writeln!(out, "{t}")?;
-        }
-        let failed: Vec<_> = self.failed_floors().collect();
-        if !failed.is_empty() {
-            writeln!(
-                out,
-                "{}",
-                style.bold(&format!(
-                    "{} floor{} failed (--min):",
-                    failed.len(),
-                    plural(failed.len())
-                ))
-            )?;
-            for f in failed {
-                let group = f
-                    .group_id
-                    .as_ref()
-                    .map(|id| format!("{}: ", label(id, &f.display_name)))
-                    .unwrap_or_default();
-                writeln!(
-                    out,
-                    "  {}  {group}{} {}",
-                    f.floor,
-                    f.limiter,
-                    f.reason.as_deref().unwrap_or("")
-                )?;
-            }
-        } else if !self.floors.is_empty() {
-            writeln!(
-                out,
-                "All {} floor check{} passed (--min).",
-                self.floors.len(),
-                plural(self.floors.len())
-            )?;
-        }
-        for n in &self.notes {
-            writeln!(out, "{}", style.dim(&format!("note: {n}")))?;
-        }
-        if !self.changes.is_empty() {
-            let f = self.filters.describe();
-            writeln!(
-                out,
-                "If the change is expected, update the lock: claude-429 limits{}{} --save {}",
-                if f.is_empty() { "" } else { " " },
-                f,
-                self.lock
-            )?;
-        }
-        Ok(())
     }
 }
 
 /// A value in the diff: `-` for the missing side of an added/removed limiter, `no limit` for
 /// a present limiter without a value.
-fn old_new(kind: ChangeKind, v: Value, is_old: bool) -> String {
+pub(crate) fn old_new(kind: ChangeKind, v: Value, is_old: bool) -> String {
     match (kind, is_old) {
         (ChangeKind::Added, true) | (ChangeKind::Removed, false) => "-".into(),
         _ => match v.0 {

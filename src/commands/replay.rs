@@ -76,7 +76,7 @@ pub fn scan_files_with(
         match scan::scan_path_with(f, opts, engine, &Classify, each) {
             Ok(s) => stats.merge(s),
             Err(e) => {
-                crate::errln!("claude-429: {e}");
+                crate::errln!("claude-429: {}", crate::report::input_error(&e));
                 errors.push(e);
             }
         }
