@@ -303,7 +303,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__limits)
-            opts="-h --admin-key-file --model --group-type --workspace --save --check --min --json --max-retries --page-size --base-url --connect-timeout --timeout --color --help"
+            opts="-h --admin-key-file --model --group-type --workspace --save --check --min --json --max-retries --page-size --base-url --connect-timeout --timeout --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,6 +357,10 @@ _claude__429() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -369,7 +373,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__probe)
-            opts="-h --model --api-key-file --admin-key-file --max-requests --max-tokens-budget --dry-run --watch --rounds --json --base-url --connect-timeout --timeout --color --help"
+            opts="-h --model --api-key-file --admin-key-file --max-requests --max-tokens-budget --dry-run --watch --rounds --json --base-url --connect-timeout --timeout --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +416,10 @@ _claude__429() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -246,6 +246,13 @@ pub struct ApiArgs {
         help_heading = "API"
     )]
     pub timeout: f64,
+
+    /// Also trust the CA certificates in this PEM file (a corporate TLS proxy's CA).
+    ///
+    /// Added to the platform's trust store, the bundled roots and SSL_CERT_FILE / SSL_CERT_DIR.
+    /// HTTPS_PROXY and NO_PROXY are honoured.
+    #[arg(long, value_name = "FILE", value_parser = crate::api::transport::parse_cacert, help_heading = "API")]
+    pub cacert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -13,6 +13,7 @@ pub mod exit;
 pub mod fixes;
 pub mod redact;
 pub mod report;
+pub mod schema;
 
 pub use exit::{Exit, Outcome};
 

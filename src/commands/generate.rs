@@ -21,7 +21,7 @@ pub fn completions(a: &CompletionsArgs) -> Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-/// Every generated file: (relative path, contents).
+/// Every generated file: (relative path, contents): completions, man pages, JSON schemas.
 pub fn files() -> Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     for shell in [
@@ -45,6 +45,7 @@ pub fn files() -> Result<Vec<(String, Vec<u8>)>> {
         files.push((format!("completions/{name}"), buf));
     }
     let cmd = Cli::command();
+    files.extend(crate::schema::files());
     files.push((format!("man/{BIN}.1"), man_page(cmd.clone(), BIN)?));
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("{BIN}-{}", sub.get_name());

@@ -107,7 +107,7 @@ impl Style {
 }
 
 /// Counts over all verdicts of a run (the `summary` object of `replay --json`).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Exchanges read, successes included.
     pub captures: u64,
