@@ -60,9 +60,26 @@ fn target() -> String {
     text(&o.stdout).trim().to_string()
 }
 
+/// A fake release for this machine, built once per test run (compressing the debug binary is
+/// the slow part) and copied into `dist` for each test.
+fn fake_release(dist: &Path, target: &str) -> PathBuf {
+    static BUILT: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        build_release(d.path(), target);
+        d
+    });
+    std::fs::create_dir_all(dist).unwrap();
+    for e in std::fs::read_dir(built.path()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dist.join(e.file_name())).unwrap();
+    }
+    dist.join(format!("claude-429-{target}.tar.gz"))
+}
+
 /// Builds `claude-429-<target>.tar.gz` and `claude-429-<target>.sha256` in `dist`, as the
 /// release workflow does: the binary, man/, completions/ and the licenses at the top level.
-fn fake_release(dist: &Path, target: &str) -> PathBuf {
+fn build_release(dist: &Path, target: &str) -> PathBuf {
     let stage = dist.join("stage");
     std::fs::create_dir_all(&stage).unwrap();
     let bin = assert_cmd::cargo::cargo_bin("claude-429");
@@ -79,18 +96,16 @@ fn fake_release(dist: &Path, target: &str) -> PathBuf {
     }
     let name = format!("claude-429-{target}.tar.gz");
     let archive = dist.join(&name);
-    let st = Command::new("tar")
-        .arg("-czf")
-        .arg(&archive)
-        .arg("-C")
+    // gzip -1: the debug binary is large, and the level does not matter here.
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "tar -cf - -C \"$1\" claude-429 man completions LICENSE-MIT LICENSE-APACHE \
+             | gzip -1 > \"$2\"",
+        )
+        .arg("sh")
         .arg(&stage)
-        .args([
-            "claude-429",
-            "man",
-            "completions",
-            "LICENSE-MIT",
-            "LICENSE-APACHE",
-        ])
+        .arg(&archive)
         .status()
         .unwrap();
     assert!(st.success());

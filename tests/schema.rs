@@ -302,3 +302,31 @@ async fn probe_json_validates_for_one_round_and_watch() {
     assert_eq!(watch["rounds"].as_array().map(Vec::len), Some(2), "{watch}");
     check("probe", &watch);
 }
+
+#[test]
+fn a_wrong_shape_is_rejected() {
+    let mut c = claude(None);
+    c.args(["replay", "--json"])
+        .arg(root().join("examples/curl-itpm.txt"));
+    let good = json_of(c, &[1]);
+    let replay = schema("replay");
+    assert!(replay.is_valid(&good));
+
+    let mut bad = good.clone();
+    bad["verdicts"][0]["class"] = json!("not_a_class");
+    assert!(!replay.is_valid(&bad), "an unknown class must not validate");
+
+    let mut bad = good.clone();
+    bad["verdicts"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("confidence");
+    assert!(
+        !replay.is_valid(&bad),
+        "a missing required field must not validate"
+    );
+
+    let mut bad = good;
+    bad["summary"] = json!("many");
+    assert!(!replay.is_valid(&bad), "a summary must be an object");
+}

@@ -75,7 +75,7 @@ fn man_page(cmd: clap::Command, name: &str) -> Result<Vec<u8>> {
         }
     }
     buf.extend_from_slice(
-        b".SH ENVIRONMENT\n.TP\nANTHROPIC_API_KEY\nkey for probe (never printed)\n.TP\nANTHROPIC_ADMIN_KEY\nAdmin API key for limits (never printed)\n.TP\nANTHROPIC_BASE_URL\nbase URL of the API, a proxy or a local server\n.TP\nNO_COLOR\nturns colour off when set and not empty\n",
+        b".SH ENVIRONMENT\n.TP\nANTHROPIC_API_KEY\nkey for probe (never printed)\n.TP\nANTHROPIC_ADMIN_KEY\nAdmin API key for limits (never printed)\n.TP\nANTHROPIC_BASE_URL\nbase URL of the API, a proxy or a local server\n.TP\nANTHROPIC_AUTH_TOKEN\nbearer token for probe (gateways, Workload Identity Federation), sent as Authorization: Bearer; wins over ANTHROPIC_API_KEY\n.TP\nANTHROPIC_CUSTOM_HEADERS\nextra headers for every request, one Name: value per line\n.TP\nSSL_CERT_FILE, SSL_CERT_DIR\nextra trusted CA certificates (PEM), besides the platform's trust store\n.TP\nHTTPS_PROXY, NO_PROXY\nproxy for requests, and hosts to reach directly\n.TP\nNO_COLOR\nturns colour off when set and not empty\n",
     );
     Ok(buf)
 }
