@@ -268,6 +268,7 @@ fn untrusted_certificate_exits_3_with_a_tls_hint() {
     let pki = pki();
     let server = https_server(&pki);
     let r = run(limits(&server));
+    eprintln!("{}", r.err);
     assert_eq!(r.code, 3, "stdout:\n{}\nstderr:\n{}", r.out, r.err);
     assert!(r.out.is_empty(), "{}", r.out);
     assert!(r.err.contains("TLS failure"), "{}", r.err);
