@@ -432,3 +432,23 @@ async fn api_key_file_wins_over_the_auth_token() {
     assert_eq!(reqs[0]["x-api-key"], API_KEY);
     assert!(reqs[0].get("authorization").is_none());
 }
+
+#[test]
+fn dry_run_shows_the_bearer_header_without_the_token() {
+    let mut c = claude("http://127.0.0.1:9");
+    c.env("ANTHROPIC_AUTH_TOKEN", TOKEN).args([
+        "probe",
+        "--dry-run",
+        "--model",
+        "claude-sonnet-4-5",
+    ]);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.out
+            .contains("authorization: Bearer <redacted: from ANTHROPIC_AUTH_TOKEN>"),
+        "{}",
+        r.out
+    );
+    assert!(!r.out.contains("x-api-key"), "{}", r.out);
+}

@@ -1281,6 +1281,18 @@ fn dry_run(
         });
     }
     let api_key = redacted_key(Some(key), "ANTHROPIC_API_KEY", "--api-key-file");
+    // A bearer token (ANTHROPIC_AUTH_TOKEN) is sent in Authorization, not x-api-key.
+    let bearer = key
+        .secret
+        .as_ref()
+        .is_some_and(|s| s.scheme() == crate::api::transport::AuthScheme::Bearer);
+    let base_key = |k: String| {
+        let mut h = base(k);
+        if bearer {
+            h[0] = ("authorization".into(), format!("Bearer {}", h[0].1));
+        }
+        h
+    };
     if models.is_empty() && admin.is_none() {
         let q = models::first_page_query()
             .iter()
@@ -1290,14 +1302,14 @@ fn dry_run(
         plan.push(Planned {
             method: "GET",
             url: format!("{}{MODELS_PATH}?{q}", config.base_url),
-            headers: base(api_key.clone()),
+            headers: base_key(api_key.clone()),
             body: None,
             note:
                 "the model list (after_id=<last_id> while has_more): one model per class is probed"
                     .into(),
         });
     }
-    let mut post_headers = base(api_key);
+    let mut post_headers = base_key(api_key);
     post_headers.push(("content-type".into(), "application/json".into()));
     let url = format!("{}{MESSAGES_PATH}", config.base_url);
     let per_round_requests = a
