@@ -239,6 +239,10 @@ async fn limits_check_json_validates_with_and_without_drift() {
         .await
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    check(
+        "limits-lock",
+        &serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap(),
+    );
 
     let mut c = claude(Some(&s.uri()));
     c.env("ANTHROPIC_ADMIN_KEY", ADMIN_KEY)

@@ -1272,7 +1272,8 @@ mod github {
 // ---------------------------------------------------------------------------------------
 // JSON Schemas (`schema/`), generated from the types above by `claude-429 generate`.
 
-/// The schemas of `limits --json` (org-wide, or with --workspace) and `limits --check --json`.
+/// The schemas of `limits --json` (org-wide, or with --workspace), `limits --check --json` and
+/// the lock file `limits --save` writes.
 pub fn json_schemas() -> Vec<(&'static str, schemars::Schema)> {
     /// `claude-429 limits --json`: the org's limits, or with --workspace the workspace's
     /// effective limits beside the org's.
@@ -1286,6 +1287,7 @@ pub fn json_schemas() -> Vec<(&'static str, schemars::Schema)> {
     vec![
         ("limits", schemars::schema_for!(LimitsJson<'static>)),
         ("limits-check", schemars::schema_for!(CheckReport)),
+        ("limits-lock", schemars::schema_for!(Lock)),
     ]
 }
 

@@ -68,7 +68,7 @@ fn api_key(a: &ProbeArgs) -> Result<Key> {
     match load_key(
         "ANTHROPIC_API_KEY",
         a.api_key_file.as_deref(),
-        " or pass --api-key-file FILE",
+        " (or ANTHROPIC_AUTH_TOKEN) or pass --api-key-file FILE",
     ) {
         Ok(k) => Ok(Key {
             secret: Some(k),
