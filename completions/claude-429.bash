@@ -266,7 +266,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__limits)
-            opts="-h --admin-key-file --model --group-type --workspace --save --check --min --json --max-retries --page-size --base-url --connect-timeout --timeout --allow-insecure-http --color --help"
+            opts="-h --admin-key-file --model --group-type --workspace --save --check --min --json --max-retries --page-size --base-url --connect-timeout --timeout --allow-insecure-http --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,6 +320,10 @@ _claude__429() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -332,7 +336,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__probe)
-            opts="-h --model --api-key-file --admin-key-file --max-requests --max-tokens-budget --dry-run --watch --rounds --json --base-url --connect-timeout --timeout --allow-insecure-http --color --help"
+            opts="-h --model --api-key-file --admin-key-file --max-requests --max-tokens-budget --dry-run --watch --rounds --json --base-url --connect-timeout --timeout --allow-insecure-http --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,6 +379,10 @@ _claude__429() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -83,6 +83,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l page-si
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l cacert -d 'Also trust the CA certificates in this PEM file (a corporate TLS proxy\'s CA)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -99,6 +100,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l rounds -
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l cacert -d 'Also trust the CA certificates in this PEM file (a corporate TLS proxy\'s CA)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

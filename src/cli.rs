@@ -307,6 +307,13 @@ pub struct ApiArgs {
     /// crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag.
     #[arg(long, help_heading = "API")]
     pub allow_insecure_http: bool,
+
+    /// Also trust the CA certificates in this PEM file (a corporate TLS proxy's CA).
+    ///
+    /// Added to the platform's trust store, the bundled roots and SSL_CERT_FILE / SSL_CERT_DIR.
+    /// HTTPS_PROXY and NO_PROXY are honoured.
+    #[arg(long, value_name = "FILE", value_parser = crate::api::transport::parse_cacert, help_heading = "API")]
+    pub cacert: Option<PathBuf>,
 }
 
 /// The range of `--timeout` and `--connect-timeout`, in seconds.

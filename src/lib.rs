@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod output;
 pub mod redact;
 pub mod report;
+pub mod schema;
 
 pub use exit::{Exit, Outcome};
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 pub use scan::{ScanOptions, ScanStats, scan_path, scan_reader};
 
 /// Which input format a capture came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// `curl -i` style raw HTTP response (status line, headers, body).

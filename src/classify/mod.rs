@@ -12,7 +12,19 @@ use crate::capture::{Capture, Format};
 use crate::fixes;
 
 /// What kind of limit (or non-limit) stopped a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[value(rename_all = "snake_case")]
 pub enum Class {
@@ -95,7 +107,9 @@ impl std::fmt::Display for Class {
 }
 
 /// How sure a verdict is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     Possible,
@@ -114,7 +128,7 @@ impl Confidence {
 }
 
 /// The fix printed with a verdict: the decision table's row for its class.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct FixRef {
     /// The first thing to do.
     pub first: &'static str,
@@ -123,7 +137,7 @@ pub struct FixRef {
 }
 
 /// The judgement on one failed request.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Verdict {
     /// Input path (`-` for stdin).
     pub source: String,

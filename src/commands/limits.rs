@@ -139,7 +139,7 @@ fn check_workspace_id(id: &str) -> Result<(), UsageError> {
 
 /// The filters a listing was taken with; saved in the lock so --check compares like with
 /// like.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Filters {
     #[serde(default)]
     pub model: Option<String>,
@@ -246,7 +246,7 @@ async fn fetch(client: &Client, f: &Filters, page_size: Option<u32>) -> Result<L
 // The lock file.
 
 /// A number in the lock: whole numbers as JSON integers; `null` for "no limit".
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Value(pub Option<f64>);
 
@@ -257,7 +257,7 @@ impl Serialize for Value {
 }
 
 /// One group in the lock (and in the live snapshot).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LockGroup {
     pub group_type: String,
     #[serde(default)]
@@ -273,7 +273,7 @@ pub struct LockGroup {
 type Snapshot = BTreeMap<String, LockGroup>;
 
 /// The lock file written by --save and read by --check.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Lock {
     /// Format version (1).
     pub version: u32,
@@ -373,7 +373,7 @@ impl Live {
 // Rendering the listing.
 
 /// `--json` without a workspace.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct OrgJson<'a> {
     /// When the limits were read (RFC 3339, UTC).
     taken_at: &'a str,
@@ -382,14 +382,14 @@ struct OrgJson<'a> {
 }
 
 /// `--json` with --workspace.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct WorkspaceJson<'a> {
     taken_at: &'a str,
     workspace_id: &'a str,
     groups: Vec<WorkspaceGroupJson<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct WorkspaceGroupJson<'a> {
     group_id: &'a str,
     group_type: &'a str,
@@ -399,7 +399,7 @@ struct WorkspaceGroupJson<'a> {
     limits: Vec<WorkspaceLimitJson<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct WorkspaceLimitJson<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
@@ -516,7 +516,7 @@ impl Floor {
 }
 
 /// One floor checked against one group (or against nothing, when nothing matched).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct FloorResult {
     /// The --min argument as given.
     pub floor: String,
@@ -592,7 +592,7 @@ fn check_floors(floors: &[Floor], live: &Snapshot) -> Vec<FloorResult> {
 // Drift (--check).
 
 /// Which way a limit moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Up,
@@ -617,7 +617,7 @@ impl ChangeKind {
 }
 
 /// One limiter that differs from the lock.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Change {
     pub group_id: String,
     pub display_name: Option<String>,
@@ -657,7 +657,7 @@ pub(crate) fn label(id: &str, name: &Option<String>) -> String {
 }
 
 /// What --check found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     /// The lock file compared with.
     pub lock: String,
@@ -921,6 +921,28 @@ mod github {
             assert_eq!(escape_prop("a:b,c"), "a%3Ab%2Cc");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON Schemas (`schema/`), generated from the types above by `claude-429 generate`.
+
+/// The schemas of `limits --json` (org-wide, or with --workspace), `limits --check --json` and
+/// the lock file `limits --save` writes.
+pub fn json_schemas() -> Vec<(&'static str, schemars::Schema)> {
+    /// `claude-429 limits --json`: the org's limits, or with --workspace the workspace's
+    /// effective limits beside the org's.
+    #[derive(schemars::JsonSchema)]
+    #[serde(untagged)]
+    #[allow(dead_code)]
+    enum LimitsJson<'a> {
+        Org(OrgJson<'a>),
+        Workspace(WorkspaceJson<'a>),
+    }
+    vec![
+        ("limits", schemars::schema_for!(LimitsJson<'static>)),
+        ("limits-check", schemars::schema_for!(CheckReport)),
+        ("limits-lock", schemars::schema_for!(Lock)),
+    ]
 }
 
 #[cfg(test)]

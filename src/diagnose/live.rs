@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::Diagnosis;
 
 /// The live comparison, or why there is none.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Live {
     /// Whether live data was read.
     pub available: bool,

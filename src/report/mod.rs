@@ -220,7 +220,7 @@ pub fn wrap_to(width: usize, text: &str, first: &str, rest: &str) -> Vec<String>
 }
 
 /// Counts over all verdicts of a run (the `summary` object of `replay --json`).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Exchanges read, successes included.
     pub captures: u64,
