@@ -181,6 +181,8 @@ pub struct Balance {
     inner_esc: bool,
     /// Bytes of the buffer already consumed.
     pos: usize,
+    /// Loop steps taken over all calls (a test proves it stays linear in the input).
+    steps: usize,
 }
 
 impl Balance {
@@ -194,12 +196,18 @@ impl Balance {
         self.pos
     }
 
+    /// Loop steps taken over all calls: at most one per byte of the final buffer.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
     /// Continues the scan over `buf` (the same buffer as before, possibly longer). Returns the
     /// end (exclusive) of the balanced literal once it closes.
     pub fn feed(&mut self, buf: &str) -> Option<usize> {
         let b = buf.as_bytes();
         let mut i = self.pos;
         while i < b.len() {
+            self.steps += 1;
             let c = b[i];
             if self.esc_str {
                 // Decode one character of the escaped text, then apply JSON string rules to it.
@@ -1822,5 +1830,29 @@ inued'}"#,
         let big = format!("{{items: [{}]}}", "{k: 'v', n: 1}, ".repeat(20_000));
         assert_eq!(parse(&big)["items"].as_array().unwrap().len(), 20_000);
         assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn balance_resumes_without_rescanning() {
+        // A 2,000-line literal fed line by line, as the text scanner does: every byte is
+        // examined once in total, not once per line (that was quadratic).
+        let mut buf = String::from("{\"type\": \"error\", \"error\": {\"details\": {");
+        let mut b = Balance::new(&buf).unwrap();
+        assert_eq!(b.feed(&buf), None);
+        for i in 0..2000 {
+            buf.push_str(&format!("\n  \"k{i}\": \"v {{{i}}} \\\" '\","));
+            assert_eq!(b.feed(&buf), None, "line {i}");
+        }
+        buf.push_str("\n \"x\": 1}}}");
+        assert_eq!(b.feed(&buf), Some(buf.len()));
+        assert!(b.steps() <= buf.len(), "{} steps for {} bytes", b.steps(), buf.len());
+        assert_eq!(balanced_end(&buf), Some(buf.len()));
+    }
+
+    #[test]
+    fn balance_waits_for_a_split_escape() {
+        let mut b = Balance::new("{\"a\": \"x\\").unwrap();
+        assert_eq!(b.feed("{\"a\": \"x\\"), None);
+        assert_eq!(b.feed("{\"a\": \"x\\\"\"}"), Some(12));
     }
 }

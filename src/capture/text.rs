@@ -63,6 +63,8 @@ pub struct TextScanner {
     last_request: Option<(String, String)>,
     /// Continuation lines appended to the current capture's text so far.
     continued: usize,
+    /// The last ended capture, held back in case the next is the same failure in another form.
+    held: Option<Capture>,
 }
 
 impl TextScanner {
@@ -80,6 +82,7 @@ impl TextScanner {
             stamp_parsed: true,
             last_request: None,
             continued: 0,
+            held: None,
         }
     }
 
@@ -88,16 +91,42 @@ impl TextScanner {
         self.pending.is_none()
     }
 
-    /// Emits the current capture, if it carries any evidence.
+    /// Emits the current capture (and the one held back for merging), if they carry any
+    /// evidence. Called before a capture of another path is emitted, so order is kept.
     pub fn flush(&mut self, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
+        self.close(out, stats);
+        if let Some(h) = self.held.take() {
+            stats.captures += 1;
+            out(h);
+        }
+    }
+
+    /// Ends the current capture. It is held back until the next one ends: when that is the
+    /// same failure in another form (same request id, or the same message as a parsed body
+    /// and as text a few lines apart), the two merge into one capture.
+    fn emit(&mut self, c: Capture, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
+        if let Some(h) = self.held.as_mut()
+            && same_failure(h, &c)
+        {
+            merge_into(h, c);
+            return;
+        }
+        if let Some(h) = self.held.take() {
+            stats.captures += 1;
+            out(h);
+        }
+        self.held = Some(c);
+    }
+
+    /// Ends the current capture (held back, see [`Self::emit`]).
+    fn close(&mut self, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
         if let Some(p) = self.pending.take() {
             self.literal_failed(p, out, stats);
         }
         if let Some(mut c) = self.cur.take() {
             finish_capture(&mut c);
             if c.has_evidence() {
-                stats.captures += 1;
-                out(c);
+                self.emit(c, out, stats);
             }
         }
         self.has_body = false;
@@ -145,8 +174,7 @@ impl TextScanner {
             if let Some(mut c) = self.cur.take() {
                 finish_capture(&mut c);
                 if c.has_evidence() {
-                    stats.captures += 1;
-                    out(c);
+                    self.emit(c, out, stats);
                 }
             }
             let mut c = Capture::new(self.source.clone(), p.line, p.format);
@@ -175,7 +203,7 @@ impl TextScanner {
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) -> &mut Capture {
-        self.flush(out, stats);
+        self.close(out, stats);
         let mut c = Capture::new(self.source.clone(), line, format);
         c.time = self.time_now();
         if let Some((m, u)) = &self.last_request {
@@ -261,7 +289,7 @@ impl TextScanner {
                     !self.after_blank && (c.status.is_none() || has_specific_text(&c.text))
                 })
             {
-                self.flush(out, stats);
+                self.close(out, stats);
             }
             return;
         }
@@ -303,7 +331,7 @@ impl TextScanner {
                 // A success in a log line (`"HTTP/1.1 200 OK"` from httpx): not a capture, and
                 // it ends the one before it.
                 if self.cur.is_some() && self.has_body {
-                    self.flush(out, stats);
+                    self.close(out, stats);
                 }
                 return;
             }
@@ -510,7 +538,7 @@ impl TextScanner {
         }
         self.unrelated += 1;
         if self.unrelated >= MAX_UNRELATED {
-            self.flush(out, stats);
+            self.close(out, stats);
         }
     }
 
@@ -681,7 +709,7 @@ impl TextScanner {
                 self.has_body = true;
                 return true;
             }
-            self.flush(out, stats);
+            self.close(out, stats);
             ex.format = if format == Format::JsonBody {
                 Format::Jsonl
             } else {
@@ -821,7 +849,11 @@ impl TextScanner {
             // Parsed fine, says nothing about a failure: consumed.
             return !is_api_error || api_status.is_none();
         }
-        let c = self.start(
+        // The plain body of an HTTP response (`{"message": "…"}` from Bedrock) belongs to
+        // the status line and headers above it.
+        let http_body = !is_api_error && self.after_blank && !self.has_body && self.cur.is_some();
+        let c = self.target(
+            !http_body,
             line_no,
             if is_api_error {
                 Format::ClaudeCode
@@ -831,7 +863,7 @@ impl TextScanner {
             out,
             stats,
         );
-        c.status = api_status.or(status);
+        c.status = api_status.or(status).or(c.status);
         if let Some(t) = ["timestamp", "ts", "time"]
             .iter()
             .find_map(|k| o.get(*k).and_then(Value::as_str))
@@ -1024,6 +1056,68 @@ fn own_status(o: &serde_json::Map<String, Value>) -> Option<u16> {
         .filter(|s| (400..600).contains(s))
 }
 
+/// Two captures that are one failure pasted in two forms: the same request id, or (a few
+/// lines apart, statuses agreeing, the forms differing) the same message, once parsed and
+/// once as text. Retries of one request in one form stay separate failures.
+fn same_failure(a: &Capture, b: &Capture) -> bool {
+    const NEAR: u64 = 40;
+    if b.line.saturating_sub(a.line) > NEAR || a.source != b.source {
+        return false;
+    }
+    if let (Some(x), Some(y)) = (a.request_id(), b.request_id()) {
+        return x == y;
+    }
+    if statuses_differ(a.status, b.status) {
+        return false;
+    }
+    let forms_differ = a.format != b.format || a.error.is_empty() != b.error.is_empty();
+    if !forms_differ {
+        return false;
+    }
+    let (ma, mb) = (a.error.message.as_deref(), b.error.message.as_deref());
+    let long = |m: &str| m.trim().len() >= 20;
+    match (ma, mb) {
+        (Some(x), Some(y)) => long(x) && rules::normalise(x) == rules::normalise(y),
+        (Some(x), None) => long(x) && rules::normalise(&b.text).contains(&rules::normalise(x)),
+        (None, Some(y)) => long(y) && rules::normalise(&a.text).contains(&rules::normalise(y)),
+        (None, None) => false,
+    }
+}
+
+/// Fills what `into` lacks from `from` (the second form of the same failure).
+fn merge_into(into: &mut Capture, from: Capture) {
+    into.status = into.status.or(from.status);
+    for (n, v) in &from.headers.0 {
+        if into.headers.get(n).is_none() {
+            into.headers.set(n, v);
+        }
+    }
+    let e = &mut into.error;
+    if e.kind.is_none() {
+        e.kind = from.error.kind;
+    }
+    if e.message.is_none() {
+        e.message = from.error.message;
+    }
+    if e.error_code.is_none() {
+        e.error_code = from.error.error_code;
+    }
+    if e.code.is_none() {
+        e.code = from.error.code;
+    }
+    if into.request_id.is_none() {
+        into.request_id = from.request_id;
+    }
+    into.model = into.model.take().or(from.model);
+    into.url = into.url.take().or(from.url);
+    into.method = into.method.take().or(from.method);
+    into.time = into.time.or(from.time);
+    into.stream_error |= from.stream_error;
+    if into.text.is_empty() {
+        into.text = from.text;
+    }
+}
+
 /// Fills in what can be inferred once a capture is complete: the model from the message.
 fn finish_capture(c: &mut Capture) {
     if c.model.is_none() {
@@ -1073,7 +1167,11 @@ impl Marker {
             // boto3 / AWS CLI (`An error occurred (ThrottlingException) when calling the
             // InvokeModel operation: …`), Google client libraries.
             Format::PythonSdk
-        } else if lower.contains("$metadata") || lower.contains("(service: bedrock") {
+        } else if lower.contains("$metadata")
+            || lower.contains("(service: bedrock")
+            || crate::classify::aws_exception_status(&lower).is_some()
+        {
+            // AWS SDK for JavaScript v3 and Java-style messages; an AWS exception name.
             Format::TsSdk
         } else if lower.contains("api error")
             || lower.contains("request rejected")

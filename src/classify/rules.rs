@@ -32,6 +32,33 @@ pub const RULES: &[TextRule] = &[
         meaning: "acceleration (ramp) limit text",
         key: None,
     },
+    // Stable error codes named in prose or a log line (the classifier's code step reads them
+    // first, at `likely`; these rules make such lines captures at all).
+    TextRule {
+        any: &["ramp_limit_exceeded"],
+        class: Acceleration,
+        confidence: Likely,
+        meaning: "the acceleration (ramp) limit's error code, named in text",
+        key: None,
+    },
+    TextRule {
+        any: &[
+            "enforced_spend_limit_reached",
+            "contract_spend_limit_reached",
+            "linked_organization_spend_limit_reached",
+        ],
+        class: Spend,
+        confidence: Likely,
+        meaning: "a spend-limit error code, named in text",
+        key: None,
+    },
+    TextRule {
+        any: &["compaction_unavailable"],
+        class: Overload,
+        confidence: Likely,
+        meaning: "the compaction-capacity error code, named in text",
+        key: None,
+    },
     // Google Vertex AI quota metrics (cloud-providers.md §2.2): the metric names the dimension.
     TextRule {
         any: &["input_tokens_per_minute_per_base_model"],

@@ -51,11 +51,12 @@ fn reset_time(v: &str) -> Option<String> {
         .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-/// A utilization as a 0..1 fraction (percentages above 1 are scaled down).
+/// A utilization as a 0..1 fraction (a little over 1 is over the cap; values above 2 are
+/// read as percentages).
 fn fraction(v: &str) -> Option<f64> {
     let v = v.trim().trim_end_matches('%');
     let f: f64 = v.parse().ok().filter(|f: &f64| f.is_finite() && *f >= 0.0)?;
-    Some(if f > 1.0 { f / 100.0 } else { f })
+    Some(if f > 2.0 { f / 100.0 } else { f })
 }
 
 /// Reads the unified headers; `None` when there are none.
