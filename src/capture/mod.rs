@@ -268,7 +268,9 @@ impl Capture {
         if let Some(c) = s("code") {
             self.error.code = Some(c);
             found = true;
-        } else if let Some(st) = s("status").filter(|st| st.chars().all(|c| c.is_ascii_uppercase() || c == '_')) {
+        } else if let Some(st) =
+            s("status").filter(|st| st.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        {
             // Google's envelope: `{"code": 429, "status": "RESOURCE_EXHAUSTED", ...}`.
             self.error.code = Some(st);
             found = true;

@@ -1845,7 +1845,12 @@ inued'}"#,
         }
         buf.push_str("\n \"x\": 1}}}");
         assert_eq!(b.feed(&buf), Some(buf.len()));
-        assert!(b.steps() <= buf.len(), "{} steps for {} bytes", b.steps(), buf.len());
+        assert!(
+            b.steps() <= buf.len(),
+            "{} steps for {} bytes",
+            b.steps(),
+            buf.len()
+        );
         assert_eq!(balanced_end(&buf), Some(buf.len()));
     }
 

@@ -428,9 +428,14 @@ fn code_in_text(norm: &str) -> Option<(&'static str, bool)> {
         .iter()
         .map(|(k, _, _)| *k)
         .find(|k| norm.contains(k))?;
-    let field = ["\"error_code\"", "'error_code'", "error_code:", "error_code="]
-        .iter()
-        .any(|f| norm.contains(f));
+    let field = [
+        "\"error_code\"",
+        "'error_code'",
+        "error_code:",
+        "error_code=",
+    ]
+    .iter()
+    .any(|f| norm.contains(f));
     Some((code, field))
 }
 
@@ -448,7 +453,12 @@ fn error_kind(c: &Capture) -> Option<&str> {
 /// lower-case the same), as `cloud-providers.md` §1.1 and §3 judge them. `None` class: the
 /// message text decides (a throttle).
 const AWS_EXCEPTIONS: &[(&str, u16, Option<(Class, Confidence)>, &str)] = &[
-    ("throttlingexception", 429, None, "an AWS throttle (ThrottlingException)"),
+    (
+        "throttlingexception",
+        429,
+        None,
+        "an AWS throttle (ThrottlingException)",
+    ),
     (
         "servicequotaexceededexception",
         400,
@@ -622,7 +632,8 @@ impl<'a> Ctx<'a> {
         };
         // retry-after comes with 429s: a bare header dump carrying it is judged as one.
         let retry_without_status = status.is_none()
-            && (c.headers.get("retry-after").is_some() || c.headers.get("retry-after-ms").is_some());
+            && (c.headers.get("retry-after").is_some()
+                || c.headers.get("retry-after-ms").is_some());
         let rate_limited =
             status == Some(429) || kind == Some("rate_limit_error") || retry_without_status;
         let mut status_ev = status.map(|s| format!("status {s}"));
@@ -821,7 +832,8 @@ fn by_overload(cx: &Ctx) -> Option<Judgement> {
     let overload_text = cx.norm_msg.contains("overloaded")
         || (cx.message.is_empty() && cx.norm_text.contains("overloaded"));
     if cx.status == Some(529) || overload_type || (c.stream_error && overload_text) {
-        let mut j = Judgement::new(Class::Overload, Confidence::Certain).ev_opt(cx.status_ev.as_ref());
+        let mut j =
+            Judgement::new(Class::Overload, Confidence::Certain).ev_opt(cx.status_ev.as_ref());
         if let Some(k) = cx.kind {
             j = j.ev(format!("error.type: {k}"));
         }

@@ -60,60 +60,156 @@ const SIGNALS: &[(&str, Provider, Strength)] = &[
     ("bedrockexception", Provider::Bedrock, Strength::Strong),
     ("anthropicbedrock", Provider::Bedrock, Strength::Strong),
     ("invokemodel", Provider::Bedrock, Strength::Strong),
-    ("invoke-with-response-stream", Provider::Bedrock, Strength::Strong),
+    (
+        "invoke-with-response-stream",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
     ("converse operation", Provider::Bedrock, Strength::Strong),
-    ("conversestream operation", Provider::Bedrock, Strength::Strong),
+    (
+        "conversestream operation",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
     ("/converse", Provider::Bedrock, Strength::Strong),
     ("arn:aws:bedrock:", Provider::Bedrock, Strength::Strong),
     ("anthropic.claude-", Provider::Bedrock, Strength::Strong),
     ("msg_bdrk_", Provider::Bedrock, Strength::Medium),
-    ("claude_code_use_bedrock", Provider::Bedrock, Strength::Medium),
-    ("please wait before trying again", Provider::Bedrock, Strength::Strong),
-    ("your request rate is too high", Provider::Bedrock, Strength::Strong),
-    ("bedrock is unable to process", Provider::Bedrock, Strength::Strong),
-    ("bedrock model invocation", Provider::Bedrock, Strength::Strong),
-    ("with on-demand throughput isn't supported", Provider::Bedrock, Strength::Strong),
-    ("modelnotreadyexception", Provider::Bedrock, Strength::Medium),
-    ("modelstreamerrorexception", Provider::Bedrock, Strength::Medium),
+    (
+        "claude_code_use_bedrock",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
+    (
+        "please wait before trying again",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "your request rate is too high",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "bedrock is unable to process",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "bedrock model invocation",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "with on-demand throughput isn't supported",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "modelnotreadyexception",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
+    (
+        "modelstreamerrorexception",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
     ("modeltimeoutexception", Provider::Bedrock, Strength::Medium),
     ("modelerrorexception", Provider::Bedrock, Strength::Medium),
     // AWS in general (Bedrock when nothing else tells, in a Claude tool's input).
     ("throttlingexception", Provider::Bedrock, Strength::Medium),
-    ("serviceunavailableexception", Provider::Bedrock, Strength::Medium),
-    ("servicequotaexceededexception", Provider::Bedrock, Strength::Medium),
+    (
+        "serviceunavailableexception",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
+    (
+        "servicequotaexceededexception",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
     ("x-amzn-errortype", Provider::Bedrock, Strength::Medium),
     ("x-amzn-requestid", Provider::Bedrock, Strength::Medium),
     ("$metadata", Provider::Bedrock, Strength::Medium),
     ("botocore", Provider::Bedrock, Strength::Medium),
     (":exception-type", Provider::Bedrock, Strength::Medium),
     // Vertex endpoints, metrics, ids and clients.
-    ("aiplatform.googleapis.com", Provider::Vertex, Strength::Strong),
-    ("aiplatform.us.rep.googleapis.com", Provider::Vertex, Strength::Strong),
-    ("aiplatform.eu.rep.googleapis.com", Provider::Vertex, Strength::Strong),
-    ("publishers/anthropic/models", Provider::Vertex, Strength::Strong),
+    (
+        "aiplatform.googleapis.com",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "aiplatform.us.rep.googleapis.com",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "aiplatform.eu.rep.googleapis.com",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "publishers/anthropic/models",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
     (":rawpredict", Provider::Vertex, Strength::Strong),
     (":streamrawpredict", Provider::Vertex, Strength::Strong),
     ("quotas-genai", Provider::Vertex, Strength::Strong),
-    ("with base model: anthropic-claude", Provider::Vertex, Strength::Strong),
+    (
+        "with base model: anthropic-claude",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
     ("_per_base_model", Provider::Vertex, Strength::Strong),
     ("req_vrtx_", Provider::Vertex, Strength::Strong),
     ("msg_vrtx_", Provider::Vertex, Strength::Strong),
     ("vertexaiexception", Provider::Vertex, Strength::Strong),
     ("anthropicvertex", Provider::Vertex, Strength::Strong),
-    ("google.api_core.exceptions", Provider::Vertex, Strength::Strong),
-    ("exceeded the provisioned throughput", Provider::Vertex, Strength::Strong),
-    ("resource exhausted, please try again later", Provider::Vertex, Strength::Strong),
+    (
+        "google.api_core.exceptions",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "exceeded the provisioned throughput",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "resource exhausted, please try again later",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
     ("claude_code_use_vertex", Provider::Vertex, Strength::Medium),
     ("cloud_ml_region", Provider::Vertex, Strength::Medium),
-    ("anthropic_vertex_project_id", Provider::Vertex, Strength::Medium),
+    (
+        "anthropic_vertex_project_id",
+        Provider::Vertex,
+        Strength::Medium,
+    ),
     ("resource_exhausted", Provider::Vertex, Strength::Medium),
     ("resourceexhausted", Provider::Vertex, Strength::Medium),
     // Anthropic's own API.
     ("api.anthropic.com", Provider::Anthropic, Strength::Strong),
-    ("anthropic-ratelimit-", Provider::Anthropic, Strength::Strong),
-    ("console.anthropic.com", Provider::Anthropic, Strength::Strong),
+    (
+        "anthropic-ratelimit-",
+        Provider::Anthropic,
+        Strength::Strong,
+    ),
+    (
+        "console.anthropic.com",
+        Provider::Anthropic,
+        Strength::Strong,
+    ),
     ("platform.claude.com", Provider::Anthropic, Strength::Strong),
-    ("aws-external-anthropic", Provider::Anthropic, Strength::Strong),
+    (
+        "aws-external-anthropic",
+        Provider::Anthropic,
+        Strength::Strong,
+    ),
     ("anthropicaws", Provider::Anthropic, Strength::Strong),
     ("your organization's", Provider::Anthropic, Strength::Medium),
     ("anthropic api", Provider::Anthropic, Strength::Medium),
@@ -121,7 +217,11 @@ const SIGNALS: &[(&str, Provider, Strength)] = &[
     ("usage limit reached", Provider::Anthropic, Strength::Medium),
     ("limit reached", Provider::Anthropic, Strength::Medium),
     ("hit your", Provider::Anthropic, Strength::Medium),
-    ("anthropic-organization-id", Provider::Anthropic, Strength::Strong),
+    (
+        "anthropic-organization-id",
+        Provider::Anthropic,
+        Strength::Strong,
+    ),
 ];
 
 /// The provider and the signal that decided it (for the evidence line), from the capture.
@@ -181,8 +281,7 @@ pub fn detect_in(hay: &str, request_id: Option<&str>) -> (Provider, Option<Strin
     {
         best[2] = Some((Strength::Strong, "claude-…@YYYYMMDD model id"));
     }
-    if best[0].is_none()
-        && request_id.is_some_and(|r| r.starts_with("req_") && !r.contains("vrtx"))
+    if best[0].is_none() && request_id.is_some_and(|r| r.starts_with("req_") && !r.contains("vrtx"))
     {
         best[0] = Some((Strength::Medium, "req_ request id"));
     }
@@ -230,7 +329,10 @@ mod tests {
                 "botocore.errorfactory.ThrottlingException: An error occurred (ThrottlingException) when calling the InvokeModel operation",
                 Provider::Bedrock,
             ),
-            ("Too many tokens, please wait before trying again.", Provider::Bedrock),
+            (
+                "Too many tokens, please wait before trying again.",
+                Provider::Bedrock,
+            ),
             ("ThrottlingException", Provider::Bedrock),
             (
                 "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model",
@@ -238,7 +340,10 @@ mod tests {
             ),
             ("RESOURCE_EXHAUSTED", Provider::Vertex),
             ("model claude-sonnet-4@20250514", Provider::Vertex),
-            ("POST https://api.anthropic.com/v1/messages", Provider::Anthropic),
+            (
+                "POST https://api.anthropic.com/v1/messages",
+                Provider::Anthropic,
+            ),
             ("Rate limited", Provider::Unknown),
             (
                 "aiplatform.googleapis.com and bedrock-runtime.us-east-1.amazonaws.com",

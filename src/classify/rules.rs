@@ -118,7 +118,10 @@ pub const RULES: &[TextRule] = &[
         key: None,
     },
     TextRule {
-        any: &["too many tokens, please wait", "too many tokens please wait"],
+        any: &[
+            "too many tokens, please wait",
+            "too many tokens please wait",
+        ],
         class: Itpm,
         confidence: Possible,
         meaning: "Bedrock's tokens-per-minute quota counts input and output together (output x5 for Claude 3.7+, max_tokens reserved up front): the dimension cannot be told",
@@ -136,7 +139,10 @@ pub const RULES: &[TextRule] = &[
         key: None,
     },
     TextRule {
-        any: &["too many connections, please wait", "too many connections please wait"],
+        any: &[
+            "too many connections, please wait",
+            "too many connections please wait",
+        ],
         class: Overload,
         confidence: Likely,
         meaning: "Bedrock 503 \"Too many connections\": server-side queueing, not a per-account connection quota",
@@ -500,7 +506,10 @@ mod tests {
                     t.iter().any(|w| p.contains(w)),
                     "phrase {p:?} contains no trigger word"
                 );
-                assert!(phrase_trigger(p).len() >= 4, "phrase {p:?} has no selective word");
+                assert!(
+                    phrase_trigger(p).len() >= 4,
+                    "phrase {p:?} has no selective word"
+                );
             }
         }
         // The lines the old hand-written list dropped.
@@ -517,13 +526,37 @@ mod tests {
     #[test]
     fn cloud_and_corrected_texts() {
         for (text, class, conf) in [
-            ("Your credit balance is too low to access the Anthropic API.", Spend, Certain),
+            (
+                "Your credit balance is too low to access the Anthropic API.",
+                Spend,
+                Certain,
+            ),
             ("Credit balance too low \u{b7} Add funds", Spend, Certain),
-            ("Too many tokens, please wait before trying again.", Itpm, Possible),
-            ("Too many tokens per day, please wait before trying again.", Daily, Certain),
-            ("Too many requests, please wait before trying again.", Rpm, Likely),
-            ("Your request rate is too high. Reduce the frequency of requests.", Rpm, Likely),
-            ("Too many connections, please wait before trying again.", Overload, Likely),
+            (
+                "Too many tokens, please wait before trying again.",
+                Itpm,
+                Possible,
+            ),
+            (
+                "Too many tokens per day, please wait before trying again.",
+                Daily,
+                Certain,
+            ),
+            (
+                "Too many requests, please wait before trying again.",
+                Rpm,
+                Likely,
+            ),
+            (
+                "Your request rate is too high. Reduce the frequency of requests.",
+                Rpm,
+                Likely,
+            ),
+            (
+                "Too many connections, please wait before trying again.",
+                Overload,
+                Likely,
+            ),
             (
                 "Quota exceeded for aiplatform.googleapis.com/online_prediction_output_tokens_per_minute_per_base_model with base model: anthropic-claude-haiku-4-5.",
                 Otpm,
@@ -539,8 +572,16 @@ mod tests {
                 Concurrency,
                 Likely,
             ),
-            ("Resource exhausted, please try again later.", Overload, Possible),
-            ("Too many requests. Exceeded the Provisioned Throughput.", Unknown, Likely),
+            (
+                "Resource exhausted, please try again later.",
+                Overload,
+                Possible,
+            ),
+            (
+                "Too many requests. Exceeded the Provisioned Throughput.",
+                Unknown,
+                Likely,
+            ),
         ] {
             let (r, _) = first_match(&normalise(text)).unwrap_or_else(|| panic!("{text}"));
             assert_eq!((r.class, r.confidence), (class, conf), "{text}");

@@ -46,16 +46,20 @@ fn reset_time(v: &str) -> Option<String> {
         return DateTime::<Utc>::from_timestamp(secs, 0)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     }
-    DateTime::parse_from_rfc3339(v)
-        .ok()
-        .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    DateTime::parse_from_rfc3339(v).ok().map(|t| {
+        t.with_timezone(&Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    })
 }
 
 /// A utilization as a 0..1 fraction (a little over 1 is over the cap; values above 2 are
 /// read as percentages).
 fn fraction(v: &str) -> Option<f64> {
     let v = v.trim().trim_end_matches('%');
-    let f: f64 = v.parse().ok().filter(|f: &f64| f.is_finite() && *f >= 0.0)?;
+    let f: f64 = v
+        .parse()
+        .ok()
+        .filter(|f: &f64| f.is_finite() && *f >= 0.0)?;
     Some(if f > 2.0 { f / 100.0 } else { f })
 }
 
@@ -258,7 +262,10 @@ mod tests {
     fn reads_the_family() {
         let h = headers(&[
             ("anthropic-ratelimit-unified-status", "rejected"),
-            ("anthropic-ratelimit-unified-representative-claim", "five_hour"),
+            (
+                "anthropic-ratelimit-unified-representative-claim",
+                "five_hour",
+            ),
             ("anthropic-ratelimit-unified-5h-status", "rejected"),
             ("anthropic-ratelimit-unified-5h-utilization", "1.02"),
             ("anthropic-ratelimit-unified-5h-reset", "1795003200"),
@@ -266,7 +273,10 @@ mod tests {
             ("anthropic-ratelimit-unified-7d-utilization", "0.41"),
             ("anthropic-ratelimit-unified-7d-reset", "1795500000"),
             ("anthropic-ratelimit-unified-overage-status", "rejected"),
-            ("anthropic-ratelimit-unified-overage-disabled-reason", "org_level_disabled"),
+            (
+                "anthropic-ratelimit-unified-overage-disabled-reason",
+                "org_level_disabled",
+            ),
             ("anthropic-ratelimit-unified-fallback-percentage", "0.5"),
         ]);
         let w = read(&h).unwrap();
@@ -275,7 +285,10 @@ mod tests {
         assert_eq!(w.windows.len(), 2);
         let ev = w.evidence().join(" | ");
         assert!(ev.contains("5h window: rejected, 102% used"), "{ev}");
-        assert!(ev.contains("overage: rejected (org_level_disabled)"), "{ev}");
+        assert!(
+            ev.contains("overage: rejected (org_level_disabled)"),
+            "{ev}"
+        );
         assert!(w.why().contains("5h usage window"), "{}", w.why());
     }
 
@@ -297,7 +310,10 @@ mod tests {
     fn warning_names_the_window() {
         let h = headers(&[
             ("anthropic-ratelimit-unified-status", "allowed_warning"),
-            ("anthropic-ratelimit-unified-representative-claim", "seven_day"),
+            (
+                "anthropic-ratelimit-unified-representative-claim",
+                "seven_day",
+            ),
             ("anthropic-ratelimit-unified-7d-utilization", "0.93"),
         ]);
         assert_eq!(warning(&h), Some(("7d".into(), Some(0.93))));

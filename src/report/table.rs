@@ -87,6 +87,9 @@ impl<W: Write> Renderer for FailureTable<W> {
             place.push('\n');
             place.push_str(m);
         }
+        if v.provider.is_cloud() {
+            place.push_str(&format!("\non {}", v.provider));
+        }
         self.rows.push(vec![
             place,
             v.status.map_or_else(|| "-".into(), |s| s.to_string()),
@@ -96,7 +99,7 @@ impl<W: Write> Renderer for FailureTable<W> {
                 self.style.confidence(v.confidence)
             ),
             evidence,
-            crate::fixes::for_class(v.class).short.to_string(),
+            crate::fixes::short_for(v.class, v.provider, None).to_string(),
         ]);
         Ok(())
     }
@@ -190,14 +193,22 @@ pub fn write_summary(out: &mut dyn Write, style: &Style, s: &Summary) -> std::io
     let mut t = new_table(style, &["class", "count", "why", "first fix"]);
     let mut by: Vec<_> = s.by_class.iter().collect();
     by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    // Bedrock and Vertex failures get their cloud's fixes, never Anthropic's.
+    let clouds: Vec<_> = s.by_provider.keys().filter(|p| p.is_cloud()).collect();
     for (class, n) in by {
         let f = fixes::for_class(*class);
-        t.add_row(vec![
-            style.class(*class),
-            n.to_string(),
-            f.why.to_string(),
-            f.first.to_string(),
-        ]);
+        let (why, first) = match clouds.as_slice() {
+            [] => (f.why.to_string(), f.first.to_string()),
+            [p] if s.by_provider.len() == 1 => (
+                format!("On {p}: the cloud's quotas apply, not Anthropic's tiers."),
+                fixes::for_verdict(*class, **p, None).0.to_string(),
+            ),
+            _ => (
+                f.why.to_string(),
+                "Differs by provider: see each failure's fix above.".to_string(),
+            ),
+        };
+        t.add_row(vec![style.class(*class), n.to_string(), why, first]);
     }
     writeln!(out, "{t}")
 }
