@@ -452,7 +452,11 @@ fn error_kind(c: &Capture) -> Option<&str> {
 /// AWS exceptions that Bedrock answers with, lower-cased (the lower-camel stream names
 /// lower-case the same), as `cloud-providers.md` §1.1 and §3 judge them. `None` class: the
 /// message text decides (a throttle).
-const AWS_EXCEPTIONS: &[(&str, u16, Option<(Class, Confidence)>, &str)] = &[
+/// One AWS exception: lower-cased name, its HTTP status, its fixed reading (None: the text
+/// decides) and what it means.
+type AwsRow = (&'static str, u16, Option<(Class, Confidence)>, &'static str);
+
+const AWS_EXCEPTIONS: &[AwsRow] = &[
     (
         "throttlingexception",
         429,
@@ -522,9 +526,7 @@ const AWS_EXCEPTIONS: &[(&str, u16, Option<(Class, Confidence)>, &str)] = &[
 ];
 
 /// The AWS exception named in lower-cased text: its table row and the name as found.
-pub(crate) fn aws_exception(
-    lower: &str,
-) -> Option<&'static (&'static str, u16, Option<(Class, Confidence)>, &'static str)> {
+pub(crate) fn aws_exception(lower: &str) -> Option<&'static AwsRow> {
     if !lower.contains("exception") {
         return None;
     }
@@ -561,7 +563,7 @@ struct Ctx<'a> {
     dims: Vec<Dim>,
     exhausted: Vec<Dim>,
     rate_limited: bool,
-    aws: Option<&'static (&'static str, u16, Option<(Class, Confidence)>, &'static str)>,
+    aws: Option<&'static AwsRow>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -766,7 +768,7 @@ fn judge(c: &Capture) -> Judgement {
     cx.with_code_note(j)
 }
 
-/// 1. The stable error code: in the field, certain; in prose, likely.
+/// Step 1: The stable error code: in the field, certain; in prose, likely.
 fn by_error_code(cx: &Ctx) -> Option<Judgement> {
     let (code, src) = cx.code?;
     let (_, class, meaning) = ERROR_CODES.iter().find(|(k, _, _)| *k == code)?;
@@ -788,7 +790,7 @@ fn by_error_code(cx: &Ctx) -> Option<Judgement> {
     )
 }
 
-/// 2. An AWS exception (Bedrock): its name outranks the status it arrived with (a stream
+/// Step 2: An AWS exception (Bedrock): its name outranks the status it arrived with (a stream
 /// frame prints 400, an app may log 500 around a 503).
 fn by_cloud_exception(cx: &Ctx) -> Option<Judgement> {
     let (name, _, fixed, meaning) = cx.aws?;
@@ -825,7 +827,7 @@ fn by_cloud_exception(cx: &Ctx) -> Option<Judgement> {
     Some(j.ev_opt(cx.status_ev.as_ref()))
 }
 
-/// 3. Overload, whatever the status it arrived with.
+/// Step 3: Overload, whatever the status it arrived with.
 fn by_overload(cx: &Ctx) -> Option<Judgement> {
     let c = cx.c;
     let overload_type = cx.kind == Some("overloaded_error");
@@ -853,7 +855,7 @@ fn by_overload(cx: &Ctx) -> Option<Judgement> {
     None
 }
 
-/// 4. Subscription windows from the unified headers (also on a 200: paid overage).
+/// Step 4: Subscription windows from the unified headers (also on a 200: paid overage).
 fn by_subscription(cx: &Ctx) -> Option<Judgement> {
     let w = subscription::read(&cx.c.headers)?;
     let rejected = subscription::rejected(cx.c)?;
@@ -875,7 +877,7 @@ fn by_subscription(cx: &Ctx) -> Option<Judgement> {
     Some(j)
 }
 
-/// 5. Message text, checked against the headers when both speak.
+/// Step 5: Message text, checked against the headers when both speak.
 fn by_text(cx: &Ctx) -> Option<Judgement> {
     let (rule, _, in_msg) = cx.matched?;
     let dimension_rule = matches!(rule.class, Class::Rpm | Class::Itpm | Class::Otpm);
@@ -884,6 +886,9 @@ fn by_text(cx: &Ctx) -> Option<Judgement> {
         .why(rule.meaning);
     j.fix_key = rule.key;
     j.limit = cx.msg_limit;
+    if rule.class == Class::SubscriptionCap {
+        j.reset = epoch_after_bar(&cx.c.text).or_else(|| epoch_after_bar(cx.message));
+    }
     j = j.ev_opt(cx.status_ev.as_ref());
     if rule.class == Class::Unknown {
         // Generic text: headers, if any, say more.
@@ -976,7 +981,7 @@ fn text_with_headers(
     j
 }
 
-/// 6. Headers alone.
+/// Step 6: Headers alone.
 fn by_headers(cx: &Ctx) -> Option<Judgement> {
     let h = cx.header_judgement(if cx.rate_limited {
         Confidence::Certain
@@ -1008,7 +1013,7 @@ fn batch_or(c: &Capture, j: Judgement) -> Judgement {
     j
 }
 
-/// 7. Status (and type) alone.
+/// Step 7: Status (and type) alone.
 fn by_status(cx: &Ctx) -> Judgement {
     let c = cx.c;
     let (status, kind, dims) = (cx.status, cx.kind, &cx.dims);
@@ -1175,4 +1180,325 @@ pub fn retry_after(c: &Capture, reset: Option<&str>) -> Option<u64> {
     let (reset, now) = (reset?, c.time?);
     let at = DateTime::parse_from_rfc3339(reset).ok()?;
     Some((at.with_timezone(&Utc) - now).num_seconds().max(0) as u64)
+}
+
+/// `Claude AI usage limit reached|1773244800`: the epoch after the bar is the reset.
+fn epoch_after_bar(text: &str) -> Option<String> {
+    let at = text.find("limit reached|")? + "limit reached|".len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let n: i64 = digits.parse().ok()?;
+    DateTime::<Utc>::from_timestamp(n, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn cap(status: Option<u16>, kind: Option<&str>, msg: Option<&str>) -> Capture {
+        let mut c = Capture::new(Arc::from("t"), 1, Format::JsonBody);
+        c.status = status;
+        c.error.kind = kind.map(str::to_string);
+        c.error.message = msg.map(str::to_string);
+        c
+    }
+
+    fn with_headers(mut c: Capture, h: &[(&str, &str)]) -> Capture {
+        for (n, v) in h {
+            c.headers.set(n, v);
+        }
+        c
+    }
+
+    fn code(mut c: Capture, code: &str) -> Capture {
+        c.error.error_code = Some(code.into());
+        c
+    }
+
+    fn text(mut c: Capture, t: &str) -> Capture {
+        c.text = t.into();
+        c
+    }
+
+    type Row = (&'static str, Capture, Option<(Class, Confidence)>);
+
+    fn check(step: Step, rows: Vec<Row>) {
+        for (name, c, want) in rows {
+            let cx = Ctx::new(&c);
+            let got = step(&cx).map(|j| (j.class, j.confidence));
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn step_error_code() {
+        use Class::*;
+        use Confidence::*;
+        check(
+            by_error_code,
+            vec![
+                (
+                    "field",
+                    code(cap(Some(429), None, None), "ramp_limit_exceeded"),
+                    Some((Acceleration, Certain)),
+                ),
+                (
+                    "unknown code",
+                    code(cap(Some(429), None, None), "brand_new_code"),
+                    None,
+                ),
+                (
+                    "prose",
+                    text(
+                        cap(None, None, None),
+                        "we got `enforced_spend_limit_reached` again",
+                    ),
+                    Some((Spend, Likely)),
+                ),
+                (
+                    "torn field",
+                    text(
+                        cap(None, None, None),
+                        "{\"error_code\": \"contract_spend_limit_reached\"",
+                    ),
+                    Some((Spend, Certain)),
+                ),
+                ("none", cap(Some(429), None, Some("x")), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_cloud_exception() {
+        use Class::*;
+        use Confidence::*;
+        let thr = |m: &str| {
+            with_headers(
+                cap(Some(400), None, Some(m)),
+                &[(":exception-type", "throttlingException")],
+            )
+        };
+        check(
+            by_cloud_exception,
+            vec![
+                (
+                    "stream 400 throttle",
+                    thr("Too many tokens, please wait before trying again."),
+                    Some((Itpm, Possible)),
+                ),
+                (
+                    "per day",
+                    thr("Too many tokens per day, please wait before trying again."),
+                    Some((Daily, Certain)),
+                ),
+                ("no message", thr(""), Some((Unknown, Possible))),
+                (
+                    "503 header",
+                    with_headers(
+                        cap(Some(500), None, None),
+                        &[("x-amzn-errortype", "ServiceUnavailableException:http://x/")],
+                    ),
+                    Some((Overload, Likely)),
+                ),
+                (
+                    "validation",
+                    text(
+                        cap(Some(400), None, None),
+                        "botocore.errorfactory.ValidationException: An error occurred (ValidationException)",
+                    ),
+                    Some((NotRateLimit, Certain)),
+                ),
+                (
+                    "not aws",
+                    text(
+                        cap(Some(429), None, None),
+                        "MyThrottlingExceptionHandler failed",
+                    ),
+                    None,
+                ),
+                (
+                    "anthropic",
+                    cap(Some(429), Some("rate_limit_error"), Some("Rate limited")),
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_overload() {
+        use Class::*;
+        use Confidence::*;
+        let mut sse = cap(None, Some("overloaded_error"), Some("Overloaded"));
+        sse.stream_error = true;
+        check(
+            by_overload,
+            vec![
+                ("529", cap(Some(529), None, None), Some((Overload, Certain))),
+                (
+                    "type on 400",
+                    cap(Some(400), Some("overloaded_error"), None),
+                    Some((Overload, Certain)),
+                ),
+                (
+                    "500 text",
+                    cap(Some(500), Some("api_error"), Some("Overloaded")),
+                    Some((Overload, Certain)),
+                ),
+                ("sse", sse, Some((Overload, Certain))),
+                ("429", cap(Some(429), Some("rate_limit_error"), None), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_subscription() {
+        use Class::*;
+        use Confidence::*;
+        let h = |pairs: &[(&str, &str)]| with_headers(cap(Some(200), None, None), pairs);
+        check(
+            by_subscription,
+            vec![
+                (
+                    "200 rejected",
+                    h(&[("anthropic-ratelimit-unified-status", "rejected")]),
+                    Some((SubscriptionCap, Certain)),
+                ),
+                (
+                    "window only",
+                    h(&[("anthropic-ratelimit-unified-5h-status", "rejected")]),
+                    Some((SubscriptionCap, Certain)),
+                ),
+                (
+                    "warning",
+                    h(&[("anthropic-ratelimit-unified-status", "allowed_warning")]),
+                    None,
+                ),
+                (
+                    "overage only",
+                    h(&[("anthropic-ratelimit-unified-overage-status", "rejected")]),
+                    None,
+                ),
+                ("none", cap(Some(429), None, None), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_text() {
+        use Class::*;
+        use Confidence::*;
+        let itpm = "This request would exceed your organization's rate limit of 30,000 input tokens per minute";
+        check(
+            by_text,
+            vec![
+                (
+                    "itpm",
+                    cap(Some(429), Some("rate_limit_error"), Some(itpm)),
+                    Some((Itpm, Certain)),
+                ),
+                (
+                    "headers disagree",
+                    with_headers(
+                        cap(Some(429), Some("rate_limit_error"), Some(itpm)),
+                        &[
+                            ("anthropic-ratelimit-requests-remaining", "0"),
+                            ("anthropic-ratelimit-requests-limit", "50"),
+                        ],
+                    ),
+                    Some((Rpm, Likely)),
+                ),
+                (
+                    "credit",
+                    cap(
+                        Some(400),
+                        Some("invalid_request_error"),
+                        Some("Your credit balance is too low"),
+                    ),
+                    Some((Spend, Certain)),
+                ),
+                (
+                    "cc throttle",
+                    text(
+                        cap(None, None, None),
+                        "Server is temporarily limiting requests (not your usage limit)",
+                    ),
+                    Some((Overload, Likely)),
+                ),
+                (
+                    "account",
+                    cap(
+                        Some(429),
+                        None,
+                        Some("This request would exceed your account's rate limit."),
+                    ),
+                    Some((SubscriptionCap, Possible)),
+                ),
+                (
+                    "generic",
+                    cap(Some(429), None, Some("Rate limited")),
+                    Some((Unknown, Possible)),
+                ),
+                ("nothing", cap(Some(429), None, Some("nope")), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_headers_and_status() {
+        use Class::*;
+        use Confidence::*;
+        check(
+            by_headers,
+            vec![
+                (
+                    "exhausted",
+                    with_headers(
+                        cap(Some(429), None, None),
+                        &[("anthropic-ratelimit-output-tokens-remaining", "0")],
+                    ),
+                    Some((Otpm, Certain)),
+                ),
+                ("none", cap(Some(429), None, None), None),
+            ],
+        );
+        for (name, c, want) in [
+            ("bare 429", cap(Some(429), None, None), (Unknown, Possible)),
+            ("401", cap(Some(401), None, None), (NotRateLimit, Certain)),
+            (
+                "500 no rule",
+                cap(Some(500), Some("api_error"), Some("Internal server error")),
+                (Unknown, Possible),
+            ),
+            ("bare 503", cap(Some(503), None, None), (Overload, Possible)),
+            ("402", cap(Some(402), None, None), (Spend, Possible)),
+        ] {
+            let cx = Ctx::new(&c);
+            let j = by_status(&cx);
+            assert_eq!((j.class, j.confidence), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn quote_around_is_char_safe() {
+        let s = format!("{} rate limit {}", "İ".repeat(200), "ß".repeat(100));
+        let q = quote_around(&s, Some("rate limit"));
+        assert!(q.contains("rate limit"), "{q}");
+        assert_eq!(char_index_of(&['İ', 'a', 'B'], "ab"), Some(1));
+    }
+
+    #[test]
+    fn subscription_text_epoch_is_the_reset() {
+        let c = text(
+            cap(None, None, None),
+            "Claude AI usage limit reached|1773244800",
+        );
+        let v = classify(&c).unwrap();
+        assert_eq!(v.class, Class::SubscriptionCap);
+        assert_eq!(v.reset.as_deref(), Some("2026-03-11T16:00:00Z"));
+    }
 }
