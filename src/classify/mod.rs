@@ -525,6 +525,25 @@ const AWS_EXCEPTIONS: &[AwsRow] = &[
     ),
 ];
 
+/// Words that put an exception name in free text in AWS's mouth.
+const AWS_CONTEXT: &[&str] = &[
+    "an error occurred (",
+    "botocore",
+    "boto3",
+    "$metadata",
+    "$fault",
+    "x-amzn",
+    "bedrock",
+    "amazonaws",
+    "exception-type",
+    "aws",
+    "please wait before trying again",
+    "request rate is too high",
+    "invokemodel",
+    "converse",
+    "anthropic.claude-",
+];
+
 /// The AWS exception named in lower-cased text: its table row and the name as found.
 pub(crate) fn aws_exception(lower: &str) -> Option<&'static AwsRow> {
     if !lower.contains("exception") {
@@ -660,8 +679,15 @@ impl<'a> Ctx<'a> {
             aws_hay.push_str(&s.to_ascii_lowercase());
             aws_hay.push(' ');
         }
-        aws_hay.push_str(&norm_text);
-        let aws = aws_exception(&aws_hay);
+        // In free text an exception name counts only with AWS context around it
+        // (`javax.validation.ValidationException` is not Bedrock's).
+        let aws = aws_exception(&aws_hay).or_else(|| {
+            AWS_CONTEXT
+                .iter()
+                .any(|k| norm_text.contains(k))
+                .then(|| aws_exception(&norm_text))
+                .flatten()
+        });
         Ctx {
             c,
             status,
@@ -1317,6 +1343,14 @@ mod tests {
                     text(
                         cap(Some(429), None, None),
                         "MyThrottlingExceptionHandler failed",
+                    ),
+                    None,
+                ),
+                (
+                    "no aws context",
+                    text(
+                        cap(Some(400), None, None),
+                        "javax.validation.ValidationException: bad field",
                     ),
                     None,
                 ),
