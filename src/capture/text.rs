@@ -851,7 +851,17 @@ impl TextScanner {
         }
         // The plain body of an HTTP response (`{"message": "…"}` from Bedrock) belongs to
         // the status line and headers above it.
-        let http_body = !is_api_error && self.after_blank && !self.has_body && self.cur.is_some();
+        // So does an object right after a bare status (an httpx line, then the SDK's error
+        // line carrying the body).
+        let http_body = !is_api_error
+            && !self.has_body
+            && self.cur.as_ref().is_some_and(|c| {
+                self.after_blank
+                    || (c.error.is_empty()
+                        && c.text.is_empty()
+                        && c.status.is_some()
+                        && !statuses_differ(c.status, status))
+            });
         let c = self.target(
             !http_body,
             line_no,
