@@ -449,76 +449,76 @@ fn error_kind(c: &Capture) -> Option<&str> {
     }
 }
 
-/// AWS exceptions that Bedrock answers with, lower-cased (the lower-camel stream names
-/// lower-case the same), as `cloud-providers.md` §1.1 and §3 judge them. `None` class: the
-/// message text decides (a throttle).
-/// One AWS exception: lower-cased name, its HTTP status, its fixed reading (None: the text
+/// One AWS exception: its name, its HTTP status, its fixed reading (None: the text
 /// decides) and what it means.
 type AwsRow = (&'static str, u16, Option<(Class, Confidence)>, &'static str);
 
+/// AWS exceptions that Bedrock answers with (matched case-insensitively, so the lower-camel
+/// stream names match too), as `cloud-providers.md` §1.1 and §3 judge them. `None` class: the
+/// message text decides (a throttle).
 const AWS_EXCEPTIONS: &[AwsRow] = &[
     (
-        "throttlingexception",
+        "ThrottlingException",
         429,
         None,
         "an AWS throttle (ThrottlingException)",
     ),
     (
-        "servicequotaexceededexception",
+        "ServiceQuotaExceededException",
         400,
         Some((Class::Unknown, Confidence::Possible)),
         "ServiceQuotaExceededException: a Bedrock service quota is exceeded; the error does not say which one",
     ),
     (
-        "modelnotreadyexception",
+        "ModelNotReadyException",
         429,
         Some((Class::Overload, Confidence::Likely)),
         "ModelNotReadyException: the model is not ready to serve (capacity, not your quota); the SDK retries it",
     ),
     (
-        "serviceunavailableexception",
+        "ServiceUnavailableException",
         503,
         Some((Class::Overload, Confidence::Likely)),
         "ServiceUnavailableException: Bedrock is short of capacity, \"not related to your account-level quotas\"",
     ),
     (
-        "validationexception",
+        "ValidationException",
         400,
         Some((Class::NotRateLimit, Confidence::Certain)),
         "ValidationException: the request is invalid (not a rate limit), whatever \"retry\" it mentions",
     ),
     (
-        "accessdeniedexception",
+        "AccessDeniedException",
         403,
         Some((Class::NotRateLimit, Confidence::Certain)),
         "AccessDeniedException: the caller may not use this model (not a rate limit)",
     ),
     (
-        "resourcenotfoundexception",
+        "ResourceNotFoundException",
         404,
         Some((Class::NotRateLimit, Confidence::Likely)),
         "ResourceNotFoundException: the model or resource does not exist here (not a rate limit)",
     ),
     (
-        "modeltimeoutexception",
+        "ModelTimeoutException",
         408,
         Some((Class::NotRateLimit, Confidence::Likely)),
         "ModelTimeoutException: processing exceeded the model timeout (not a rate limit)",
     ),
     (
-        "modelstreamerrorexception",
+        "ModelStreamErrorException",
         424,
         Some((Class::NotRateLimit, Confidence::Likely)),
         "ModelStreamErrorException: an error while streaming (not a rate limit); retry once",
     ),
     (
-        "modelerrorexception",
+        "ModelErrorException",
         424,
         Some((Class::NotRateLimit, Confidence::Likely)),
         "ModelErrorException: the model failed on the request (not a rate limit)",
     ),
     (
-        "internalserverexception",
+        "InternalServerException",
         500,
         Some((Class::NotRateLimit, Confidence::Likely)),
         "InternalServerException: a Bedrock server error (not a rate limit); retry with backoff",
@@ -550,7 +550,8 @@ pub(crate) fn aws_exception(lower: &str) -> Option<&'static AwsRow> {
         return None;
     }
     AWS_EXCEPTIONS.iter().find(|(name, ..)| {
-        lower.match_indices(name).any(|(i, _)| {
+        let name = name.to_ascii_lowercase();
+        lower.match_indices(&name).any(|(i, _)| {
             // Not part of a longer identifier (`myvalidationexception` is someone else's).
             !lower[..i]
                 .chars()
