@@ -413,28 +413,50 @@ const STRUCTURAL: &[&str] = &[
     "unified",
 ];
 
-/// The trigger words of the text pre-filter: the structural words, plus for every phrase of
-/// the rule table its longest word (letters, digits, `_`), which survives normalisation
-/// (case, quotes, whitespace and dashes are all that [`normalise`] changes). A line that
-/// contains none of them, case-insensitively, can neither start a capture nor match a rule.
-/// Built from [`RULES`], so a new phrase can never be filtered out before it is matched.
+/// The trigger words of the text pre-filter: the structural words, plus a word of every
+/// phrase of the rule table that no structural word already covers (its longest uncommon
+/// word: letters, digits, `_`), which survives normalisation (case, quotes, whitespace and
+/// dashes are all that [`normalise`] changes). A line that contains none of them,
+/// case-insensitively, can neither start a capture nor match a rule. Built from [`RULES`],
+/// so a new phrase can never be filtered out before it is matched.
 pub fn triggers() -> Vec<&'static str> {
     let mut out: Vec<&'static str> = STRUCTURAL.to_vec();
     for r in RULES {
         for p in r.any {
-            let w = phrase_trigger(p);
-            if !out.contains(&w) {
-                out.push(w);
+            if out.iter().any(|w| covers(w, p)) {
+                continue;
             }
+            out.push(phrase_trigger(p));
         }
     }
     out
 }
 
-/// The longest word of a phrase (ties: the first).
+/// A trigger that certainly occurs in any raw text that normalises to `phrase`: no space in
+/// it (wrapping may double a space), long enough to be selective.
+fn covers(trigger: &str, phrase: &str) -> bool {
+    trigger.len() >= 4 && !trigger.contains(' ') && phrase.contains(trigger)
+}
+
+/// The longest uncommon word of a phrase (the longest word when all are common or short).
 fn phrase_trigger(p: &'static str) -> &'static str {
-    p.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .fold("", |best, w| if w.len() > best.len() { w } else { best })
+    const COMMON: &[&str] = &[
+        "tokens", "token", "requests", "request", "output", "input", "exceeded", "invalid",
+        "total", "account", "reached", "prompt", "number", "please",
+    ];
+    let words = || {
+        p.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+    };
+    let longest = |it: &mut dyn Iterator<Item = &'static str>| {
+        it.fold("", |best, w| if w.len() > best.len() { w } else { best })
+    };
+    let rare = longest(&mut words().filter(|w| !COMMON.contains(w)));
+    if rare.len() >= 5 {
+        rare
+    } else {
+        longest(&mut words())
+    }
 }
 
 /// The first rule matching the normalised text, and the phrase that matched.
@@ -503,12 +525,8 @@ mod tests {
             for p in r.any {
                 assert_eq!(*p, p.to_lowercase(), "phrases are lower case: {p}");
                 assert!(
-                    t.iter().any(|w| p.contains(w)),
-                    "phrase {p:?} contains no trigger word"
-                );
-                assert!(
-                    phrase_trigger(p).len() >= 4,
-                    "phrase {p:?} has no selective word"
+                    t.iter().any(|w| covers(w, p)),
+                    "phrase {p:?} contains no selective trigger word"
                 );
             }
         }
