@@ -359,6 +359,8 @@ mod tests {
             limit: None,
             reset: None,
             why: String::new(),
+            provider: crate::classify::Provider::Anthropic,
+            subscription: None,
         }
     }
 

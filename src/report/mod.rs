@@ -230,6 +230,8 @@ pub struct Summary {
     pub by_class: BTreeMap<Class, u64>,
     /// Failures per confidence.
     pub by_confidence: BTreeMap<Confidence, u64>,
+    /// Failures per provider (anthropic, bedrock, vertex, unknown).
+    pub by_provider: BTreeMap<crate::classify::Provider, u64>,
     /// Chunks of input that could not be parsed.
     pub skipped: u64,
     /// Files read.
@@ -241,6 +243,7 @@ impl Summary {
         self.failures += 1;
         *self.by_class.entry(v.class).or_default() += 1;
         *self.by_confidence.entry(v.confidence).or_default() += 1;
+        *self.by_provider.entry(v.provider).or_default() += 1;
     }
 
     /// Any failure that is a rate limit in the broad sense (exit status 1).
