@@ -84,7 +84,7 @@ pub struct Exchange {
     pub input_tokens: Option<u64>,
     pub stream: bool,
     pub request_id: String,
-    /// A hash of the key (never the key).
+    /// A hash of the key and the request body (never the key): the same value for a retry.
     pub client: u64,
     pub outcome: Outcome,
 }
@@ -128,7 +128,7 @@ impl Exchange {
 pub struct Backoff {
     /// Overloaded answers (529, 500 "Overloaded", errors inside 200 streams).
     pub overloads: u64,
-    /// Requests that repeated an overloaded one (same key, model and size).
+    /// Requests that repeated an overloaded one (same key and the same request body).
     pub retries: u64,
     /// Of those, sent less than [`NO_BACKOFF_MS`] after the overload.
     pub without_backoff: u64,

@@ -166,6 +166,7 @@ struct Asked {
     max_tokens: Option<u64>,
     input_tokens: Option<u64>,
     stream: bool,
+    body_hash: u64,
 }
 
 /// Serves one request.
@@ -183,11 +184,14 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
         let route = (method.clone(), path.as_str());
         match route {
             (Method::POST, "/v1/messages") => match read_json(req).await {
-                Ok(body) => messages(&shared, key.as_deref().unwrap_or(""), &body, &rid, n, &mut asked),
+                Ok((body, hash)) => {
+                    asked.body_hash = hash;
+                    messages(&shared, key.as_deref().unwrap_or(""), &body, &rid, n, &mut asked)
+                }
                 Err(a) => a(&rid),
             },
             (Method::POST, "/v1/messages/count_tokens") => match read_json(req).await {
-                Ok(body) => count_tokens(&shared, &body, &rid),
+                Ok((body, _)) => count_tokens(&shared, &body, &rid),
                 Err(a) => a(&rid),
             },
             (Method::GET, "/v1/models") => models(&shared, &query),
@@ -238,7 +242,8 @@ fn auth(shared: &Shared, key: Option<&str>, rid: &str) -> Option<Answer> {
 
 type Refuse = Box<dyn FnOnce(&str) -> Answer + Send>;
 
-async fn read_json(req: Request<hyper::body::Incoming>) -> Result<Value, Refuse> {
+/// The body as JSON, and a hash of its bytes (a retry resends the same bytes).
+async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), Refuse> {
     let bytes = match Limited::new(req.into_body(), MAX_BODY).collect().await {
         Ok(c) => c.to_bytes(),
         Err(_) => {
@@ -247,7 +252,13 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<Value, Refuse>
             }));
         }
     };
-    serde_json::from_slice::<Value>(&bytes).map_err(|e| {
+    let hash = {
+        use std::hash::{DefaultHasher, Hasher};
+        let mut h = DefaultHasher::new();
+        h.write(&bytes);
+        h.finish()
+    };
+    serde_json::from_slice::<Value>(&bytes).map(|v| (v, hash)).map_err(|e| {
         let msg = format!("The request body is not valid JSON: {e}");
         Box::new(move |rid: &str| {
             Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
@@ -787,7 +798,7 @@ async fn respond(
         input_tokens: asked.input_tokens,
         stream: asked.stream,
         request_id: rid,
-        client: key.map_or(0, client_id),
+        client: key.map_or(0, client_id) ^ asked.body_hash,
         outcome,
     };
     // Back-pressure: a recorder that falls behind slows the server instead of growing memory.
