@@ -54,9 +54,9 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<Repo
     let (tx, recorder) = record::start(opts.record.as_deref())?;
     let name = opts.scenario.name.clone();
     let shared = Arc::new(server::Shared::new(opts.scenario, opts.seed, tx));
+    let stop = stop_signal(opts.run_for)?;
     ready(addr);
     let started = Instant::now();
-    let stop = stop_signal(opts.run_for);
     tokio::pin!(stop);
     let mut conns = tokio::task::JoinSet::new();
     loop {
@@ -95,29 +95,38 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<Repo
     Ok(finished.into_report(&name, duration, record))
 }
 
-async fn stop_signal(run_for: Option<Duration>) {
-    let timer = async {
-        match run_for {
-            Some(d) => tokio::time::sleep(d).await,
-            None => std::future::pending().await,
-        }
-    };
+/// Resolves after `run_for`, or at Ctrl-C / SIGTERM. The handlers are installed before this
+/// returns (before the address is announced), so an early signal is never missed.
+fn stop_signal(
+    run_for: Option<Duration>,
+) -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
+    let (mut term, mut int) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::interrupt())?,
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = timer => {}
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term => {}
-    }
+    Ok(async move {
+        let timer = async {
+            match run_for {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(unix)]
+        tokio::select! {
+            _ = timer => {}
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::select! {
+            _ = timer => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    })
 }
 
 /// Prints the report for people: what the server saw, then `diagnose`'s report.
