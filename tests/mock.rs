@@ -122,12 +122,12 @@ fn scenario_file(dir: &Path, name: &str, text: &str) -> String {
 
 const ORG: &str = "4f1e3a2b-0000-4000-8000-00000000a429";
 
-/// 3 requests per "minute" of 2 s: refills 1.5 requests a second.
+/// 3 requests per "minute" of 6 s: one request refills every 2 s.
 const FAST_RPM: &str = r#"
 name = "fast-rpm"
 description = "test"
 [timing]
-minute_seconds = 2
+minute_seconds = 6
 [[group]]
 id = "rlg_test"
 display_name = "Claude Sonnet 4.x"
@@ -153,8 +153,8 @@ async fn burst_above_rpm_is_refused_with_retry_after_and_waiting_succeeds() {
     assert_eq!(remaining, ["2", "1", "0"]);
     let (s, hd, body) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(s, 429);
-    // One request refills in 2/3 s: retry-after rounds up to 1.
-    assert_eq!(h(&hd, "retry-after"), "1");
+    // One request refills in 2 s (a hair less, as time passed): retry-after rounds up to 2.
+    assert_eq!(h(&hd, "retry-after"), "2");
     assert_eq!(h(&hd, "anthropic-ratelimit-requests-remaining"), "0");
     assert_eq!(h(&hd, "anthropic-organization-id"), ORG);
     assert!(h(&hd, "request-id").starts_with("req_"));
@@ -166,9 +166,10 @@ async fn burst_above_rpm_is_refused_with_retry_after_and_waiting_succeeds() {
         format!("This request would exceed your organization's rate limit of 3 requests per minute (org: {ORG}, model: claude-sonnet-4-5). For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later. You may also contact sales at https://www.anthropic.com/contact-sales to discuss your options for a rate limit increase.")
     );
     assert_eq!(v["request_id"], h(&hd, "request-id"));
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (s, _, _) = m.message(&small("claude-sonnet-4-5")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (s, hd, _) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(s, 200, "waiting retry-after is enough");
+    assert_eq!(h(&hd, "anthropic-ratelimit-requests-remaining"), "0");
 }
 
 #[tokio::test]
