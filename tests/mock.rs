@@ -53,7 +53,12 @@ impl Mock {
         }
     }
 
-    async fn post(&self, path: &str, key: &str, body: &Value) -> (u16, reqwest::header::HeaderMap, String) {
+    async fn post(
+        &self,
+        path: &str,
+        key: &str,
+        body: &Value,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
         let r = self
             .client
             .post(format!("{}{path}", self.url))
@@ -148,7 +153,10 @@ async fn burst_above_rpm_is_refused_with_retry_after_and_waiting_succeeds() {
         assert_eq!(h(&hd, "anthropic-ratelimit-requests-limit"), "3");
         remaining.push(h(&hd, "anthropic-ratelimit-requests-remaining").to_string());
         let reset = h(&hd, "anthropic-ratelimit-requests-reset");
-        assert!(chrono::DateTime::parse_from_rfc3339(reset).is_ok(), "{reset}");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(reset).is_ok(),
+            "{reset}"
+        );
     }
     assert_eq!(remaining, ["2", "1", "0"]);
     let (s, hd, body) = m.message(&small("claude-sonnet-4-5")).await;
@@ -163,7 +171,9 @@ async fn burst_above_rpm_is_refused_with_retry_after_and_waiting_succeeds() {
     assert_eq!(v["error"]["type"], "rate_limit_error");
     assert_eq!(
         v["error"]["message"],
-        format!("This request would exceed your organization's rate limit of 3 requests per minute (org: {ORG}, model: claude-sonnet-4-5). For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later. You may also contact sales at https://www.anthropic.com/contact-sales to discuss your options for a rate limit increase.")
+        format!(
+            "This request would exceed your organization's rate limit of 3 requests per minute (org: {ORG}, model: claude-sonnet-4-5). For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later. You may also contact sales at https://www.anthropic.com/contact-sales to discuss your options for a rate limit increase."
+        )
     );
     assert_eq!(v["request_id"], h(&hd, "request-id"));
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -184,7 +194,10 @@ async fn overloads_529_500_and_inside_a_200_stream() {
     let (s, hd, body) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(s, 529);
     assert_eq!(h(&hd, "x-should-retry"), "true");
-    assert!(hd.get("retry-after").is_none(), "a 529 carries no retry-after");
+    assert!(
+        hd.get("retry-after").is_none(),
+        "a 529 carries no retry-after"
+    );
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
         v,
@@ -210,12 +223,19 @@ async fn overloads_529_500_and_inside_a_200_stream() {
     assert_eq!(e["error"]["type"], "overloaded_error");
     drop(m);
 
-    let as500 = scenario_file(dir.path(), "ov500", "[overload]\nrate = 1.0\nas_500 = 1.0\n");
+    let as500 = scenario_file(
+        dir.path(),
+        "ov500",
+        "[overload]\nrate = 1.0\nas_500 = 1.0\n",
+    );
     let m = Mock::start(&["--scenario", &as500]);
     let (s, _, body) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(s, 500);
     let v: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["error"], json!({"type": "api_error", "message": "Overloaded"}));
+    assert_eq!(
+        v["error"],
+        json!({"type": "api_error", "message": "Overloaded"})
+    );
 }
 
 #[tokio::test]
@@ -227,7 +247,10 @@ async fn built_in_overload_is_deterministic_with_a_seed() {
         for _ in 0..12 {
             statuses.push(m.message(&small("claude-sonnet-4-5")).await.0);
         }
-        assert!(statuses.contains(&529) && statuses.contains(&200), "{statuses:?}");
+        assert!(
+            statuses.contains(&529) && statuses.contains(&200),
+            "{statuses:?}"
+        );
         runs.push(statuses);
     }
     assert_eq!(runs[0], runs[1]);
@@ -312,7 +335,12 @@ async fn spend_workspace_stray_key_and_subscription() {
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["error"]["type"], "invalid_request_error");
     let msg = v["error"]["message"].as_str().unwrap();
-    assert!(msg.starts_with("You have reached your specified API usage limits. You will regain access on "), "{msg}");
+    assert!(
+        msg.starts_with(
+            "You have reached your specified API usage limits. You will regain access on "
+        ),
+        "{msg}"
+    );
     drop(m);
 
     // Workspace: the override (5) is what the headers show, and what refuses.
@@ -322,7 +350,10 @@ async fn spend_workspace_stray_key_and_subscription() {
         assert_eq!(s, 200);
         assert_eq!(h(&hd, "anthropic-workspace-id"), "wrkspc_mock_01");
         assert_eq!(h(&hd, "anthropic-ratelimit-requests-limit"), "5");
-        assert_eq!(h(&hd, "anthropic-ratelimit-requests-remaining"), (4 - i).to_string());
+        assert_eq!(
+            h(&hd, "anthropic-ratelimit-requests-remaining"),
+            (4 - i).to_string()
+        );
     }
     let (s, hd, body) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(s, 429);
@@ -335,14 +366,33 @@ async fn spend_workspace_stray_key_and_subscription() {
     let (_, hd, _) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(h(&hd, "anthropic-ratelimit-requests-limit"), "4000");
     for _ in 0..5 {
-        let (s, hd, _) = m.post("/v1/messages", "sk-ant-stray-old", &small("claude-sonnet-4-5")).await;
+        let (s, hd, _) = m
+            .post(
+                "/v1/messages",
+                "sk-ant-stray-old",
+                &small("claude-sonnet-4-5"),
+            )
+            .await;
         assert_eq!(s, 200);
         assert_eq!(h(&hd, "anthropic-ratelimit-requests-limit"), "5");
-        assert_eq!(h(&hd, "anthropic-organization-id"), "9a7c2d1e-0000-4000-8000-0000005742a1");
+        assert_eq!(
+            h(&hd, "anthropic-organization-id"),
+            "9a7c2d1e-0000-4000-8000-0000005742a1"
+        );
     }
-    let (s, _, _) = m.post("/v1/messages", "sk-ant-stray-old", &small("claude-sonnet-4-5")).await;
+    let (s, _, _) = m
+        .post(
+            "/v1/messages",
+            "sk-ant-stray-old",
+            &small("claude-sonnet-4-5"),
+        )
+        .await;
     assert_eq!(s, 429);
-    assert_eq!(m.message(&small("claude-sonnet-4-5")).await.0, 200, "the intended key still has room");
+    assert_eq!(
+        m.message(&small("claude-sonnet-4-5")).await.0,
+        200,
+        "the intended key still has room"
+    );
     drop(m);
 
     // Subscription: unified headers, warning from 80%, rejected after 20.
@@ -352,19 +402,38 @@ async fn spend_workspace_stray_key_and_subscription() {
         let (s, hd, _) = m.message(&small("claude-sonnet-4-5")).await;
         assert_eq!(s, 200);
         assert!(hd.get("anthropic-ratelimit-requests-limit").is_none());
-        let want = if i >= 16 { "allowed_warning" } else { "allowed" };
-        assert_eq!(h(&hd, "anthropic-ratelimit-unified-status"), want, "request {i}");
+        let want = if i >= 16 {
+            "allowed_warning"
+        } else {
+            "allowed"
+        };
+        assert_eq!(
+            h(&hd, "anthropic-ratelimit-unified-status"),
+            want,
+            "request {i}"
+        );
         last = Some(hd);
     }
-    assert_eq!(h(last.as_ref().unwrap(), "anthropic-ratelimit-unified-5h-utilization"), "1.00");
+    assert_eq!(
+        h(
+            last.as_ref().unwrap(),
+            "anthropic-ratelimit-unified-5h-utilization"
+        ),
+        "1.00"
+    );
     let (s, hd, body) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(s, 429);
     assert_eq!(h(&hd, "anthropic-ratelimit-unified-status"), "rejected");
     assert_eq!(h(&hd, "anthropic-ratelimit-unified-5h-status"), "rejected");
-    assert_eq!(h(&hd, "anthropic-ratelimit-unified-representative-claim"), "five_hour");
+    assert_eq!(
+        h(&hd, "anthropic-ratelimit-unified-representative-claim"),
+        "five_hour"
+    );
     let ra: u64 = h(&hd, "retry-after").parse().unwrap();
     assert!(ra > 17_000 && ra <= 18_000, "{ra}");
-    let reset: i64 = h(&hd, "anthropic-ratelimit-unified-5h-reset").parse().unwrap();
+    let reset: i64 = h(&hd, "anthropic-ratelimit-unified-5h-reset")
+        .parse()
+        .unwrap();
     assert!(reset > chrono::Utc::now().timestamp());
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(
@@ -385,7 +454,9 @@ async fn itpm_counts_cache_reads_as_free_and_otpm_reads_max_tokens() {
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["usage"]["cache_creation_input_tokens"], 25_000);
     assert_eq!(v["usage"]["cache_read_input_tokens"], 0);
-    let left: u64 = h(&hd, "anthropic-ratelimit-input-tokens-remaining").parse().unwrap();
+    let left: u64 = h(&hd, "anthropic-ratelimit-input-tokens-remaining")
+        .parse()
+        .unwrap();
     assert!(left < 5_100, "the write counted: {left}");
     let (s, _, body) = m.message(&req).await;
     assert_eq!(s, 200, "a cache read does not count against ITPM: {body}");
@@ -396,7 +467,10 @@ async fn itpm_counts_cache_reads_as_free_and_otpm_reads_max_tokens() {
         "messages": [{"role": "user", "content": "u".repeat(100_000)}]});
     let (s, hd, body) = m.message(&uncached).await;
     assert_eq!(s, 429);
-    assert!(body.contains("rate limit of 30,000 input tokens per minute"), "{body}");
+    assert!(
+        body.contains("rate limit of 30,000 input tokens per minute"),
+        "{body}"
+    );
     assert!(h(&hd, "retry-after").parse::<u64>().unwrap() >= 1);
     drop(m);
 
@@ -408,7 +482,10 @@ async fn itpm_counts_cache_reads_as_free_and_otpm_reads_max_tokens() {
     let left: u64 = h(&hd, "anthropic-ratelimit-output-tokens-remaining")
         .parse()
         .unwrap();
-    assert!((3904..3990).contains(&left), "max_tokens debited at start: {left}");
+    assert!(
+        (3904..3990).contains(&left),
+        "max_tokens debited at start: {left}"
+    );
     let (s, _, body) = m.message(&req).await;
     assert_eq!(s, 429, "the second oversized max_tokens does not fit");
     assert!(body.contains("rate limit of 8,000 output tokens per minute"));
@@ -419,15 +496,29 @@ async fn models_count_tokens_auth_and_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
     let locked = scenario_file(dir.path(), "locked", "[auth]\nkeys = [\"sk-ant-good\"]\n");
     let m = Mock::start(&["--scenario", &locked]);
-    let (s, _, body) = m.post("/v1/messages", "sk-ant-bad", &small("claude-sonnet-4-5")).await;
+    let (s, _, body) = m
+        .post("/v1/messages", "sk-ant-bad", &small("claude-sonnet-4-5"))
+        .await;
     assert_eq!(s, 401);
     assert!(body.contains("authentication_error"));
-    let (s, _, body) = m.post("/v1/messages/count_tokens", "sk-ant-good", &small("claude-sonnet-4-5")).await;
+    let (s, _, body) = m
+        .post(
+            "/v1/messages/count_tokens",
+            "sk-ant-good",
+            &small("claude-sonnet-4-5"),
+        )
+        .await;
     assert_eq!((s, body.as_str()), (200, r#"{"input_tokens":2}"#));
     let (s, _, body) = m.post("/v1/messages", "sk-ant-good", &small("gpt-4")).await;
     assert_eq!(s, 404);
     assert!(body.contains("not_found_error"));
-    let (s, _, body) = m.post("/v1/messages", "sk-ant-good", &json!({"model": "claude-sonnet-4-5"})).await;
+    let (s, _, body) = m
+        .post(
+            "/v1/messages",
+            "sk-ant-good",
+            &json!({"model": "claude-sonnet-4-5"}),
+        )
+        .await;
     assert_eq!(s, 400, "{body}");
     let r = m
         .client
@@ -439,7 +530,13 @@ async fn models_count_tokens_auth_and_bad_requests() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 400);
     // A dated id of a known class lands in that class.
-    let (s, _, _) = m.post("/v1/messages", "sk-ant-good", &small("claude-sonnet-4-20250514")).await;
+    let (s, _, _) = m
+        .post(
+            "/v1/messages",
+            "sk-ant-good",
+            &small("claude-sonnet-4-20250514"),
+        )
+        .await;
     assert_eq!(s, 200);
     let models: Value = m
         .client
@@ -472,14 +569,25 @@ async fn probe_and_limits_work_against_mock() {
             .unwrap()
     };
     let out = run(&["limits", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let text = v.to_string();
-    assert!(text.contains("rlg_mock_sonnet_4") && text.contains("requests_per_minute"), "{text}");
+    assert!(
+        text.contains("rlg_mock_sonnet_4") && text.contains("requests_per_minute"),
+        "{text}"
+    );
     assert!(text.contains("4000"));
 
     let out = run(&["limits", "--workspace", "wrkspc_mock_01"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("OVERRIDE"), "{text}");
 
@@ -497,7 +605,11 @@ async fn probe_and_limits_work_against_mock() {
 #[tokio::test]
 async fn replay_classifies_mocks_own_refusals_as_intended() {
     let dir = tempfile::tempdir().unwrap();
-    for (scenario, class, n) in [("rpm", "rpm", 12), ("ramp", "acceleration", 3), ("spend", "spend", 5)] {
+    for (scenario, class, n) in [
+        ("rpm", "rpm", 12),
+        ("ramp", "acceleration", 3),
+        ("spend", "spend", 5),
+    ] {
         let rec = dir.path().join(format!("{scenario}.jsonl"));
         let m = Mock::start(&["--scenario", scenario, "--record", rec.to_str().unwrap()]);
         let big = json!({"model": "claude-sonnet-4-5", "max_tokens": 8,
@@ -512,7 +624,11 @@ async fn replay_classifies_mocks_own_refusals_as_intended() {
             .arg(&rec)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{scenario}: rate-limit failures found");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{scenario}: rate-limit failures found"
+        );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         let verdicts = v["verdicts"].as_array().unwrap();
         assert!(!verdicts.is_empty(), "{scenario}");
@@ -541,7 +657,11 @@ async fn replay_classifies_mocks_own_refusals_as_intended() {
     assert!(verdicts.len() >= 4, "{v}");
     assert!(verdicts.iter().all(|x| x["class"] == "overload"), "{v}");
     let rec_text = std::fs::read_to_string(&rec).unwrap();
-    assert!(rec_text.lines().any(|l| l.contains("\"status\":200") && l.contains("overloaded_error")));
+    assert!(
+        rec_text
+            .lines()
+            .any(|l| l.contains("\"status\":200") && l.contains("overloaded_error"))
+    );
     assert!(!rec_text.contains("sk-ant-test"), "keys are never recorded");
 }
 
@@ -618,24 +738,49 @@ fn list_and_bad_scenarios() {
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for name in [
-        "steady", "rpm", "itpm", "otpm", "ramp", "overload", "spend", "workspace", "stray-key",
+        "steady",
+        "rpm",
+        "itpm",
+        "otpm",
+        "ramp",
+        "overload",
+        "spend",
+        "workspace",
+        "stray-key",
         "subscription",
     ] {
-        assert!(text.lines().any(|l| l.starts_with(name)), "{name} in {text}");
+        assert!(
+            text.lines().any(|l| l.starts_with(name)),
+            "{name} in {text}"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in [
         ("typo", "nmae = 'x'"),
         ("binary", "\u{0}\u{1}\u{2}"),
         ("rate", "[overload]\nrate = 2.0\n"),
-        ("empty-models", "[[group]]\nid = 'a'\ndisplay_name = 'a'\nmodels = []\n"),
+        (
+            "empty-models",
+            "[[group]]\nid = 'a'\ndisplay_name = 'a'\nmodels = []\n",
+        ),
     ] {
         let out = Command::cargo_bin("claude-429")
             .unwrap()
-            .args(["mock", "--scenario", &scenario_file(dir.path(), name, text), "--for", "1"])
+            .args([
+                "mock",
+                "--scenario",
+                &scenario_file(dir.path(), name, text),
+                "--for",
+                "1",
+            ])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let out = Command::cargo_bin("claude-429")
         .unwrap()
@@ -652,7 +797,16 @@ fn an_empty_scenario_file_is_the_default_org() {
     let p = scenario_file(dir.path(), "empty", "");
     let mut child = Command::cargo_bin("claude-429")
         .unwrap()
-        .args(["mock", "--listen", "127.0.0.1:0", "--for", "1", "--json", "--scenario", &p])
+        .args([
+            "mock",
+            "--listen",
+            "127.0.0.1:0",
+            "--for",
+            "1",
+            "--json",
+            "--scenario",
+            &p,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

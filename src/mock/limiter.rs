@@ -453,7 +453,10 @@ mod tests {
         assert_eq!(current, 2);
         assert!((wait - 9.8).abs() < 1e-9);
         for i in 0..4 {
-            assert!(go(&mut b, 10.0 + i as f64 * 0.1).is_ok(), "doubling allowed");
+            assert!(
+                go(&mut b, 10.0 + i as f64 * 0.1).is_ok(),
+                "doubling allowed"
+            );
         }
         assert!(go(&mut b, 11.0).is_err());
     }

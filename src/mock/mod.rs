@@ -97,9 +97,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<Repo
 
 /// Resolves after `run_for`, or at Ctrl-C / SIGTERM. The handlers are installed before this
 /// returns (before the address is announced), so an early signal is never missed.
-fn stop_signal(
-    run_for: Option<Duration>,
-) -> Result<impl std::future::Future<Output = ()>> {
+fn stop_signal(run_for: Option<Duration>) -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     let (mut term, mut int) = {
         use tokio::signal::unix::{SignalKind, signal};
@@ -176,7 +174,11 @@ pub fn render(out: &mut dyn Write, r: &Report, style: &Style) -> std::io::Result
             "  client    no retry problems seen (it waited retry-after and backed off)"
         )?;
     } else {
-        writeln!(out, "  client    PROBLEMS: {}", r.client_problems.join(", "))?;
+        writeln!(
+            out,
+            "  client    PROBLEMS: {}",
+            r.client_problems.join(", ")
+        )?;
     }
     if let Some(p) = &r.record {
         writeln!(out, "  record    {p} (claude-429 diagnose {p})")?;

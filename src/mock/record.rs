@@ -201,9 +201,16 @@ impl Recorder {
                 self.write_error = Some(e);
             }
         }
-        let ev = match jsonl::parse_full(&self.source, self.line, &self.buf, false) {
-            jsonl::Parsed::Capture(c) => Event::from_capture(&c),
-            _ => return,
+        // The same two paths as `diagnose`: plain successes through the light parser.
+        let light = jsonl::plain_success(&self.buf)
+            .then(|| jsonl::parse_light(&self.buf))
+            .flatten();
+        let ev = match light {
+            Some(x) => Event::from_light(self.line, x),
+            None => match jsonl::parse_full(&self.source, self.line, &self.buf, false) {
+                jsonl::Parsed::Capture(c) => Event::from_capture(&c),
+                _ => return,
+            },
         };
         self.analyzer.push(ev);
     }

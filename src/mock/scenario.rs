@@ -17,7 +17,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("spend", include_str!("../../scenarios/spend.toml")),
     ("workspace", include_str!("../../scenarios/workspace.toml")),
     ("stray-key", include_str!("../../scenarios/stray-key.toml")),
-    ("subscription", include_str!("../../scenarios/subscription.toml")),
+    (
+        "subscription",
+        include_str!("../../scenarios/subscription.toml"),
+    ),
 ];
 
 /// A whole scenario.

@@ -151,11 +151,7 @@ impl Answer {
     }
 
     fn error(status: u16, kind: &str, msg: &str, rid: &str, outcome: Outcome) -> Answer {
-        Answer::json(
-            status,
-            wire::error_body(kind, msg, None, rid),
-            outcome,
-        )
+        Answer::json(status, wire::error_body(kind, msg, None, rid), outcome)
     }
 }
 
@@ -170,7 +166,10 @@ struct Asked {
 }
 
 /// Serves one request.
-pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) -> Result<Response<Body>, Infallible> {
+pub async fn handle(
+    shared: Arc<Shared>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
@@ -186,7 +185,14 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
             (Method::POST, "/v1/messages") => match read_json(req).await {
                 Ok((body, hash)) => {
                     asked.body_hash = hash;
-                    messages(&shared, key.as_deref().unwrap_or(""), &body, &rid, n, &mut asked)
+                    messages(
+                        &shared,
+                        key.as_deref().unwrap_or(""),
+                        &body,
+                        &rid,
+                        n,
+                        &mut asked,
+                    )
                 }
                 Err(a) => a(&rid),
             },
@@ -200,7 +206,8 @@ pub async fn handle(shared: Arc<Shared>, req: Request<hyper::body::Incoming>) ->
             }
             (Method::GET, "/v1/organizations/rate_limits") => org_limits(&shared, &query, &rid),
             (Method::GET, p)
-                if p.starts_with("/v1/organizations/workspaces/") && p.ends_with("/rate_limits") =>
+                if p.starts_with("/v1/organizations/workspaces/")
+                    && p.ends_with("/rate_limits") =>
             {
                 let id = &p["/v1/organizations/workspaces/".len()..p.len() - "/rate_limits".len()];
                 workspace_limits(&shared, id, &query, &rid)
@@ -218,7 +225,10 @@ fn api_key<B>(req: &Request<B>) -> Option<String> {
     }
     h.get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|v| v.trim().to_string())
 }
 
@@ -231,10 +241,17 @@ fn auth(shared: &Shared, key: Option<&str>, rid: &str) -> Option<Answer> {
             rid,
             Outcome::Auth,
         )),
-        Some(k) if !shared.scenario.auth.keys.is_empty()
-            && !shared.scenario.auth.keys.iter().any(|a| a == k) =>
+        Some(k)
+            if !shared.scenario.auth.keys.is_empty()
+                && !shared.scenario.auth.keys.iter().any(|a| a == k) =>
         {
-            Some(Answer::error(401, "authentication_error", "invalid x-api-key", rid, Outcome::Auth))
+            Some(Answer::error(
+                401,
+                "authentication_error",
+                "invalid x-api-key",
+                rid,
+                Outcome::Auth,
+            ))
         }
         _ => None,
     }
@@ -248,7 +265,13 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
         Ok(c) => c.to_bytes(),
         Err(_) => {
             return Err(Box::new(|rid: &str| {
-                Answer::error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.", rid, Outcome::BadRequest)
+                Answer::error(
+                    413,
+                    "request_too_large",
+                    "Request exceeds the maximum allowed number of bytes.",
+                    rid,
+                    Outcome::BadRequest,
+                )
             }));
         }
     };
@@ -258,17 +281,23 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
         h.write(&bytes);
         h.finish()
     };
-    serde_json::from_slice::<Value>(&bytes).map(|v| (v, hash)).map_err(|e| {
-        let msg = format!("The request body is not valid JSON: {e}");
-        Box::new(move |rid: &str| {
-            Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
-        }) as Refuse
-    })
+    serde_json::from_slice::<Value>(&bytes)
+        .map(|v| (v, hash))
+        .map_err(|e| {
+            let msg = format!("The request body is not valid JSON: {e}");
+            Box::new(move |rid: &str| {
+                Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
+            }) as Refuse
+        })
 }
 
 /// The group a model belongs to: listed by id, else the same line and major version.
 fn group_of(s: &Scenario, model: &str) -> Option<usize> {
-    if let Some(i) = s.groups.iter().position(|g| g.models.iter().any(|m| m == model)) {
+    if let Some(i) = s
+        .groups
+        .iter()
+        .position(|g| g.models.iter().any(|m| m == model))
+    {
         return Some(i);
     }
     let class = crate::diagnose::event::model_class(model);
@@ -294,7 +323,14 @@ fn org_of(s: &Scenario, profile: usize) -> &str {
     }
 }
 
-fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: &mut Asked) -> Answer {
+fn messages(
+    shared: &Shared,
+    key: &str,
+    body: &Value,
+    rid: &str,
+    n: u64,
+    asked: &mut Asked,
+) -> Answer {
     let s = &shared.scenario;
     let model = body.get("model").and_then(Value::as_str).unwrap_or("");
     asked.model = (!model.is_empty()).then(|| model.to_string());
@@ -304,16 +340,40 @@ fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: 
     let est = limiter::estimate_input(body);
     asked.input_tokens = Some(est.total);
     if model.is_empty() {
-        return Answer::error(400, "invalid_request_error", "model: Field required", rid, Outcome::BadRequest);
+        return Answer::error(
+            400,
+            "invalid_request_error",
+            "model: Field required",
+            rid,
+            Outcome::BadRequest,
+        );
     }
     let Some(max_tokens) = max_tokens.filter(|&m| m >= 1) else {
-        return Answer::error(400, "invalid_request_error", "max_tokens: Field required (an integer of at least 1)", rid, Outcome::BadRequest);
+        return Answer::error(
+            400,
+            "invalid_request_error",
+            "max_tokens: Field required (an integer of at least 1)",
+            rid,
+            Outcome::BadRequest,
+        );
     };
     if !body.get("messages").is_some_and(Value::is_array) {
-        return Answer::error(400, "invalid_request_error", "messages: Field required", rid, Outcome::BadRequest);
+        return Answer::error(
+            400,
+            "invalid_request_error",
+            "messages: Field required",
+            rid,
+            Outcome::BadRequest,
+        );
     }
     let Some(group) = group_of(s, model) else {
-        return Answer::error(404, "not_found_error", &format!("model: {model}"), rid, Outcome::NotFound);
+        return Answer::error(
+            404,
+            "not_found_error",
+            &format!("model: {model}"),
+            rid,
+            Outcome::NotFound,
+        );
     };
     let profile = profile_of(s, key);
     let org = org_of(s, profile).to_string();
@@ -334,7 +394,10 @@ fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: 
         let st = &mut inner.sub;
         for (w, len) in [(&mut st.five, five_len), (&mut st.seven, seven_len)] {
             if w.start.is_none_or(|t| now >= t + len) {
-                *w = Window { start: Some(now), used: 0 };
+                *w = Window {
+                    start: Some(now),
+                    used: 0,
+                };
             }
         }
         let five_full = st.five.used >= sub.five_hour_requests;
@@ -359,25 +422,65 @@ fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: 
         let r5 = st.five.start.unwrap_or(now) + five_len;
         let r7 = st.seven.start.unwrap_or(now) + seven_len;
         let epoch = |t: f64| shared.wall(t).timestamp().to_string();
-        let (claim, reset) = if seven_full && !five_full { ("seven_day", r7) } else { ("five_hour", r5) };
-        let overall = if rejected { "rejected" } else if u5.max(u7) >= sub.warn_at { "allowed_warning" } else { "allowed" };
+        let (claim, reset) = if seven_full && !five_full {
+            ("seven_day", r7)
+        } else {
+            ("five_hour", r5)
+        };
+        let overall = if rejected {
+            "rejected"
+        } else if u5.max(u7) >= sub.warn_at {
+            "allowed_warning"
+        } else {
+            "allowed"
+        };
         headers.extend([
             ("anthropic-ratelimit-unified-status", overall.to_string()),
-            ("anthropic-ratelimit-unified-representative-claim", claim.to_string()),
+            (
+                "anthropic-ratelimit-unified-representative-claim",
+                claim.to_string(),
+            ),
             ("anthropic-ratelimit-unified-reset", epoch(reset)),
-            ("anthropic-ratelimit-unified-5h-status", status(u5, five_full).to_string()),
-            ("anthropic-ratelimit-unified-5h-utilization", format!("{:.2}", u5.min(1.0))),
+            (
+                "anthropic-ratelimit-unified-5h-status",
+                status(u5, five_full).to_string(),
+            ),
+            (
+                "anthropic-ratelimit-unified-5h-utilization",
+                format!("{:.2}", u5.min(1.0)),
+            ),
             ("anthropic-ratelimit-unified-5h-reset", epoch(r5)),
-            ("anthropic-ratelimit-unified-7d-status", status(u7, seven_full).to_string()),
-            ("anthropic-ratelimit-unified-7d-utilization", format!("{:.2}", u7.min(1.0))),
+            (
+                "anthropic-ratelimit-unified-7d-status",
+                status(u7, seven_full).to_string(),
+            ),
+            (
+                "anthropic-ratelimit-unified-7d-utilization",
+                format!("{:.2}", u7.min(1.0)),
+            ),
             ("anthropic-ratelimit-unified-7d-reset", epoch(r7)),
-            ("anthropic-ratelimit-unified-fallback-percentage", "0.5".to_string()),
-            ("anthropic-ratelimit-unified-overage-status", "rejected".to_string()),
+            (
+                "anthropic-ratelimit-unified-fallback-percentage",
+                "0.5".to_string(),
+            ),
+            (
+                "anthropic-ratelimit-unified-overage-status",
+                "rejected".to_string(),
+            ),
         ]);
         if rejected {
             drop(inner);
-            headers.push(("retry-after", limiter::retry_after_secs(reset - now).to_string()));
-            let mut a = Answer::error(429, "rate_limit_error", wire::SUBSCRIPTION_MESSAGE, rid, Outcome::Subscription);
+            headers.push((
+                "retry-after",
+                limiter::retry_after_secs(reset - now).to_string(),
+            ));
+            let mut a = Answer::error(
+                429,
+                "rate_limit_error",
+                wire::SUBSCRIPTION_MESSAGE,
+                rid,
+                Outcome::Subscription,
+            );
             a.headers = headers;
             return a;
         }
@@ -387,7 +490,11 @@ fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: 
         drop(inner);
         let next = next_month(shared.wall(now));
         let (status, kind, msg, code) = wire::spend(&sp.kind, &next);
-        let mut a = Answer::json(status, wire::error_body(kind, &msg, code, rid), Outcome::Spend);
+        let mut a = Answer::json(
+            status,
+            wire::error_body(kind, &msg, code, rid),
+            Outcome::Spend,
+        );
         a.headers = headers;
         return a;
     }
@@ -405,14 +512,25 @@ fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: 
             let mut a = Answer {
                 status: 200,
                 headers,
-                body: AnswerBody::Stream(wire::stream_events(&format!("msg_mock{n:016}"), model, &input, 0, "end_turn", Some(&overloaded))),
+                body: AnswerBody::Stream(wire::stream_events(
+                    &format!("msg_mock{n:016}"),
+                    model,
+                    &input,
+                    0,
+                    "end_turn",
+                    Some(&overloaded),
+                )),
                 outcome: Outcome::OverloadStream,
             };
             a.headers.push(("x-should-retry", "true".into()));
             return a;
         }
         let mut a = if as_500 {
-            Answer::json(500, wire::error_body("api_error", "Overloaded", None, rid), Outcome::Overload500)
+            Answer::json(
+                500,
+                wire::error_body("api_error", "Overloaded", None, rid),
+                Outcome::Overload500,
+            )
         } else {
             Answer::json(529, overloaded, Outcome::Overload529)
         };
@@ -423,7 +541,10 @@ fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: 
 
     // Cache-aware input: a cached prefix is read (free) or written (counted).
     let (cache_write, cache_read) = if est.prefix > 0 {
-        if inner.cache.read_or_write(est.prefix_hash ^ group as u64, now, 5.0 * minute) {
+        if inner
+            .cache
+            .read_or_write(est.prefix_hash ^ group as u64, now, 5.0 * minute)
+        {
             (0, est.prefix)
         } else {
             (est.prefix, 0)
@@ -456,7 +577,12 @@ fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: 
             a.headers = headers;
             a
         }
-        Err(Refusal::Ramp { requests, current, next, wait }) => {
+        Err(Refusal::Ramp {
+            requests,
+            current,
+            next,
+            wait,
+        }) => {
             headers.push(("retry-after", limiter::retry_after_secs(wait).to_string()));
             let msg = wire::ramp_message(requests, current, next, &org, model);
             let mut a = Answer::json(
@@ -476,10 +602,18 @@ fn messages(shared: &Shared, key: &str, body: &Value, rid: &str, n: u64, asked: 
             let id = format!("msg_mock{n:016}");
             let usage_in = wire::usage(uncached, cache_write, cache_read, 0);
             let body = if asked.stream {
-                AnswerBody::Stream(wire::stream_events(&id, model, &usage_in, output, stop, None))
+                AnswerBody::Stream(wire::stream_events(
+                    &id, model, &usage_in, output, stop, None,
+                ))
             } else {
                 let text = wire::answer_text(output);
-                AnswerBody::Json(wire::message(&id, model, &text, stop, &wire::usage(uncached, cache_write, cache_read, output)))
+                AnswerBody::Json(wire::message(
+                    &id,
+                    model,
+                    &text,
+                    stop,
+                    &wire::usage(uncached, cache_write, cache_read, output),
+                ))
             };
             Answer {
                 status: 200,
@@ -547,16 +681,32 @@ fn limit_headers(shared: &Shared, b: &Buckets, now: f64, out: &mut Vec<(&'static
 
 fn next_month(t: DateTime<Utc>) -> String {
     use chrono::Datelike;
-    let (y, m) = if t.month() == 12 { (t.year() + 1, 1) } else { (t.year(), t.month() + 1) };
+    let (y, m) = if t.month() == 12 {
+        (t.year() + 1, 1)
+    } else {
+        (t.year(), t.month() + 1)
+    };
     format!("{y:04}-{m:02}-01 at 00:00 UTC")
 }
 
 fn count_tokens(shared: &Shared, body: &Value, rid: &str) -> Answer {
     let Some(model) = body.get("model").and_then(Value::as_str) else {
-        return Answer::error(400, "invalid_request_error", "model: Field required", rid, Outcome::BadRequest);
+        return Answer::error(
+            400,
+            "invalid_request_error",
+            "model: Field required",
+            rid,
+            Outcome::BadRequest,
+        );
     };
     if group_of(&shared.scenario, model).is_none() {
-        return Answer::error(404, "not_found_error", &format!("model: {model}"), rid, Outcome::NotFound);
+        return Answer::error(
+            404,
+            "not_found_error",
+            &format!("model: {model}"),
+            rid,
+            Outcome::NotFound,
+        );
     }
     let est = limiter::estimate_input(body);
     Answer::json(200, json!({"input_tokens": est.total}), Outcome::Ok)
@@ -609,17 +759,31 @@ fn models(shared: &Shared, query: &str) -> Answer {
 }
 
 fn model_one(shared: &Shared, id: &str, rid: &str) -> Answer {
-    if shared.scenario.groups.iter().any(|g| g.models.iter().any(|m| m == id)) {
+    if shared
+        .scenario
+        .groups
+        .iter()
+        .any(|g| g.models.iter().any(|m| m == id))
+    {
         Answer::json(200, model_info(id), Outcome::Ok)
     } else {
-        Answer::error(404, "not_found_error", &format!("model: {id}"), rid, Outcome::NotFound)
+        Answer::error(
+            404,
+            "not_found_error",
+            &format!("model: {id}"),
+            rid,
+            Outcome::NotFound,
+        )
     }
 }
 
 fn limiter_entries(l: &Limits) -> Vec<(&'static str, u64)> {
     [
         ("requests_per_minute", l.requests_per_minute),
-        ("input_tokens_per_minute_cache_aware", l.input_tokens_per_minute),
+        (
+            "input_tokens_per_minute_cache_aware",
+            l.input_tokens_per_minute,
+        ),
         ("output_tokens_per_minute", l.output_tokens_per_minute),
         ("tokens_per_day", l.tokens_per_day),
     ]
@@ -654,7 +818,13 @@ fn org_limits(shared: &Shared, query: &str, rid: &str) -> Answer {
         match group_of(s, m).filter(|&i| s.groups[i].models.iter().any(|x| x == m)) {
             Some(i) => groups = vec![i],
             None => {
-                return Answer::error(404, "not_found_error", &format!("model: {m}"), rid, Outcome::NotFound);
+                return Answer::error(
+                    404,
+                    "not_found_error",
+                    &format!("model: {m}"),
+                    rid,
+                    Outcome::NotFound,
+                );
             }
         }
     }
@@ -681,7 +851,13 @@ fn org_limits(shared: &Shared, query: &str, rid: &str) -> Answer {
 fn workspace_limits(shared: &Shared, id: &str, query: &str, rid: &str) -> Answer {
     let s = &shared.scenario;
     let Some(w) = s.workspace.as_ref().filter(|w| w.id == id) else {
-        return Answer::error(404, "not_found_error", &format!("workspace {id} not found"), rid, Outcome::NotFound);
+        return Answer::error(
+            404,
+            "not_found_error",
+            &format!("workspace {id} not found"),
+            rid,
+            Outcome::NotFound,
+        );
     };
     let inherited = query_param(query, "include_inherited") == Some("true");
     let mut items = Vec::new();
@@ -697,7 +873,12 @@ fn workspace_limits(shared: &Shared, id: &str, query: &str, rid: &str) -> Answer
                 }
             }
             if inherited {
-                let own: Vec<&str> = over.map_or(Vec::new(), |o| limiter_entries(&o.limits).into_iter().map(|(k, _)| k).collect());
+                let own: Vec<&str> = over.map_or(Vec::new(), |o| {
+                    limiter_entries(&o.limits)
+                        .into_iter()
+                        .map(|(k, _)| k)
+                        .collect()
+                });
                 for (k, v) in org.iter().filter(|(k, _)| !own.contains(k)) {
                     limits.push(json!({"type": k, "value": v, "org_limit": v, "source": {"type": "organization"}}));
                 }
@@ -759,7 +940,9 @@ async fn respond(
             } else {
                 // Successes are recorded without the answer text.
                 match v.get("usage") {
-                    Some(u) => RecBody::Json(json!({"type": "message", "model": v.get("model"), "usage": u})),
+                    Some(u) => RecBody::Json(
+                        json!({"type": "message", "model": v.get("model"), "usage": u}),
+                    ),
                     None => RecBody::None,
                 }
             };
@@ -770,7 +953,9 @@ async fn respond(
             headers.push(("cache-control", "no-cache".into()));
             let rec = match events.iter().find(|e| e.starts_with("event: error")) {
                 Some(e) => RecBody::Text(e.clone()),
-                None => RecBody::Json(json!({"type": "message", "model": asked.model, "usage": last_usage(&events)})),
+                None => RecBody::Json(
+                    json!({"type": "message", "model": asked.model, "usage": last_usage(&events)}),
+                ),
             };
             let (tx, rx) = mpsc::channel::<Bytes>(4);
             tokio::spawn(async move {

@@ -187,7 +187,12 @@ mod tests {
         assert!(m.starts_with("This request would exceed your organization's rate limit of 4,000 requests per minute (org: org-1, model: claude-sonnet-4-5)."));
         let b = error_body("rate_limit_error", &m, None, "req_1");
         assert!(b["error"].get("details").is_none());
-        let b = error_body("rate_limit_error", "x", Some("ramp_limit_exceeded"), "req_1");
+        let b = error_body(
+            "rate_limit_error",
+            "x",
+            Some("ramp_limit_exceeded"),
+            "req_1",
+        );
         assert_eq!(b["error"]["details"]["error_code"], "ramp_limit_exceeded");
     }
 
