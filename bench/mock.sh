@@ -11,7 +11,7 @@
 #
 # The load generator is wrk when LOADGEN=wrk and it is installed, else bench/mock_load.rs
 # (standard library only, built here with rustc). Peak RSS comes from /usr/bin/time -v
-# when it is installed; RSS is also sampled at 2 s and at the end to show it stays flat.
+# when it is installed; RSS is also sampled every 5 s to show it stays flat.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,8 +33,10 @@ if [ -x /usr/bin/time ]; then TIME=(/usr/bin/time -v -o "$OUT/time.txt"); fi
     --record "$OUT/record.jsonl" --for $((SECONDS_RUN + 4)) --json > "$OUT/report.json" 2> "$OUT/mock.err" &
 MOCK=$!
 sleep 1
-PID=$(pgrep -P "$MOCK" -x claude-429 || echo "$MOCK")
+PID=$(pgrep -P "$MOCK" | head -1 || true); PID=${PID:-$MOCK}
 rss() { awk '/VmRSS/ {print $2 " kB"}' "/proc/$PID/status" 2>/dev/null || echo "?"; }
+# RSS every 5 s while the load runs: flat memory means these stop growing.
+sample() { for t in $(seq 5 5 "$SECONDS_RUN"); do sleep 5; echo "RSS after $t s: $(rss)"; done; }
 
 if [ "$LOADGEN" = wrk ] && command -v wrk > /dev/null; then
     cat > "$OUT/post.lua" <<'LUA'
@@ -43,14 +45,14 @@ wrk.body = '{"model":"claude-sonnet-4-5","max_tokens":8,"messages":[{"role":"use
 wrk.headers["content-type"] = "application/json"
 wrk.headers["x-api-key"] = "sk-ant-bench"
 LUA
-    (sleep 2; echo "RSS after 2 s: $(rss)") &
+    sample &
     wrk -t2 -c"$CONNS" -d"${SECONDS_RUN}s" -s "$OUT/post.lua" "http://127.0.0.1:$PORT/v1/messages"
 else
     [ "$LOADGEN" = wrk ] && echo "bench: wrk is not installed; using bench/mock_load.rs" >&2
     command -v rustc > /dev/null || { echo "bench: rustc is needed to build the load generator" >&2; exit 2; }
     rustc -O --edition 2024 bench/mock_load.rs -o "$OUT/mock_load" 2> /dev/null \
         || rustc -O --edition 2021 bench/mock_load.rs -o "$OUT/mock_load"
-    (sleep 2; echo "RSS after 2 s: $(rss)") &
+    sample &
     "$OUT/mock_load" "127.0.0.1:$PORT" "$CONNS" "$SECONDS_RUN"
 fi
 echo "RSS at the end of the load: $(rss)"

@@ -487,7 +487,10 @@ fn messages(
     } else if let Some(sp) = &s.spend
         && inner.answered >= sp.after_requests
     {
+        inner.buckets[profile][group].touch(now);
+        let b = inner.buckets[profile][group].clone();
         drop(inner);
+        limit_headers(shared, &b, now, &mut headers);
         let next = next_month(shared.wall(now));
         let (status, kind, msg, code) = wire::spend(&sp.kind, &next);
         let mut a = Answer::json(
@@ -505,7 +508,12 @@ fn messages(
         && inner.rng.f64() < o.rate
     {
         let as_500 = inner.rng.f64() < o.as_500;
+        inner.buckets[profile][group].touch(now);
+        let b = inner.buckets[profile][group].clone();
         drop(inner);
+        if s.subscription.is_none() {
+            limit_headers(shared, &b, now, &mut headers);
+        }
         let overloaded = wire::error_body("overloaded_error", "Overloaded", None, rid);
         if asked.stream && o.stream == "event" {
             let input = wire::usage(est.total, 0, 0, 0);
