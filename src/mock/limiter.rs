@@ -421,11 +421,17 @@ mod tests {
         let big = Cost {
             input: 1,
             output: 10,
-            max_tokens: 4096,
+            max_tokens: 600,
         };
         let mut b = Buckets::new(&l, 60.0);
-        assert!(b.admit(0.0, big, OtpmReading::Actual, None, 60.0).is_ok());
+        for _ in 0..2 {
+            assert!(b.admit(0.0, big, OtpmReading::Actual, None, 60.0).is_ok());
+        }
         let mut b = Buckets::new(&l, 60.0);
+        assert!(
+            b.admit(0.0, big, OtpmReading::MaxTokens, None, 60.0)
+                .is_ok()
+        );
         assert!(matches!(
             b.admit(0.0, big, OtpmReading::MaxTokens, None, 60.0),
             Err(Refusal::Limit {
