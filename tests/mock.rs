@@ -362,7 +362,7 @@ async fn spend_workspace_stray_key_and_subscription() {
     drop(m);
 
     // Stray key: another org, tier-1 limits, its own bucket.
-    let m = Mock::start(&["--scenario", "stray-key"]);
+    let m = Mock::start(&["--scenario", "stray-key", "--json"]);
     let (_, hd, _) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(h(&hd, "anthropic-ratelimit-requests-limit"), "4000");
     for _ in 0..5 {
@@ -393,7 +393,16 @@ async fn spend_workspace_stray_key_and_subscription() {
         200,
         "the intended key still has room"
     );
-    drop(m);
+    let (report, _) = m.stop();
+    let v: Value = serde_json::from_str(&report).unwrap();
+    assert!(
+        v["diagnosis"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "stray_key"),
+        "{report}"
+    );
 
     // Subscription: unified headers, warning from 80%, rejected after 20.
     let m = Mock::start(&["--scenario", "subscription"]);

@@ -169,9 +169,15 @@ pub fn render(out: &mut dyn Write, r: &Report, style: &Style) -> std::io::Result
         )?;
     }
     if r.client_problems.is_empty() {
+        let refused: u64 = r.refusals.values().sum();
         writeln!(
             out,
-            "  client    no retry problems seen (it waited retry-after and backed off)"
+            "  client    no retry problems seen{}",
+            if refused > 0 {
+                " (it waited retry-after and backed off)"
+            } else {
+                " (nothing was refused)"
+            }
         )?;
     } else {
         writeln!(
