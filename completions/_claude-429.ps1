@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('limits', 'limits', [CompletionResultType]::ParameterValue, 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Live headroom per model: one minimal request each (max_tokens 1), never retried.')
             [CompletionResult]::new('fixes', 'fixes', [CompletionResultType]::ParameterValue, 'Print the decision table (cause -> fix), or one class''s entry.')
+            [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -109,6 +110,19 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'claude-429;mock' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port; the address is printed on stderr)')
+            [CompletionResult]::new('--scenario', '--scenario', [CompletionResultType]::ParameterName, 'A built-in scenario (see --list) or a TOML file of your own')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'Write every exchange as JSON Lines (the format `diagnose` reads; no keys, no prompt text)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for injected failures (the same seed and requests give the same failures)')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'Stop after this many seconds and print the report (default: at Ctrl-C or SIGTERM)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List the built-in scenarios and exit')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as JSON (for CI)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'claude-429;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -121,6 +135,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('limits', 'limits', [CompletionResultType]::ParameterValue, 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Live headroom per model: one minimal request each (max_tokens 1), never retried.')
             [CompletionResult]::new('fixes', 'fixes', [CompletionResultType]::ParameterValue, 'Print the decision table (cause -> fix), or one class''s entry.')
+            [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -138,6 +153,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;help;fixes' {
+            break
+        }
+        'claude-429;help;mock' {
             break
         }
         'claude-429;help;completions' {

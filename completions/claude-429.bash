@@ -32,6 +32,9 @@ _claude__429() {
             claude__429,limits)
                 cmd="claude__429__subcmd__limits"
                 ;;
+            claude__429,mock)
+                cmd="claude__429__subcmd__mock"
+                ;;
             claude__429,probe)
                 cmd="claude__429__subcmd__probe"
                 ;;
@@ -53,6 +56,9 @@ _claude__429() {
             claude__429__subcmd__help,limits)
                 cmd="claude__429__subcmd__help__subcmd__limits"
                 ;;
+            claude__429__subcmd__help,mock)
+                cmd="claude__429__subcmd__help__subcmd__mock"
+                ;;
             claude__429__subcmd__help,probe)
                 cmd="claude__429__subcmd__help__subcmd__probe"
                 ;;
@@ -66,7 +72,7 @@ _claude__429() {
 
     case "${cmd}" in
         claude__429)
-            opts="-h -V --color --help --version replay diagnose limits probe fixes completions help"
+            opts="-h -V --color --help --version replay diagnose limits probe fixes mock completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,7 +160,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help)
-            opts="replay diagnose limits probe fixes completions help"
+            opts="replay diagnose limits probe fixes mock completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,6 +230,20 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help__subcmd__limits)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__help__subcmd__mock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -321,6 +341,44 @@ _claude__429() {
                     return 0
                     ;;
                 --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__mock)
+            opts="-h --listen --scenario --record --seed --for --list --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scenario)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand limits 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.'
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
+            cand mock 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -100,6 +101,18 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'claude-429;mock'= {
+            cand --listen 'Address to listen on (port 0 picks a free port; the address is printed on stderr)'
+            cand --scenario 'A built-in scenario (see --list) or a TOML file of your own'
+            cand --record 'Write every exchange as JSON Lines (the format `diagnose` reads; no keys, no prompt text)'
+            cand --seed 'Seed for injected failures (the same seed and requests give the same failures)'
+            cand --for 'Stop after this many seconds and print the report (default: at Ctrl-C or SIGTERM)'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --list 'List the built-in scenarios and exit'
+            cand --json 'Print the report as JSON (for CI)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'claude-429;completions'= {
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand -h 'Print help (see more with ''--help'')'
@@ -111,6 +124,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand limits 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.'
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
+            cand mock 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -123,6 +137,8 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;help;probe'= {
         }
         &'claude-429;help;fixes'= {
+        }
+        &'claude-429;help;mock'= {
         }
         &'claude-429;help;completions'= {
         }

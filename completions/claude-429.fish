@@ -35,6 +35,7 @@ complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "diagnose" -d 
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable)' -r -f -a "rpm\t''
@@ -113,14 +114,26 @@ always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -l json -d 'Print JSON instead of a table'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l listen -d 'Address to listen on (port 0 picks a free port; the address is printed on stderr)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l scenario -d 'A built-in scenario (see --list) or a TOML file of your own' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l record -d 'Write every exchange as JSON Lines (the format `diagnose` reads; no keys, no prompt text)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l seed -d 'Seed for injected failures (the same seed and requests give the same failures)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l for -d 'Stop after this many seconds and print the report (default: at Ctrl-C or SIGTERM)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l list -d 'List the built-in scenarios and exit'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l json -d 'Print the report as JSON (for CI)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -120,6 +120,22 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Fixes(FixesArgs),
 
+    /// Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the
+    /// client behaved.
+    ///
+    /// Serves POST /v1/messages (JSON and streams), /v1/messages/count_tokens, /v1/models and
+    /// the Rate Limits API on 127.0.0.1:8430. Point ANTHROPIC_BASE_URL at it, run your client,
+    /// stop with Ctrl-C (or --for): the report names retries that ignored retry-after, retry
+    /// storms and missing backoff after overloads (exit 1 when it found any).
+    ///
+    /// Examples:
+    ///   claude-429 mock --list
+    ///   claude-429 mock --scenario rpm
+    ///   claude-429 mock --scenario overload --for 60 --record mock.jsonl --json
+    ///   claude-429 mock --scenario my-limits.toml --listen 127.0.0.1:0
+    #[command(verbatim_doc_comment)]
+    Mock(crate::commands::mock::MockArgs),
+
     /// Print a shell completion script.
     ///
     /// Example: claude-429 completions bash > ~/.local/share/bash-completion/completions/claude-429

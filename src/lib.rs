@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod exit;
 pub mod fixes;
 pub mod fsutil;
+pub mod mock;
 pub mod output;
 pub mod redact;
 pub mod report;
@@ -28,6 +29,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Limits(a) => commands::limits::run(&a, &style),
         cli::Command::Probe(a) => commands::probe::run(&a, &style),
         cli::Command::Fixes(a) => commands::fixes::run(&a, &style),
+        cli::Command::Mock(a) => commands::mock::run(&a, &style),
         cli::Command::Completions(a) => commands::generate::completions(&a),
         cli::Command::Generate(a) => commands::generate::generate(&a),
     }

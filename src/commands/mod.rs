@@ -4,5 +4,6 @@ pub mod diagnose;
 pub mod fixes;
 pub mod generate;
 pub mod limits;
+pub mod mock;
 pub mod probe;
 pub mod replay;
