@@ -57,14 +57,18 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         record::start_writer(writer, Box::new(std::io::stdout()), style.color);
     let counters = sink.counters.clone();
     let proxy = Arc::new(Proxy::new(&opts, sink)?);
+    let stop = {
+        let _in_runtime = rt.enter();
+        shutdown_signal()
+    };
 
-    eprintln!("claude-429 record: listening on http://{local}");
-    eprintln!("  forwarding to {}", opts.upstream.as_str().trim_end_matches('/'));
-    eprintln!("  writing records to {}", path.display());
-    eprintln!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
-    eprintln!("  Ctrl-C stops and flushes");
+    crate::record::note!("claude-429 record: listening on http://{local}");
+    crate::record::note!("  forwarding to {}", opts.upstream.as_str().trim_end_matches('/'));
+    crate::record::note!("  writing records to {}", path.display());
+    crate::record::note!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
+    crate::record::note!("  Ctrl-C stops and flushes");
 
-    rt.block_on(record::serve(listener, proxy.clone(), shutdown_signal()))?;
+    rt.block_on(record::serve(listener, proxy.clone(), stop))?;
     // Let answers in flight finish for a moment, then cut them (their records say so).
     rt.shutdown_timeout(Duration::from_secs(2));
     drop(proxy);
@@ -75,35 +79,42 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let n = counters.exchanges.load(Ordering::Relaxed);
     let f = counters.failures.load(Ordering::Relaxed);
     let d = counters.dropped.load(Ordering::Relaxed);
-    eprintln!(
+    crate::record::note!(
         "claude-429 record: stopped; {n} exchanges, {f} failures recorded in {}",
         opts.out.display()
     );
     if d > 0 {
-        eprintln!("claude-429: warning: {d} records dropped (the disk could not keep up)");
+        crate::record::note!("claude-429: warning: {d} records dropped (the disk could not keep up)");
     }
     Ok(Outcome::Clean)
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is called
+/// (inside the runtime), before the proxy says it listens, so an early Ctrl-C is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+        let int = signal(SignalKind::interrupt());
+        let term = signal(SignalKind::terminate());
+        async move {
+            match (int, term) {
+                (Ok(mut i), Ok(mut t)) => {
+                    tokio::select! {
+                        _ = i.recv() => {}
+                        _ = t.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

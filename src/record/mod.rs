@@ -7,6 +7,16 @@
 //! * The writer thread classifies each failure with [`crate::classify`] as it is written,
 //!   reading the record back through the same parser `diagnose` uses.
 
+/// `eprintln!` that never panics: the proxy keeps running when its stderr goes away (a
+/// closed terminal, a pipe whose reader left).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use note;
+
 pub mod entry;
 pub mod proxy;
 pub mod scan;
@@ -81,7 +91,7 @@ pub fn start_writer(
                 line_no += 1;
                 if let Err(e) = writer.write_line(chrono::Utc::now(), &line) {
                     if c2.write_errors.fetch_add(1, Ordering::Relaxed) == 0 {
-                        eprintln!(
+                        crate::record::note!(
                             "claude-429: error: cannot write {}: {e}",
                             writer.path().display()
                         );

@@ -160,7 +160,7 @@ pub async fn serve(
                 Ok(x) => x,
                 Err(e) => {
                     // Out of file descriptors and the like: wait a moment, keep serving.
-                    eprintln!("claude-429: warning: accept failed: {e}");
+                    crate::record::note!("claude-429: warning: accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
