@@ -51,3 +51,32 @@ kill -INT $PROXY
 wait $PX_PID || true
 echo "records written: $(cat "$OUT"/rec/*.jsonl | wc -l) lines, $(du -sh "$OUT/rec" | cut -f1)"
 grep -E "Maximum resident set size|Elapsed" "$OUT/proxy.err" | sed 's/^\s*/proxy /'
+
+echo "== status on a 100 MB record directory"
+python3 - "$OUT/big" <<'PY'
+import json, os, sys, datetime
+d = sys.argv[1]; os.makedirs(d, exist_ok=True)
+now = datetime.datetime.now(datetime.timezone.utc)
+day = now.strftime("%Y-%m-%d")
+line_of = lambda i: json.dumps({"ts": (now - datetime.timedelta(seconds=(200000 - i) * 0.002)).isoformat().replace("+00:00", "Z"),
+    "method": "POST", "url": "https://api.anthropic.com/v1/messages", "status": 200,
+    "duration_ms": 812.5, "ttfb_ms": 401.2, "headers": {
+    "anthropic-ratelimit-requests-limit": "4000", "anthropic-ratelimit-requests-remaining": str(4000 - i % 4000),
+    "anthropic-ratelimit-requests-reset": "2099-01-01T00:00:00Z",
+    "anthropic-ratelimit-input-tokens-limit": "2000000", "anthropic-ratelimit-input-tokens-remaining": "1500000",
+    "anthropic-ratelimit-input-tokens-reset": "2099-01-01T00:00:00Z", "content-type": "application/json",
+    "request-id": "req_011CBench%08d" % i}, "usage": {"input_tokens": 1200, "output_tokens": 300},
+    "request": {"model": "claude-sonnet-4-5", "max_tokens": 1024, "stream": True, "bytes": 5000}})
+with open(os.path.join(d, day + ".jsonl"), "w") as f:
+    i = 0
+    while f.tell() < 100 * 1024 * 1024:
+        f.write(line_of(i) + "\n"); i += 1
+PY
+du -sh "$OUT/big" | sed 's/^/record directory: /'
+"$BIN" status "$OUT/big" > /dev/null  # warm the page cache
+best=999999
+for _ in 1 2 3 4 5; do
+    s=$(date +%s%N); "$BIN" status "$OUT/big" > "$OUT/status.txt"; e=$(date +%s%N)
+    t=$(( (e - s) / 1000 )); [ $t -lt $best ] && best=$t
+done
+echo "status: best of 5: $((best / 1000)).$(( (best % 1000) / 100 )) ms: $(cat "$OUT/status.txt")"

@@ -130,7 +130,27 @@ fn tail_lines(path: &Path) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The `"ts"` of a line as `record` writes it, read without parsing the line.
+fn quick_time(line: &[u8]) -> Option<DateTime<Utc>> {
+    let at = memchr::memmem::find(line, b"\"ts\":\"")?;
+    let rest = &line[at + 6..];
+    let end = memchr::memchr(b'"', rest)?;
+    crate::capture::jsonl::parse_time_str(std::str::from_utf8(&rest[..end]).ok()?)
+}
+
+/// The first `"model":"..."` of a line, read without parsing it (`None`: parse to know).
+fn quick_model(line: &[u8]) -> Option<&str> {
+    let at = memchr::memmem::find(line, b"\"model\":\"")?;
+    let rest = &line[at + 9..];
+    let end = memchr::memchr(b'"', rest)?;
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
 /// Builds the status from `files` (newest first), keeping records newer than `minutes`.
+///
+/// Lines are read newest first; a line is parsed only when it may be the newest of a model
+/// class not seen yet, or the newest failure. Reading stops at the first record older than
+/// the window.
 pub fn compute(
     files: &[PathBuf],
     minutes: u64,
@@ -139,98 +159,129 @@ pub fn compute(
 ) -> io::Result<Status> {
     let since = now - Duration::minutes(minutes as i64);
     let want = model.map(model_class);
-    let mut caps: Vec<Capture> = Vec::new();
-    // Oldest file first so later records override earlier ones.
-    for path in files.iter().rev() {
+    let mut classes: Vec<ClassStatus> = Vec::new();
+    let mut last_failure: Option<LastFailure> = None;
+    let mut records = 0usize;
+    'files: for path in files {
         let buf = tail_lines(path)?;
         let source: Arc<str> = Arc::from(path.display().to_string());
-        for (i, line) in buf.split(|b| *b == b'\n').enumerate() {
+        for line in buf.rsplit(|b| *b == b'\n') {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            if let Parsed::Capture(c) = parse_full(&source, i as u64 + 1, line, false)
-                && c.time.is_some_and(|t| t >= since)
-            {
-                caps.push(*c);
+            if quick_time(line).is_some_and(|t| t < since) {
+                break 'files;
             }
-        }
-    }
-    let mut classes: Vec<ClassStatus> = Vec::new();
-    let mut last_failure = None;
-    for c in &caps {
-        let class = c.model.as_deref().map(model_class);
-        if let (Some(w), Some(cl)) = (&want, &class)
-            && w != cl
-        {
-            continue;
-        }
-        if classify::is_failure(c)
-            && let Some(v) = classify::classify(c)
-        {
-            last_failure = Some(LastFailure {
-                time: c.time.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                status: c.status,
-                model: c.model.clone(),
-                class: v.class,
-                fix: crate::fixes::for_class(v.class).short,
-            });
-        }
-        let dims: Vec<DimStatus> = classify::dims(c)
-            .into_iter()
-            .map(|d| {
-                let reset_in_s = d
-                    .reset
-                    .as_deref()
-                    .and_then(crate::capture::jsonl::parse_time_str)
-                    .map(|t| (t - now).num_seconds());
-                DimStatus {
-                    name: d.name.to_string(),
-                    limit: d.limit,
-                    remaining: d.remaining,
-                    left_pct: match (d.remaining, d.limit) {
-                        (Some(r), Some(l)) if l > 0 => {
-                            Some(((r as f64 / l as f64) * 1000.0).round() / 10.0)
-                        }
-                        _ => None,
-                    },
-                    reset: d.reset,
-                    reset_in_s,
-                }
-            })
-            .collect();
-        if dims.is_empty() {
-            continue;
-        }
-        let Some(class) = class else { continue };
-        let tightest = dims
-            .iter()
-            .filter(|d| d.left_pct.is_some())
-            .min_by(|a, b| a.left_pct.partial_cmp(&b.left_pct).expect("no NaN"))
-            .cloned();
-        let req = dims.iter().find(|d| d.name == "requests");
-        let st = ClassStatus {
-            class: class.clone(),
-            model: c.model.clone().unwrap_or_default(),
-            time: c
-                .time
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-            requests_remaining: req.and_then(|d| d.remaining),
-            requests_limit: req.and_then(|d| d.limit),
-            tightest,
-            dims,
-        };
-        match classes.iter_mut().find(|s| s.class == class) {
-            Some(slot) => *slot = st,
-            None => classes.push(st),
+            let class = quick_model(line).map(model_class);
+            if let (Some(w), Some(cl)) = (&want, &class)
+                && w != cl
+            {
+                continue;
+            }
+            let need_class = class
+                .as_ref()
+                .is_none_or(|cl| !classes.iter().any(|s| &s.class == cl));
+            let need_failure = last_failure.is_none() && !plain_success(line);
+            if !need_class && !need_failure {
+                records += 1;
+                continue;
+            }
+            let Parsed::Capture(c) = parse_full(&source, 0, line, false) else {
+                continue;
+            };
+            match c.time {
+                Some(t) if t < since => break 'files,
+                None => continue,
+                Some(_) => {}
+            }
+            let class = c.model.as_deref().map(model_class);
+            if let (Some(w), Some(cl)) = (&want, &class)
+                && w != cl
+            {
+                continue;
+            }
+            records += 1;
+            if last_failure.is_none()
+                && classify::is_failure(&c)
+                && let Some(v) = classify::classify(&c)
+            {
+                last_failure = Some(LastFailure {
+                    time: c
+                        .time
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    status: c.status,
+                    model: c.model.clone(),
+                    class: v.class,
+                    fix: crate::fixes::for_class(v.class).short,
+                });
+            }
+            let Some(class) = class else { continue };
+            if classes.iter().any(|s| s.class == class) {
+                continue;
+            }
+            if let Some(st) = class_status(&c, class, now) {
+                classes.push(st);
+            }
         }
     }
     classes.sort_by(|a, b| a.class.cmp(&b.class));
     Ok(Status {
         sources: files.iter().map(|p| p.display().to_string()).collect(),
-        records: caps.len(),
+        records,
         minutes,
         classes,
         last_failure,
+    })
+}
+
+fn plain_success(line: &[u8]) -> bool {
+    crate::capture::jsonl::plain_success(line)
+}
+
+/// The headroom one record shows; `None` when it carries no rate-limit headers.
+fn class_status(c: &Capture, class: String, now: DateTime<Utc>) -> Option<ClassStatus> {
+    let dims: Vec<DimStatus> = classify::dims(c)
+        .into_iter()
+        .map(|d| {
+            let reset_in_s = d
+                .reset
+                .as_deref()
+                .and_then(crate::capture::jsonl::parse_time_str)
+                .map(|t| (t - now).num_seconds());
+            DimStatus {
+                name: d.name.to_string(),
+                limit: d.limit,
+                remaining: d.remaining,
+                left_pct: match (d.remaining, d.limit) {
+                    (Some(r), Some(l)) if l > 0 => {
+                        Some(((r as f64 / l as f64) * 1000.0).round() / 10.0)
+                    }
+                    _ => None,
+                },
+                reset: d.reset,
+                reset_in_s,
+            }
+        })
+        .collect();
+    if dims.is_empty() {
+        return None;
+    }
+    let tightest = dims
+        .iter()
+        .filter(|d| d.left_pct.is_some())
+        .min_by(|a, b| a.left_pct.partial_cmp(&b.left_pct).expect("no NaN"))
+        .cloned();
+    let req = dims.iter().find(|d| d.name == "requests");
+    Some(ClassStatus {
+        class,
+        model: c.model.clone().unwrap_or_default(),
+        time: c
+            .time
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        requests_remaining: req.and_then(|d| d.remaining),
+        requests_limit: req.and_then(|d| d.limit),
+        tightest,
+        dims,
     })
 }
 
@@ -320,17 +371,9 @@ pub fn line(s: &Status, color: bool) -> String {
     }
     let mut out = parts.join(" · ");
     if let Some(f) = &s.last_failure {
-        let when = f
-            .time
-            .as_deref()
-            .and_then(|t| t.get(11..16))
-            .unwrap_or("?");
+        let when = f.time.as_deref().and_then(|t| t.get(11..16)).unwrap_or("?");
         let what = format!("last failure {} at {when}", f.class.as_str());
-        let what = if color {
-            what.red().to_string()
-        } else {
-            what
-        };
+        let what = if color { what.red().to_string() } else { what };
         if out.is_empty() {
             out = what;
         } else {

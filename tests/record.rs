@@ -70,17 +70,33 @@ impl Body for Spaced {
 
 use std::future::Future;
 
-fn rl_headers(b: hyper::http::response::Builder, req_left: u64, in_left: u64) -> hyper::http::response::Builder {
+fn rl_headers(
+    b: hyper::http::response::Builder,
+    req_left: u64,
+    in_left: u64,
+) -> hyper::http::response::Builder {
     b.header("anthropic-ratelimit-requests-limit", "4000")
-        .header("anthropic-ratelimit-requests-remaining", req_left.to_string())
+        .header(
+            "anthropic-ratelimit-requests-remaining",
+            req_left.to_string(),
+        )
         .header("anthropic-ratelimit-requests-reset", "2099-01-01T00:00:00Z")
         .header("anthropic-ratelimit-input-tokens-limit", "2000000")
-        .header("anthropic-ratelimit-input-tokens-remaining", in_left.to_string())
-        .header("anthropic-ratelimit-input-tokens-reset", "2099-01-01T00:00:00Z")
+        .header(
+            "anthropic-ratelimit-input-tokens-remaining",
+            in_left.to_string(),
+        )
+        .header(
+            "anthropic-ratelimit-input-tokens-reset",
+            "2099-01-01T00:00:00Z",
+        )
         .header("anthropic-ratelimit-output-tokens-limit", "400000")
         .header("anthropic-ratelimit-output-tokens-remaining", "400000")
         .header("request-id", "req_011CTestRequestId")
-        .header("anthropic-organization-id", "0b5a5a8e-0000-4000-8000-000000000000")
+        .header(
+            "anthropic-organization-id",
+            "0b5a5a8e-0000-4000-8000-000000000000",
+        )
         .header("set-cookie", "session=SECRETCOOKIE; Path=/")
 }
 
@@ -162,7 +178,10 @@ async fn answer(req: Request<hyper::body::Incoming>, seen: Arc<Mutex<Seen>>) -> 
         api_key,
         host,
     };
-    let model = v["model"].as_str().unwrap_or("claude-sonnet-4-5").to_string();
+    let model = v["model"]
+        .as_str()
+        .unwrap_or("claude-sonnet-4-5")
+        .to_string();
     let full = |s: String| http_body_util::Either::Right(http_body_util::Full::new(Bytes::from(s)));
     let json_ct = |b: hyper::http::response::Builder| b.header("content-type", "application/json");
     match scenario.as_str() {
@@ -413,11 +432,19 @@ async fn plain_answers_pass_unchanged_and_the_record_holds_the_facts() {
     let r = &recs[0];
     assert_eq!(r["status"], 200);
     assert_eq!(r["method"], "POST");
-    assert!(r["url"].as_str().unwrap().ends_with("/v1/messages?beta=true"));
+    assert!(
+        r["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/v1/messages?beta=true")
+    );
     assert!(r["ts"].as_str().unwrap().ends_with('Z'));
     assert!(r["duration_ms"].as_f64().unwrap() > 0.0);
     assert!(r["ttfb_ms"].as_f64().unwrap() <= r["duration_ms"].as_f64().unwrap());
-    assert_eq!(r["headers"]["anthropic-ratelimit-requests-remaining"], "3999");
+    assert_eq!(
+        r["headers"]["anthropic-ratelimit-requests-remaining"],
+        "3999"
+    );
     assert!(r["headers"].get("set-cookie").is_none());
     assert_eq!(r["request"]["model"], "claude-sonnet-4-5-20250929");
     assert_eq!(r["request"]["max_tokens"], 1024);
@@ -462,7 +489,11 @@ async fn streamed_events_reach_the_client_as_they_arrive() {
         first - start,
         end - start
     );
-    assert!(first - start < GAP * 2, "first event late: {:?}", first - start);
+    assert!(
+        first - start < GAP * 2,
+        "first event late: {:?}",
+        first - start
+    );
 
     wait_for_records(&p.dir, 1);
     let (code, _, dir, _tmp) = p.stop();
@@ -473,7 +504,10 @@ async fn streamed_events_reach_the_client_as_they_arrive() {
     assert_eq!(r["usage"]["input_tokens"], 900);
     assert_eq!(r["usage"]["output_tokens"], 77);
     assert_eq!(r["body"]["stop_reason"], "end_turn");
-    assert_eq!(r["headers"]["anthropic-ratelimit-requests-remaining"], "3998");
+    assert_eq!(
+        r["headers"]["anthropic-ratelimit-requests-remaining"],
+        "3998"
+    );
     assert!(r["ttfb_ms"].as_f64().unwrap() < r["duration_ms"].as_f64().unwrap() - 1000.0);
     assert!(r.get("stream_error").is_none());
     assert!(!all_text(&dir).contains(COMPLETION));
@@ -504,9 +538,15 @@ async fn failures_are_recorded_classified_live_and_diagnosed() {
     assert_eq!(code, 0);
     let lines: Vec<&str> = live.lines().collect();
     assert_eq!(lines.len(), 4, "one line per failure:\n{live}");
-    assert!(lines[0].contains("429") && lines[0].contains("itpm"), "{live}");
+    assert!(
+        lines[0].contains("429") && lines[0].contains("itpm"),
+        "{live}"
+    );
     assert!(lines[0].contains("retry after 17s"), "{live}");
-    assert!(lines[2].contains("529") && lines[2].contains("overload"), "{live}");
+    assert!(
+        lines[2].contains("529") && lines[2].contains("overload"),
+        "{live}"
+    );
     assert!(
         lines[3].contains("error event in stream") && lines[3].contains("overload"),
         "{live}"
@@ -526,7 +566,12 @@ async fn failures_are_recorded_classified_live_and_diagnosed() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let classes: Vec<&str> = v["causes"]
         .as_array()
@@ -544,7 +589,11 @@ async fn failures_are_recorded_classified_live_and_diagnosed() {
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["by_class"]["itpm"], 2, "{:#}", v["summary"]);
-    assert_eq!(v["summary"]["by_class"]["overload"], 2, "{:#}", v["summary"]);
+    assert_eq!(
+        v["summary"]["by_class"]["overload"], 2,
+        "{:#}",
+        v["summary"]
+    );
 }
 
 #[test]
@@ -631,7 +680,12 @@ async fn an_unreachable_upstream_is_a_502_with_a_record() {
     let r = post(&p.url(), "ok", false).await;
     assert_eq!(r.status(), 502);
     let b: Value = r.json().await.unwrap();
-    assert!(b["error"]["message"].as_str().unwrap().contains("upstream unreachable"));
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("upstream unreachable")
+    );
     wait_for_records(&p.dir, 1);
     let (code, live, dir, _tmp) = p.stop();
     assert_eq!(code, 0);
@@ -858,8 +912,18 @@ fn hook_ignores_other_events_and_garbage() {
         vec![b'{'; 100_000],
     ] {
         let (code, out, err) = hook(&input);
-        assert_eq!(code, 0, "{}", String::from_utf8_lossy(&input[..input.len().min(60)]));
-        assert_eq!(out, "", "{}", String::from_utf8_lossy(&input[..input.len().min(60)]));
+        assert_eq!(
+            code,
+            0,
+            "{}",
+            String::from_utf8_lossy(&input[..input.len().min(60)])
+        );
+        assert_eq!(
+            out,
+            "",
+            "{}",
+            String::from_utf8_lossy(&input[..input.len().min(60)])
+        );
         assert_eq!(err, "");
     }
 }

@@ -24,7 +24,8 @@ pub fn run(_: &HookArgs, _: &Style) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     }
     // A panic here must not become a failing hook: catch it and stay quiet.
-    let out = std::panic::catch_unwind(|| crate::hook::verdict(&input).map(|v| crate::hook::lines(&v)));
+    let out =
+        std::panic::catch_unwind(|| crate::hook::verdict(&input).map(|v| crate::hook::lines(&v)));
     if let Ok(Some(text)) = out {
         let mut o = std::io::stdout().lock();
         let _ = writeln!(o, "{text}");

@@ -41,7 +41,12 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         max_size: opts.max_size,
         keep: opts.keep,
     })
-    .map_err(|e| UsageError(format!("cannot write records to {}: {e}", opts.out.display())))?;
+    .map_err(|e| {
+        UsageError(format!(
+            "cannot write records to {}: {e}",
+            opts.out.display()
+        ))
+    })?;
     let path = writer.path().to_path_buf();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -63,7 +68,10 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     };
 
     crate::record::note!("claude-429 record: listening on http://{local}");
-    crate::record::note!("  forwarding to {}", opts.upstream.as_str().trim_end_matches('/'));
+    crate::record::note!(
+        "  forwarding to {}",
+        opts.upstream.as_str().trim_end_matches('/')
+    );
     crate::record::note!("  writing records to {}", path.display());
     crate::record::note!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
     crate::record::note!("  Ctrl-C stops and flushes");
@@ -84,7 +92,9 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         opts.out.display()
     );
     if d > 0 {
-        crate::record::note!("claude-429: warning: {d} records dropped (the disk could not keep up)");
+        crate::record::note!(
+            "claude-429: warning: {d} records dropped (the disk could not keep up)"
+        );
     }
     Ok(Outcome::Clean)
 }

@@ -154,7 +154,11 @@ pub fn live_line(
     if r.stream_error {
         s.push_str(" (error event in stream)");
     }
-    s.push_str(&format!(" -> {class} ({}): {}", v.confidence.as_str(), fix.short));
+    s.push_str(&format!(
+        " -> {class} ({}): {}",
+        v.confidence.as_str(),
+        fix.short
+    ));
     if let Some(ra) = v.retry_after_s {
         s.push_str(&format!("; retry after {ra}s"));
     }

@@ -278,14 +278,14 @@ impl Body for ReqBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.lock().map(|b| b.is_end_stream()).unwrap_or(false)
+        self.inner
+            .lock()
+            .map(|b| b.is_end_stream())
+            .unwrap_or(false)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner
-            .lock()
-            .map(|b| b.size_hint())
-            .unwrap_or_default()
+        self.inner.lock().map(|b| b.size_hint()).unwrap_or_default()
     }
 }
 
@@ -427,14 +427,17 @@ impl RespBody {
                 }
             }
             Kind::Json(t) => {
-                usage = t
-                    .get("usage")
-                    .and_then(|u| u.as_object().cloned());
+                usage = t.get("usage").and_then(|u| u.as_object().cloned());
                 if t.get("type").and_then(|v| v.as_str().map(str::to_string))
                     == Some("message".into())
                 {
                     let s = |k: &str| t.get(k).and_then(|v| v.as_str().map(str::to_string));
-                    body = Some(skeleton(s("id"), s("model"), s("stop_reason"), usage.clone()));
+                    body = Some(skeleton(
+                        s("id"),
+                        s("model"),
+                        s("stop_reason"),
+                        usage.clone(),
+                    ));
                 }
             }
             Kind::Other => {}

@@ -260,13 +260,11 @@ impl Sse {
         while !bytes.is_empty() {
             match memchr::memchr(b'\n', bytes) {
                 Some(j) => {
-                    if !self.skipping {
-                        if self.line.len() + j <= MAX_LINE {
-                            self.line.extend_from_slice(&bytes[..j]);
-                            let line = std::mem::take(&mut self.line);
-                            self.on_line(&line);
-                            self.line = line;
-                        }
+                    if !self.skipping && self.line.len() + j <= MAX_LINE {
+                        self.line.extend_from_slice(&bytes[..j]);
+                        let line = std::mem::take(&mut self.line);
+                        self.on_line(&line);
+                        self.line = line;
                     }
                     self.line.clear();
                     self.skipping = false;
@@ -323,10 +321,8 @@ impl Sse {
         };
         let kind = v.get("type").and_then(Value::as_str).unwrap_or_default();
         match (self.event.as_deref(), kind) {
-            (Some("error"), _) | (None, "error") => {
-                if self.facts.error.is_none() {
-                    self.facts.error = Some(String::from_utf8_lossy(data).into_owned());
-                }
+            (Some("error"), _) | (None, "error") if self.facts.error.is_none() => {
+                self.facts.error = Some(String::from_utf8_lossy(data).into_owned());
             }
             (_, "message_start") => {
                 if let Some(m) = v.get("message") {
