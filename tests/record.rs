@@ -867,7 +867,7 @@ fn hook(input: &[u8]) -> (i32, String, String) {
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/claude_code_hooks")
+            .join("tests/data/claude_code_hooks")
             .join(name),
     )
     .unwrap()
