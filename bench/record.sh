@@ -74,9 +74,13 @@ with open(os.path.join(d, day + ".jsonl"), "w") as f:
 PY
 du -sh "$OUT/big" | sed 's/^/record directory: /'
 "$BIN" status "$OUT/big" > /dev/null  # warm the page cache
-best=999999
-for _ in 1 2 3 4 5; do
-    s=$(date +%s%N); "$BIN" status "$OUT/big" > "$OUT/status.txt"; e=$(date +%s%N)
-    t=$(( (e - s) / 1000 )); [ $t -lt $best ] && best=$t
-done
-echo "status: best of 5: $((best / 1000)).$(( (best % 1000) / 100 )) ms: $(cat "$OUT/status.txt")"
+python3 - "$BIN" "$OUT/big" <<'PY'
+import statistics, subprocess, sys, time
+ts = []
+for _ in range(30):
+    t = time.perf_counter()
+    out = subprocess.run([sys.argv[1], "status", sys.argv[2]], capture_output=True, text=True).stdout
+    ts.append((time.perf_counter() - t) * 1000)
+print("status (30 runs, process start included): min %.1f ms, median %.1f ms: %s"
+      % (min(ts), statistics.median(ts), out.strip()))
+PY

@@ -130,20 +130,24 @@ fn tail_lines(path: &Path) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// The `"ts"` of a line as `record` writes it, read without parsing the line.
-fn quick_time(line: &[u8]) -> Option<DateTime<Utc>> {
-    let at = memchr::memmem::find(line, b"\"ts\":\"")?;
-    let rest = &line[at + 6..];
-    let end = memchr::memchr(b'"', rest)?;
-    crate::capture::jsonl::parse_time_str(std::str::from_utf8(&rest[..end]).ok()?)
-}
-
-/// The first `"model":"..."` of a line, read without parsing it (`None`: parse to know).
-fn quick_model(line: &[u8]) -> Option<&str> {
-    let at = memchr::memmem::find(line, b"\"model\":\"")?;
-    let rest = &line[at + 9..];
+/// The string value of the first `"key":` in a line, found without parsing the line.
+fn quick_str<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a str> {
+    let at = memchr::memmem::find(line, key)?;
+    let rest = &line[at + key.len()..];
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = rest[start..].strip_prefix(b"\"")?;
     let end = memchr::memchr(b'"', rest)?;
     std::str::from_utf8(&rest[..end]).ok()
+}
+
+/// The `"ts"` of a line as `record` writes it, read without parsing the line.
+fn quick_time(line: &[u8]) -> Option<DateTime<Utc>> {
+    crate::capture::jsonl::parse_time_str(quick_str(line, b"\"ts\":")?)
+}
+
+/// The first `"model"` of a line, read without parsing it (`None`: parse to know).
+fn quick_model(line: &[u8]) -> Option<&str> {
+    quick_str(line, b"\"model\":")
 }
 
 /// Builds the status from `files` (newest first), keeping records newer than `minutes`.
@@ -416,6 +420,19 @@ mod tests {
         assert_eq!(human(1_250_000), "1.2M");
         assert_eq!(human_secs(23), "in 23s");
         assert_eq!(human_secs(600), "in 10m");
+    }
+
+    #[test]
+    fn quick_reads() {
+        let l = br#"{"ts": "2026-11-30T03:00:00.5Z", "status": 200, "request": {"model":  "claude-opus-4-1"}}"#;
+        assert_eq!(quick_model(l), Some("claude-opus-4-1"));
+        assert_eq!(
+            quick_time(l).map(|t| t.to_rfc3339()),
+            Some("2026-11-30T03:00:00.500+00:00".into())
+        );
+        assert_eq!(quick_model(br#"{"model": 5}"#), None);
+        assert_eq!(quick_model(br#"{"model": "unterminated"#), None);
+        assert_eq!(quick_time(b"{}"), None);
     }
 
     #[test]
