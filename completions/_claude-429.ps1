@@ -33,6 +33,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Live headroom per model: one minimal request each (max_tokens 1), never retried.')
             [CompletionResult]::new('fixes', 'fixes', [CompletionResultType]::ParameterValue, 'Print the decision table (cause -> fix), or one class''s entry.')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.')
+            [CompletionResult]::new('record', 'record', [CompletionResultType]::ParameterValue, 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One line of live headroom from the newest records, for statuslines and prompts.')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -123,6 +126,34 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'claude-429;record' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on. Loopback only unless --allow-remote is given too')
+            [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'Where requests go (a gateway, or a local server for tests)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory for the record files (one JSON Lines file per UTC day, created 0600)')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Start a new file when one would grow past this size (K, M, G: powers of 1024)')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep at most this many record files; the oldest are deleted')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Listen on a non-loopback address. Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;status' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The record directory when PATH is `-`')
+            [CompletionResult]::new('--minutes', '--minutes', [CompletionResultType]::ParameterName, 'Only records from the last this many minutes count')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of one line')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;hook' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'claude-429;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -136,6 +167,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Live headroom per model: one minimal request each (max_tokens 1), never retried.')
             [CompletionResult]::new('fixes', 'fixes', [CompletionResultType]::ParameterValue, 'Print the decision table (cause -> fix), or one class''s entry.')
             [CompletionResult]::new('mock', 'mock', [CompletionResultType]::ParameterValue, 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.')
+            [CompletionResult]::new('record', 'record', [CompletionResultType]::ParameterValue, 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One line of live headroom from the newest records, for statuslines and prompts.')
+            [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -156,6 +190,15 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;help;mock' {
+            break
+        }
+        'claude-429;help;record' {
+            break
+        }
+        'claude-429;help;status' {
+            break
+        }
+        'claude-429;help;hook' {
             break
         }
         'claude-429;help;completions' {

@@ -29,6 +29,9 @@ _claude__429() {
             claude__429,help)
                 cmd="claude__429__subcmd__help"
                 ;;
+            claude__429,hook)
+                cmd="claude__429__subcmd__hook"
+                ;;
             claude__429,limits)
                 cmd="claude__429__subcmd__limits"
                 ;;
@@ -38,8 +41,14 @@ _claude__429() {
             claude__429,probe)
                 cmd="claude__429__subcmd__probe"
                 ;;
+            claude__429,record)
+                cmd="claude__429__subcmd__record"
+                ;;
             claude__429,replay)
                 cmd="claude__429__subcmd__replay"
+                ;;
+            claude__429,status)
+                cmd="claude__429__subcmd__status"
                 ;;
             claude__429__subcmd__help,completions)
                 cmd="claude__429__subcmd__help__subcmd__completions"
@@ -53,6 +62,9 @@ _claude__429() {
             claude__429__subcmd__help,help)
                 cmd="claude__429__subcmd__help__subcmd__help"
                 ;;
+            claude__429__subcmd__help,hook)
+                cmd="claude__429__subcmd__help__subcmd__hook"
+                ;;
             claude__429__subcmd__help,limits)
                 cmd="claude__429__subcmd__help__subcmd__limits"
                 ;;
@@ -62,8 +74,14 @@ _claude__429() {
             claude__429__subcmd__help,probe)
                 cmd="claude__429__subcmd__help__subcmd__probe"
                 ;;
+            claude__429__subcmd__help,record)
+                cmd="claude__429__subcmd__help__subcmd__record"
+                ;;
             claude__429__subcmd__help,replay)
                 cmd="claude__429__subcmd__help__subcmd__replay"
+                ;;
+            claude__429__subcmd__help,status)
+                cmd="claude__429__subcmd__help__subcmd__status"
                 ;;
             *)
                 ;;
@@ -72,7 +90,7 @@ _claude__429() {
 
     case "${cmd}" in
         claude__429)
-            opts="-h -V --color --help --version replay diagnose limits probe fixes mock completions help"
+            opts="-h -V --color --help --version replay diagnose limits probe fixes mock record status hook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,7 +178,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help)
-            opts="replay diagnose limits probe fixes mock completions help"
+            opts="replay diagnose limits probe fixes mock record status hook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +247,20 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__429__subcmd__help__subcmd__hook)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__429__subcmd__help__subcmd__limits)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -271,6 +303,20 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__429__subcmd__help__subcmd__record)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__429__subcmd__help__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -278,6 +324,38 @@ _claude__429() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__hook)
+            opts="-h --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -455,6 +533,44 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__429__subcmd__record)
+            opts="-h --listen --allow-remote --upstream --out --max-size --keep --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__429__subcmd__replay)
             opts="-h --only --strict --max-rows --json --jsonl --redact --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -467,6 +583,36 @@ _claude__429() {
                     return 0
                     ;;
                 --max-rows)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__status)
+            opts="-h --dir --minutes --model --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --minutes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -30,6 +30,9 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
             cand mock 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+            cand record 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+            cand status 'One line of live headroom from the newest records, for statuslines and prompts.'
+            cand hook 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -113,6 +116,31 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'claude-429;record'= {
+            cand --listen 'Address to listen on. Loopback only unless --allow-remote is given too'
+            cand --upstream 'Where requests go (a gateway, or a local server for tests)'
+            cand --out 'Directory for the record files (one JSON Lines file per UTC day, created 0600)'
+            cand --max-size 'Start a new file when one would grow past this size (K, M, G: powers of 1024)'
+            cand --keep 'Keep at most this many record files; the oldest are deleted'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --allow-remote 'Listen on a non-loopback address. Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;status'= {
+            cand --dir 'The record directory when PATH is `-`'
+            cand --minutes 'Only records from the last this many minutes count'
+            cand --model 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --json 'Print JSON instead of one line'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;hook'= {
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'claude-429;completions'= {
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand -h 'Print help (see more with ''--help'')'
@@ -125,6 +153,9 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
             cand mock 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+            cand record 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+            cand status 'One line of live headroom from the newest records, for statuslines and prompts.'
+            cand hook 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -139,6 +170,12 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;help;fixes'= {
         }
         &'claude-429;help;mock'= {
+        }
+        &'claude-429;help;record'= {
+        }
+        &'claude-429;help;status'= {
+        }
+        &'claude-429;help;hook'= {
         }
         &'claude-429;help;completions'= {
         }

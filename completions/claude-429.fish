@@ -36,6 +36,9 @@ complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "limits" -d 'T
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable)' -r -f -a "rpm\t''
@@ -125,15 +128,40 @@ never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l list -d 'List the built-in scenarios and exit'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l json -d 'Print the report as JSON (for CI)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l listen -d 'Address to listen on. Loopback only unless --allow-remote is given too' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l upstream -d 'Where requests go (a gateway, or a local server for tests)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l out -d 'Directory for the record files (one JSON Lines file per UTC day, created 0600)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-size -d 'Start a new file when one would grow past this size (K, M, G: powers of 1024)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l keep -d 'Keep at most this many record files; the oldest are deleted' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l allow-remote -d 'Listen on a non-loopback address. Anyone who can reach it can use your API key\'s traffic path and read timing; only for a trusted network'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l dir -d 'The record directory when PATH is `-`' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l minutes -d 'Only records from the last this many minutes count' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l model -d 'Only this model\'s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l json -d 'Print JSON instead of one line'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

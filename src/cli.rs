@@ -136,6 +136,45 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Mock(crate::commands::mock::MockArgs),
 
+    /// A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.
+    ///
+    /// Forwards every request to the upstream unchanged and streams the answers back as they
+    /// arrive, while writing one JSON Lines record per exchange (status, rate-limit headers,
+    /// timing, usage, error bodies, the model and max_tokens asked for; never prompts,
+    /// completions or keys) that `diagnose` and `status` read. Prints one line per failure,
+    /// with its class and fix, as it happens. Ctrl-C flushes and exits 0.
+    ///
+    /// Examples:
+    ///   claude-429 record
+    ///   ANTHROPIC_BASE_URL=http://127.0.0.1:8429 claude
+    ///   claude-429 diagnose claude-429-record/
+    #[command(verbatim_doc_comment)]
+    Record(RecordArgs),
+
+    /// One line of live headroom from the newest records, for statuslines and prompts.
+    ///
+    /// Per model class seen in the last minutes: the tightest rate-limit dimension with what
+    /// is left and when it resets, the requests remaining, and the last failure's class when
+    /// one happened recently. Reads only the end of the newest record file.
+    ///
+    /// Examples:
+    ///   claude-429 status
+    ///   claude-429 status - < statusline.json     (Claude Code's statusLine command)
+    ///   claude-429 status --json
+    #[command(verbatim_doc_comment)]
+    Status(StatusArgs),
+
+    /// Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.
+    ///
+    /// Reads the hook's JSON on stdin. On a StopFailure event, classifies the error it carries
+    /// and prints the class and the fix in one or two lines. Any other event or unreadable
+    /// input: prints nothing and exits 0 (a hook must never break Claude Code).
+    ///
+    /// Example (settings.json):
+    ///   {"hooks": {"StopFailure": [{"hooks": [{"type": "command", "command": "claude-429 hook"}]}]}}
+    #[command(verbatim_doc_comment)]
+    Hook(HookArgs),
+
     /// Print a shell completion script.
     ///
     /// Example: claude-429 completions bash > ~/.local/share/bash-completion/completions/claude-429
@@ -526,6 +565,61 @@ pub struct FixesArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// Address to listen on. Loopback only unless --allow-remote is given too.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8429")]
+    pub listen: std::net::SocketAddr,
+
+    /// Listen on a non-loopback address. Anyone who can reach it can use your API key's
+    /// traffic path and read timing; only for a trusted network.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Where requests go (a gateway, or a local server for tests).
+    #[arg(long, value_name = "URL", default_value = "https://api.anthropic.com")]
+    pub upstream: String,
+
+    /// Directory for the record files (one JSON Lines file per UTC day, created 0600).
+    #[arg(long, value_name = "PATH", default_value = "claude-429-record")]
+    pub out: PathBuf,
+
+    /// Start a new file when one would grow past this size (K, M, G: powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "100MB", value_parser = crate::record::writer::parse_size)]
+    pub max_size: u64,
+
+    /// Keep at most this many record files; the oldest are deleted.
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The record directory or file; `-` reads Claude Code's statusline JSON on stdin and
+    /// uses the default directory (and the model it names).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// The record directory when PATH is `-`.
+    #[arg(long, value_name = "DIR", default_value = "claude-429-record")]
+    pub dir: PathBuf,
+
+    /// Only records from the last this many minutes count.
+    #[arg(long, value_name = "MIN", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub minutes: u64,
+
+    /// Only this model's class (e.g. claude-sonnet-4-5 shows the sonnet-4 class).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Print JSON instead of one line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HookArgs {}
 
 #[derive(Debug, Clone, Args)]
 pub struct CompletionsArgs {

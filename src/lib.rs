@@ -12,11 +12,14 @@ pub mod diagnose;
 pub mod exit;
 pub mod fixes;
 pub mod fsutil;
+pub mod hook;
 pub mod mock;
 pub mod output;
+pub mod record;
 pub mod redact;
 pub mod report;
 pub mod schema;
+pub mod status;
 
 pub use exit::{Exit, Outcome};
 
@@ -30,6 +33,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Probe(a) => commands::probe::run(&a, &style),
         cli::Command::Fixes(a) => commands::fixes::run(&a, &style),
         cli::Command::Mock(a) => commands::mock::run(&a, &style),
+        cli::Command::Record(a) => commands::record::run(&a, &style),
+        cli::Command::Status(a) => commands::status::run(&a, &style),
+        cli::Command::Hook(a) => commands::hook::run(&a, &style),
         cli::Command::Completions(a) => commands::generate::completions(&a),
         cli::Command::Generate(a) => commands::generate::generate(&a),
     }
