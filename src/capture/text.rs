@@ -60,6 +60,11 @@ pub struct TextScanner {
     last_request: Option<(String, String)>,
     /// Continuation lines appended to the current capture's text so far.
     continued: usize,
+    /// Cross-chunk bookkeeping (see [`TextScanner::is_quiet`]): a stamp was seen by this
+    /// scanner; a capture took its time or request from before this scanner's first line.
+    stamp_seen: bool,
+    borrowed_time: bool,
+    borrowed_request: bool,
 }
 
 impl TextScanner {
@@ -77,6 +82,9 @@ impl TextScanner {
             stamp_parsed: true,
             last_request: None,
             continued: 0,
+            stamp_seen: false,
+            borrowed_time: false,
+            borrowed_request: false,
         }
     }
 
@@ -175,6 +183,7 @@ impl TextScanner {
         self.flush(out, stats);
         let mut c = Capture::new(self.source.clone(), line, format);
         c.time = self.time_now();
+        self.borrowed_request |= self.last_request.is_none();
         if let Some((m, u)) = &self.last_request {
             c.method = Some(m.clone());
             c.url = Some(u.clone());
@@ -185,6 +194,7 @@ impl TextScanner {
 
     /// The time of the last timestamped line, parsed on first use.
     fn time_now(&mut self) -> Option<DateTime<Utc>> {
+        self.borrowed_time |= !self.stamp_seen;
         if !self.stamp_parsed {
             self.stamp_parsed = true;
             self.line_time = parse_time_str(&self.stamp.replace(',', "."));
@@ -244,6 +254,7 @@ impl TextScanner {
             self.stamp.clear();
             self.stamp.push_str(st);
             self.stamp_parsed = false;
+            self.stamp_seen = true;
         }
         let trimmed = line.trim();
 
@@ -1189,6 +1200,63 @@ fn is_neutral(line: &str) -> bool {
             .all(|c| matches!(c, '-' | '=' | '~' | '*' | '#' | '_'))
 }
 
+/// See [`TextScanner::context`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanContext {
+    stamp: Option<String>,
+    request: Option<(String, String)>,
+}
+
+/// Cross-chunk support for the parallel text path: a worker scans its chunk with a fresh
+/// scanner; the result is exact when the real scanner was quiet at the chunk's start and
+/// nothing in the chunk leaned on context from before it.
+impl TextScanner {
+    /// No capture open and no literal being collected: the next line starts from scratch.
+    pub fn is_quiet(&self) -> bool {
+        self.cur.is_none() && self.pending.is_none()
+    }
+
+    /// Whether this (fresh) scanner's captures would have read a time or a request line
+    /// from `prev`, the state before its first line.
+    pub fn leaned_on(&self, prev: &TextScanner) -> bool {
+        (self.borrowed_time && prev.stamp_seen)
+            || (self.borrowed_request && prev.last_request.is_some())
+    }
+
+    /// The context a quiet scanner carries to its next capture (the last stamp, the last
+    /// request line): two quiet scanners with the same context behave the same from here on.
+    pub fn context(&self) -> ScanContext {
+        ScanContext {
+            stamp: self.stamp_seen.then(|| self.stamp.clone()),
+            request: self.last_request.clone(),
+        }
+    }
+
+    /// Whether this scanner's context equals `ctx`.
+    pub fn has_context(&self, ctx: &ScanContext) -> bool {
+        let stamp = if self.stamp_seen {
+            Some(self.stamp.as_str())
+        } else {
+            None
+        };
+        stamp == ctx.stamp.as_deref() && self.last_request == ctx.request
+    }
+
+    /// Takes over the context this scanner never saw itself (the last stamp, the last
+    /// request line) from `prev`, the state before its first line.
+    pub fn inherit(&mut self, prev: &mut TextScanner) {
+        if !self.stamp_seen && prev.stamp_seen {
+            self.stamp = std::mem::take(&mut prev.stamp);
+            self.stamp_parsed = prev.stamp_parsed;
+            self.line_time = prev.line_time;
+            self.stamp_seen = true;
+        }
+        if self.last_request.is_none() {
+            self.last_request = prev.last_request.take();
+        }
+    }
+}
+
 /// Strips a leading log timestamp (`2026-11-20T14:02:11Z`, `[2026-11-20 14:02:11,123]`,
 /// `2026-11-20 14:02:11.123 ERROR ...`) and returns the rest and the stamp's text (parsed
 /// later, only if a capture starts here).
@@ -1216,7 +1284,7 @@ fn strip_log_prefix(line: &str) -> (&str, Option<&str>) {
 
 /// Words one of which every line that can start a capture contains (status lines, relevant
 /// headers, literals, SDK and Claude Code markers, every text rule's phrase), lower-case.
-const TRIGGERS: &[&str] = &[
+pub(crate) const TRIGGERS: &[&str] = &[
     "limit",
     "error",
     "overload",
