@@ -333,8 +333,9 @@ fn scan_input<H: Handler, R: Read + Send>(
             }
         }
         Sniffed::Text => {
+            // One worker still gains the whole-chunk pre-filter and a reader thread.
             let big = size.is_none_or(|s| s >= engine.parallel_min);
-            if engine.threads > 1 && big {
+            if big && engine.parallel_min < u64::MAX {
                 chunked = true;
                 text_parallel(&source, reader, opts, engine, handler, sink, &mut stats)?;
             } else {
@@ -534,7 +535,12 @@ fn triggers() -> &'static Triggers {
         }
         let fill = singles.first().copied().unwrap_or(0);
         Triggers {
-            words: aho_corasick::AhoCorasick::new(&words).expect("static patterns build"),
+            // Leftmost-first: the first line with a trigger is the one wanted, and it lets
+            // aho-corasick use its SIMD (Teddy) searcher.
+            words: aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(&words)
+                .expect("static patterns build"),
             bytes: [0, fill, singles.get(1).copied().unwrap_or(fill)],
         }
     });
