@@ -765,7 +765,6 @@ fn text_consume<H: Handler>(
     };
     if carried.is_quiet() && !tail.leaned_on(carried) {
         stats.merge(b.stats);
-        drop(emit);
         for t in b.items {
             sink(t);
         }
@@ -793,7 +792,6 @@ fn text_consume<H: Handler>(
             synced.is_some()
         },
     );
-    drop(emit);
     if let (true, Some(i)) = (stopped, synced) {
         let cp = &b.checkpoints[i];
         stats.captures += b.stats.captures - cp.captures;
