@@ -6,7 +6,10 @@ status, the full set of anthropic-ratelimit-* headers, ids, the request's model 
 counts, and the response body. About 1% are failures (ITPM / RPM 429s, ramp refusals,
 529 overloads); the rest are plain 200s. Deterministic for a given seed.
 
-usage: gen.py OUT_PATH SIZE_MB [FAILURE_RATE]
+usage: gen.py OUT_PATH SIZE_MB [FAILURE_RATE] [SPAN_DAYS]
+
+With SPAN_DAYS the lines are spread evenly (with jitter) over that many days: a long-span
+log for the memory check of `diagnose`, whose per-minute state must stay bounded.
 """
 import json
 import random
@@ -17,6 +20,9 @@ from datetime import datetime, timedelta, timezone
 def main():
     out, size_mb = sys.argv[1], float(sys.argv[2])
     rate = float(sys.argv[3]) if len(sys.argv) > 3 else 0.01
+    span_days = float(sys.argv[4]) if len(sys.argv) > 4 else 0
+    # Lines are about 1,300 bytes: spread them over the span.
+    gap_ms = span_days * 86400e3 / (size_mb * 1024 * 1024 / 1300) if span_days else 0
     rnd = random.Random(429)
     target = int(size_mb * 1024 * 1024)
     t = datetime(2026, 11, 20, 14, 0, 0, tzinfo=timezone.utc)
@@ -27,7 +33,10 @@ def main():
     with open(out, "w", encoding="utf-8") as f:
         while written < target:
             n += 1
-            t += timedelta(milliseconds=rnd.randint(1, 40))
+            if gap_ms:
+                t += timedelta(milliseconds=rnd.uniform(0, 2 * gap_ms))
+            else:
+                t += timedelta(milliseconds=rnd.randint(1, 40))
             ts = t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
             reset = (t + timedelta(seconds=rnd.randint(1, 60))).strftime("%Y-%m-%dT%H:%M:%SZ")
             model = rnd.choice(models)

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Throughput, peak memory and start-up of claude-429 on a generated JSON Lines log, against
-# a straightforward Python classifier (bench/naive_classifier.py).
+# Throughput, peak memory and start-up of claude-429 on generated logs in the three formats
+# people have, each against a straightforward Python script that finds the same failures:
 #
-#   bench/run.sh                 # 260 MB log, 1% failures
-#   SIZE_MB=1024 bench/run.sh    # a bigger one (memory must stay flat)
+# * a JSON Lines exchange log (bench/gen.py)          vs bench/naive_classifier.py
+# * a Python service's plain-text log (gen_text.py)   vs bench/naive_text.py
+# * a HAR export (gen_har.py)                         vs bench/naive_har.py (json.load)
+# * memory: a failure-dense JSON Lines log spanning 36 days, with 8 workers
+#
+#   bench/run.sh                 # 260 MB JSONL, 200 MB text, 240 MB HAR, 127 MB 36-day JSONL
+#   SIZE_MB=1024 bench/run.sh    # a bigger JSONL log (memory must stay flat)
 #   THREADS=1 bench/run.sh       # one worker (CLAUDE_429_THREADS)
+#   FORMATS="text har" bench/run.sh   # only some sections (jsonl text har span)
 #
 # Needs: cargo, python3, /usr/bin/time (Debian package `time`). The data is generated once
 # into $BENCH_DIR and reused; every run reads it from the page cache (it is read once
@@ -18,6 +24,10 @@ FAIL_RATE=${FAIL_RATE:-0.01}
 RUNS=${RUNS:-3}
 BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/claude-429-bench}
 SKIP_PYTHON=${SKIP_PYTHON:-0}
+TEXT_MB=${TEXT_MB:-200}
+HAR_MB=${HAR_MB:-240}
+SPAN_MB=${SPAN_MB:-127}
+FORMATS=${FORMATS:-jsonl text har span}
 BIN=${BIN:-target/release/claude-429}
 
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
@@ -28,13 +38,6 @@ if [ "$BIN" = target/release/claude-429 ]; then
     cargo build --release --quiet
 fi
 mkdir -p "$BENCH_DIR"
-LOG="$BENCH_DIR/log-${SIZE_MB}mb-${FAIL_RATE}.jsonl"
-if [ ! -s "$LOG" ]; then
-    python3 bench/gen.py "$LOG" "$SIZE_MB" "$FAIL_RATE"
-fi
-BYTES=$(stat -c %s "$LOG")
-cat "$LOG" > /dev/null  # into the page cache
-
 now_ns() { date +%s%N; }
 
 # measure NAME CMD...: best wall time of $RUNS runs and the peak RSS of the last one.
@@ -56,25 +59,70 @@ measure() {
     eval "T_$name=$best"
 }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
-echo "input:   $LOG ($(awk -v b="$BYTES" 'BEGIN {printf "%.1f MB", b / 1e6}'), $(wc -l < "$LOG") lines, failure rate $FAIL_RATE)"
-echo "threads: ${CLAUDE_429_THREADS:-one per core}"
-echo
+# input PATH GENERATOR ARGS...: generates PATH once, reads it into the page cache.
+input() {
+    local path=$1; shift
+    if [ ! -s "$path" ]; then "$@"; fi
+    BYTES=$(stat -c %s "$path")
+    cat "$path" > /dev/null
+    echo "input:   $path ($(awk -v b="$BYTES" 'BEGIN {printf "%.1f MB", b / 1e6}'), $(wc -l < "$path") lines)"
+}
 
-measure replay_jsonl "$BIN" replay --jsonl "$LOG"
-measure replay_json "$BIN" replay --json "$LOG"
-measure diagnose_json "$BIN" diagnose --json "$LOG"
-measure diagnose_text "$BIN" diagnose "$LOG"
-if [ "$SKIP_PYTHON" != 1 ]; then
-    RUNS=1 measure python_naive python3 bench/naive_classifier.py "$LOG"
-    echo
-    awk -v p="$T_python_naive" -v r="$T_replay_jsonl" -v d="$T_diagnose_json" \
-        'BEGIN {printf "replay --jsonl is %.1fx faster than the Python script; diagnose --json %.1fx\n", p / r, p / d}'
-    # Same failures found?
-    ours=$(wc -l < "$BENCH_DIR/out-replay_jsonl")
-    theirs=$(wc -l < "$BENCH_DIR/out-python_naive")
-    echo "failures: claude-429 $ours, python $theirs"
-fi
+ratio() { awk -v p="$1" -v r="$2" 'BEGIN {printf "%.1fx", p / r}'; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
+echo "threads: ${CLAUDE_429_THREADS:-one per core}"
+
+case " $FORMATS " in *" jsonl "*)
+    echo; echo "== JSON Lines exchange log (failure rate $FAIL_RATE)"
+    LOG="$BENCH_DIR/log-${SIZE_MB}mb-${FAIL_RATE}.jsonl"
+    input "$LOG" python3 bench/gen.py "$LOG" "$SIZE_MB" "$FAIL_RATE"
+    measure replay_jsonl "$BIN" replay --jsonl "$LOG"
+    measure replay_json "$BIN" replay --json "$LOG"
+    measure diagnose_json "$BIN" diagnose --json "$LOG"
+    measure diagnose_text "$BIN" diagnose "$LOG"
+    if [ "$SKIP_PYTHON" != 1 ]; then
+        RUNS=1 measure python_naive python3 bench/naive_classifier.py "$LOG"
+        echo "replay --jsonl is $(ratio "$T_python_naive" "$T_replay_jsonl") faster than the Python script; diagnose --json $(ratio "$T_python_naive" "$T_diagnose_json")"
+        echo "failures: claude-429 $(wc -l < "$BENCH_DIR/out-replay_jsonl"), python $(wc -l < "$BENCH_DIR/out-python_naive")"
+    fi
+;; esac
+
+case " $FORMATS " in *" text "*)
+    echo; echo "== Python service text log (about 1 incident per 1,000 lines)"
+    LOG="$BENCH_DIR/app-${TEXT_MB}mb.log"
+    input "$LOG" python3 bench/gen_text.py "$LOG" "$TEXT_MB"
+    measure text_replay "$BIN" replay --jsonl "$LOG"
+    measure text_diagnose "$BIN" diagnose --json "$LOG"
+    if [ "$SKIP_PYTHON" != 1 ]; then
+        measure text_python python3 bench/naive_text.py "$LOG"
+        echo "replay is $(ratio "$T_text_python" "$T_text_replay") faster than the Python script; diagnose --json $(ratio "$T_text_python" "$T_text_diagnose")"
+        echo "failures: claude-429 $(wc -l < "$BENCH_DIR/out-text_replay"), python $(wc -l < "$BENCH_DIR/out-text_python")"
+    fi
+;; esac
+
+case " $FORMATS " in *" har "*)
+    echo; echo "== HAR export (1% failures)"
+    LOG="$BENCH_DIR/export-${HAR_MB}mb.har"
+    input "$LOG" python3 bench/gen_har.py "$LOG" "$HAR_MB"
+    measure har_replay "$BIN" replay --jsonl "$LOG"
+    if [ "$SKIP_PYTHON" != 1 ]; then
+        measure har_python python3 bench/naive_har.py "$LOG"
+        echo "replay is $(ratio "$T_har_python" "$T_har_replay") faster than the json.load script"
+        echo "failures: claude-429 $(wc -l < "$BENCH_DIR/out-har_replay"), python $(wc -l < "$BENCH_DIR/out-har_python")"
+    fi
+;; esac
+
+case " $FORMATS " in *" span "*)
+    echo; echo "== Memory: failure-dense JSON Lines log over 36 days, 8 workers"
+    LOG="$BENCH_DIR/span-${SPAN_MB}mb-36d.jsonl"
+    input "$LOG" python3 bench/gen.py "$LOG" "$SPAN_MB" 0.2 36
+    (
+        export CLAUDE_429_THREADS=8
+        measure span_replay "$BIN" replay --json "$LOG"
+        measure span_diagnose "$BIN" diagnose --json "$LOG"
+    )
+;; esac
 
 # Start-up: the mean of 100 runs of --version and of replay on an empty file.
 : > "$BENCH_DIR/empty.log"

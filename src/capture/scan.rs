@@ -243,6 +243,19 @@ pub struct Engine {
 /// Most lines in one chunk, so a batch of results stays small whatever the line length.
 const MAX_CHUNK_LINES: u64 = 2048;
 
+/// Bytes of input in flight at once (being read, parsed, or waiting for the consumer),
+/// whatever the number of workers: the chunk shrinks as workers are added.
+const IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
+
+/// The fixed pool for `workers` workers: (chunks in flight, bytes per chunk). Enough chunks
+/// to keep every worker busy; memory does not grow with the input or the worker count.
+fn in_flight(workers: usize, engine: &Engine) -> (usize, Engine) {
+    let pool = workers + 2;
+    let mut e = engine.clone();
+    e.chunk = e.chunk.min(IN_FLIGHT_BYTES / pool);
+    (pool, e)
+}
+
 /// Default chunk: big enough that per-chunk costs vanish, small enough that the few in
 /// flight keep memory flat.
 pub const CHUNK: usize = 1024 * 1024;
@@ -303,7 +316,16 @@ fn scan_input<H: Handler, R: Read + Send>(
                 chunked_inline(&source, reader, opts, engine, handler, sink, &mut stats)?;
             }
         }
-        Sniffed::Text => text_lines(&source, reader, opts, handler, sink, &mut stats)?,
+        Sniffed::Text => {
+            // One worker still gains the whole-chunk pre-filter and a reader thread.
+            let big = size.is_none_or(|s| s >= engine.parallel_min);
+            if big && engine.parallel_min < u64::MAX {
+                chunked = true;
+                text_parallel(&source, reader, opts, engine, handler, sink, &mut stats)?;
+            } else {
+                text_lines(&source, reader, opts, handler, sink, &mut stats)?;
+            }
+        }
     }
     if let Some(pb) = &engine.progress
         && !chunked
@@ -416,33 +438,471 @@ fn text_lines<H: Handler, R: Read>(
             }
             Line::Bytes(b) => b,
         };
-        let bytes = trim_eol(bytes);
-        if bytes.first() == Some(&b'{') && text.is_idle() {
-            match jsonl::parse_line(source, line_no, bytes, opts.failures_only) {
-                jsonl::Parsed::Capture(c) => {
-                    text.flush(&mut emit, stats);
-                    stats.captures += 1;
-                    emit(*c);
-                    continue;
-                }
-                jsonl::Parsed::Success => {
-                    text.flush(&mut emit, stats);
-                    stats.captures += 1;
-                    continue;
-                }
-                jsonl::Parsed::NotJsonl => {}
-            }
-        }
-        if bytes.contains(&0) {
-            text.flush(&mut emit, stats);
-            stats.skip(source, line_no, "binary data in line");
-            continue;
-        }
-        let s = String::from_utf8_lossy(bytes);
-        text.push_line(line_no, &s, &mut emit, stats);
+        text_line(
+            source,
+            opts,
+            &mut text,
+            line_no,
+            trim_eol(bytes),
+            &mut emit,
+            stats,
+        );
     }
     text.finish(&mut emit, stats);
     stats.bytes = lines.bytes;
+    Ok(())
+}
+
+/// One text line (a JSON Lines line mixed into text included) through the scanner.
+fn text_line(
+    source: &Arc<str>,
+    opts: &ScanOptions,
+    text: &mut text::TextScanner,
+    line_no: u64,
+    bytes: &[u8],
+    emit: &mut dyn FnMut(Capture),
+    stats: &mut ScanStats,
+) {
+    if bytes.first() == Some(&b'{') && text.is_idle() {
+        match jsonl::parse_line(source, line_no, bytes, opts.failures_only) {
+            jsonl::Parsed::Capture(c) => {
+                text.flush(emit, stats);
+                stats.captures += 1;
+                emit(*c);
+                return;
+            }
+            jsonl::Parsed::Success => {
+                text.flush(emit, stats);
+                stats.captures += 1;
+                return;
+            }
+            jsonl::Parsed::NotJsonl => {}
+        }
+    }
+    if bytes.contains(&0) {
+        text.flush(emit, stats);
+        stats.skip(source, line_no, "binary data in line");
+        return;
+    }
+    let s = String::from_utf8_lossy(bytes);
+    text.push_line(line_no, &s, emit, stats);
+}
+
+/// The whole-chunk pre-filter of the text path: finds the next line that can matter to a
+/// quiet scanner (one holding a trigger word in any case, a `{`, or a NUL byte). The chunk
+/// is lower-cased once into a scratch buffer so the multi-pattern search runs case-sensitive
+/// (SIMD) over it; single-byte triggers go to `memchr`.
+struct Prefilter {
+    lower: Vec<u8>,
+    /// Last search result per kind: (searched from, hit).
+    words: (usize, Option<usize>),
+    bytes: (usize, Option<usize>),
+    fresh: bool,
+}
+
+struct Triggers {
+    words: aho_corasick::AhoCorasick,
+    /// Single-byte triggers (and NUL), searched for with memchr3.
+    bytes: [u8; 3],
+}
+
+fn triggers() -> &'static Triggers {
+    static T: std::sync::LazyLock<Triggers> = std::sync::LazyLock::new(|| {
+        let mut words: Vec<String> = Vec::new();
+        let mut singles: Vec<u8> = Vec::new();
+        for t in crate::classify::rules::triggers() {
+            let t = t.to_ascii_lowercase();
+            match t.as_bytes() {
+                [b] if !b.is_ascii_alphabetic() && singles.len() < 2 => singles.push(*b),
+                _ => words.push(t),
+            }
+        }
+        let fill = singles.first().copied().unwrap_or(0);
+        Triggers {
+            // Leftmost-first: the first line with a trigger is the one wanted, and it lets
+            // aho-corasick use its SIMD (Teddy) searcher.
+            words: aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(&words)
+                .expect("static patterns build"),
+            bytes: [0, fill, singles.get(1).copied().unwrap_or(fill)],
+        }
+    });
+    &T
+}
+
+impl Prefilter {
+    fn new() -> Self {
+        Prefilter {
+            lower: Vec::new(),
+            words: (0, None),
+            bytes: (0, None),
+            fresh: false,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.fresh = false;
+    }
+
+    /// Start of the first line at or after `pos` that the scanner must see, if any.
+    fn next(&mut self, data: &[u8], pos: usize) -> Option<usize> {
+        let t = triggers();
+        if !self.fresh {
+            self.lower.clear();
+            self.lower.extend_from_slice(data);
+            self.lower.make_ascii_lowercase();
+            self.words = (0, None);
+            self.bytes = (0, None);
+            self.fresh = true;
+            self.words = (0, t.words.find(&self.lower[..]).map(|m| m.start()));
+            let [a, b, c] = t.bytes;
+            self.bytes = (0, memchr::memchr3(a, b, c, data));
+        }
+        let stale = |(from, hit): (usize, Option<usize>)| match hit {
+            Some(h) => h < pos,
+            None => pos < from,
+        };
+        if stale(self.words) {
+            let hit = t.words.find(&self.lower[pos..]).map(|m| pos + m.start());
+            self.words = (pos, hit);
+        }
+        if stale(self.bytes) {
+            let [a, b, c] = t.bytes;
+            self.bytes = (pos, memchr::memchr3(a, b, c, &data[pos..]).map(|i| pos + i));
+        }
+        let hit = match (self.words.1, self.bytes.1) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(memchr::memrchr(b'\n', &data[pos..hit]).map_or(pos, |i| pos + i + 1))
+    }
+}
+
+/// Called when the scanner is quiet for lines `from..=to`; returning true stops the chunk.
+type AtQuiet<'a> = &'a mut dyn FnMut(&text::TextScanner, u64, u64, &ScanStats) -> bool;
+
+/// Feeds one chunk's lines to `text`. While the scanner is quiet, lines the pre-filter rules
+/// out are skipped without being looked at (the scanner would ignore them too). Returns
+/// whether `at_quiet` stopped it.
+#[allow(clippy::too_many_arguments)]
+fn text_chunk(
+    source: &Arc<str>,
+    opts: &ScanOptions,
+    text: &mut text::TextScanner,
+    filter: &mut Prefilter,
+    data: &[u8],
+    first_line: u64,
+    emit: &mut dyn FnMut(Capture),
+    stats: &mut ScanStats,
+    at_quiet: AtQuiet,
+) -> bool {
+    filter.reset();
+    let mut pos = 0;
+    let mut line_no = first_line;
+    while pos < data.len() {
+        if text.is_quiet() {
+            let from = line_no;
+            let next = filter.next(data, pos);
+            let start = next.unwrap_or(data.len());
+            line_no += memchr::memchr_iter(b'\n', &data[pos..start]).count() as u64;
+            pos = start;
+            if at_quiet(text, from, line_no, stats) {
+                return true;
+            }
+            if next.is_none() {
+                break;
+            }
+        }
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
+        text_line(
+            source,
+            opts,
+            text,
+            line_no,
+            trim_eol(&data[pos..end]),
+            emit,
+            stats,
+        );
+        line_no += 1;
+        pos = end;
+    }
+    false
+}
+
+/// A point early in a worker's chunk where its fresh scanner was quiet: if the real scanner,
+/// carrying a capture over from the chunk before, is quiet there too with the same context,
+/// the worker's results from there on stand.
+struct Checkpoint {
+    from: u64,
+    to: u64,
+    items: usize,
+    captures: u64,
+    skipped: u64,
+    samples: usize,
+    ctx: text::ScanContext,
+}
+
+/// Checkpoints are kept for this many lines at the start of a chunk (a capture carried over
+/// a boundary ends within a few lines), at most [`MAX_CHECKPOINTS`] of them.
+const SYNC_LINES: u64 = 512;
+const MAX_CHECKPOINTS: usize = 64;
+
+/// A worker's result for one text chunk: its captures' items, scanned from a quiet state.
+struct TextBatch<T> {
+    seq: u64,
+    first_line: u64,
+    items: Vec<T>,
+    stats: ScanStats,
+    /// The scanner's state after the chunk (`None` for a line too long to keep).
+    tail: Option<text::TextScanner>,
+    too_long: Option<usize>,
+    buf: Vec<u8>,
+    len: usize,
+    checkpoints: Vec<Checkpoint>,
+}
+
+fn text_work<H: Handler>(
+    source: &Arc<str>,
+    opts: &ScanOptions,
+    handler: &H,
+    filter: &mut Prefilter,
+    chunk: Chunk,
+) -> TextBatch<H::Item> {
+    let mut items = Vec::new();
+    let mut stats = ScanStats::default();
+    let mut checkpoints = Vec::new();
+    let emitted = std::cell::Cell::new(0usize);
+    let tail = chunk.too_long.is_none().then(|| {
+        let mut text = text::TextScanner::new(source.clone());
+        let mut emit = |c: Capture| {
+            if let Some(t) = handler.capture(c) {
+                items.push(t);
+                emitted.set(emitted.get() + 1);
+            }
+        };
+        let data = &chunk.buf[..chunk.len];
+        let limit = chunk.first_line + SYNC_LINES;
+        text_chunk(
+            source,
+            opts,
+            &mut text,
+            filter,
+            data,
+            chunk.first_line,
+            &mut emit,
+            &mut stats,
+            &mut |text, from, to, stats| {
+                if from < limit && checkpoints.len() < MAX_CHECKPOINTS {
+                    checkpoints.push(Checkpoint {
+                        from,
+                        to,
+                        items: emitted.get(),
+                        captures: stats.captures,
+                        skipped: stats.skipped,
+                        samples: stats.skipped_samples.len(),
+                        ctx: text.context(),
+                    });
+                }
+                false
+            },
+        );
+        text
+    });
+    TextBatch {
+        seq: chunk.seq,
+        first_line: chunk.first_line,
+        items,
+        stats,
+        tail,
+        too_long: chunk.too_long,
+        buf: chunk.buf,
+        len: chunk.len,
+        checkpoints,
+    }
+}
+
+/// The consumer's side of the text path, in input order. A worker's result stands when the
+/// real scanner was quiet where the chunk begins and the chunk did not lean on earlier
+/// context; otherwise (a capture open across the boundary) the chunk is scanned again here,
+/// from the carried state: exact, and rare (it costs one chunk).
+#[allow(clippy::too_many_arguments)]
+fn text_consume<H: Handler>(
+    source: &Arc<str>,
+    opts: &ScanOptions,
+    handler: &H,
+    carried: &mut text::TextScanner,
+    filter: &mut Prefilter,
+    b: TextBatch<H::Item>,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) -> Vec<u8> {
+    let mut emit = |c: Capture| {
+        if let Some(t) = handler.capture(c) {
+            sink(t)
+        }
+    };
+    let Some(mut tail) = b.tail else {
+        carried.flush(&mut emit, stats);
+        stats.skip(source, b.first_line, too_long(b.too_long.unwrap_or(0)));
+        return b.buf;
+    };
+    if carried.is_quiet() && !tail.leaned_on(carried) {
+        stats.merge(b.stats);
+        for t in b.items {
+            sink(t);
+        }
+        tail.inherit(carried);
+        *carried = tail;
+        return b.buf;
+    }
+    // Scan from the carried state until it is quiet where the worker's scanner was quiet
+    // with the same context; from there the worker's results stand.
+    let mut synced = None;
+    let stopped = text_chunk(
+        source,
+        opts,
+        carried,
+        filter,
+        &b.buf[..b.len],
+        b.first_line,
+        &mut emit,
+        stats,
+        &mut |text, from, to, _| {
+            synced = b
+                .checkpoints
+                .iter()
+                .position(|cp| cp.from <= to && from <= cp.to && text.has_context(&cp.ctx));
+            synced.is_some()
+        },
+    );
+    if let (true, Some(i)) = (stopped, synced) {
+        let cp = &b.checkpoints[i];
+        stats.captures += b.stats.captures - cp.captures;
+        stats.skipped += b.stats.skipped - cp.skipped;
+        for s in b.stats.skipped_samples.into_iter().skip(cp.samples) {
+            if stats.skipped_samples.len() < 20 {
+                stats.skipped_samples.push(s);
+            }
+        }
+        for t in b.items.into_iter().skip(cp.items) {
+            sink(t);
+        }
+        tail.inherit(carried);
+        *carried = tail;
+    }
+    b.buf
+}
+
+/// The text path with a reader thread, `engine.threads` workers and this thread as the
+/// ordered consumer; same fixed pool of buffers as [`chunked_parallel`].
+fn text_parallel<H: Handler, R: Read + Send>(
+    source: &Arc<str>,
+    reader: R,
+    opts: &ScanOptions,
+    engine: &Engine,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) -> io::Result<()> {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::sync::mpsc::sync_channel;
+
+    let workers = engine.threads.max(1);
+    let (pool, sized) = in_flight(workers, engine);
+    let mut chunks = ChunkReader::new(reader, &sized);
+    chunks.max_lines = u64::MAX;
+    let (work_tx, work_rx) = sync_channel::<Chunk>(pool);
+    let work_rx = Mutex::new(work_rx);
+    let (res_tx, res_rx) = sync_channel::<io::Result<TextBatch<H::Item>>>(pool);
+    let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(pool);
+    for _ in 0..pool {
+        let _ = pool_tx.send(Vec::new());
+    }
+    let mut carried = text::TextScanner::new(source.clone());
+    let mut filter = Prefilter::new();
+    let mut failure: Option<io::Error> = None;
+    let bytes = std::thread::scope(|s| {
+        let reader_res = res_tx.clone();
+        let reader = s.spawn(move || {
+            while let Ok(buf) = pool_rx.recv() {
+                match chunks.next(buf) {
+                    Ok(Some(c)) => {
+                        if work_tx.send(c).is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = reader_res.send(Err(e));
+                        break;
+                    }
+                }
+            }
+            chunks.bytes
+        });
+        for _ in 0..workers {
+            let res_tx = res_tx.clone();
+            let work_rx = &work_rx;
+            s.spawn(move || {
+                let source: Arc<str> = Arc::from(&**source);
+                let mut filter = Prefilter::new();
+                loop {
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(chunk) = next else { break };
+                    let batch = text_work(&source, opts, handler, &mut filter, chunk);
+                    if res_tx.send(Ok(batch)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(res_tx);
+        let mut pending: BTreeMap<u64, TextBatch<H::Item>> = BTreeMap::new();
+        let mut next = 0u64;
+        for r in res_rx.iter() {
+            match r {
+                Ok(b) => {
+                    pending.insert(b.seq, b);
+                    while let Some(b) = pending.remove(&next) {
+                        let buf = text_consume(
+                            source,
+                            opts,
+                            handler,
+                            &mut carried,
+                            &mut filter,
+                            b,
+                            sink,
+                            stats,
+                        );
+                        let _ = pool_tx.send(buf);
+                        next += 1;
+                    }
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(pool_tx);
+        drop(res_rx);
+        reader.join().unwrap_or(0)
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let mut emit = |c: Capture| {
+        if let Some(t) = handler.capture(c) {
+            sink(t)
+        }
+    };
+    carried.finish(&mut emit, stats);
+    stats.bytes = bytes;
     Ok(())
 }
 
@@ -490,6 +950,9 @@ struct ChunkReader<R> {
     eof: bool,
     bytes: u64,
     progress: Option<indicatif::ProgressBar>,
+    /// Most lines per chunk ([`MAX_CHUNK_LINES`] for JSON Lines, whose batches hold an item
+    /// per line; unlimited for text, whose batches hold only captures).
+    max_lines: u64,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -503,6 +966,7 @@ impl<R: Read> ChunkReader<R> {
             eof: false,
             bytes: 0,
             progress: engine.progress.clone(),
+            max_lines: MAX_CHUNK_LINES,
         }
     }
 
@@ -558,7 +1022,7 @@ impl<R: Read> ChunkReader<R> {
                 let (mut end, mut lines) = (scanned + p + 1, 0u64);
                 for nl in memchr::memchr_iter(b'\n', &buf[..end]) {
                     lines += 1;
-                    if lines == MAX_CHUNK_LINES {
+                    if lines == self.max_lines {
                         end = nl + 1;
                         break;
                     }
@@ -824,8 +1288,8 @@ fn chunked_parallel<H: Handler, R: Read + Send>(
     use std::sync::mpsc::sync_channel;
 
     let workers = engine.threads.max(1);
-    let pool = workers * 2 + 2;
-    let mut chunks = ChunkReader::new(reader, engine);
+    let (pool, sized) = in_flight(workers, engine);
+    let mut chunks = ChunkReader::new(reader, &sized);
     let (work_tx, work_rx) = sync_channel::<Chunk>(pool);
     let work_rx = Mutex::new(work_rx);
     let (res_tx, res_rx) = sync_channel::<io::Result<Batch<H::Item>>>(pool);
@@ -1170,6 +1634,165 @@ mod tests {
             assert_eq!(stats.skipped_samples[0].line, 2);
             assert!(stats.skipped_samples[0].reason.contains("longer than"));
             assert_eq!(stats.bytes, input.len() as u64);
+        }
+    }
+
+    /// A Python service's log: unrelated lines, httpx lines, tracebacks ending in SDK errors.
+    fn service_log(incidents: usize) -> Vec<u8> {
+        let mut s = String::new();
+        for i in 0..incidents {
+            for j in 0..(7 + i % 5) {
+                s.push_str(&format!(
+                    "2026-11-20 09:{:02}:{:02},{:03} - INFO - app.api - GET /v1/orders/{j} took {i} ms\n",
+                    i % 60,
+                    j % 60,
+                    i % 1000
+                ));
+            }
+            if i % 3 == 0 {
+                s.push_str("2026-11-20 09:00:01,000 - httpx - INFO - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 200 OK\"\n");
+            }
+            let (status, exc, kind, msg) = if i % 4 == 1 {
+                (
+                    529,
+                    "InternalServerError",
+                    "overloaded_error",
+                    "Overloaded".to_string(),
+                )
+            } else {
+                (
+                    429,
+                    "RateLimitError",
+                    "rate_limit_error",
+                    format!(
+                        "This request would exceed your organization's rate limit of {} requests per minute.",
+                        50 + i
+                    ),
+                )
+            };
+            s.push_str(&format!(
+                "2026-11-20 09:{:02}:30,{:03} - httpx - INFO - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 {status} Too Many Requests\"\n\
+                 2026-11-20 09:{:02}:30,{:03} - root - ERROR - step {i} failed\n\
+                 Traceback (most recent call last):\n  File \"/srv/run.py\", line 41, in <module>\n    main()\n\
+                 \x20 File \"/srv/.venv/lib/python3.12/site-packages/anthropic/_base_client.py\", line 1047, in request\n\
+                 \x20   raise self._make_status_error_from_response(err.response) from None\n\
+                 anthropic.{exc}: Error code: {status} - {{'type': 'error', 'error': {{'type': '{kind}', 'message': '{msg}'}}, 'request_id': 'req_{i:024}'}}\n",
+                i % 60,
+                i % 1000,
+                i % 60,
+                i % 1000 + 1
+            ));
+        }
+        s.into_bytes()
+    }
+
+    /// What `replay` sees of each capture: everything the verdict is built from.
+    struct Full;
+    type Seen2 = (
+        u64,
+        Option<u16>,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+
+    impl Handler for Full {
+        type Item = Seen2;
+        fn plain_success(&self, _: &Arc<str>, _: u64, _: &[u8]) -> Light<Seen2> {
+            Light::Full
+        }
+        fn capture(&self, c: Capture) -> Option<Seen2> {
+            let class = crate::classify::classify(&c).map(|v| v.class.as_str());
+            Some((
+                c.line,
+                c.status,
+                format!("{class:?}"),
+                c.time.map(|t| t.to_rfc3339()),
+                c.request_id.clone(),
+                c.text.clone(),
+            ))
+        }
+    }
+
+    fn run_full(input: &[u8], engine: &Engine) -> (Vec<Seen2>, ScanStats) {
+        let mut got = Vec::new();
+        let stats = scan_input(
+            Arc::from("t"),
+            io::Cursor::new(input.to_vec()),
+            Some(input.len() as u64),
+            &ScanOptions::default(),
+            engine,
+            &Full,
+            &mut |x| got.push(x),
+        )
+        .unwrap();
+        (got, stats)
+    }
+
+    fn chunked(threads: usize, chunk: usize) -> Engine {
+        Engine {
+            threads,
+            chunk,
+            parallel_min: 0,
+            progress: None,
+        }
+    }
+
+    #[test]
+    fn text_chunks_give_the_same_verdicts_as_one_pass() {
+        let input = service_log(40);
+        let (want, ws) = run_full(&input, &Engine::sequential());
+        let failures = want.iter().filter(|w| w.2 != "None").count();
+        // (How many captures the scanner makes of these lines is its business; here it only
+        // matters that chunking changes nothing.)
+        assert!(failures >= 10, "{failures}");
+        // Every chunk size from tiny (a traceback split across many chunks) to whole.
+        for chunk in [64, 100, 257, 1000, 4096, 1 << 20] {
+            for threads in [2, 3] {
+                let (got, gs) = run_full(&input, &chunked(threads, chunk));
+                assert_eq!(got, want, "chunk={chunk} threads={threads}");
+                assert_eq!(
+                    (gs.captures, gs.skipped, gs.bytes),
+                    (ws.captures, ws.skipped, ws.bytes),
+                    "chunk={chunk} threads={threads}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_traceback_split_at_every_byte_gives_the_same_verdicts() {
+        let input = service_log(3);
+        let (want, _) = run_full(&input, &Engine::sequential());
+        let tb = input
+            .windows(9)
+            .position(|w| w == b"Traceback")
+            .expect("has a traceback");
+        // Chunks end on line boundaries: a chunk size just past each position in the first
+        // incident cuts the log there (and at its multiples).
+        for chunk in (64..tb + 700).step_by(7) {
+            let (got, _) = run_full(&input, &chunked(2, chunk));
+            assert_eq!(got, want, "chunk={chunk}");
+        }
+    }
+
+    #[test]
+    fn text_items_keep_input_order() {
+        let input = service_log(200);
+        let (got, _) = run_full(&input, &chunked(3, 300));
+        let lines: Vec<u64> = got.iter().map(|g| g.0).collect();
+        assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
+        let (want, _) = run_full(&input, &Engine::sequential());
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_pool_is_bounded_in_bytes_whatever_the_workers() {
+        for workers in [1, 2, 8, 64] {
+            let (pool, e) = in_flight(workers, &Engine::auto());
+            assert!(pool > workers, "every worker can be busy");
+            assert!(pool * e.chunk <= IN_FLIGHT_BYTES, "workers={workers}");
         }
     }
 

@@ -65,6 +65,11 @@ pub struct TextScanner {
     continued: usize,
     /// The last ended capture, held back in case the next is the same failure in another form.
     held: Option<Capture>,
+    /// Cross-chunk bookkeeping (see [`TextScanner::is_quiet`]): a stamp was seen by this
+    /// scanner; a capture took its time or request from before this scanner's first line.
+    stamp_seen: bool,
+    borrowed_time: bool,
+    borrowed_request: bool,
 }
 
 impl TextScanner {
@@ -83,6 +88,9 @@ impl TextScanner {
             last_request: None,
             continued: 0,
             held: None,
+            stamp_seen: false,
+            borrowed_time: false,
+            borrowed_request: false,
         }
     }
 
@@ -206,6 +214,7 @@ impl TextScanner {
         self.close(out, stats);
         let mut c = Capture::new(self.source.clone(), line, format);
         c.time = self.time_now();
+        self.borrowed_request |= self.last_request.is_none();
         if let Some((m, u)) = &self.last_request {
             c.method = Some(m.clone());
             c.url = Some(u.clone());
@@ -216,6 +225,7 @@ impl TextScanner {
 
     /// The time of the last timestamped line, parsed on first use.
     fn time_now(&mut self) -> Option<DateTime<Utc>> {
+        self.borrowed_time |= !self.stamp_seen;
         if !self.stamp_parsed {
             self.stamp_parsed = true;
             self.line_time = parse_time_str(&self.stamp.replace(',', "."));
@@ -245,6 +255,18 @@ impl TextScanner {
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) {
+        // A held capture can only merge with one that starts within NEAR_LINES of it: past
+        // that it is final, and letting it go keeps the scanner quiet between failures (the
+        // chunked scan resynchronises only at quiet points).
+        if let Some(h) = &self.held
+            && self.cur.is_none()
+            && self.pending.is_none()
+            && line_no > h.line.saturating_add(NEAR_LINES)
+        {
+            let h = self.held.take().expect("checked");
+            stats.captures += 1;
+            out(h);
+        }
         if let Some(p) = &mut self.pending {
             // A blank line never occurs inside a pasted literal: the literal was broken.
             if raw.trim().is_empty() {
@@ -275,6 +297,7 @@ impl TextScanner {
             self.stamp.clear();
             self.stamp.push_str(st);
             self.stamp_parsed = false;
+            self.stamp_seen = true;
         }
         let trimmed = line.trim();
 
@@ -1069,9 +1092,11 @@ fn own_status(o: &serde_json::Map<String, Value>) -> Option<u16> {
 /// Two captures that are one failure pasted in two forms: the same request id, or (a few
 /// lines apart, statuses agreeing, the forms differing) the same message, once parsed and
 /// once as text. Retries of one request in one form stay separate failures.
+/// How far apart (in lines, start to start) two forms of one failure may be.
+const NEAR_LINES: u64 = 40;
+
 fn same_failure(a: &Capture, b: &Capture) -> bool {
-    const NEAR: u64 = 40;
-    if b.line.saturating_sub(a.line) > NEAR || a.source != b.source {
+    if b.line.saturating_sub(a.line) > NEAR_LINES || a.source != b.source {
         return false;
     }
     if let (Some(x), Some(y)) = (a.request_id(), b.request_id()) {
@@ -1440,6 +1465,63 @@ fn is_neutral(line: &str) -> bool {
         || t.starts_with("```")
         || t.chars()
             .all(|c| matches!(c, '-' | '=' | '~' | '*' | '#' | '_'))
+}
+
+/// See [`TextScanner::context`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanContext {
+    stamp: Option<String>,
+    request: Option<(String, String)>,
+}
+
+/// Cross-chunk support for the parallel text path: a worker scans its chunk with a fresh
+/// scanner; the result is exact when the real scanner was quiet at the chunk's start and
+/// nothing in the chunk leaned on context from before it.
+impl TextScanner {
+    /// No capture open and no literal being collected: the next line starts from scratch.
+    pub fn is_quiet(&self) -> bool {
+        self.cur.is_none() && self.pending.is_none() && self.held.is_none()
+    }
+
+    /// Whether this (fresh) scanner's captures would have read a time or a request line
+    /// from `prev`, the state before its first line.
+    pub fn leaned_on(&self, prev: &TextScanner) -> bool {
+        (self.borrowed_time && prev.stamp_seen)
+            || (self.borrowed_request && prev.last_request.is_some())
+    }
+
+    /// The context a quiet scanner carries to its next capture (the last stamp, the last
+    /// request line): two quiet scanners with the same context behave the same from here on.
+    pub fn context(&self) -> ScanContext {
+        ScanContext {
+            stamp: self.stamp_seen.then(|| self.stamp.clone()),
+            request: self.last_request.clone(),
+        }
+    }
+
+    /// Whether this scanner's context equals `ctx`.
+    pub fn has_context(&self, ctx: &ScanContext) -> bool {
+        let stamp = if self.stamp_seen {
+            Some(self.stamp.as_str())
+        } else {
+            None
+        };
+        stamp == ctx.stamp.as_deref() && self.last_request == ctx.request
+    }
+
+    /// Takes over the context this scanner never saw itself (the last stamp, the last
+    /// request line) from `prev`, the state before its first line.
+    pub fn inherit(&mut self, prev: &mut TextScanner) {
+        if !self.stamp_seen && prev.stamp_seen {
+            self.stamp = std::mem::take(&mut prev.stamp);
+            self.stamp_parsed = prev.stamp_parsed;
+            self.line_time = prev.line_time;
+            self.stamp_seen = true;
+        }
+        if self.last_request.is_none() {
+            self.last_request = prev.last_request.take();
+        }
+    }
 }
 
 /// Strips a leading log timestamp (`2026-11-20T14:02:11Z`, `[2026-11-20 14:02:11,123]`,

@@ -2,7 +2,7 @@
 //! included, streams it through [`crate::diagnose::Analyzer`] and prints ranked causes, the
 //! timeline and client-behaviour findings as text, markdown or JSON.
 
-use std::io::{BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 
 use anyhow::Result;
 
@@ -76,20 +76,59 @@ pub fn analyse(
 }
 
 /// Renders the report in the chosen format, with keys always and ids on `--redact` removed.
+/// Written line by line as it is rendered: a long timeline's JSON is never held whole.
 fn write_report(a: &DiagnoseArgs, style: &Style, d: &Diagnosis) -> Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
+    let mut out = RedactLines {
+        out: BufWriter::new(crate::output::stdout().lock()),
+        line: Vec::with_capacity(4096),
+        ids: a.redact,
+    };
     if a.json {
-        serde_json::to_writer_pretty(&mut buf, d)?;
-        buf.push(b'\n');
+        serde_json::to_writer_pretty(&mut out, d)?;
+        out.write_all(b"\n")?;
     } else if a.format == ReportFormat::Markdown {
-        markdown::diagnosis(&mut buf, d)?;
+        markdown::diagnosis(&mut out, d)?;
     } else {
-        diagnose::render::text(&mut buf, d, style, a.redact)?;
+        diagnose::render::text(&mut out, d, style, a.redact)?;
     }
-    let text = String::from_utf8_lossy(&buf);
-    let text = crate::redact::apply(&text, a.redact);
-    let mut out = BufWriter::new(crate::output::stdout().lock());
-    out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+/// Applies [`crate::redact::apply`] to each complete line on its way out (redaction works on
+/// tokens, which never span a line, so this equals redacting the whole text).
+struct RedactLines<W: Write> {
+    out: W,
+    line: Vec<u8>,
+    ids: bool,
+}
+
+impl<W: Write> RedactLines<W> {
+    fn emit(&mut self) -> io::Result<()> {
+        if !self.line.is_empty() {
+            let text = String::from_utf8_lossy(&self.line);
+            let text = crate::redact::apply(&text, self.ids);
+            self.out.write_all(text.as_bytes())?;
+            self.line.clear();
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for RedactLines<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            self.line.extend_from_slice(&rest[..=i]);
+            self.emit()?;
+            rest = &rest[i + 1..];
+        }
+        self.line.extend_from_slice(rest);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.emit()?;
+        self.out.flush()
+    }
 }
