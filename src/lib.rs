@@ -11,6 +11,7 @@ pub mod commands;
 pub mod diagnose;
 pub mod exit;
 pub mod fixes;
+pub mod limits;
 pub mod redact;
 pub mod report;
 
