@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod exit;
 pub mod fixes;
 pub mod limits;
+pub mod probe;
 pub mod redact;
 pub mod report;
 

@@ -314,22 +314,12 @@ impl Client {
             if let Some(id) = headers.get("request-id").and_then(|v| v.to_str().ok()) {
                 message.push_str(&format!(" (request-id {id})"));
             }
-            return Err(match status {
-                401 | 403 => ApiError::Auth { status, message },
-                404 => ApiError::NotFound {
-                    what: format!("{what}: {message}"),
-                },
-                _ => {
-                    if let Some(d) = retry_after(&headers, SystemTime::now()) {
-                        message.push_str(&format!("; retry-after {} s", d.as_secs_f64().ceil()));
-                    }
-                    ApiError::Status {
-                        status,
-                        message,
-                        retries: attempt,
-                    }
-                }
-            });
+            if !super::error::is_auth_or_missing(status)
+                && let Some(d) = retry_after(&headers, SystemTime::now())
+            {
+                message.push_str(&format!("; retry-after {} s", d.as_secs_f64().ceil()));
+            }
+            return Err(super::error::for_status(status, message, what, attempt));
         }
     }
 

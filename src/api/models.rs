@@ -48,18 +48,7 @@ pub fn status_error(
     text: &str,
     what: &str,
 ) -> ApiError {
-    let message = super::messages::error_message(body, text);
-    match status {
-        401 | 403 => ApiError::Auth { status, message },
-        404 => ApiError::NotFound {
-            what: format!("{what} ({message})"),
-        },
-        _ => ApiError::Status {
-            status,
-            message,
-            retries: 0,
-        },
-    }
+    super::error::for_status(status, super::messages::error_message(body, text), what, 0)
 }
 
 /// The query of the first page.
