@@ -196,11 +196,22 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "MODEL", help_heading = "Filter")]
     pub model: Vec<String>,
 
-    /// Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom
-    /// (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet
-    /// in this version: the report says so and the exit status is unaffected.
-    #[arg(long)]
+    /// Also compare the logs with the API now: the org's configured limits per model class
+    /// seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs
+    /// ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'
+    /// anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace
+    /// override), the binding dimension's headroom now, and limits changed since. A missing key
+    /// skips its part (the report says which); an API or network error exits 3.
+    #[arg(long, help_heading = "Live")]
     pub live: bool,
+
+    /// With --live: also read this workspace's effective limits and flag overrides below the
+    /// org limit. Example: --workspace wrkspc_01AbC
+    #[arg(long, value_name = "ID", requires = "live", help_heading = "Live")]
+    pub workspace: Option<String>,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
 
     /// Report format for people: text (default) or markdown.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

@@ -125,7 +125,7 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
     if let Some(live) = &d.live {
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Live comparison"))?;
-        write_wrapped(redact, out, "  ", "", &live.note, width - 2)?;
+        crate::report::live::write_text(out, live, style)?;
     }
     Ok(())
 }

@@ -193,7 +193,6 @@ pub fn failed_probe(t: &Target, sent_at: DateTime<Utc>, e: &ApiError) -> Probe {
 }
 
 /// Turns one answer into a [`Probe`], and the error it carries when it is not a rate limit.
-
 pub fn judge(
     org: Option<&[RateLimitGroup]>,
     t: &Target,

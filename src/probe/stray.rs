@@ -42,8 +42,6 @@ pub fn stray_key(
     })
 }
 
-/// When a model with an exhausted dimension may be probed again (the latest of the exhausted
-
 /// The rule, once: a limit seen in a response below the org's configured value for the same
 /// limiter means the key is not bound by the org's limits alone.
 pub fn is_stray(seen: u64, org: f64) -> bool {

@@ -136,8 +136,7 @@ pub fn diagnosis(out: &mut dyn Write, d: &Diagnosis) -> io::Result<()> {
     if let Some(live) = &d.live {
         writeln!(out, "## Live comparison")?;
         writeln!(out)?;
-        writeln!(out, "{}", escape(&live.note))?;
-        writeln!(out)?;
+        super::live::write_markdown(out, live, &escape)?;
     }
     writeln!(out, "---")?;
     writeln!(

@@ -1,6 +1,7 @@
 //! Rendering: data in, text out. One file per format; commands pick one.
 
 pub mod json;
+pub mod live;
 pub mod markdown;
 pub mod table;
 
