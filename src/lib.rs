@@ -2,6 +2,25 @@
 //!
 //! Data flows one way: input → [`capture`] → [`classify`] → [`report`]. Each subcommand in
 //! [`commands`] glues those together; [`run`] dispatches and maps outcomes to exit codes.
+//!
+//! # Layers
+//!
+//! A module imports only from layers below it (`tests/layers.rs` fails on a new import
+//! circle, between top-level modules or between files):
+//!
+//! 1. `main` / `lib` ([`run`]);
+//! 2. [`commands`]: flags, keys, runtime, pick a renderer, map the outcome (glue only);
+//! 3. [`report`]: every renderer (replay, diagnose, limits, probe, live, markdown, JSON);
+//! 4. [`diagnose`]: the incident analysis, and `--live` on top of the two below;
+//! 5. [`limits`] (fetch, lock, drift, floors) and [`probe`] (targets, budget, session,
+//!    headroom, stray key): the live-API domain, each a library call with a progress callback;
+//! 6. [`api`]: HTTP, the error type and its one status mapping;
+//! 7. [`capture`], then [`classify`];
+//! 8. leaves: [`fixes`], [`fmt`], [`redact`], [`exit`] (they import nothing above them).
+//!
+//! [`cli`] holds the clap definitions read by `commands` (and, for their argument types, by
+//! `api::ClientConfig::from_args`). Known circles still to break are listed, with the move
+//! that breaks each, in `tests/layers.rs`.
 
 pub mod api;
 pub mod capture;
@@ -11,6 +30,7 @@ pub mod commands;
 pub mod diagnose;
 pub mod exit;
 pub mod fixes;
+pub mod fmt;
 pub mod limits;
 pub mod probe;
 pub mod redact;

@@ -2,6 +2,17 @@
 //! Models API listing and the probe.
 
 use super::ApiError;
+use crate::exit::Exit;
+
+/// Maps an error to its exit code: API/network errors are 3, everything else 2. (Here, not in
+/// the `exit` leaf, so the leaf never reaches up into `api`.)
+pub fn exit_code(err: &anyhow::Error) -> Exit {
+    if err.chain().any(|c| c.downcast_ref::<ApiError>().is_some()) {
+        Exit::Api
+    } else {
+        Exit::Usage
+    }
+}
 
 /// 401/403 → [`ApiError::Auth`]; 404 → [`ApiError::NotFound`] naming `what` ("model 'x'");
 /// anything else → [`ApiError::Status`] with the retries already made.

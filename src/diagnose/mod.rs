@@ -371,7 +371,7 @@ pub(crate) fn place(sources: &[Arc<str>], at: &At) -> String {
     }
 }
 
-pub use crate::report::thousands;
+pub use crate::fmt::thousands;
 
 /// A confidence's weight in the ranking (see [`causes`]).
 pub fn weight(c: Confidence) -> f64 {

@@ -143,18 +143,7 @@ pub trait Renderer {
     fn finish(&mut self, summary: &Summary) -> std::io::Result<()>;
 }
 
-/// `4000000` as `4,000,000`, for people.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::fmt::thousands;
 
 /// A hint for the line after an error: what to do next.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {
