@@ -16,7 +16,8 @@
 //!    headroom, stray key): the live-API domain, each a library call with a progress callback;
 //! 6. [`api`]: HTTP, the error type and its one status mapping;
 //! 7. [`capture`], then [`classify`];
-//! 8. leaves: [`fixes`], [`fmt`], [`redact`], [`exit`] (they import nothing above them).
+//! 8. leaves: [`ratelimit`] (one dimension enum, the exhaustion rule, one model-class
+//!    function), [`fixes`], [`fmt`], [`redact`], [`exit`] (they import nothing above them).
 //!
 //! [`cli`] holds the clap definitions read by `commands` (and, for their argument types, by
 //! `api::ClientConfig::from_args`). Known circles still to break are listed, with the move
@@ -33,6 +34,7 @@ pub mod fixes;
 pub mod fmt;
 pub mod limits;
 pub mod probe;
+pub mod ratelimit;
 pub mod redact;
 pub mod report;
 

@@ -12,6 +12,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// The documented API version header value.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
+/// The `user-agent` every request carries.
+pub const USER_AGENT: &str = concat!("claude-429/", env!("CARGO_PKG_VERSION"));
+
 /// A string that never shows up in `Debug` or `Display`: API keys live here so no log line,
 /// error or panic message can print one.
 #[derive(Clone)]
@@ -201,7 +204,7 @@ const MAX_PAGES: usize = 10_000;
 impl Client {
     pub fn new(config: ClientConfig, key: Secret) -> Result<Self, ApiError> {
         let http = reqwest::Client::builder()
-            .user_agent(concat!("claude-429/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .build()

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::capture::headers::parse_int;
 use crate::capture::{Capture, Format};
 use crate::fixes;
+use crate::ratelimit::DimensionName;
 
 /// What kind of limit (or non-limit) stopped a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -174,14 +175,13 @@ impl Dim {
         format!("anthropic-ratelimit-{}-{field}", self.name)
     }
 
-    /// Remaining is zero, at most 1% of the limit (token values are rounded to thousands),
-    /// or below what the request itself needs.
+    /// Exhausted by the failure rule ([`crate::ratelimit::exhausted_on_failure`]: zero, or at
+    /// most 1% of the limit), or below what the request itself needs.
     fn exhausted(&self, need: Option<u64>) -> bool {
-        match (self.remaining, self.limit) {
-            (Some(0), _) => true,
-            (Some(r), Some(l)) if l > 0 && r.saturating_mul(100) <= l => true,
-            (Some(r), _) => need.is_some_and(|n| r < n),
-            _ => false,
+        match self.remaining {
+            Some(r) if crate::ratelimit::exhausted_on_failure(r, self.limit) => true,
+            Some(r) => need.is_some_and(|n| r < n),
+            None => false,
         }
     }
 
@@ -198,11 +198,13 @@ fn fmt_opt(v: Option<u64>) -> String {
     v.map_or_else(|| "?".into(), |v| v.to_string())
 }
 
+/// The shared dimension vocabulary ([`crate::ratelimit::DimensionName`]) and the class each
+/// dimension's exhaustion means.
 const DIMS: [(&str, Class); 4] = [
-    ("requests", Class::Rpm),
-    ("input-tokens", Class::Itpm),
-    ("output-tokens", Class::Otpm),
-    ("tokens", Class::Itpm),
+    (DimensionName::Requests.header_infix(), Class::Rpm),
+    (DimensionName::InputTokens.header_infix(), Class::Itpm),
+    (DimensionName::OutputTokens.header_infix(), Class::Otpm),
+    (DimensionName::Tokens.header_infix(), Class::Itpm),
 ];
 
 /// Reads the four rate-limit dimensions that the headers show.

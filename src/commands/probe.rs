@@ -13,7 +13,7 @@ use chrono::{DateTime, Local, Utc};
 use comfy_table::Cell;
 use serde::Serialize;
 
-use crate::api::client::{ANTHROPIC_VERSION, load_key};
+use crate::api::client::load_key;
 use crate::api::messages::{
     self, Dimension, DimensionName, Headroom, MESSAGES_PATH, TIGHT_BELOW_PCT,
 };
@@ -731,13 +731,9 @@ fn dry_run(
     admin: Option<&Key>,
     models: &[String],
 ) -> Result<Outcome> {
-    let ua = concat!("claude-429/", env!("CARGO_PKG_VERSION"));
+    // Headers from the real request builder, the key shown as where it comes from.
     let base = |k: String| -> Vec<(String, String)> {
-        vec![
-            ("x-api-key".into(), k),
-            ("anthropic-version".into(), ANTHROPIC_VERSION.into()),
-            ("user-agent".into(), ua.into()),
-        ]
+        crate::probe::plan::headers(config, reqwest::Method::GET, MODELS_PATH, None, &k)
     };
     let mut plan = Vec::new();
     if let Some(admin) = admin {
@@ -770,8 +766,13 @@ fn dry_run(
                     .into(),
         });
     }
-    let mut post_headers = base(api_key);
-    post_headers.push(("content-type".into(), "application/json".into()));
+    let post_headers = crate::probe::plan::headers(
+        config,
+        reqwest::Method::POST,
+        MESSAGES_PATH,
+        Some(&messages::probe_body("m")),
+        &api_key,
+    );
     let url = format!("{}{MESSAGES_PATH}", config.base_url);
     let (per_round_requests, cap) =
         crate::probe::budget::planned_cap(a.max_requests, models.len(), a.max_tokens_budget);

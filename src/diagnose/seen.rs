@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::event::{Event, model_class};
-use crate::api::messages::DimensionName;
+use crate::ratelimit::DimensionName;
 
 pub const MAX_CLASSES: usize = 16;
 pub const MAX_VALUES: usize = 4;
@@ -61,13 +61,8 @@ pub struct Seen {
     pub classes_dropped: u64,
 }
 
-/// [`Event::dims`] order.
-const DIMS: [DimensionName; 4] = [
-    DimensionName::Requests,
-    DimensionName::InputTokens,
-    DimensionName::OutputTokens,
-    DimensionName::Tokens,
-];
+/// [`Event::dims`] order (the shared vocabulary's).
+const DIMS: [DimensionName; 4] = DimensionName::ALL;
 
 impl Seen {
     pub fn add(&mut self, ev: &Event) {
@@ -175,7 +170,7 @@ mod tests {
         let out = s.finish();
         assert_eq!(out.len(), 1);
         let c = &out[0];
-        assert_eq!(c.class, "claude sonnet 4.x");
+        assert_eq!(c.class, "Claude Sonnet 4.x");
         assert_eq!(c.models.len(), 2);
         assert_eq!(c.workspace_ids, vec!["wrkspc_1".to_string()]);
         let v = c.values(DimensionName::Requests);

@@ -12,6 +12,7 @@
 
 pub mod budget;
 pub mod headroom;
+pub mod plan;
 pub mod session;
 pub mod stray;
 pub mod targets;

@@ -42,8 +42,4 @@ pub fn stray_key(
     })
 }
 
-/// The rule, once: a limit seen in a response below the org's configured value for the same
-/// limiter means the key is not bound by the org's limits alone.
-pub fn is_stray(seen: u64, org: f64) -> bool {
-    (seen as f64) < org
-}
+pub use crate::ratelimit::is_stray;
