@@ -9,6 +9,7 @@ pub mod headers;
 pub mod jsonl;
 pub mod relaxed;
 pub mod scan;
+pub mod stats;
 pub mod text;
 
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 //! evidence lowers the confidence; a confident wrong answer is the worst outcome.
 
 pub mod rules;
+pub mod summary;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

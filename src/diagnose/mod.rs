@@ -19,8 +19,8 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::classify::summary::Summary;
 use crate::classify::{Class, Confidence};
-use crate::report::Summary;
 
 pub use causes::Cause;
 pub use event::{Event, Events};

@@ -5,10 +5,7 @@ pub mod live;
 pub mod markdown;
 pub mod table;
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
-
-use serde::Serialize;
 
 use crate::classify::{Class, Confidence, Verdict};
 use crate::cli::ColorChoice;
@@ -107,35 +104,7 @@ impl Style {
     }
 }
 
-/// Counts over all verdicts of a run (the `summary` object of `replay --json`).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
-    /// Exchanges read, successes included.
-    pub captures: u64,
-    /// Failures classified (after `--only`).
-    pub failures: u64,
-    /// Failures per class.
-    pub by_class: BTreeMap<Class, u64>,
-    /// Failures per confidence.
-    pub by_confidence: BTreeMap<Confidence, u64>,
-    /// Chunks of input that could not be parsed.
-    pub skipped: u64,
-    /// Files read.
-    pub files: u64,
-}
-
-impl Summary {
-    pub fn add(&mut self, v: &Verdict) {
-        self.failures += 1;
-        *self.by_class.entry(v.class).or_default() += 1;
-        *self.by_confidence.entry(v.confidence).or_default() += 1;
-    }
-
-    /// Any failure that is a rate limit in the broad sense (exit status 1).
-    pub fn found_rate_limits(&self) -> bool {
-        self.by_class.keys().any(|c| c.is_rate_limit())
-    }
-}
+pub use crate::classify::summary::Summary;
 
 /// A renderer of verdicts: fed one at a time, then the summary.
 pub trait Renderer {
