@@ -663,3 +663,116 @@ fn note(live: &Live) -> String {
         part("probe", live.probe.status, &live.probe.reason),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::event::Event;
+    use crate::diagnose::seen::Seen;
+    use crate::diagnose::{Analyzer, Filter};
+
+    fn logs(limit: u64) -> Vec<SeenClass> {
+        let mut s = Seen::default();
+        let mut e = Event {
+            model: Some("claude-sonnet-4-5".into()),
+            workspace_id: Some("wrkspc_1".into()),
+            time: Some(0),
+            ..Default::default()
+        };
+        e.dims[0] = (Some(limit), Some(0));
+        s.add(&e);
+        s.finish()
+    }
+
+    fn configured(ws: Option<(f64, OverrideStatus)>) -> Configured {
+        let mut org = BTreeMap::new();
+        org.insert(
+            "requests_per_minute".to_string(),
+            limits::Value(Some(4000.0)),
+        );
+        Configured {
+            status: PartStatus::Read,
+            reason: None,
+            workspace_id: ws.map(|_| "wrkspc_1".to_string()),
+            classes: vec![ConfiguredClass {
+                class: "Claude Sonnet 4.x".into(),
+                group_id: Some("rlg_S".into()),
+                display_name: Some("Claude Sonnet 4.x".into()),
+                org,
+                workspace: ws.map(|(v, status)| {
+                    let mut m = BTreeMap::new();
+                    m.insert(
+                        "requests_per_minute".to_string(),
+                        WorkspaceValue {
+                            value: limits::Value(Some(v)),
+                            org_limit: limits::Value(Some(4000.0)),
+                            effective: limits::Value(Some(v.min(4000.0))),
+                            status,
+                        },
+                    );
+                    m
+                }),
+            }],
+        }
+    }
+
+    fn live(from_logs: Vec<SeenClass>, configured: Configured) -> Live {
+        Live {
+            available: true,
+            note: String::new(),
+            configured,
+            probe: ProbePart {
+                status: PartStatus::Skipped,
+                reason: None,
+                probes: Vec::new(),
+                skipped: Vec::new(),
+            },
+            from_logs,
+            conclusions: Vec::new(),
+        }
+    }
+
+    fn kinds(c: &[Conclusion]) -> Vec<&str> {
+        c.iter().map(|c| c.kind).collect()
+    }
+
+    #[test]
+    fn logs_below_configured_without_more_data_cannot_tell_which() {
+        let d = Analyzer::new(Filter::default()).finish();
+        let c = conclude(&d, &live(logs(50), configured(None)));
+        assert_eq!(kinds(&c), ["logs_limit_below_configured"]);
+        assert!(c[0].detail.contains("(50)") && c[0].detail.contains("(4,000)"));
+        assert!(
+            c[0].detail.contains("--workspace wrkspc_1"),
+            "{}",
+            c[0].detail
+        );
+        assert_eq!(c[0].evidence.len(), 2);
+    }
+
+    #[test]
+    fn a_workspace_override_at_the_logs_value_is_named() {
+        let d = Analyzer::new(Filter::default()).finish();
+        let c = conclude(
+            &d,
+            &live(logs(50), configured(Some((50.0, OverrideStatus::BelowOrg)))),
+        );
+        assert_eq!(
+            kinds(&c),
+            [
+                "logs_limit_below_configured",
+                "workspace_override_below_org"
+            ]
+        );
+        assert!(c[0].detail.contains("supports a workspace override"));
+    }
+
+    #[test]
+    fn equal_limits_conclude_nothing_and_higher_ones_say_lowered() {
+        let d = Analyzer::new(Filter::default()).finish();
+        assert!(conclude(&d, &live(logs(4000), configured(None))).is_empty());
+        let c = conclude(&d, &live(logs(5000), configured(None)));
+        assert_eq!(kinds(&c), ["logs_limit_above_configured"]);
+        assert!(conclude(&d, &live(Vec::new(), configured(None))).is_empty());
+    }
+}

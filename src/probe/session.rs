@@ -295,3 +295,98 @@ fn local_time(t: DateTime<Utc>) -> String {
         l.format("%Y-%m-%d %H:%M:%S").to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org() -> Vec<RateLimitGroup> {
+        serde_json::from_value(serde_json::json!([
+            {"group_id": "rlg_S", "group_type": "model_group", "display_name": "Claude Sonnet 4.x",
+             "models": ["claude-sonnet-4-5"],
+             "limits": [{"type": "requests_per_minute", "value": 4000.0}]}
+        ]))
+        .unwrap()
+    }
+
+    fn resp(
+        status: u16,
+        req_limit: &str,
+        remaining: &str,
+        body: serde_json::Value,
+    ) -> ProbeResponse {
+        ProbeResponse {
+            url: "http://127.0.0.1/v1/messages".into(),
+            status,
+            headers: vec![
+                (
+                    "anthropic-ratelimit-requests-limit".into(),
+                    req_limit.into(),
+                ),
+                (
+                    "anthropic-ratelimit-requests-remaining".into(),
+                    remaining.into(),
+                ),
+                ("anthropic-workspace-id".into(), "wrkspc_1".into()),
+            ],
+            body: Some(body),
+            body_text: String::new(),
+            elapsed: Duration::from_millis(5),
+        }
+    }
+
+    fn target() -> Target {
+        Target {
+            model: "claude-sonnet-4-5".into(),
+            class: None,
+        }
+    }
+
+    #[test]
+    fn a_healthy_answer_with_the_org_limit_is_clean() {
+        let body = serde_json::json!({"type": "message", "model": "claude-sonnet-4-5",
+                                      "usage": {"input_tokens": 9, "output_tokens": 1}});
+        let o = org();
+        let (p, err) = judge(
+            Some(&o),
+            &target(),
+            &resp(200, "4000", "3999", body),
+            Utc::now(),
+        );
+        assert!(err.is_none());
+        assert!(p.stray_key.is_none() && p.refused.is_none());
+        assert_eq!(p.class.as_deref(), Some("Claude Sonnet 4.x"));
+        assert_eq!(p.tokens_counted, 10);
+        assert_eq!(p.dimensions[0].org_limit, Some(4000.0));
+    }
+
+    #[test]
+    fn a_lower_limit_than_the_org_is_a_stray_key() {
+        let body = serde_json::json!({"type": "message", "usage": {"input_tokens": 9, "output_tokens": 1}});
+        let o = org();
+        let (p, _) = judge(
+            Some(&o),
+            &target(),
+            &resp(200, "50", "49", body),
+            Utc::now(),
+        );
+        let s = p.stray_key.expect("stray key");
+        assert_eq!(s.header_requests_limit, 50);
+        assert!(s.message.contains("4,000") && s.message.contains("wrkspc_1"));
+    }
+
+    #[test]
+    fn statuses_map_to_errors_or_refusals() {
+        let err = serde_json::json!({"type": "error", "error": {"type": "authentication_error", "message": "bad key"}});
+        let (p, e) = judge(None, &target(), &resp(401, "", "", err), Utc::now());
+        assert!(matches!(e, Some(ApiError::Auth { status: 401, .. })));
+        assert!(p.error.is_some());
+        let limited = serde_json::json!({"type": "error", "error": {"type": "rate_limit_error",
+            "message": "Number of requests has exceeded your per-minute rate limit"}});
+        let (p, e) = judge(None, &target(), &resp(429, "50", "0", limited), Utc::now());
+        assert!(e.is_none(), "a refusal is a result, not an error");
+        assert_eq!(p.refused.as_ref().map(|v| v.class), Some(Class::Rpm));
+        assert_eq!(p.headroom, Headroom::Exhausted);
+        assert!(super::headroom::exhausted_until(&p).is_some());
+    }
+}

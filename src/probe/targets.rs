@@ -70,3 +70,23 @@ pub fn from_groups(groups: &[RateLimitGroup]) -> Vec<Target> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_target_per_model_group() {
+        let groups: Vec<RateLimitGroup> = serde_json::from_value(serde_json::json!([
+            {"group_id": "rlg_S", "group_type": "model_group", "display_name": "Sonnet",
+             "models": [" ", "claude-sonnet-4-5"], "limits": []},
+            {"group_id": "rlg_B", "group_type": "batch", "display_name": null, "models": null, "limits": []},
+            {"group_id": "rlg_E", "group_type": "model_group", "display_name": null, "models": [], "limits": []}
+        ]))
+        .unwrap();
+        let t = from_groups(&groups);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].model, "claude-sonnet-4-5");
+        assert_eq!(t[0].class.as_deref(), Some("Sonnet"));
+    }
+}
