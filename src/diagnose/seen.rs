@@ -13,6 +13,8 @@ use crate::ratelimit::DimensionName;
 pub const MAX_CLASSES: usize = 16;
 pub const MAX_VALUES: usize = 4;
 pub const MAX_IDS: usize = 4;
+/// Models whose class is remembered.
+pub const MAX_MODELS: usize = 64;
 
 /// One limit value seen for one dimension of one class.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -57,6 +59,9 @@ impl SeenClass {
 #[derive(Debug, Default)]
 pub struct Seen {
     classes: Vec<SeenClass>,
+    /// Model → index in `classes`, so the class is worked out once per model, not per event
+    /// (at most [`MAX_MODELS`] entries).
+    known: Vec<(String, usize)>,
     /// Responses of classes past [`MAX_CLASSES`].
     pub classes_dropped: u64,
 }
@@ -74,20 +79,12 @@ impl Seen {
             .as_deref()
             .or_else(|| ev.verdict.as_ref().and_then(|v| v.model.as_deref()));
         let Some(model) = model else { return };
-        let class = model_class(model);
-        let i = match self.classes.iter().position(|c| c.class == class) {
-            Some(i) => i,
-            None if self.classes.len() < MAX_CLASSES => {
-                self.classes.push(SeenClass {
-                    class,
-                    ..Default::default()
-                });
-                self.classes.len() - 1
-            }
-            None => {
-                self.classes_dropped += 1;
-                return;
-            }
+        let i = match self.known.iter().find(|(m, _)| m == model) {
+            Some((_, i)) => *i,
+            None => match self.class_index(model) {
+                Some(i) => i,
+                None => return,
+            },
         };
         let c = &mut self.classes[i];
         if c.models.len() < MAX_IDS && !c.models.iter().any(|m| m == model) {
@@ -128,6 +125,30 @@ impl Seen {
                 v.last_ms = Some(v.last_ms.map_or(t, |l| l.max(t)));
             }
         }
+    }
+
+    /// The class of a model not seen before: found or added (`None` past [`MAX_CLASSES`],
+    /// counted in `classes_dropped`), and remembered while there is room.
+    fn class_index(&mut self, model: &str) -> Option<usize> {
+        let class = model_class(model);
+        let i = match self.classes.iter().position(|c| c.class == class) {
+            Some(i) => i,
+            None if self.classes.len() < MAX_CLASSES => {
+                self.classes.push(SeenClass {
+                    class,
+                    ..Default::default()
+                });
+                self.classes.len() - 1
+            }
+            None => {
+                self.classes_dropped += 1;
+                return None;
+            }
+        };
+        if self.known.len() < MAX_MODELS {
+            self.known.push((model.to_string(), i));
+        }
+        Some(i)
     }
 
     /// The classes in the order first seen, times as RFC 3339.
