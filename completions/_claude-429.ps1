@@ -1,3 +1,4 @@
+# Install: claude-429 completions powershell >> $PROFILE (or dot-source this file from it)
 
 using namespace System.Management.Automation
 using namespace System.Management.Automation.Language
@@ -22,8 +23,8 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
     $completions = @(switch ($command) {
         'claude-429' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Classify captured failures: one row per failure, then a summary by class.')
@@ -32,13 +33,12 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Live headroom per model: one minimal request each (max_tokens 1), never retried.')
             [CompletionResult]::new('fixes', 'fixes', [CompletionResultType]::ParameterValue, 'Print the decision table (cause -> fix), or one class''s entry.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
-            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completions and man pages into a directory (used to refresh the committed ones)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'claude-429;replay' {
-            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency, spend, workspace, acceleration, overload, batch_queue, subscription_cap, not_rate_limit, unknown')
-            [CompletionResult]::new('--max-rows', '--max-rows', [CompletionResultType]::ParameterName, 'At most this many rows in the table (the summary still counts everything; --json and --jsonl print every verdict)')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Show only failures of this class (repeatable)')
+            [CompletionResult]::new('--max-rows', '--max-rows', [CompletionResultType]::ParameterName, 'At most this many rows in the table, 0 to 1000000 (the summary still counts everything; --json and --jsonl print every verdict)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (verdicts and summary) instead of a table')
@@ -54,11 +54,12 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)')
             [CompletionResult]::new('--workspace', '--workspace', [CompletionResultType]::ParameterName, 'With --live: also read this workspace''s effective limits and flag overrides below the org limit. Example: --workspace wrkspc_01AbC')
             [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)')
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection (0.1 to 3600)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request, body included (0.1 to 3600)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format for people: text (default) or markdown')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('--live', '--live', [CompletionResultType]::ParameterName, 'Also compare the logs with the API now: the org''s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension''s headroom now, and limits changed since. A missing key skips its part (the report says which); an API or network error exits 3')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -73,13 +74,14 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--save', '--save', [CompletionResultType]::ParameterName, 'Write the limits to this lock file: stable, sorted, diff-friendly JSON')
             [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Compare the live limits with this lock file; exit 1 on drift, 0 when equal')
             [CompletionResult]::new('--min', '--min', [CompletionResultType]::ParameterName, 'With --check: also fail when a live limit is below this floor (repeatable)')
-            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries of a request that failed with 429, 5xx, 529 or a connection error')
+            [CompletionResult]::new('--max-retries', '--max-retries', [CompletionResultType]::ParameterName, 'Retries of a request that failed with 429, 5xx, 529 or a connection error (0 to 10)')
             [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Ask for pages of at most N entries (1-1000); the default is one page with everything')
             [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)')
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection (0.1 to 3600)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request, body included (0.1 to 3600)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table (with --check: the diff)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -88,16 +90,17 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model to probe (repeatable). Without it: one model per model class')
             [CompletionResult]::new('--api-key-file', '--api-key-file', [CompletionResultType]::ParameterName, 'Read the API key from this file instead of ANTHROPIC_API_KEY (a key on the command line would land in shell history and `ps`)')
             [CompletionResult]::new('--admin-key-file', '--admin-key-file', [CompletionResultType]::ParameterName, 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY')
-            [CompletionResult]::new('--max-requests', '--max-requests', [CompletionResultType]::ParameterName, 'Never send more than this many probes per round (default: one per model)')
-            [CompletionResult]::new('--max-tokens-budget', '--max-tokens-budget', [CompletionResultType]::ParameterName, 'Never spend more than this many tokens (input + output) per round')
-            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time')
+            [CompletionResult]::new('--max-requests', '--max-requests', [CompletionResultType]::ParameterName, 'Never send more than this many probes per round, 1 to 1000 (default: one per model)')
+            [CompletionResult]::new('--max-tokens-budget', '--max-tokens-budget', [CompletionResultType]::ParameterName, 'Never spend more than this many tokens (input + output) per round, 1 to 1000000000')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Repeat every SECS seconds (1 to 86400) until Ctrl-C, showing remaining capacity over time')
             [CompletionResult]::new('--rounds', '--rounds', [CompletionResultType]::ParameterName, 'Stop --watch after this many rounds (for tests and scripts)')
             [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)')
-            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection (0.1 to 3600)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request, body included (0.1 to 3600)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the requests that would be sent (key redacted), and send nothing')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of tables (with --watch: one document with every round, at the end)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -115,12 +118,6 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
-        'claude-429;generate' {
-            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            break
-        }
         'claude-429;help' {
             [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Classify captured failures: one row per failure, then a summary by class.')
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'The incident report: ranked causes, a timeline, client-behaviour findings.')
@@ -128,7 +125,6 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Live headroom per model: one minimal request each (max_tokens 1), never retried.')
             [CompletionResult]::new('fixes', 'fixes', [CompletionResultType]::ParameterValue, 'Print the decision table (cause -> fix), or one class''s entry.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
-            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completions and man pages into a directory (used to refresh the committed ones)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -148,9 +144,6 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;help;completions' {
-            break
-        }
-        'claude-429;help;generate' {
             break
         }
         'claude-429;help;help' {

@@ -1,3 +1,4 @@
+# Install: claude-429 completions bash > ~/.local/share/bash-completion/completions/claude-429
 _claude__429() {
     local i cur prev opts cmd
     COMPREPLY=()
@@ -25,9 +26,6 @@ _claude__429() {
             claude__429,fixes)
                 cmd="claude__429__subcmd__fixes"
                 ;;
-            claude__429,generate)
-                cmd="claude__429__subcmd__generate"
-                ;;
             claude__429,help)
                 cmd="claude__429__subcmd__help"
                 ;;
@@ -49,9 +47,6 @@ _claude__429() {
             claude__429__subcmd__help,fixes)
                 cmd="claude__429__subcmd__help__subcmd__fixes"
                 ;;
-            claude__429__subcmd__help,generate)
-                cmd="claude__429__subcmd__help__subcmd__generate"
-                ;;
             claude__429__subcmd__help,help)
                 cmd="claude__429__subcmd__help__subcmd__help"
                 ;;
@@ -71,7 +66,7 @@ _claude__429() {
 
     case "${cmd}" in
         claude__429)
-            opts="-h -V --color --help --version replay diagnose limits probe fixes completions generate help"
+            opts="-h -V --color --help --version replay diagnose limits probe fixes completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,7 +102,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__diagnose)
-            opts="-h --since --until --model --live --workspace --base-url --connect-timeout --timeout --format --json --redact --color --help"
+            opts="-h --since --until --model --live --workspace --base-url --connect-timeout --timeout --allow-insecure-http --format --json --redact --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -157,25 +152,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__fixes)
-            opts="-h --json --color --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        claude__subcmd__429__subcmd__generate)
-            opts="-h --color --help"
+            opts="-h --json --color --help rpm itpm otpm daily concurrency spend workspace acceleration overload batch_queue subscription_cap not_rate_limit unknown"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -193,7 +170,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help)
-            opts="replay diagnose limits probe fixes completions generate help"
+            opts="replay diagnose limits probe fixes completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,20 +212,6 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help__subcmd__fixes)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        claude__subcmd__429__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -319,7 +282,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__limits)
-            opts="-h --admin-key-file --model --group-type --workspace --save --check --min --json --max-retries --page-size --base-url --connect-timeout --timeout --color --help"
+            opts="-h --admin-key-file --model --group-type --workspace --save --check --min --json --max-retries --page-size --base-url --connect-timeout --timeout --allow-insecure-http --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,7 +348,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__probe)
-            opts="-h --model --api-key-file --admin-key-file --max-requests --max-tokens-budget --dry-run --watch --rounds --json --base-url --connect-timeout --timeout --color --help"
+            opts="-h --model --api-key-file --admin-key-file --max-requests --max-tokens-budget --dry-run --watch --rounds --json --base-url --connect-timeout --timeout --allow-insecure-http --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,7 +413,7 @@ _claude__429() {
             fi
             case "${prev}" in
                 --only)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "rpm itpm otpm daily concurrency spend workspace acceleration overload batch_queue subscription_cap not_rate_limit unknown" -- "${cur}"))
                     return 0
                     ;;
                 --max-rows)

@@ -1,3 +1,4 @@
+# Install: claude-429 completions elvish > ~/.config/elvish/lib/claude-429.elv, then `use claude-429` in rc.elv
 
 use builtin;
 use str;
@@ -19,8 +20,8 @@ set edit:completion:arg-completer[claude-429] = {|@words|
     var completions = [
         &'claude-429'= {
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
             cand replay 'Classify captured failures: one row per failure, then a summary by class.'
@@ -29,12 +30,11 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
             cand completions 'Print a shell completion script'
-            cand generate 'Write completions and man pages into a directory (used to refresh the committed ones)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-429;replay'= {
-            cand --only 'Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency, spend, workspace, acceleration, overload, batch_queue, subscription_cap, not_rate_limit, unknown'
-            cand --max-rows 'At most this many rows in the table (the summary still counts everything; --json and --jsonl print every verdict)'
+            cand --only 'Show only failures of this class (repeatable)'
+            cand --max-rows 'At most this many rows in the table, 0 to 1000000 (the summary still counts everything; --json and --jsonl print every verdict)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --strict 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)'
             cand --json 'Print one JSON document (verdicts and summary) instead of a table'
@@ -49,11 +49,12 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --model 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)'
             cand --workspace 'With --live: also read this workspace''s effective limits and flag overrides below the org limit. Example: --workspace wrkspc_01AbC'
             cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
-            cand --connect-timeout 'Seconds to wait for a connection'
-            cand --timeout 'Seconds to wait for a whole request'
+            cand --connect-timeout 'Seconds to wait for a connection (0.1 to 3600)'
+            cand --timeout 'Seconds to wait for a whole request, body included (0.1 to 3600)'
             cand --format 'Report format for people: text (default) or markdown'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --live 'Also compare the logs with the API now: the org''s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension''s headroom now, and limits changed since. A missing key skips its part (the report says which); an API or network error exits 3'
+            cand --allow-insecure-http 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
             cand --json 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
             cand --redact 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)'
             cand -h 'Print help (see more with ''--help'')'
@@ -67,13 +68,14 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --save 'Write the limits to this lock file: stable, sorted, diff-friendly JSON'
             cand --check 'Compare the live limits with this lock file; exit 1 on drift, 0 when equal'
             cand --min 'With --check: also fail when a live limit is below this floor (repeatable)'
-            cand --max-retries 'Retries of a request that failed with 429, 5xx, 529 or a connection error'
+            cand --max-retries 'Retries of a request that failed with 429, 5xx, 529 or a connection error (0 to 10)'
             cand --page-size 'Ask for pages of at most N entries (1-1000); the default is one page with everything'
             cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
-            cand --connect-timeout 'Seconds to wait for a connection'
-            cand --timeout 'Seconds to wait for a whole request'
+            cand --connect-timeout 'Seconds to wait for a connection (0.1 to 3600)'
+            cand --timeout 'Seconds to wait for a whole request, body included (0.1 to 3600)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --json 'Print JSON instead of a table (with --check: the diff)'
+            cand --allow-insecure-http 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -81,16 +83,17 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --model 'Model to probe (repeatable). Without it: one model per model class'
             cand --api-key-file 'Read the API key from this file instead of ANTHROPIC_API_KEY (a key on the command line would land in shell history and `ps`)'
             cand --admin-key-file 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY'
-            cand --max-requests 'Never send more than this many probes per round (default: one per model)'
-            cand --max-tokens-budget 'Never spend more than this many tokens (input + output) per round'
-            cand --watch 'Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time'
+            cand --max-requests 'Never send more than this many probes per round, 1 to 1000 (default: one per model)'
+            cand --max-tokens-budget 'Never spend more than this many tokens (input + output) per round, 1 to 1000000000'
+            cand --watch 'Repeat every SECS seconds (1 to 86400) until Ctrl-C, showing remaining capacity over time'
             cand --rounds 'Stop --watch after this many rounds (for tests and scripts)'
             cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
-            cand --connect-timeout 'Seconds to wait for a connection'
-            cand --timeout 'Seconds to wait for a whole request'
+            cand --connect-timeout 'Seconds to wait for a connection (0.1 to 3600)'
+            cand --timeout 'Seconds to wait for a whole request, body included (0.1 to 3600)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --dry-run 'Print the requests that would be sent (key redacted), and send nothing'
             cand --json 'Print JSON instead of tables (with --watch: one document with every round, at the end)'
+            cand --allow-insecure-http 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -105,11 +108,6 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
-        &'claude-429;generate'= {
-            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
-            cand -h 'Print help'
-            cand --help 'Print help'
-        }
         &'claude-429;help'= {
             cand replay 'Classify captured failures: one row per failure, then a summary by class.'
             cand diagnose 'The incident report: ranked causes, a timeline, client-behaviour findings.'
@@ -117,7 +115,6 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
             cand completions 'Print a shell completion script'
-            cand generate 'Write completions and man pages into a directory (used to refresh the committed ones)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'claude-429;help;replay'= {
@@ -131,8 +128,6 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;help;fixes'= {
         }
         &'claude-429;help;completions'= {
-        }
-        &'claude-429;help;generate'= {
         }
         &'claude-429;help;help'= {
         }

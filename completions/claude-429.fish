@@ -1,3 +1,4 @@
+# Install: claude-429 completions fish > ~/.config/fish/completions/claude-429.fish
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_claude_429_global_optspecs
     string join \n color= h/help V/version
@@ -27,7 +28,7 @@ end
 complete -c claude-429 -n "__fish_claude_429_needs_command" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-429 -n "__fish_claude_429_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -s h -l help -d 'Print help'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -s V -l version -d 'Print version'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
@@ -35,10 +36,21 @@ complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "limits" -d 'T
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "generate" -d 'Write completions and man pages into a directory (used to refresh the committed ones)'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency, spend, workspace, acceleration, overload, batch_queue, subscription_cap, not_rate_limit, unknown' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l max-rows -d 'At most this many rows in the table (the summary still counts everything; --json and --jsonl print every verdict)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable)' -r -f -a "rpm\t''
+itpm\t''
+otpm\t''
+daily\t''
+concurrency\t''
+spend\t''
+workspace\t''
+acceleration\t''
+overload\t''
+batch_queue\t''
+subscription_cap\t''
+not_rate_limit\t''
+unknown\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l max-rows -d 'At most this many rows in the table, 0 to 1000000 (the summary still counts everything; --json and --jsonl print every verdict)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -52,14 +64,15 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l until
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l model -d 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l workspace -d 'With --live: also read this workspace\'s effective limits and flag overrides below the org limit. Example: --workspace wrkspc_01AbC' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l connect-timeout -d 'Seconds to wait for a connection' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l timeout -d 'Seconds to wait for a whole request' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l format -d 'Report format for people: text (default) or markdown' -r -f -a "text\t'A terminal report'
 markdown\t'Markdown, for a ticket or an incident document'"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l live -d 'Also compare the logs with the API now: the org\'s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs\' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension\'s headroom now, and limits changed since. A missing key skips its part (the report says which); an API or network error exits 3'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l allow-insecure-http -d 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l json -d 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l redact -d 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -70,31 +83,33 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l workspa
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l save -d 'Write the limits to this lock file: stable, sorted, diff-friendly JSON' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l check -d 'Compare the live limits with this lock file; exit 1 on drift, 0 when equal' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l min -d 'With --check: also fail when a live limit is below this floor (repeatable)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l max-retries -d 'Retries of a request that failed with 429, 5xx, 529 or a connection error' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l max-retries -d 'Retries of a request that failed with 429, 5xx, 529 or a connection error (0 to 10)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l page-size -d 'Ask for pages of at most N entries (1-1000); the default is one page with everything' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l connect-timeout -d 'Seconds to wait for a connection' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l timeout -d 'Seconds to wait for a whole request' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l json -d 'Print JSON instead of a table (with --check: the diff)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l allow-insecure-http -d 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l model -d 'Model to probe (repeatable). Without it: one model per model class' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l api-key-file -d 'Read the API key from this file instead of ANTHROPIC_API_KEY (a key on the command line would land in shell history and `ps`)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-requests -d 'Never send more than this many probes per round (default: one per model)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-tokens-budget -d 'Never spend more than this many tokens (input + output) per round' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l watch -d 'Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-requests -d 'Never send more than this many probes per round, 1 to 1000 (default: one per model)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l max-tokens-budget -d 'Never spend more than this many tokens (input + output) per round, 1 to 1000000000' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l watch -d 'Repeat every SECS seconds (1 to 86400) until Ctrl-C, showing remaining capacity over time' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l rounds -d 'Stop --watch after this many rounds (for tests and scripts)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l connect-timeout -d 'Seconds to wait for a connection' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l timeout -d 'Seconds to wait for a whole request' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l dry-run -d 'Print the requests that would be sent (key redacted), and send nothing'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l json -d 'Print JSON instead of tables (with --watch: one document with every round, at the end)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l allow-insecure-http -d 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
@@ -105,15 +120,10 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -l co
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand generate" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
-always\t''
-never\t''"
-complete -c claude-429 -n "__fish_claude_429_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "generate" -d 'Write completions and man pages into a directory (used to refresh the committed ones)'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -45,6 +45,21 @@ pub enum ColorChoice {
     Never,
 }
 
+impl Command {
+    /// The subcommand's name, for hints that depend on it.
+    pub fn name(&self) -> &'static str {
+        #[allow(unreachable_patterns)]
+        match self {
+            Command::Replay(_) => "replay",
+            Command::Diagnose(_) => "diagnose",
+            Command::Limits(_) => "limits",
+            Command::Probe(_) => "probe",
+            Command::Fixes(_) => "fixes",
+            _ => "",
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Classify captured failures: one row per failure, then a summary by class.
@@ -64,7 +79,7 @@ pub enum Command {
     ///
     /// Everything replay reads, plus failures per minute by class, retries that ignored
     /// retry-after, lockstep retry storms, the ramp before an acceleration refusal and keys
-    /// from different tiers or workspaces. With --live, compares with the configured limits.
+    /// from different tiers or workspaces.
     ///
     /// Examples:
     ///   claude-429 diagnose logs/ --since 14:00
@@ -138,23 +153,61 @@ pub struct ReplayArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Show only failures of this class (repeatable): rpm, itpm, otpm, daily, concurrency,
-    /// spend, workspace, acceleration, overload, batch_queue, subscription_cap,
-    /// not_rate_limit, unknown.
-    #[arg(long, value_name = "CLASS", value_parser = parse_class, help_heading = "Filter")]
+    /// Show only failures of this class (repeatable).
+    #[arg(long, value_name = "CLASS", value_parser = ClassParser, help_heading = "Filter")]
     pub only: Vec<crate::classify::Class>,
 
     /// Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on).
     #[arg(long)]
     pub strict: bool,
 
-    /// At most this many rows in the table (the summary still counts everything; --json and
-    /// --jsonl print every verdict).
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    /// At most this many rows in the table, 0 to 1000000 (the summary still counts
+    /// everything; --json and --jsonl print every verdict).
+    #[arg(long, value_name = "N", default_value_t = 100,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
     pub max_rows: usize,
 
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Parses a class name (with the aliases [`crate::classify::Class::parse`] accepts) and
+/// offers the class names to `--help` and the shell completions, from the enum itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ClassParser;
+
+impl clap::builder::TypedValueParser for ClassParser {
+    type Value = crate::classify::Class;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let s = value.to_string_lossy();
+        parse_class(&s).map_err(|msg| {
+            let what = arg.map_or_else(String::new, |a| match a.get_long() {
+                Some(l) => format!(" for '--{l} <CLASS>'"),
+                None => " for '<CLASS>'".to_string(),
+            });
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("invalid value '{s}'{what}: {msg}\n"),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            crate::classify::Class::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 pub fn parse_class(s: &str) -> Result<crate::classify::Class, String> {
@@ -177,8 +230,8 @@ pub enum ReportFormat {
 
 #[derive(Debug, Clone, Args)]
 pub struct DiagnoseArgs {
-    /// Capture files or directories; `-` reads stdin.
-    #[arg(value_name = "PATH", default_value = "-")]
+    /// Capture files or directories; `-` reads stdin (the default when stdin is piped).
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     /// Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and
@@ -240,23 +293,49 @@ pub struct ApiArgs {
     )]
     pub base_url: Option<String>,
 
-    /// Seconds to wait for a connection.
+    /// Seconds to wait for a connection (0.1 to 3600).
     #[arg(
         long,
         value_name = "SECS",
         default_value_t = 10.0,
+        value_parser = parse_secs,
         help_heading = "API"
     )]
     pub connect_timeout: f64,
 
-    /// Seconds to wait for a whole request.
+    /// Seconds to wait for a whole request, body included (0.1 to 3600).
     #[arg(
         long,
         value_name = "SECS",
         default_value_t = 30.0,
+        value_parser = parse_secs,
         help_heading = "API"
     )]
     pub timeout: f64,
+
+    /// Allow a plain http:// base URL to a host other than this machine (the key then
+    /// crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag.
+    #[arg(long, help_heading = "API")]
+    pub allow_insecure_http: bool,
+}
+
+/// The range of `--timeout` and `--connect-timeout`, in seconds.
+pub const SECS_RANGE: std::ops::RangeInclusive<f64> = 0.1..=3600.0;
+
+/// Seconds as a decimal number within [`SECS_RANGE`].
+pub fn parse_secs(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !v.is_finite() || !SECS_RANGE.contains(&v) {
+        return Err(format!(
+            "{s} is out of range: give {} to {} seconds",
+            SECS_RANGE.start(),
+            SECS_RANGE.end()
+        ));
+    }
+    Ok(v)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -329,10 +408,11 @@ pub struct LimitsArgs {
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 
-    /// Retries of a request that failed with 429, 5xx, 529 or a connection error.
+    /// Retries of a request that failed with 429, 5xx, 529 or a connection error (0 to 10).
     ///
     /// Waits as long as retry-after says (up to 60 s), else backs off from 0.5 s, doubling.
-    #[arg(long, value_name = "N", default_value_t = 2, help_heading = "API")]
+    #[arg(long, value_name = "N", default_value_t = 2, help_heading = "API",
+          value_parser = clap::value_parser!(u32).range(0..=10))]
     pub max_retries: u32,
 
     /// Ask for pages of at most N entries (1-1000); the default is one page with everything.
@@ -382,34 +462,37 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "FILE")]
     pub admin_key_file: Option<PathBuf>,
 
-    /// Never send more than this many probes per round (default: one per model).
+    /// Never send more than this many probes per round, 1 to 1000 (default: one per model).
     ///
     /// Probes are the POST /v1/messages requests; the GETs that list models and limits are
     /// not counted. Models past the budget are listed as not probed.
-    #[arg(long, value_name = "N", help_heading = "Safety")]
+    #[arg(long, value_name = "N", help_heading = "Safety",
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_requests: Option<u32>,
 
-    /// Never spend more than this many tokens (input + output) per round.
+    /// Never spend more than this many tokens (input + output) per round, 1 to 1000000000.
     ///
     /// A probe is counted as 20 tokens before it is sent (a one-word prompt is about 8 input
     /// tokens and max_tokens is 1), then as the usage its answer reports.
-    #[arg(long, value_name = "N", default_value_t = 200, help_heading = "Safety")]
+    #[arg(long, value_name = "N", default_value_t = 200, help_heading = "Safety",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
     pub max_tokens_budget: u64,
 
     /// Print the requests that would be sent (key redacted), and send nothing.
     #[arg(long, help_heading = "Safety")]
     pub dry_run: bool,
 
-    /// Repeat every SECS seconds until Ctrl-C, showing remaining capacity over time.
+    /// Repeat every SECS seconds (1 to 86400) until Ctrl-C, showing remaining capacity over time.
     ///
     /// Each round keeps within --max-requests and --max-tokens-budget. A model with an
     /// exhausted dimension is not probed again before that dimension resets; a refused probe
-    /// (429, 529) or an error ends the watch. Ctrl-C prints what was gathered.
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// (429, 529) or an error ends the watch. Ctrl-C (or SIGTERM) prints what was gathered.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub watch: Option<u64>,
 
     /// Stop --watch after this many rounds (for tests and scripts).
-    #[arg(long, value_name = "N", hide = true, requires = "watch")]
+    #[arg(long, value_name = "N", hide = true, requires = "watch",
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rounds: Option<u32>,
 
     /// Print JSON instead of tables (with --watch: one document with every round, at the end).
@@ -423,7 +506,7 @@ pub struct ProbeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct FixesArgs {
     /// One class to show (e.g. itpm, overload, spend); all when omitted.
-    #[arg(value_name = "CLASS", value_parser = parse_class)]
+    #[arg(value_name = "CLASS", value_parser = ClassParser)]
     pub class: Option<crate::classify::Class>,
 
     /// Print JSON instead of a table.
@@ -472,6 +555,63 @@ mod tests {
         };
         assert_eq!(r.only.len(), 2);
         assert!(Cli::try_parse_from(["claude-429", "replay", "--only", "nope"]).is_err());
+    }
+
+    #[test]
+    fn class_value_names_are_the_json_names_and_all_agree() {
+        use crate::classify::Class;
+        let names: Vec<String> = Class::value_variants()
+            .iter()
+            .map(|c| c.to_possible_value().unwrap().get_name().to_string())
+            .collect();
+        let all: Vec<String> = Class::ALL.iter().map(|c| c.as_str().to_string()).collect();
+        assert_eq!(names, all, "Class::ALL and the ValueEnum disagree");
+        for c in Class::ALL {
+            assert_eq!(
+                serde_json::to_value(c).unwrap(),
+                serde_json::Value::String(c.as_str().into())
+            );
+        }
+    }
+
+    #[test]
+    fn class_arguments_offer_every_class_and_keep_aliases() {
+        let cmd = Cli::command();
+        let replay = cmd.find_subcommand("replay").unwrap();
+        let only = replay
+            .get_arguments()
+            .find(|a| a.get_id() == "only")
+            .unwrap();
+        let offered: Vec<String> = only
+            .get_possible_values()
+            .iter()
+            .map(|p| p.get_name().to_string())
+            .collect();
+        assert!(
+            offered.contains(&"subscription_cap".to_string()),
+            "{offered:?}"
+        );
+        assert_eq!(offered.len(), crate::classify::Class::ALL.len());
+        for alias in ["ramp", "529", "batch-queue", "ITPM"] {
+            assert!(
+                Cli::try_parse_from(["claude-429", "fixes", alias]).is_ok(),
+                "{alias}"
+            );
+        }
+        let e = Cli::try_parse_from(["claude-429", "replay", "--only", "nope"]).unwrap_err();
+        assert!(e.to_string().contains("unknown class 'nope'"), "{e}");
+    }
+
+    #[test]
+    fn diagnose_live_is_in_help_now_that_it_works() {
+        let mut cmd = Cli::command();
+        let help = cmd
+            .find_subcommand_mut("diagnose")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--live"), "{help}");
+        assert!(help.contains("--workspace"), "{help}");
     }
 
     #[test]

@@ -126,6 +126,9 @@ pub async fn send_probe(client: &Client, model: &str) -> Result<ProbeResponse, A
         .await
         .map_err(|e| client.transport_error(&url, e))?;
     let status = resp.status().as_u16();
+    if resp.status().is_redirection() {
+        return Err(client.redirect_error(&url, &resp));
+    }
     let headers = resp
         .headers()
         .iter()
@@ -136,11 +139,37 @@ pub async fn send_probe(client: &Client, model: &str) -> Result<ProbeResponse, A
             )
         })
         .collect();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| client.transport_error(&url, e))?;
+    let bytes = client
+        .read_body(&url, resp, super::client::MAX_BODY)
+        .await?;
     let body = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+    // A 2xx that is not a Messages answer (an HTML page from a wrong base URL, a proxy's
+    // login page) measured nothing: an error, not a success.
+    if (200..300).contains(&status)
+        && body
+            .as_ref()
+            .and_then(|b| b.get("type"))
+            .and_then(|t| t.as_str())
+            != Some("message")
+    {
+        let start: String = String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .chars()
+            .take(80)
+            .collect();
+        return Err(ApiError::BadBody {
+            url,
+            reason: client.scrub(&crate::redact::keys(&if body.is_some() {
+                format!("a {status} without a Messages answer (no \"type\": \"message\"): {start}")
+            } else if start.is_empty() {
+                format!("a {status} with an empty body")
+            } else {
+                format!("a {status} that is not JSON; it starts: {start}")
+            })),
+        });
+    }
     let body_text = if body.is_some() {
         String::new()
     } else {

@@ -33,6 +33,14 @@ pub enum ApiError {
     Connect { url: String, reason: String },
     #[error("the response from {url} is not the documented JSON: {reason}")]
     BadBody { url: String, reason: String },
+    #[error(
+        "{url} answered {status}, a redirect to {location}; redirects are not followed (the key would go along)"
+    )]
+    Redirect {
+        url: String,
+        status: u16,
+        location: String,
+    },
     #[error("request to {url} failed: {reason}")]
     Other { url: String, reason: String },
 }
@@ -57,6 +65,7 @@ impl ApiError {
             ApiError::Timeout { .. } => "raise --timeout, or check the network / ANTHROPIC_BASE_URL".into(),
             ApiError::Connect { .. } => "check ANTHROPIC_BASE_URL (or --base-url) and the network".into(),
             ApiError::BadBody { .. } => "is ANTHROPIC_BASE_URL pointing at the Anthropic API (or a proxy that passes bodies through)?".into(),
+            ApiError::Redirect { .. } => "point ANTHROPIC_BASE_URL (or --base-url) at the final address yourself, if you trust it".into(),
             ApiError::Other { .. } => return None,
         })
     }

@@ -11,6 +11,7 @@ pub mod relaxed;
 pub mod scan;
 pub mod stats;
 pub mod text;
+pub mod walk;
 
 use std::sync::Arc;
 

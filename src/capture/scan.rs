@@ -25,7 +25,8 @@ pub struct InputError {
 }
 
 /// Expands a path into the files to read: a file as is, a directory walked (sorted, hidden
-/// entries skipped), `-` for stdin.
+/// entries and special files skipped, symlink loops not entered: [`super::walk`]), `-` for
+/// stdin.
 pub fn expand(path: &Path) -> Result<Vec<PathBuf>, InputError> {
     if path.as_os_str() == "-" {
         return Ok(vec![path.to_path_buf()]);
@@ -37,33 +38,16 @@ pub fn expand(path: &Path) -> Result<Vec<PathBuf>, InputError> {
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let mut out = Vec::new();
-    let mut stack = vec![path.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let rd = std::fs::read_dir(&dir).map_err(|e| InputError {
-            path: dir.display().to_string(),
-            source: e,
-        })?;
-        let mut entries: Vec<PathBuf> = rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| {
-                !p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('.'))
-            })
-            .collect();
-        entries.sort();
-        for p in entries.into_iter().rev() {
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
+    // The directory itself must be readable; below it, see `walk` (notes go to stderr).
+    std::fs::read_dir(path).map_err(|e| InputError {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let w = super::walk::walk(path);
+    for n in &w.notes {
+        crate::errln!("claude-429: {n}");
     }
-    out.sort();
-    Ok(out)
+    Ok(w.files)
 }
 
 /// Scans one path (file or `-`) and hands each capture to `out`.

@@ -14,8 +14,9 @@ use crate::fixes;
 use crate::ratelimit::DimensionName;
 
 /// What kind of limit (or non-limit) stopped a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Class {
     Rpm,
     Itpm,

@@ -2,7 +2,7 @@
 //! included, streams it through [`crate::diagnose::Analyzer`] and prints ranked causes, the
 //! timeline and client-behaviour findings as text, markdown or JSON.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 
 use anyhow::{Context, Result};
 
@@ -62,7 +62,7 @@ fn live(a: &DiagnoseArgs, d: &mut Diagnosis) -> Result<Option<crate::api::ApiErr
             .map(crate::api::Secret::new)
     };
     let opts = diagnose::live::Options {
-        config: crate::api::ClientConfig::from_args(&a.api),
+        config: crate::api::ClientConfig::from_args(&a.api)?,
         admin_key: key("ANTHROPIC_ADMIN_KEY"),
         api_key: key("ANTHROPIC_API_KEY"),
         workspace: a.workspace.clone(),
@@ -74,7 +74,7 @@ fn live(a: &DiagnoseArgs, d: &mut Diagnosis) -> Result<Option<crate::api::ApiErr
     let show = std::io::stderr().is_terminal();
     let mut progress = |s: &str| {
         if show {
-            eprintln!("claude-429: --live: {s}");
+            crate::errln!("claude-429: --live: {s}");
         }
     };
     Ok(
@@ -110,7 +110,7 @@ pub fn analyse(
         match scan::scan_path_with(f, &opts, engine, &Events, &mut |ev| analyzer.push(ev)) {
             Ok(s) => stats.merge(s),
             Err(e) => {
-                eprintln!("claude-429: {e}");
+                crate::errln!("claude-429: {}", crate::report::input_error(&e));
                 errors += 1;
             }
         }
@@ -132,7 +132,7 @@ fn write_report(a: &DiagnoseArgs, style: &Style, d: &Diagnosis) -> Result<()> {
     }
     let text = String::from_utf8_lossy(&buf);
     let text = crate::redact::apply(&text, a.redact);
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::output::stdout().lock());
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())

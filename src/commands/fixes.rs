@@ -8,14 +8,14 @@ use crate::cli::FixesArgs;
 use crate::exit::Outcome;
 use crate::fixes::{self, TABLE};
 use crate::report::Style;
-use crate::report::table::new_table;
+use crate::report::table;
 
 pub fn run(a: &FixesArgs, style: &Style) -> Result<Outcome> {
     let rows: Vec<&fixes::Fix> = match a.class {
         Some(c) => vec![fixes::for_class(c)],
         None => TABLE.iter().collect(),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     if a.json {
         let v = if a.class.is_some() {
             serde_json::to_value(rows[0])?
@@ -26,31 +26,9 @@ pub fn run(a: &FixesArgs, style: &Style) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     }
     if let [f] = rows.as_slice() {
-        writeln!(out, "{} ({})", style.bold(f.class.as_str()), f.title)?;
-        writeln!(out, "  evidence: {}", f.evidence)?;
-        writeln!(out, "  why:      {}", f.why)?;
-        writeln!(out, "  first:    {}", f.first)?;
-        writeln!(out, "  then:     {}", f.then)?;
-        writeln!(
-            out,
-            "  waiting:  {}",
-            if f.waiting_helps {
-                "helps (honour retry-after / the reset)"
-            } else {
-                "never clears it"
-            }
-        )?;
-        return Ok(Outcome::Clean);
+        table::write_fix(&mut out, style, f)?;
+    } else {
+        table::write_fixes(&mut out, style, &rows)?;
     }
-    let mut t = new_table(style, &["class", "evidence", "first fix", "then"]);
-    for f in rows {
-        t.add_row(vec![
-            style.class(f.class),
-            f.evidence.to_string(),
-            f.first.to_string(),
-            f.then.to_string(),
-        ]);
-    }
-    writeln!(out, "{t}")?;
     Ok(Outcome::Clean)
 }

@@ -13,12 +13,70 @@ use crate::exit::Outcome;
 
 const BIN: &str = "claude-429";
 
+/// The command line as the completions see it: hidden subcommands (`generate`) left out,
+/// so a shell never offers them.
+pub fn completion_command() -> clap::Command {
+    let full = Cli::command();
+    let mut cmd = clap::Command::new(full.get_name().to_string())
+        .bin_name(BIN)
+        .args(full.get_arguments().cloned());
+    if let Some(v) = full.get_version() {
+        cmd = cmd.version(v.to_string());
+    }
+    if let Some(a) = full.get_about() {
+        cmd = cmd.about(a.clone());
+    }
+    cmd.subcommand_required(full.is_subcommand_required_set())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
+}
+
 pub fn completions(a: &CompletionsArgs) -> Result<Outcome> {
-    let mut cmd = Cli::command();
-    let mut out = std::io::stdout().lock();
-    clap_complete::generate(a.shell, &mut cmd, BIN, &mut out);
+    let mut out = crate::output::stdout().lock();
+    out.write_all(&completion_script(a.shell))?;
     out.flush()?;
     Ok(Outcome::Clean)
+}
+
+/// Where each shell looks for the script, said in a comment at its top.
+fn install_note(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash => {
+            "# Install: claude-429 completions bash > ~/.local/share/bash-completion/completions/claude-429\n"
+        }
+        Shell::Zsh => {
+            "# Install: claude-429 completions zsh > ~/.zfunc/_claude-429 (with fpath+=(~/.zfunc) before compinit in ~/.zshrc)\n"
+        }
+        Shell::Fish => {
+            "# Install: claude-429 completions fish > ~/.config/fish/completions/claude-429.fish\n"
+        }
+        Shell::PowerShell => {
+            "# Install: claude-429 completions powershell >> $PROFILE (or dot-source this file from it)\n"
+        }
+        Shell::Elvish => {
+            "# Install: claude-429 completions elvish > ~/.config/elvish/lib/claude-429.elv, then `use claude-429` in rc.elv\n"
+        }
+        _ => "",
+    }
+}
+
+/// A completion script with the install note (after `#compdef` for zsh, which must stay first).
+pub fn completion_script(shell: Shell) -> Vec<u8> {
+    let mut cmd = completion_command();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, BIN, &mut buf);
+    let note = install_note(shell).as_bytes();
+    if shell == Shell::Zsh && buf.starts_with(b"#compdef") {
+        let end = buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1);
+        buf.splice(end..end, note.iter().copied());
+        buf
+    } else {
+        let mut out = note.to_vec();
+        out.extend_from_slice(&buf);
+        out
+    }
 }
 
 /// Every generated file: (relative path, contents).
@@ -31,9 +89,7 @@ pub fn files() -> Result<Vec<(String, Vec<u8>)>> {
         Shell::PowerShell,
         Shell::Elvish,
     ] {
-        let mut cmd = Cli::command();
-        let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut cmd, BIN, &mut buf);
+        let buf = completion_script(shell);
         let name = match shell {
             Shell::Bash => format!("{BIN}.bash"),
             Shell::Zsh => format!("_{BIN}"),
@@ -74,7 +130,11 @@ fn man_page(cmd: clap::Command, name: &str) -> Result<Vec<u8>> {
         }
     }
     buf.extend_from_slice(
-        b".SH ENVIRONMENT\n.TP\nANTHROPIC_API_KEY\nkey for probe (never printed)\n.TP\nANTHROPIC_ADMIN_KEY\nAdmin API key for limits (never printed)\n.TP\nANTHROPIC_BASE_URL\nbase URL of the API, a proxy or a local server\n.TP\nNO_COLOR\nturns colour off when set and not empty\n",
+            ".SH INSTALL\nCopy the pages to a man1 directory on MANPATH, e.g. \\fBcp man/*.1 ~/.local/share/man/man1/\\fR (or /usr/local/share/man/man1 as root). Shell completions: \\fBclaude-429 completions SHELL\\fR prints the script; each one says where to put it.\n.SH \"SEE ALSO\"\nThe docs/ directory of the source: one page per command, and docs/json.md for every JSON field.\n"
+        .as_bytes(),
+    );
+    buf.extend_from_slice(
+        b".SH ENVIRONMENT\n.TP\nANTHROPIC_API_KEY\nkey for probe (never printed)\n.TP\nANTHROPIC_ADMIN_KEY\nAdmin API key for limits (never printed)\n.TP\nANTHROPIC_BASE_URL\nbase URL of the API, a proxy or a local server\n.TP\nNO_COLOR\nturns colour off when set and not empty\n.TP\nCLICOLOR_FORCE\nturns colour on (with --color auto) when set and not 0\n.TP\nCOLUMNS\nthe width to lay output out for (default: the terminal's width, else 100)\n",
     );
     Ok(buf)
 }
@@ -94,4 +154,22 @@ pub fn write_all(dir: &Path) -> Result<()> {
         std::fs::write(&path, contents).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bash_completions_offer_classes_and_no_hidden_subcommand() {
+        let bash = String::from_utf8(completion_script(clap_complete::Shell::Bash)).unwrap();
+        assert!(
+            !bash.contains("generate"),
+            "bash completions offer generate"
+        );
+        assert!(bash.contains("subscription_cap"));
+        assert!(bash.starts_with("# Install: "));
+        let zsh = String::from_utf8(completion_script(clap_complete::Shell::Zsh)).unwrap();
+        assert!(zsh.starts_with("#compdef claude-429\n# Install: "));
+    }
 }

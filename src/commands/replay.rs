@@ -76,7 +76,7 @@ pub fn scan_files_with(
         match scan::scan_path_with(f, opts, engine, &Classify, each) {
             Ok(s) => stats.merge(s),
             Err(e) => {
-                eprintln!("claude-429: {e}");
+                crate::errln!("claude-429: {}", crate::report::input_error(&e));
                 errors.push(e);
             }
         }
@@ -123,22 +123,22 @@ pub fn report_skipped(stats: &ScanStats) {
     if stats.skipped == 0 {
         return;
     }
-    eprintln!(
+    crate::errln!(
         "claude-429: skipped {} chunk{} of input that could not be parsed:",
         stats.skipped,
         if stats.skipped == 1 { "" } else { "s" }
     );
     for s in stats.skipped_samples.iter().take(5) {
-        eprintln!("  {}:{}: {}", s.source, s.line, s.reason);
+        crate::errln!("  {}:{}: {}", s.source, s.line, s.reason);
     }
     if stats.skipped > 5 {
-        eprintln!("  ... and {} more", stats.skipped - 5);
+        crate::errln!("  ... and {} more", stats.skipped - 5);
     }
 }
 
 pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
     let files = expand_all(&a.paths)?;
-    let stdout = io::stdout();
+    let stdout = crate::output::stdout();
     let out: Box<dyn Write> = if style.tty {
         Box::new(io::LineWriter::new(stdout.lock()))
     } else {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{Diagnosis, Minute, thousands};
 use crate::classify::Class;
-use crate::report::Style;
+use crate::report::{Paint, Style};
 
 /// Most rows the timeline chart prints; longer incidents use wider buckets.
 pub const CHART_ROWS: usize = 40;
@@ -15,16 +15,16 @@ pub const CHART_ROWS: usize = 40;
 /// Writes the terminal report. With `redact`, ids are replaced before lines are wrapped
 /// (the caller still runs the whole output through the redaction).
 pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> io::Result<()> {
-    let width = usize::from(style.width).clamp(60, 200);
-    writeln!(out, "{}", style.bold(&headline(d)))?;
+    let width = style.columns();
+    style.para(out, &headline(d), "", "  ", Paint::Bold)?;
     if let Some(w) = window_line(d) {
-        writeln!(out, "{}", style.dim(&w))?;
+        style.para(out, &w, "", "  ", Paint::Dim)?;
     }
     writeln!(out)?;
 
     writeln!(out, "{}", style.bold("Ranked causes"))?;
     if d.causes.is_empty() {
-        writeln!(out, "  {}", no_failures(d))?;
+        style.para(out, &no_failures(d), "  ", "  ", Paint::Plain)?;
     }
     for c in &d.causes {
         let seen = match (&c.first_seen, &c.last_seen) {
@@ -32,8 +32,7 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
             (Some(a), Some(b)) => format!("  {} to {}", short_time(a), short_time(b)),
             _ => String::new(),
         };
-        writeln!(
-            out,
+        let head = format!(
             "  {:>2}. {}  {}  {} failure{} ({:.0}%){}",
             c.rank,
             style.class(c.class),
@@ -42,7 +41,15 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
             if c.count == 1 { "" } else { "s" },
             c.share * 100.0,
             seen
-        )?;
+        );
+        // The times go to their own line when the first one would be too wide.
+        if crate::report::visible_width(&head) <= width || seen.is_empty() {
+            writeln!(out, "{head}")?;
+        } else {
+            let cut = head.len() - seen.len();
+            writeln!(out, "{}", &head[..cut])?;
+            writeln!(out, "      {}", seen.trim())?;
+        }
         let label = |l: &str| style.dim(&format!("{l:<9}"));
         let indent = "      ";
         let body_w = width.saturating_sub(indent.len() + 10).max(30);
@@ -89,9 +96,15 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
     }
     writeln!(out)?;
 
-    let chart = chart(&d.timeline, !style.tty, width);
+    let chart = chart(&d.timeline, !style.tty, width.saturating_sub(2));
     if !chart.is_empty() {
-        writeln!(out, "{}", style.bold(&chart_title(&d.timeline, !style.tty)))?;
+        style.para(
+            out,
+            &chart_title(&d.timeline, !style.tty),
+            "",
+            "  ",
+            Paint::Bold,
+        )?;
         for row in chart {
             writeln!(out, "  {row}")?;
         }
@@ -100,9 +113,12 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
 
     writeln!(out, "{}", style.bold("Client-behaviour findings"))?;
     if d.findings.is_empty() {
-        writeln!(
+        style.para(
             out,
-            "  none: no ramp, ignored retry-after, retry storm, stray key, oversized max_tokens or near-limit responses seen"
+            "none: no ramp, ignored retry-after, retry storm, stray key, oversized max_tokens or near-limit responses seen",
+            "  ",
+            "    ",
+            Paint::Plain,
         )?;
     }
     for f in &d.findings {
@@ -212,25 +228,16 @@ pub fn short_time(s: &str) -> String {
     s.get(11..19).unwrap_or(s).to_string()
 }
 
-/// Breaks `text` into lines of at most `width` characters at spaces.
+/// Breaks `text` into lines of at most `width` columns at spaces; a word longer than a line
+/// (a path, a header name) gets a line of its own, never split.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(20);
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for word in text.split_whitespace() {
-        let cur_len = cur.chars().count();
-        if cur_len > 0 && cur_len + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lines = crate::report::wrap_to(width.max(20), &text, "", "");
+    if lines.is_empty() {
+        vec![String::new()]
+    } else {
+        lines
     }
-    if !cur.is_empty() || lines.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }
 
 fn write_wrapped(
@@ -241,28 +248,13 @@ fn write_wrapped(
     text: &str,
     width: usize,
 ) -> io::Result<()> {
-    let pad = " ".repeat(visible_len(label));
+    let pad = " ".repeat(crate::report::visible_width(label));
     let text = crate::redact::apply(text, redact);
     for (i, l) in wrap(&text, width).iter().enumerate() {
         let lab = if i == 0 { label } else { pad.as_str() };
         writeln!(out, "{indent}{lab}{l}")?;
     }
     Ok(())
-}
-
-/// Length without ANSI escapes.
-fn visible_len(s: &str) -> usize {
-    let mut n = 0;
-    let mut esc = false;
-    for c in s.chars() {
-        match (esc, c) {
-            (false, '\u{1b}') => esc = true,
-            (true, 'm') => esc = false,
-            (true, _) => {}
-            (false, _) => n += 1,
-        }
-    }
-    n
 }
 
 /// Minutes per chart row: the smallest of these that fits the span in [`CHART_ROWS`] rows.
@@ -331,11 +323,12 @@ pub fn chart(timeline: &[Minute], ascii: bool, width: usize) -> Vec<String> {
     }
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let bar_w = width.saturating_sub(60).clamp(10, 50);
+    let width = width.max(40);
     let multi_day = rows.first().map(|r| r.0 / 1440) != rows.last().map(|r| r.0 / 1440);
     let (ok, bad) = if ascii { ('#', 'x') } else { ('█', '▒') };
     let count_w = thousands(max).len();
     rows.iter()
-        .map(|(at, req, succ, fail, by)| {
+        .flat_map(|(at, req, succ, fail, by)| {
             let label = DateTime::<Utc>::from_timestamp(at * 60, 0)
                 .map(|t| {
                     if multi_day {
@@ -352,7 +345,7 @@ pub fn chart(timeline: &[Minute], ascii: bool, width: usize) -> Vec<String> {
                 .chain(std::iter::repeat_n(bad, f))
                 .collect();
             let pad = bar_w - bar.chars().count();
-            let mut row = format!(
+            let row = format!(
                 "{label}  {bar}{}  {:>count_w$} req",
                 " ".repeat(pad),
                 thousands(*req)
@@ -363,13 +356,15 @@ pub fn chart(timeline: &[Minute], ascii: bool, width: usize) -> Vec<String> {
                     .filter(|c| by[**c as usize] > 0)
                     .map(|c| format!("{c} {}", by[*c as usize]))
                     .collect();
-                row.push_str(&format!(
-                    "  {} failed: {}",
-                    thousands(*fail),
-                    classes.join(", ")
-                ));
+                let tail = format!("{} failed: {}", thousands(*fail), classes.join(", "));
+                // What does not fit goes on lines of its own under the counts, wrapped
+                // between classes.
+                let lead = " ".repeat(label.chars().count() + 2);
+                let first = format!("{}  ", row.trim_end());
+                let lines = crate::report::wrap_to(width, &tail, &first, &lead);
+                return lines;
             }
-            row.trim_end().to_string()
+            vec![row.trim_end().to_string()]
         })
         .collect()
 }

@@ -75,22 +75,13 @@ impl Lock {
         Ok(lock)
     }
 
-    /// Pretty JSON, one limiter per line, with a final newline; written to a temporary file
-    /// beside the target and renamed, so a failed run never leaves half a lock.
+    /// Pretty JSON, one limiter per line, with a final newline; written through
+    /// [`crate::fsutil::write_atomic`], so a failed run never leaves half a lock.
     pub fn write(&self, path: &Path) -> Result<(), UsageError> {
         let mut text = serde_json::to_string_pretty(self).expect("the lock serialises");
         text.push('\n');
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = std::path::PathBuf::from(tmp);
-        let fail = |e: std::io::Error| {
-            UsageError(format!("cannot write lock file {}: {e}", path.display()))
-        };
-        std::fs::write(&tmp, text).map_err(fail)?;
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            fail(e)
-        })
+        crate::fsutil::write_atomic(path, text.as_bytes())
+            .map_err(|e| UsageError(format!("cannot write lock file {}: {e}", path.display())))
     }
 }
 

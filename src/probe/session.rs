@@ -64,7 +64,7 @@ pub async fn run_rounds(
 ) {
     let mut n: u32 = 0;
     loop {
-        n += 1;
+        n = n.saturating_add(1);
         let started = tokio::time::Instant::now();
         run_round(ctx, st, n, on_probe).await;
         let Some(interval) = ctx.watch else { return };
@@ -76,7 +76,8 @@ pub async fn run_rounds(
 }
 
 /// One pass over the targets: budget checked before every request, [`PROBE_GAP`] between
-/// requests, nothing retried. A fatal error (auth, network) ends the round.
+/// requests, nothing retried. A fatal error (auth, network, redirect, a body that is not a
+/// message) ends the round.
 pub async fn run_round(
     ctx: &Session,
     st: &mut State,
@@ -124,14 +125,16 @@ pub async fn run_round(
             tokio::time::sleep(PROBE_GAP).await;
         }
         // Counted before sending: a request whose answer is lost was still sent.
-        st.rounds[idx].budget.requests_sent += 1;
+        let b = &mut st.rounds[idx].budget;
+        b.requests_sent = b.requests_sent.saturating_add(1);
         let sent_at = Utc::now();
         let result = messages::send_probe(&ctx.client, &t.model).await;
         let (probe, err) = match result {
             Ok(resp) => judge(ctx.org.as_deref(), t, &resp, sent_at),
             Err(e) => (failed_probe(t, sent_at, &e), Some(e)),
         };
-        st.rounds[idx].budget.tokens_counted += probe.tokens_counted;
+        let b = &mut st.rounds[idx].budget;
+        b.tokens_counted = b.tokens_counted.saturating_add(probe.tokens_counted);
         if let Some(until) = headroom::exhausted_until(&probe) {
             st.hold.insert(t.model.clone(), until);
         }
@@ -150,6 +153,8 @@ pub async fn run_round(
                     | ApiError::Timeout { .. }
                     | ApiError::Connect { .. }
                     | ApiError::Other { .. }
+                    | ApiError::Redirect { .. }
+                    | ApiError::BadBody { .. }
             )
         );
         on_probe(st, n, &probe);

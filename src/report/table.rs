@@ -1,51 +1,86 @@
-//! Tables for people: one row per failure, then the summary by class with each class's fix.
+//! Text for people: the replay list (one compact block per failure, then the summary by
+//! class), the `fixes` list, and the house table that `limits` and `probe` use.
+//!
+//! Everything here fits [`Style::columns`]: prose is wrapped at word boundaries, identifiers
+//! (paths, header names, class names) are never split, and colour codes never count as width
+//! (tables are styled through comfy-table's own cell styling, so it measures them right).
 
 use std::io::Write;
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::{Attribute, Cell, ContentArrangement, Table};
 
-use super::{Renderer, Style, Summary};
+use super::{Renderer, Style, Summary, visible_width};
 use crate::classify::Verdict;
-use crate::fixes;
+use crate::fixes::{self, Fix};
 
-/// A table with the house style: no outer borders, wrapped to the terminal width.
+/// The house table: a header with a rule under it, no borders and no rules between rows,
+/// laid out to the width. Colour comes from the cells' own styling.
 pub fn new_table(style: &Style, header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_HORIZONTAL_ONLY)
+    // Only the header rule: `─` on a terminal, `-` elsewhere.
+    let preset = if style.tty {
+        "     ─             "
+    } else {
+        "     -             "
+    };
+    t.load_preset(preset)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width);
-    if !style.tty {
-        t.load_preset(presets::ASCII_HORIZONTAL_ONLY);
+        .set_width(style.columns() as u16);
+    if style.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
     }
-    t.set_header(header.iter().map(|h| Cell::new(style.bold(h))));
+    t.set_header(
+        header
+            .iter()
+            .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
+    );
     t
 }
 
-/// Columns of the failure table.
-const COLUMNS: [&str; 5] = ["where / time / model", "status", "class", "evidence", "fix"];
-
-/// Display width of a cell line, ignoring ANSI colour codes.
-fn console_width(s: &str) -> usize {
-    let mut n = 0;
-    let mut in_esc = false;
-    for c in s.chars() {
-        match (in_esc, c) {
-            (false, '\u{1b}') => in_esc = true,
-            (true, 'm') => in_esc = false,
-            (true, _) => {}
-            _ => n += 1,
-        }
+/// Prints a table line by line without the padding at the end of each line (a space past
+/// the last column would make a full-width line wrap).
+pub fn print_table(out: &mut dyn Write, t: &Table) -> std::io::Result<()> {
+    for l in t.lines() {
+        writeln!(out, "{}", trim_end_visible(&l))?;
     }
-    n
+    Ok(())
 }
 
-/// The replay table: rows are kept up to `max_rows`, the rest only counted.
+/// `trim_end` that also looks behind the colour codes at the end of a line, keeping them.
+fn trim_end_visible(line: &str) -> String {
+    let mut rest = line.trim_end();
+    let mut tail = Vec::new();
+    while rest.ends_with('m') {
+        let Some(start) = rest.rfind('\u{1b}') else {
+            break;
+        };
+        let esc = &rest[start..];
+        if !esc[1..esc.len() - 1]
+            .chars()
+            .all(|c| c == '[' || c == ';' || c.is_ascii_digit())
+        {
+            break;
+        }
+        tail.push(esc);
+        rest = rest[..start].trim_end();
+    }
+    let mut out = rest.to_string();
+    for esc in tail.iter().rev() {
+        out.push_str(esc);
+    }
+    out
+}
+
+/// The replay list: a block per failure as it comes (up to `max_rows`, the rest only
+/// counted), then the summary by class.
 pub struct FailureTable<W: Write> {
     out: W,
     style: Style,
     redact_ids: bool,
     max_rows: usize,
-    rows: Vec<Vec<String>>,
+    shown: usize,
     hidden: u64,
 }
 
@@ -56,91 +91,93 @@ impl<W: Write> FailureTable<W> {
             style,
             redact_ids,
             max_rows,
-            rows: Vec::new(),
+            shown: 0,
             hidden: 0,
         }
     }
 }
 
+/// One failure as lines: `where  status  class (confidence)` first (time and model after it
+/// when they fit, else on their own line), then the evidence and the fix, indented.
+pub fn failure_block(style: &Style, v: &Verdict, redact_ids: bool) -> Vec<String> {
+    let r = |s: &str| crate::redact::apply(s, redact_ids);
+    let width = style.columns();
+    let mut lines = Vec::new();
+    let place = format!("{}:{}", r(&v.source), v.line);
+    let status = v.status.map_or_else(|| "-".into(), |s| s.to_string());
+    let verdict = format!(
+        "{status}  {} ({})",
+        style.class(v.class),
+        style.confidence(v.confidence)
+    );
+    let mut head = format!("{}  {verdict}", style.bold(&place));
+    if visible_width(&head) > width {
+        // A long path keeps its own line; the verdict goes under it.
+        lines.push(style.bold(&place));
+        head = format!("  {verdict}");
+    }
+    let mut when: Vec<String> = Vec::new();
+    if let Some(t) = v.time.as_deref() {
+        when.push(t.replace('T', " ").trim_end_matches('Z').to_string());
+    }
+    if let Some(m) = v.model.as_deref() {
+        when.push(m.to_string());
+    }
+    let when = when.join(" · ");
+    if when.is_empty() {
+        lines.push(head);
+    } else if visible_width(&head) + 2 + visible_width(&when) <= width {
+        lines.push(format!("{head}  {}", style.dim(&when)));
+    } else {
+        lines.push(head);
+        lines.push(format!("  {}", style.dim(&when)));
+    }
+    // `status N` repeats the first line; every other piece of evidence is shown.
+    let status_line = v.status.map(|s| format!("status {s}"));
+    for e in v
+        .evidence
+        .iter()
+        .filter(|e| Some(e.as_str()) != status_line.as_deref())
+    {
+        lines.extend(style.wrap(&r(e), "  ", "      "));
+    }
+    let mut fix = format!("fix: {}", fixes::for_class(v.class).short);
+    if let Some(s) = v.retry_after_s {
+        fix.push_str(&format!(" · retry after {s} s"));
+    }
+    lines.extend(
+        style
+            .wrap(&fix, "  ", "       ")
+            .into_iter()
+            .map(|l| style.dim(&l)),
+    );
+    lines
+}
+
 impl<W: Write> Renderer for FailureTable<W> {
     fn verdict(&mut self, v: &Verdict) -> std::io::Result<()> {
-        if self.rows.len() >= self.max_rows {
+        if self.shown >= self.max_rows {
             self.hidden += 1;
             return Ok(());
         }
-        let r = |s: &str| crate::redact::apply(s, self.redact_ids);
-        let mut evidence = v
-            .evidence
-            .iter()
-            .map(|e| r(e))
-            .collect::<Vec<_>>()
-            .join("\n");
-        if let Some(s) = v.retry_after_s {
-            evidence.push_str(&format!("\nretry after {s} s"));
+        self.shown += 1;
+        for l in failure_block(&self.style, v, self.redact_ids) {
+            writeln!(self.out, "{l}")?;
         }
-        let mut place = format!("{}:{}", v.source, v.line);
-        if let Some(t) = v.time.as_deref() {
-            place.push('\n');
-            place.push_str(t.replace('T', " ").trim_end_matches('Z'));
-        }
-        if let Some(m) = v.model.as_deref() {
-            place.push('\n');
-            place.push_str(m);
-        }
-        self.rows.push(vec![
-            place,
-            v.status.map_or_else(|| "-".into(), |s| s.to_string()),
-            format!(
-                "{}\n{}",
-                self.style.class(v.class),
-                self.style.confidence(v.confidence)
-            ),
-            evidence,
-            crate::fixes::for_class(v.class).short.to_string(),
-        ]);
-        Ok(())
+        writeln!(self.out)
     }
 
     fn finish(&mut self, s: &Summary) -> std::io::Result<()> {
-        if !self.rows.is_empty() {
-            let keep: Vec<usize> = (0..COLUMNS.len()).filter(|_| true).collect();
-            let header: Vec<&str> = keep.iter().map(|&i| COLUMNS[i]).collect();
-            // Evidence gets the room: every other column is as wide as its content (capped).
-            let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-            for row in &self.rows {
-                for (k, &i) in keep.iter().enumerate() {
-                    let w = row[i].lines().map(console_width).max().unwrap_or(0);
-                    widths[k] = widths[k].max(w);
-                }
-            }
-            let mut t = new_table(&self.style, &header);
-            for row in self.rows.drain(..) {
-                t.add_row(keep.iter().map(|&i| row[i].clone()).collect::<Vec<_>>());
-            }
-            for (k, h) in header.iter().enumerate() {
-                let cap = match *h {
-                    "where / time / model" => 28,
-                    "fix" => 22,
-                    "evidence" => continue,
-                    _ => 16,
-                };
-                if let Some(col) = t.column_mut(k) {
-                    // Absolute widths include one space of padding on each side.
-                    col.set_constraint(comfy_table::ColumnConstraint::Absolute(
-                        comfy_table::Width::Fixed(widths[k].min(cap) as u16 + 2),
-                    ));
-                }
-            }
-            writeln!(self.out, "{t}")?;
-            if self.hidden > 0 {
-                writeln!(
-                    self.out,
-                    "{}",
-                    self.style.dim(&format!(
-                        "... {} more failures not shown (--max-rows, or --json / --jsonl for all)",
-                        self.hidden
-                    ))
-                )?;
+        if self.hidden > 0 {
+            for l in self.style.wrap(
+                &format!(
+                    "... {} more failures not shown (--max-rows N, or --json / --jsonl for all)",
+                    self.hidden
+                ),
+                "",
+                "    ",
+            ) {
+                writeln!(self.out, "{}", self.style.dim(&l))?;
             }
             writeln!(self.out)?;
         }
@@ -148,7 +185,7 @@ impl<W: Write> Renderer for FailureTable<W> {
     }
 }
 
-/// Cuts a line to `max` characters (an ellipsis marks the cut), for table cells.
+/// Cuts a line to `max` characters (an ellipsis marks the cut).
 pub fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
@@ -161,7 +198,8 @@ pub fn shorten(s: &str, max: usize) -> String {
     out
 }
 
-/// The summary lines and the by-class table with fixes.
+/// The summary: counts, then one line per class (most frequent first) with the fix in a few
+/// words, wrapped under itself; `fixes CLASS` has the rest.
 pub fn write_summary(out: &mut dyn Write, style: &Style, s: &Summary) -> std::io::Result<()> {
     let files = if s.files == 1 { "file" } else { "files" };
     writeln!(
@@ -177,27 +215,112 @@ pub fn write_summary(out: &mut dyn Write, style: &Style, s: &Summary) -> std::io
         ))
     )?;
     if s.by_class.is_empty() {
-        if s.captures == 0 {
-            writeln!(
-                out,
-                "No captures found: nothing in the input looked like an API response or error."
-            )?;
+        let text = if s.captures == 0 {
+            "No captures found: nothing in the input looked like an API response or error."
         } else {
-            writeln!(out, "No failures: every capture was a success.")?;
+            "No failures: every capture was a success."
+        };
+        for l in style.wrap(text, "", "") {
+            writeln!(out, "{l}")?;
         }
         return Ok(());
     }
-    let mut t = new_table(style, &["class", "count", "why", "first fix"]);
     let mut by: Vec<_> = s.by_class.iter().collect();
     by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let name_w = by.iter().map(|(c, _)| c.as_str().len()).max().unwrap_or(0);
+    let count_w = by
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let indent = " ".repeat(2 + name_w + 2 + count_w + 2);
     for (class, n) in by {
         let f = fixes::for_class(*class);
-        t.add_row(vec![
-            style.class(*class),
-            n.to_string(),
-            f.why.to_string(),
-            f.first.to_string(),
-        ]);
+        let pad = " ".repeat(name_w - class.as_str().len());
+        let lead = format!("  {}{pad}  {n:>count_w$}  ", style.class(*class));
+        // Wrap with a plain lead of the same width, then put the coloured one back.
+        let plain_lead = " ".repeat(visible_width(&lead));
+        let mut lines = style.wrap(f.short, &plain_lead, &indent);
+        if let Some(first) = lines.first_mut() {
+            *first = format!("{lead}{}", first.get(plain_lead.len()..).unwrap_or(""));
+        }
+        for l in lines {
+            writeln!(out, "{l}")?;
+        }
     }
-    writeln!(out, "{t}")
+    writeln!(
+        out,
+        "{}",
+        style.dim("why, and what to do next: claude-429 fixes CLASS")
+    )
+}
+
+/// `fixes CLASS`: one entry, every field, wrapped under its label.
+pub fn write_fix(out: &mut dyn Write, style: &Style, f: &Fix) -> std::io::Result<()> {
+    writeln!(out, "{} ({})", style.class(f.class), f.title)?;
+    let waiting = if f.waiting_helps {
+        "helps (honour retry-after / the reset)"
+    } else {
+        "never clears it"
+    };
+    for (label, text) in [
+        ("evidence:", f.evidence),
+        ("why:", f.why),
+        ("first:", f.first),
+        ("then:", f.then),
+        ("waiting:", waiting),
+    ] {
+        let lead = format!("  {label:<10}");
+        let lines = style.wrap(text, &lead, &" ".repeat(lead.len()));
+        for (i, l) in lines.into_iter().enumerate() {
+            if i == 0 {
+                // The label dimmed, the text as is.
+                writeln!(
+                    out,
+                    "{}{}",
+                    style.dim(&lead),
+                    l.get(lead.len()..).unwrap_or("")
+                )?;
+            } else {
+                writeln!(out, "{l}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `fixes`: every class as a short entry (evidence, first fix, then), a blank line between.
+pub fn write_fixes(out: &mut dyn Write, style: &Style, all: &[&Fix]) -> std::io::Result<()> {
+    for (i, f) in all.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "{} ({})", style.class(f.class), f.title)?;
+        for (label, text) in [
+            ("evidence:", f.evidence),
+            ("first:", f.first),
+            ("then:", f.then),
+        ] {
+            let lead = format!("  {label:<10}");
+            let lines = style.wrap(text, &lead, &" ".repeat(lead.len()));
+            for (i, l) in lines.into_iter().enumerate() {
+                if i == 0 {
+                    writeln!(
+                        out,
+                        "{}{}",
+                        style.dim(&lead),
+                        l.get(lead.len()..).unwrap_or("")
+                    )?;
+                } else {
+                    writeln!(out, "{l}")?;
+                }
+            }
+        }
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        style.dim("one class in full (why, whether waiting helps): claude-429 fixes CLASS")
+    )
 }
