@@ -22,11 +22,6 @@ const KNOWN: &[(&[&str], &str)] = &[
          Class to a leaf",
     ),
     (
-        &["diagnose", "report"],
-        "diagnose/render.rs is a renderer and imports report (Style, report::live): move it \
-         to report/ (Summary already moved down to classify/summary.rs) and this circle is gone",
-    ),
-    (
         &["classify/mod.rs", "fixes.rs"],
         "the classify <-> fixes circle above, at file level",
     ),

@@ -128,7 +128,7 @@ fn write_report(a: &DiagnoseArgs, style: &Style, d: &Diagnosis) -> Result<()> {
     } else if a.format == ReportFormat::Markdown {
         markdown::diagnosis(&mut buf, d)?;
     } else {
-        diagnose::render::text(&mut buf, d, style, a.redact)?;
+        crate::report::diagnose::text(&mut buf, d, style, a.redact)?;
     }
     let text = String::from_utf8_lossy(&buf);
     let text = crate::redact::apply(&text, a.redact);

@@ -9,7 +9,6 @@ pub mod causes;
 pub mod event;
 pub mod findings;
 pub mod live;
-pub mod render;
 pub mod seen;
 pub mod window;
 

@@ -3,10 +3,10 @@
 
 use std::io::{self, Write};
 
-use crate::diagnose::render::{
+use crate::diagnose::{Diagnosis, thousands};
+use crate::report::diagnose::{
     chart, chart_title, headline, no_failures, seconds_range, window_line,
 };
-use crate::diagnose::{Diagnosis, thousands};
 
 /// Writes the diagnosis as markdown.
 pub fn diagnosis(out: &mut dyn Write, d: &Diagnosis) -> io::Result<()> {

@@ -1,5 +1,6 @@
 //! Rendering: data in, text out. One file per format; commands pick one.
 
+pub mod diagnose;
 pub mod json;
 pub mod limits;
 pub mod live;

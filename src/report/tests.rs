@@ -345,7 +345,7 @@ fn diagnose_report() {
     let d = analyzer.finish();
     for (name, style) in styles() {
         let mut buf = Vec::new();
-        crate::diagnose::render::text(&mut buf, &d, &style, false).unwrap();
+        crate::report::diagnose::text(&mut buf, &d, &style, false).unwrap();
         let text = String::from_utf8(buf).unwrap();
         check(
             &text,
