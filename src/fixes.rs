@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::classify::Class;
+use crate::verdict::Class;
 
 /// One row of the decision table.
 #[derive(Debug, Clone, Copy, Serialize)]
