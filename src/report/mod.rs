@@ -1,6 +1,7 @@
 //! Rendering: data in, text out. One file per format; commands pick one.
 
 pub mod diagnose;
+pub mod github;
 pub mod json;
 pub mod limits;
 pub mod live;
