@@ -29,6 +29,10 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand limits 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.'
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
+            cand mock 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+            cand record 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+            cand status 'One line of live headroom from the newest records, for statuslines and prompts.'
+            cand hook 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -51,6 +55,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
             cand --connect-timeout 'Seconds to wait for a connection (0.1 to 3600)'
             cand --timeout 'Seconds to wait for a whole request, body included (0.1 to 3600)'
+            cand --cacert 'Also trust the CA certificates in this PEM file (a corporate TLS proxy''s CA)'
             cand --format 'Report format for people: text (default) or markdown'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --live 'Also compare the logs with the API now: the org''s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension''s headroom now, and limits changed since. A missing key skips its part (the report says which); an API or network error exits 3'
@@ -73,6 +78,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
             cand --connect-timeout 'Seconds to wait for a connection (0.1 to 3600)'
             cand --timeout 'Seconds to wait for a whole request, body included (0.1 to 3600)'
+            cand --cacert 'Also trust the CA certificates in this PEM file (a corporate TLS proxy''s CA)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --json 'Print JSON instead of a table (with --check: the diff)'
             cand --allow-insecure-http 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
@@ -90,6 +96,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
             cand --connect-timeout 'Seconds to wait for a connection (0.1 to 3600)'
             cand --timeout 'Seconds to wait for a whole request, body included (0.1 to 3600)'
+            cand --cacert 'Also trust the CA certificates in this PEM file (a corporate TLS proxy''s CA)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --dry-run 'Print the requests that would be sent (key redacted), and send nothing'
             cand --json 'Print JSON instead of tables (with --watch: one document with every round, at the end)'
@@ -100,6 +107,43 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;fixes'= {
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --json 'Print JSON instead of a table'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;mock'= {
+            cand --listen 'Address to listen on (port 0 picks a free port; the address is printed on stderr)'
+            cand --scenario 'A built-in scenario (see --list) or a TOML file of your own'
+            cand --record 'Write every exchange as JSON Lines (the format `diagnose` reads; no keys, no prompt text)'
+            cand --seed 'Seed for injected failures (the same seed and requests give the same failures)'
+            cand --for 'Stop after this many seconds and print the report (default: at Ctrl-C or SIGTERM)'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --list 'List the built-in scenarios and exit'
+            cand --json 'Print the report as JSON (for CI)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;record'= {
+            cand --listen 'Address to listen on. Loopback only unless --allow-remote is given too'
+            cand --upstream 'Where requests go (a gateway, or a local server for tests)'
+            cand --out 'Directory for the record files (one JSON Lines file per UTC day, created 0600)'
+            cand --max-size 'Start a new file when one would grow past this size (K, M, G: powers of 1024)'
+            cand --keep 'Keep at most this many record files; the oldest are deleted'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --allow-remote 'Listen on a non-loopback address. Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;status'= {
+            cand --dir 'The record directory when PATH is `-`'
+            cand --minutes 'Only records from the last this many minutes count'
+            cand --model 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --json 'Print JSON instead of one line'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;hook'= {
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -114,6 +158,10 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand limits 'The org''s configured rate limits through the Rate Limits API; save and check a lock file.'
             cand probe 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
             cand fixes 'Print the decision table (cause -> fix), or one class''s entry.'
+            cand mock 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+            cand record 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+            cand status 'One line of live headroom from the newest records, for statuslines and prompts.'
+            cand hook 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -126,6 +174,14 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;help;probe'= {
         }
         &'claude-429;help;fixes'= {
+        }
+        &'claude-429;help;mock'= {
+        }
+        &'claude-429;help;record'= {
+        }
+        &'claude-429;help;status'= {
+        }
+        &'claude-429;help;hook'= {
         }
         &'claude-429;help;completions'= {
         }

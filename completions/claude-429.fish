@@ -35,6 +35,10 @@ complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "diagnose" -d 
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable)' -r -f -a "rpm\t''
@@ -66,6 +70,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l works
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l cacert -d 'Also trust the CA certificates in this PEM file (a corporate TLS proxy\'s CA)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l format -d 'Report format for people: text (default) or markdown' -r -f -a "text\t'A terminal report'
 markdown\t'Markdown, for a ticket or an incident document'"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
@@ -88,6 +93,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l page-si
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l cacert -d 'Also trust the CA certificates in this PEM file (a corporate TLS proxy\'s CA)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand limits" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -104,6 +110,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l rounds -
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l cacert -d 'Also trust the CA certificates in this PEM file (a corporate TLS proxy\'s CA)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand probe" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -116,14 +123,51 @@ always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -l json -d 'Print JSON instead of a table'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l listen -d 'Address to listen on (port 0 picks a free port; the address is printed on stderr)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l scenario -d 'A built-in scenario (see --list) or a TOML file of your own' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l record -d 'Write every exchange as JSON Lines (the format `diagnose` reads; no keys, no prompt text)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l seed -d 'Seed for injected failures (the same seed and requests give the same failures)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l for -d 'Stop after this many seconds and print the report (default: at Ctrl-C or SIGTERM)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l list -d 'List the built-in scenarios and exit'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l json -d 'Print the report as JSON (for CI)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l listen -d 'Address to listen on. Loopback only unless --allow-remote is given too' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l upstream -d 'Where requests go (a gateway, or a local server for tests)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l out -d 'Directory for the record files (one JSON Lines file per UTC day, created 0600)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-size -d 'Start a new file when one would grow past this size (K, M, G: powers of 1024)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l keep -d 'Keep at most this many record files; the oldest are deleted' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l allow-remote -d 'Listen on a non-loopback address. Anyone who can reach it can use your API key\'s traffic path and read timing; only for a trusted network'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l dir -d 'The record directory when PATH is `-`' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l minutes -d 'Only records from the last this many minutes count' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l model -d 'Only this model\'s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l json -d 'Print JSON instead of one line'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -120,6 +120,61 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Fixes(FixesArgs),
 
+    /// Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the
+    /// client behaved.
+    ///
+    /// Serves POST /v1/messages (JSON and streams), /v1/messages/count_tokens, /v1/models and
+    /// the Rate Limits API on 127.0.0.1:8430. Point ANTHROPIC_BASE_URL at it, run your client,
+    /// stop with Ctrl-C (or --for): the report names retries that ignored retry-after, retry
+    /// storms and missing backoff after overloads (exit 1 when it found any).
+    ///
+    /// Examples:
+    ///   claude-429 mock --list
+    ///   claude-429 mock --scenario rpm
+    ///   claude-429 mock --scenario overload --for 60 --record mock.jsonl --json
+    ///   claude-429 mock --scenario my-limits.toml --listen 127.0.0.1:0
+    #[command(verbatim_doc_comment)]
+    Mock(MockArgs),
+
+    /// A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.
+    ///
+    /// Forwards every request to the upstream unchanged and streams the answers back as they
+    /// arrive, while writing one JSON Lines record per exchange (status, rate-limit headers,
+    /// timing, usage, error bodies, the model and max_tokens asked for; never prompts,
+    /// completions or keys) that `diagnose` and `status` read. Prints one line per failure,
+    /// with its class and fix, as it happens. Ctrl-C flushes and exits 0.
+    ///
+    /// Examples:
+    ///   claude-429 record
+    ///   ANTHROPIC_BASE_URL=http://127.0.0.1:8429 claude
+    ///   claude-429 diagnose claude-429-record/
+    #[command(verbatim_doc_comment)]
+    Record(RecordArgs),
+
+    /// One line of live headroom from the newest records, for statuslines and prompts.
+    ///
+    /// Per model class seen in the last minutes: the tightest rate-limit dimension with what
+    /// is left and when it resets, the requests remaining, and the last failure's class when
+    /// one happened recently. Reads only the end of the newest record file.
+    ///
+    /// Examples:
+    ///   claude-429 status
+    ///   claude-429 status - < statusline.json     (Claude Code's statusLine command)
+    ///   claude-429 status --json
+    #[command(verbatim_doc_comment)]
+    Status(StatusArgs),
+
+    /// Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.
+    ///
+    /// Reads the hook's JSON on stdin. On a StopFailure event, classifies the error it carries
+    /// and prints the class and the fix in one or two lines. Any other event or unreadable
+    /// input: prints nothing and exits 0 (a hook must never break Claude Code).
+    ///
+    /// Example (settings.json):
+    ///   {"hooks": {"StopFailure": [{"hooks": [{"type": "command", "command": "claude-429 hook"}]}]}}
+    #[command(verbatim_doc_comment)]
+    Hook(HookArgs),
+
     /// Print a shell completion script.
     ///
     /// Example: claude-429 completions bash > ~/.local/share/bash-completion/completions/claude-429
@@ -317,6 +372,13 @@ pub struct ApiArgs {
     /// crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag.
     #[arg(long, help_heading = "API")]
     pub allow_insecure_http: bool,
+
+    /// Also trust the CA certificates in this PEM file (a corporate TLS proxy's CA).
+    ///
+    /// Added to the platform's trust store, the bundled roots and SSL_CERT_FILE / SSL_CERT_DIR.
+    /// HTTPS_PROXY and NO_PROXY are honoured.
+    #[arg(long, value_name = "FILE", value_parser = crate::api::transport::parse_cacert, help_heading = "API")]
+    pub cacert: Option<PathBuf>,
 }
 
 /// The range of `--timeout` and `--connect-timeout`, in seconds.
@@ -515,6 +577,61 @@ pub struct FixesArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// Address to listen on. Loopback only unless --allow-remote is given too.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8429")]
+    pub listen: std::net::SocketAddr,
+
+    /// Listen on a non-loopback address. Anyone who can reach it can use your API key's
+    /// traffic path and read timing; only for a trusted network.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Where requests go (a gateway, or a local server for tests).
+    #[arg(long, value_name = "URL", default_value = "https://api.anthropic.com")]
+    pub upstream: String,
+
+    /// Directory for the record files (one JSON Lines file per UTC day, created 0600).
+    #[arg(long, value_name = "PATH", default_value = "claude-429-record")]
+    pub out: PathBuf,
+
+    /// Start a new file when one would grow past this size (K, M, G: powers of 1024).
+    #[arg(long, value_name = "SIZE", default_value = "100MB", value_parser = crate::record::writer::parse_size)]
+    pub max_size: u64,
+
+    /// Keep at most this many record files; the oldest are deleted.
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// The record directory or file; `-` reads Claude Code's statusline JSON on stdin and
+    /// uses the default directory (and the model it names).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
+    /// The record directory when PATH is `-`.
+    #[arg(long, value_name = "DIR", default_value = "claude-429-record")]
+    pub dir: PathBuf,
+
+    /// Only records from the last this many minutes count.
+    #[arg(long, value_name = "MIN", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub minutes: u64,
+
+    /// Only this model's class (e.g. claude-sonnet-4-5 shows the sonnet-4 class).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Print JSON instead of one line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HookArgs {}
+
+#[derive(Debug, Clone, Args)]
 pub struct CompletionsArgs {
     /// The shell to generate for.
     #[arg(value_enum)]
@@ -526,6 +643,62 @@ pub struct GenerateArgs {
     /// Directory to write `completions/` and `man/` into.
     #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+}
+
+/// Arguments of `claude-429 mock` (the server lives in `crate::mock`).
+#[derive(Debug, Clone, Args)]
+pub struct MockArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8430")]
+    pub listen: std::net::SocketAddr,
+
+    /// A built-in scenario (see --list) or a TOML file of your own.
+    #[arg(long, value_name = "NAME|FILE", default_value = "steady")]
+    pub scenario: String,
+
+    /// Write every exchange as JSON Lines (the format `diagnose` reads; no keys, no prompt
+    /// text).
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<std::path::PathBuf>,
+
+    /// Seed for injected failures (the same seed and requests give the same failures).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Stop after this many seconds and print the report (default: at Ctrl-C or SIGTERM).
+    #[arg(long = "for", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub run_for: Option<u64>,
+
+    /// List the built-in scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Print the report as JSON (for CI).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ApiArgs {
+    /// The client config for the `--base-url`/`--timeout`/`--cacert` flags. The base URL is
+    /// checked here, before any key is read or request sent (see
+    /// [`crate::api::client::check_base_url`]): a bad one is a usage error. Here rather than in
+    /// `api`, so `api` does not import `cli`.
+    pub fn client_config(&self) -> Result<crate::api::ClientConfig, crate::exit::UsageError> {
+        use std::time::Duration;
+        let secs =
+            |s: f64| Duration::from_secs_f64(if s.is_finite() && s > 0.0 { s } else { 30.0 });
+        let raw = self
+            .base_url
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| crate::api::client::DEFAULT_BASE_URL.to_string());
+        Ok(crate::api::ClientConfig {
+            base_url: crate::api::client::check_base_url(raw.trim(), self.allow_insecure_http)?,
+            connect_timeout: secs(self.connect_timeout),
+            timeout: secs(self.timeout),
+            cacert: self.cacert.clone(),
+        })
+    }
 }
 
 #[cfg(test)]

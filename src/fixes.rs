@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::verdict::Class;
+use crate::verdict::{Class, Provider};
 
 /// One row of the decision table.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -160,6 +160,193 @@ pub const TABLE: &[Fix] = &[
     },
 ];
 
+/// A fix for a verdict on a cloud provider (Bedrock, Vertex), or a variant of a first-party
+/// row that the evidence singles out (credit balance). `class: None` is the provider's
+/// fallback for classes without a row of their own.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Variant {
+    pub provider: Provider,
+    pub class: Option<Class>,
+    /// A rule's key (e.g. `credit`) when the row applies to one piece of evidence only.
+    pub key: Option<&'static str>,
+    /// The first fix in a few words, for table rows.
+    pub short: &'static str,
+    pub first: &'static str,
+    pub then: &'static str,
+}
+
+/// Per-provider rows, from `cloud-providers.md` §1.5, §2.5 and §3. None of them may send a
+/// user to `claude-429 probe`, `claude-429 limits` or the Anthropic Console: those read
+/// Anthropic's first-party limits, not AWS or Google quotas (a test checks).
+pub const VARIANTS: &[Variant] = &[
+    // Anthropic: the credit-balance reading of `spend`.
+    Variant {
+        provider: Provider::Anthropic,
+        class: Some(Class::Spend),
+        key: Some("credit"),
+        short: "add credits or turn on auto-reload",
+        first: "Add credits (Console > Settings > Billing) or turn on auto-reload: the prepaid credit balance is used up; retries never clear it.",
+        then: "Set a spend alert; cut cost with prompt caching, smaller models or Message Batches.",
+    },
+    // Bedrock.
+    Variant {
+        provider: Provider::Bedrock,
+        class: Some(Class::Rpm),
+        key: None,
+        short: "adaptive retries; cross-Region profile",
+        first: "Back off with jitter (boto3 Config(retries={\"mode\": \"adaptive\"}) or AWS_RETRY_MODE=adaptive) and cap requests in flight.",
+        then: "Use a cross-Region (`us.`/`eu.`/`global.`) inference profile; ask for more in AWS Service Quotas (service `bedrock`): \"Cross-Region InvokeModel requests per minute\" for this model.",
+    },
+    Variant {
+        provider: Provider::Bedrock,
+        class: Some(Class::Itpm),
+        key: None,
+        short: "right-size max_tokens; Service Quotas",
+        first: "Set max_tokens to the real output size (Bedrock reserves input + max_tokens up front, output counts 5x for Claude 3.7+; Claude Code: CLAUDE_CODE_MAX_OUTPUT_TOKENS=4096); use prompt caching.",
+        then: "Use a cross-Region (`us.`/`eu.`/`global.`) inference profile; ask for more in AWS Service Quotas (service `bedrock`): \"Cross-Region InvokeModel tokens per minute\" for this model; Provisioned Throughput for steady volume.",
+    },
+    Variant {
+        provider: Provider::Bedrock,
+        class: Some(Class::Otpm),
+        key: None,
+        short: "right-size max_tokens; Service Quotas",
+        first: "Set max_tokens to the real output size (Bedrock reserves max_tokens up front and counts output 5x for Claude 3.7+).",
+        then: "Use a cross-Region inference profile; ask for more in AWS Service Quotas (service `bedrock`): the tokens-per-minute quota for this model.",
+    },
+    Variant {
+        provider: Provider::Bedrock,
+        class: Some(Class::Daily),
+        key: None,
+        short: "wait for the day; per-day quota",
+        first: "Wait for the daily window; cut token burn (max_tokens, prompt caching).",
+        then: "Ask in AWS Service Quotas (service `bedrock`) for more \"Model invocation max tokens per day\" for this model (new accounts may get less than the TPM x 1440 default).",
+    },
+    Variant {
+        provider: Provider::Bedrock,
+        class: Some(Class::Overload),
+        key: None,
+        short: "back off; other Region or profile",
+        first: "Retry with exponential backoff and jitter: Bedrock is short of capacity (not your account quota).",
+        then: "Switch Region or use a cross-Region inference profile, another model, or Provisioned Throughput; check the AWS Health Dashboard.",
+    },
+    Variant {
+        provider: Provider::Bedrock,
+        class: Some(Class::NotRateLimit),
+        key: None,
+        short: "fix what the error names",
+        first: "Do what the error names (use an inference-profile id, grant model access, retry once for 408/424/500).",
+        then: "Do not add retries for it: retrying a non-rate-limit error only repeats it.",
+    },
+    Variant {
+        provider: Provider::Bedrock,
+        class: None,
+        key: None,
+        short: "back off; check AWS Service Quotas",
+        first: "Back off with jitter; read the model's quotas in AWS Service Quotas (service `bedrock`) and CloudWatch InvocationThrottles / EstimatedTPMQuotaUsage for the model.",
+        then: "Use a cross-Region inference profile; ask for a quota increase in AWS Service Quotas; Provisioned Throughput for steady volume.",
+    },
+    // Vertex.
+    Variant {
+        provider: Provider::Vertex,
+        class: Some(Class::Rpm),
+        key: None,
+        short: "back off; quota increase request",
+        first: "Back off with truncated exponential backoff; cap requests in flight.",
+        then: "Google Cloud console > IAM & Admin > Quotas: request more for the metric named (requests per base model); use the global endpoint (Claude Code: CLOUD_ML_REGION=global).",
+    },
+    Variant {
+        provider: Provider::Vertex,
+        class: Some(Class::Itpm),
+        key: None,
+        short: "prompt caching; quota increase request",
+        first: "Use prompt caching and trim re-sent context.",
+        then: "Google Cloud console > IAM & Admin > Quotas: request more input tokens per minute for this base model; use the global endpoint; Provisioned Throughput.",
+    },
+    Variant {
+        provider: Provider::Vertex,
+        class: Some(Class::Otpm),
+        key: None,
+        short: "lower max_tokens; quota increase",
+        first: "Lower max_tokens to what responses use; split long outputs.",
+        then: "Google Cloud console > IAM & Admin > Quotas: request more output tokens per minute for this base model; use the global endpoint; Provisioned Throughput.",
+    },
+    Variant {
+        provider: Provider::Vertex,
+        class: Some(Class::Concurrency),
+        key: None,
+        short: "cap requests in flight",
+        first: "Cap requests in flight.",
+        then: "Google Cloud console > IAM & Admin > Quotas: request more for the base model's requests quota (users report that is what helps).",
+    },
+    Variant {
+        provider: Provider::Vertex,
+        class: Some(Class::Overload),
+        key: None,
+        short: "back off; global endpoint",
+        first: "Retry with truncated exponential backoff: the shared capacity was short (not your project's quota).",
+        then: "Use the global endpoint (CLOUD_ML_REGION=global) or another region or model; Provisioned Throughput for guaranteed capacity.",
+    },
+    Variant {
+        provider: Provider::Vertex,
+        class: Some(Class::NotRateLimit),
+        key: None,
+        short: "fix what the error names",
+        first: "Do what the error's own message names.",
+        then: "Do not add retries for it: retrying a non-rate-limit error only repeats it.",
+    },
+    Variant {
+        provider: Provider::Vertex,
+        class: None,
+        key: None,
+        short: "check the Vertex quotas page",
+        first: "Open Google Cloud console > IAM & Admin > Quotas and filter on the base model's request, input- and output-token metrics (a new project may have 0: waiting never helps).",
+        then: "Submit a quota increase request for the metric; use the global endpoint; Provisioned Throughput (buy more GSUs, or allow overages on demand).",
+    },
+];
+
+/// The short fix (table rows) for a verdict's class and provider.
+pub fn short_for(class: Class, provider: Provider, key: Option<&str>) -> &'static str {
+    variant(class, provider, key).map_or(for_class(class).short, |v| v.short)
+}
+
+fn variant(class: Class, provider: Provider, key: Option<&str>) -> Option<&'static Variant> {
+    let keyed = key.and_then(|k| {
+        VARIANTS.iter().find(|v| {
+            v.key == Some(k)
+                && v.class == Some(class)
+                && (v.provider == provider || !provider.is_cloud())
+        })
+    });
+    keyed.or_else(|| {
+        provider.is_cloud().then(|| {
+            VARIANTS
+                .iter()
+                .filter(|v| v.provider == provider && v.key.is_none())
+                .find(|v| v.class == Some(class))
+                .or_else(|| {
+                    VARIANTS
+                        .iter()
+                        .find(|v| v.provider == provider && v.class.is_none())
+                })
+        })?
+    })
+}
+
+/// The fix for a verdict: a keyed or provider row when one applies, else the class's row.
+pub fn for_verdict(
+    class: Class,
+    provider: Provider,
+    key: Option<&str>,
+) -> (&'static str, &'static str) {
+    match variant(class, provider, key) {
+        Some(v) => (v.first, v.then),
+        None => {
+            let f = for_class(class);
+            (f.first, f.then)
+        }
+    }
+}
+
 /// The row for `class`. Every class has one (a test checks).
 pub fn for_class(class: Class) -> &'static Fix {
     TABLE
@@ -182,5 +369,40 @@ mod tests {
             );
         }
         assert_eq!(TABLE.len(), Class::ALL.len());
+    }
+
+    #[test]
+    fn cloud_fixes_never_send_to_anthropic_tools() {
+        for p in [Provider::Bedrock, Provider::Vertex] {
+            for c in Class::ALL {
+                let (first, then) = for_verdict(*c, p, None);
+                for text in [first, then, short_for(*c, p, None)] {
+                    let l = text.to_lowercase();
+                    assert!(
+                        !l.contains("probe")
+                            && !l.contains("limits`")
+                            && !l.contains("claude-429")
+                            && !l.contains("console.anthropic")
+                            && !l.contains("in the console")
+                            && !l.contains("higher tier"),
+                        "{p} {c}: {text}"
+                    );
+                }
+            }
+        }
+        let (first, _) = for_verdict(Class::Rpm, Provider::Bedrock, None);
+        assert!(first.contains("adaptive"));
+        let (_, then) = for_verdict(Class::Unknown, Provider::Vertex, None);
+        assert!(then.contains("quota increase"));
+        // The first party keeps the decision table's rows; a credit text gets its own.
+        assert_eq!(
+            for_verdict(Class::Rpm, Provider::Anthropic, None).0,
+            for_class(Class::Rpm).first
+        );
+        assert!(
+            for_verdict(Class::Spend, Provider::Unknown, Some("credit"))
+                .0
+                .contains("auto-reload")
+        );
     }
 }

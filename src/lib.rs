@@ -10,18 +10,27 @@
 //!
 //! 1. `main` / `lib` ([`run`]);
 //! 2. [`commands`]: flags, keys, runtime, pick a renderer, map the outcome (glue only);
-//! 3. [`report`]: every renderer (replay, diagnose, limits, probe, live, markdown, JSON);
-//! 4. [`diagnose`]: the incident analysis, and `--live` on top of the two below;
-//! 5. [`limits`] (fetch, lock, drift, floors) and [`probe`] (targets, budget, session,
-//!    headroom, stray key): the live-API domain, each a library call with a progress callback;
-//! 6. [`api`]: HTTP, the error type and its one status mapping;
-//! 7. [`capture`], then [`classify`];
-//! 8. leaves: [`exchange`] (the `Capture` data type and header parsing), [`verdict`]
-//!    (`Class`), [`ratelimit`] (one dimension enum, the exhaustion rule, one model-class
-//!    function), [`fixes`], [`fmt`], [`redact`], [`exit`] (they import nothing above them).
+//! 3. [`schema`]: the JSON Schemas of every `--json` output (read by `commands::generate`);
+//! 4. [`mock`]: a local Anthropic API for rehearsals (its report goes through `diagnose`
+//!    and `report`);
+//! 5. [`report`]: every renderer (replay, diagnose, limits, probe, live, markdown, JSON);
+//! 6. [`cli`]: the clap definitions (and `ApiArgs::client_config`), read by `commands` and,
+//!    for the colour choice, by `report`;
+//! 7. [`diagnose`]: the incident analysis, and `--live` on top of the two below;
+//! 8. [`limits`] (fetch, lock, drift, floors, `--json` shapes) and [`probe`] (targets, budget,
+//!    session, headroom, stray key): the live-API domain, each a library call with a progress
+//!    callback;
+//! 9. [`api`]: HTTP, the error type and its one status mapping, `transport` (auth token,
+//!    custom headers, TLS roots, `Secret`); beside it [`record`] (the recording proxy; `cli`
+//!    reads its size parser), [`status`] (the status line over the records) and [`hook`]
+//!    (Claude Code's StopFailure hook), which read captures and verdicts only;
+//! 10. [`capture`], then [`classify`] (judge, provider, subscription windows);
+//! 11. leaves: [`exchange`] (the `Capture` data type and header parsing), [`verdict`]
+//!     (`Class`, `Provider`), [`ratelimit`] (one dimension enum, the exhaustion rule, one
+//!     model-class function), [`fixes`], [`fmt`], [`redact`], [`exit`], [`fsutil`], [`output`]
+//!     (they import nothing above them).
 //!
-//! [`cli`] holds the clap definitions read by `commands` (and, for their argument types, by
-//! `api::ClientConfig::from_args`). `tests/layers.rs` checks there is no import circle.
+//! `tests/layers.rs` checks there is no import circle.
 
 pub mod api;
 pub mod capture;
@@ -34,12 +43,17 @@ pub mod exit;
 pub mod fixes;
 pub mod fmt;
 pub mod fsutil;
+pub mod hook;
 pub mod limits;
+pub mod mock;
 pub mod output;
 pub mod probe;
 pub mod ratelimit;
+pub mod record;
 pub mod redact;
 pub mod report;
+pub mod schema;
+pub mod status;
 pub mod verdict;
 
 pub use exit::{Exit, Outcome};
@@ -53,6 +67,10 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Limits(a) => commands::limits::run(&a, &style),
         cli::Command::Probe(a) => commands::probe::run(&a, &style),
         cli::Command::Fixes(a) => commands::fixes::run(&a, &style),
+        cli::Command::Mock(a) => commands::mock::run(&a, &style),
+        cli::Command::Record(a) => commands::record::run(&a, &style),
+        cli::Command::Status(a) => commands::status::run(&a, &style),
+        cli::Command::Hook(a) => commands::hook::run(&a, &style),
         cli::Command::Completions(a) => commands::generate::completions(&a),
         cli::Command::Generate(a) => commands::generate::generate(&a),
     }

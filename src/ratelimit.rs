@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// The four views the `anthropic-ratelimit-*` headers give.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DimensionName {
     Requests,

@@ -1,11 +1,24 @@
 //! The verdict vocabulary: [`Class`], what kind of limit (or non-limit) stopped a request. A
 //! leaf, so the `fixes` table and `classify` both name classes without importing each other;
-//! `classify::Class` re-exports it.
+//! `classify::Class` re-exports it. [`Provider`] (who answered) lives here for the same reason;
+//! the detection is `classify::provider`.
 
 use serde::Serialize;
 
 /// What kind of limit (or non-limit) stopped a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[value(rename_all = "snake_case")]
 pub enum Class {
@@ -82,6 +95,55 @@ impl Class {
 }
 
 impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The service that refused the request.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Default,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// Anthropic's first-party API (or an Anthropic-operated cloud offering).
+    Anthropic,
+    /// Claude on Amazon Bedrock: AWS Service Quotas apply.
+    Bedrock,
+    /// Claude on Google Vertex AI: Google Cloud quotas apply.
+    Vertex,
+    /// Nothing in the capture tells.
+    #[default]
+    Unknown,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "anthropic",
+            Provider::Bedrock => "bedrock",
+            Provider::Vertex => "vertex",
+            Provider::Unknown => "unknown",
+        }
+    }
+
+    /// A cloud whose quotas are not Anthropic's: never advise `probe`, `limits` or the Console.
+    pub fn is_cloud(self) -> bool {
+        matches!(self, Provider::Bedrock | Provider::Vertex)
+    }
+}
+
+impl std::fmt::Display for Provider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }

@@ -51,6 +51,8 @@ const EXPECTED_KEYS: &[&str] = &[
     "time",
     "model",
     "line",
+    "provider",
+    "reset",
     "note",
 ];
 
@@ -269,6 +271,8 @@ fn compare(idx: usize, exp: &Value, got: &Value) -> Vec<String> {
         "time",
         "model",
         "line",
+        "provider",
+        "reset",
     ] {
         if let Some(want) = e.get(k)
             && got.get(k).unwrap_or(&Value::Null) != want

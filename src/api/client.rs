@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
+use super::transport;
 
 /// The public API.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -15,26 +16,9 @@ pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 /// The `user-agent` every request carries.
 pub const USER_AGENT: &str = concat!("claude-429/", env!("CARGO_PKG_VERSION"));
 
-/// A string that never shows up in `Debug` or `Display`: API keys live here so no log line,
-/// error or panic message can print one.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into().trim().to_string())
-    }
-    /// The key itself, only for the auth header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(redacted)")
-    }
-}
+// `Secret` lives in `transport` (beside how it is sent); re-exported so `api::Secret` and
+// `client::Secret` keep working.
+pub use super::transport::Secret;
 
 /// How to reach the API.
 #[derive(Debug, Clone)]
@@ -42,25 +26,8 @@ pub struct ClientConfig {
     pub base_url: String,
     pub connect_timeout: Duration,
     pub timeout: Duration,
-}
-
-impl ClientConfig {
-    /// The config for the `--base-url`/`--timeout` flags. The base URL is checked here, before
-    /// any key is read or request sent (see [`check_base_url`]): a bad one is a usage error.
-    pub fn from_args(a: &crate::cli::ApiArgs) -> Result<Self, crate::exit::UsageError> {
-        let secs =
-            |s: f64| Duration::from_secs_f64(if s.is_finite() && s > 0.0 { s } else { 30.0 });
-        let raw = a
-            .base_url
-            .clone()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        Ok(ClientConfig {
-            base_url: check_base_url(raw.trim(), a.allow_insecure_http)?,
-            connect_timeout: secs(a.connect_timeout),
-            timeout: secs(a.timeout),
-        })
-    }
+    /// Extra trust anchors (`--cacert`), besides the platform's and `SSL_CERT_FILE`.
+    pub cacert: Option<std::path::PathBuf>,
 }
 
 /// Checks a base URL and returns it without a trailing `/`. Refused (usage error, exit 2):
@@ -289,7 +256,12 @@ pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
 impl Client {
     pub fn new(config: ClientConfig, key: Secret) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
+        let builder = transport::configure(
+            reqwest::Client::builder(),
+            &config.base_url,
+            config.cacert.as_deref(),
+        )?;
+        let http = builder
             .user_agent(USER_AGENT)
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
@@ -322,19 +294,10 @@ impl Client {
     }
 
     /// A request with the auth and version headers set (`x-api-key`, accepted by the API for
-    /// both normal and admin keys).
+    /// both normal and admin keys, or `Authorization: Bearer` for an auth token; see
+    /// [`transport::authorize`]).
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let rb = self.http.request(method, self.url(path));
-        // Marked sensitive so that a `Debug` of the request never shows the key.
-        let rb = match reqwest::header::HeaderValue::from_str(self.key.expose()) {
-            Ok(mut v) => {
-                v.set_sensitive(true);
-                rb.header("x-api-key", v)
-            }
-            // Not a valid header value: reqwest reports a builder error at send time (it
-            // names no header value).
-            Err(_) => rb.header("x-api-key", self.key.expose()),
-        };
+        let rb = transport::authorize(self.http.request(method, self.url(path)), &self.key);
         rb.header("anthropic-version", ANTHROPIC_VERSION)
     }
 
@@ -637,7 +600,9 @@ fn snippet(body: &[u8]) -> String {
     }
 }
 
-/// Reads a key from `file` when given, else from the environment variable `var`.
+/// Reads a key from `file` when given, else from the environment variable `var`. For
+/// `ANTHROPIC_API_KEY`, a set `ANTHROPIC_AUTH_TOKEN` wins (as in Claude Code) and is sent as
+/// `Authorization: Bearer`.
 pub fn load_key(
     var: &'static str,
     file: Option<&std::path::Path>,
@@ -654,6 +619,11 @@ pub fn load_key(
             );
         }
         return Ok(Secret::new(s));
+    }
+    if var == "ANTHROPIC_API_KEY"
+        && let Some(token) = transport::auth_token_from_env()
+    {
+        return Ok(token);
     }
     match std::env::var(var) {
         Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v)),
@@ -796,6 +766,7 @@ mod tests {
                 base_url: "http://127.0.0.1:9".into(),
                 connect_timeout: Duration::from_secs(1),
                 timeout: Duration::from_secs(1),
+                cacert: None,
             },
             Secret::new(key),
         )

@@ -6,6 +6,7 @@ pub mod error;
 pub mod messages;
 pub mod models;
 pub mod rate_limits;
+pub mod transport;
 
 pub use client::{Client, ClientConfig, Secret};
 
@@ -63,6 +64,7 @@ impl ApiError {
             ApiError::Status { status: 429 | 529, .. } => "the API is limiting or overloaded right now; try again later".into(),
             ApiError::Status { .. } => "try again later; if it persists, check status.anthropic.com".into(),
             ApiError::Timeout { .. } => "raise --timeout, or check the network / ANTHROPIC_BASE_URL".into(),
+            ApiError::Connect { reason, .. } if transport::is_tls_failure(reason) => transport::TLS_HINT.into(),
             ApiError::Connect { .. } => "check ANTHROPIC_BASE_URL (or --base-url) and the network".into(),
             ApiError::BadBody { .. } => "is ANTHROPIC_BASE_URL pointing at the Anthropic API (or a proxy that passes bodies through)?".into(),
             ApiError::Redirect { .. } => "point ANTHROPIC_BASE_URL (or --base-url) at the final address yourself, if you trust it".into(),

@@ -164,63 +164,105 @@ pub fn unescape_one_level(s: &str) -> Option<String> {
 /// next byte. Returns None as well when `s` does not start with `{` (no amount of input will
 /// balance it).
 pub fn balanced_end(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    if b.first() != Some(&b'{') {
-        return None;
+    let mut b = Balance::new(s)?;
+    b.feed(s)
+}
+
+/// The state of [`balanced_end`] kept between calls, so a literal pasted over many lines is
+/// scanned once in total, not once per line: feed it the growing buffer and it resumes where
+/// it stopped (a 2,000-line literal costs what its bytes cost, not lines squared).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Balance {
+    depth: usize,
+    /// 0 outside strings, else the quote byte of the string we are in.
+    quote: u8,
+    /// Inside an escaped-JSON string (`\"...\"`), and whether its content has a pending `\\`.
+    esc_str: bool,
+    inner_esc: bool,
+    /// Bytes of the buffer already consumed.
+    pos: usize,
+    /// Loop steps taken over all calls (a test proves it stays linear in the input).
+    steps: usize,
+}
+
+impl Balance {
+    /// A balancer for a buffer that starts with `s`; None when `s` does not start with `{`.
+    pub fn new(s: &str) -> Option<Balance> {
+        (s.as_bytes().first() == Some(&b'{')).then(Balance::default)
     }
-    let mut depth = 0usize;
-    // 0 outside strings, else the quote byte of the string we are in.
-    let mut quote = 0u8;
-    // Inside an escaped-JSON string (`\"...\"`), and whether its content has a pending `\\`.
-    let mut esc_str = false;
-    let mut inner_esc = false;
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if esc_str {
-            // Decode one character of the escaped text, then apply JSON string rules to it.
-            let (ch, step) = if c == b'\\' {
-                (b.get(i + 1).copied().unwrap_or(0), 2)
-            } else {
-                (c, 1)
-            };
-            if inner_esc {
-                inner_esc = false;
-            } else if ch == b'\\' {
-                inner_esc = true;
-            } else if ch == b'"' {
-                esc_str = false;
-            }
-            i += step;
-            continue;
-        }
-        if c == b'\\' {
-            if quote == 0 && b.get(i + 1) == Some(&b'"') {
-                esc_str = true;
-            }
-            i += 2;
-            continue;
-        }
-        if quote != 0 {
-            if c == quote {
-                quote = 0;
-            }
-        } else {
-            match c {
-                b'\'' | b'"' | b'`' => quote = c,
-                b'{' => depth += 1,
-                b'}' => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return Some(i + 1);
+
+    /// Bytes consumed so far (the scan resumes here).
+    pub fn scanned(&self) -> usize {
+        self.pos
+    }
+
+    /// Loop steps taken over all calls: at most one per byte of the final buffer.
+    pub fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// Continues the scan over `buf` (the same buffer as before, possibly longer). Returns the
+    /// end (exclusive) of the balanced literal once it closes.
+    pub fn feed(&mut self, buf: &str) -> Option<usize> {
+        let b = buf.as_bytes();
+        let mut i = self.pos;
+        while i < b.len() {
+            self.steps += 1;
+            let c = b[i];
+            if self.esc_str {
+                // Decode one character of the escaped text, then apply JSON string rules to it.
+                let (ch, step) = if c == b'\\' {
+                    if i + 1 >= b.len() {
+                        // The escape's second byte has not arrived yet.
+                        break;
                     }
+                    (b[i + 1], 2)
+                } else {
+                    (c, 1)
+                };
+                if self.inner_esc {
+                    self.inner_esc = false;
+                } else if ch == b'\\' {
+                    self.inner_esc = true;
+                } else if ch == b'"' {
+                    self.esc_str = false;
                 }
-                _ => {}
+                i += step;
+                continue;
             }
+            if c == b'\\' {
+                if i + 1 >= b.len() {
+                    break;
+                }
+                if self.quote == 0 && b[i + 1] == b'"' {
+                    self.esc_str = true;
+                }
+                i += 2;
+                continue;
+            }
+            if self.quote != 0 {
+                if c == self.quote {
+                    self.quote = 0;
+                }
+            } else {
+                match c {
+                    b'\'' | b'"' | b'`' => self.quote = c,
+                    b'{' => self.depth += 1,
+                    b'}' => {
+                        self.depth = self.depth.saturating_sub(1);
+                        if self.depth == 0 {
+                            self.pos = i + 1;
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            i += 1;
         }
-        i += 1;
+        self.pos = i;
+        None
     }
-    None
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1788,5 +1830,34 @@ inued'}"#,
         let big = format!("{{items: [{}]}}", "{k: 'v', n: 1}, ".repeat(20_000));
         assert_eq!(parse(&big)["items"].as_array().unwrap().len(), 20_000);
         assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn balance_resumes_without_rescanning() {
+        // A 2,000-line literal fed line by line, as the text scanner does: every byte is
+        // examined once in total, not once per line (that was quadratic).
+        let mut buf = String::from("{\"type\": \"error\", \"error\": {\"details\": {");
+        let mut b = Balance::new(&buf).unwrap();
+        assert_eq!(b.feed(&buf), None);
+        for i in 0..2000 {
+            buf.push_str(&format!("\n  \"k{i}\": \"v {{{i}}} \\\" '\","));
+            assert_eq!(b.feed(&buf), None, "line {i}");
+        }
+        buf.push_str("\n \"x\": 1}}}");
+        assert_eq!(b.feed(&buf), Some(buf.len()));
+        assert!(
+            b.steps() <= buf.len(),
+            "{} steps for {} bytes",
+            b.steps(),
+            buf.len()
+        );
+        assert_eq!(balanced_end(&buf), Some(buf.len()));
+    }
+
+    #[test]
+    fn balance_waits_for_a_split_escape() {
+        let mut b = Balance::new("{\"a\": \"x\\").unwrap();
+        assert_eq!(b.feed("{\"a\": \"x\\"), None);
+        assert_eq!(b.feed("{\"a\": \"x\\\"\"}"), Some(12));
     }
 }

@@ -21,7 +21,7 @@ use crate::classify::rules;
 
 /// A pretty-printed literal is given up after this many bytes or lines.
 const MAX_PENDING_BYTES: usize = 1024 * 1024;
-const MAX_PENDING_LINES: usize = 2_000;
+const MAX_PENDING_LINES: usize = 50_000;
 /// Literals are looked for in at most this many bytes of one line.
 const MAX_LITERAL_LINE: usize = 256 * 1024;
 /// Continuation lines appended to a capture's text (hard-wrapped terminal output).
@@ -37,6 +37,9 @@ struct Pending {
     lines: usize,
     format: Format,
     status: Option<u16>,
+    /// Where the brace balance of `buf` stands: each new line is scanned once, never the
+    /// whole literal again.
+    balance: relaxed::Balance,
 }
 
 /// Streaming state for text input.
@@ -60,6 +63,8 @@ pub struct TextScanner {
     last_request: Option<(String, String)>,
     /// Continuation lines appended to the current capture's text so far.
     continued: usize,
+    /// The last ended capture, held back in case the next is the same failure in another form.
+    held: Option<Capture>,
 }
 
 impl TextScanner {
@@ -77,6 +82,7 @@ impl TextScanner {
             stamp_parsed: true,
             last_request: None,
             continued: 0,
+            held: None,
         }
     }
 
@@ -85,16 +91,42 @@ impl TextScanner {
         self.pending.is_none()
     }
 
-    /// Emits the current capture, if it carries any evidence.
+    /// Emits the current capture (and the one held back for merging), if they carry any
+    /// evidence. Called before a capture of another path is emitted, so order is kept.
     pub fn flush(&mut self, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
+        self.close(out, stats);
+        if let Some(h) = self.held.take() {
+            stats.captures += 1;
+            out(h);
+        }
+    }
+
+    /// Ends the current capture. It is held back until the next one ends: when that is the
+    /// same failure in another form (same request id, or the same message as a parsed body
+    /// and as text a few lines apart), the two merge into one capture.
+    fn emit(&mut self, c: Capture, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
+        if let Some(h) = self.held.as_mut()
+            && same_failure(h, &c)
+        {
+            merge_into(h, c);
+            return;
+        }
+        if let Some(h) = self.held.take() {
+            stats.captures += 1;
+            out(h);
+        }
+        self.held = Some(c);
+    }
+
+    /// Ends the current capture (held back, see [`Self::emit`]).
+    fn close(&mut self, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
         if let Some(p) = self.pending.take() {
             self.literal_failed(p, out, stats);
         }
         if let Some(mut c) = self.cur.take() {
             finish_capture(&mut c);
             if c.has_evidence() {
-                stats.captures += 1;
-                out(c);
+                self.emit(c, out, stats);
             }
         }
         self.has_body = false;
@@ -142,8 +174,7 @@ impl TextScanner {
             if let Some(mut c) = self.cur.take() {
                 finish_capture(&mut c);
                 if c.has_evidence() {
-                    stats.captures += 1;
-                    out(c);
+                    self.emit(c, out, stats);
                 }
             }
             let mut c = Capture::new(self.source.clone(), p.line, p.format);
@@ -172,7 +203,7 @@ impl TextScanner {
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) -> &mut Capture {
-        self.flush(out, stats);
+        self.close(out, stats);
         let mut c = Capture::new(self.source.clone(), line, format);
         c.time = self.time_now();
         if let Some((m, u)) = &self.last_request {
@@ -223,7 +254,7 @@ impl TextScanner {
                 p.buf.push('\n');
                 p.buf.push_str(raw);
                 p.lines += 1;
-                if let Some(end) = relaxed::balanced_end(&p.buf) {
+                if let Some(end) = p.balance.feed(&p.buf) {
                     let p = self.pending.take().expect("checked");
                     self.literal_done(p, end, out, stats);
                 } else if p.buf.len() > MAX_PENDING_BYTES || p.lines > MAX_PENDING_LINES {
@@ -258,7 +289,7 @@ impl TextScanner {
                     !self.after_blank && (c.status.is_none() || has_specific_text(&c.text))
                 })
             {
-                self.flush(out, stats);
+                self.close(out, stats);
             }
             return;
         }
@@ -295,6 +326,14 @@ impl TextScanner {
         if let Some((status, at)) = status_line(body_line) {
             if let Some((m, u)) = httpx_request(body_line, at) {
                 self.last_request = Some((m, u));
+            }
+            if at > 0 && status < 400 {
+                // A success in a log line (`"HTTP/1.1 200 OK"` from httpx): not a capture, and
+                // it ends the one before it.
+                if self.cur.is_some() && self.has_body {
+                    self.close(out, stats);
+                }
+                return;
             }
             let substantive = self.cur.as_ref().is_some_and(|c| {
                 self.has_body || !c.headers.is_empty() || c.status.is_some_and(|s| s != status)
@@ -354,6 +393,7 @@ impl TextScanner {
                 && let Some(s) = headers::parse_int(&value)
                     .and_then(|s| u16::try_from(s).ok())
                     .filter(|s| (100..600).contains(s))
+                && (s >= 400 || self.cur.is_some())
             {
                 let c = self.target(false, line_no, Format::TsSdk, out, stats);
                 if c.status.is_some_and(|x| x != s) {
@@ -498,7 +538,7 @@ impl TextScanner {
         }
         self.unrelated += 1;
         if self.unrelated >= MAX_UNRELATED {
-            self.flush(out, stats);
+            self.close(out, stats);
         }
     }
 
@@ -571,8 +611,10 @@ impl TextScanner {
                     // The first brace does not open a complete literal. find_object already
                     // tried every later brace: jump to the one that parses, or stop. (Stepping
                     // one brace at a time made brace-heavy lines quadratic.)
-                    if eligible && relaxed::balanced_end(&rest[brace..]).is_none() {
+                    let mut balance = relaxed::Balance::default();
+                    if eligible && balance.feed(&rest[brace..]).is_none() {
                         self.pending = Some(Pending {
+                            balance,
                             line: line_no,
                             prefix: head.to_string(),
                             buf: rest[brace..].to_string(),
@@ -667,7 +709,7 @@ impl TextScanner {
                 self.has_body = true;
                 return true;
             }
-            self.flush(out, stats);
+            self.close(out, stats);
             ex.format = if format == Format::JsonBody {
                 Format::Jsonl
             } else {
@@ -752,6 +794,27 @@ impl TextScanner {
         let Value::Object(o) = v else {
             return false;
         };
+        if let Some(e) = cloud_error_object(o) {
+            let merge = self.cur.as_ref().is_some_and(|c| {
+                (!self.has_body && !statuses_differ(c.status, e.status))
+                    || (e.request_id.is_some() && c.request_id() == e.request_id.as_deref())
+            });
+            let c = self.target(!merge, line_no, e.format, out, stats);
+            c.status = e.status.or(c.status);
+            c.error.kind = Some(e.name);
+            if e.message.is_some() {
+                c.error.message = e.message;
+            }
+            if e.request_id.is_some() {
+                c.request_id = e.request_id;
+            }
+            if matches!(c.format, Format::Headers | Format::Text | Format::JsonBody) {
+                c.format = e.format;
+            }
+            self.has_body = true;
+            self.unrelated = 0;
+            return true;
+        }
         let api_status = ["apiErrorStatus", "api_error_status", "error_status"]
             .iter()
             .find_map(|k| o.get(*k).and_then(Value::as_u64))
@@ -786,7 +849,21 @@ impl TextScanner {
             // Parsed fine, says nothing about a failure: consumed.
             return !is_api_error || api_status.is_none();
         }
-        let c = self.start(
+        // The plain body of an HTTP response (`{"message": "…"}` from Bedrock) belongs to
+        // the status line and headers above it.
+        // So does an object right after a bare status (an httpx line, then the SDK's error
+        // line carrying the body).
+        let http_body = !is_api_error
+            && !self.has_body
+            && self.cur.as_ref().is_some_and(|c| {
+                self.after_blank
+                    || (c.error.is_empty()
+                        && c.text.is_empty()
+                        && c.status.is_some()
+                        && !statuses_differ(c.status, status))
+            });
+        let c = self.target(
+            !http_body,
             line_no,
             if is_api_error {
                 Format::ClaudeCode
@@ -796,7 +873,7 @@ impl TextScanner {
             out,
             stats,
         );
-        c.status = api_status.or(status);
+        c.status = api_status.or(status).or(c.status);
         if let Some(t) = ["timestamp", "ts", "time"]
             .iter()
             .find_map(|k| o.get(*k).and_then(Value::as_str))
@@ -811,6 +888,68 @@ impl TextScanner {
         self.unrelated = 0;
         true
     }
+}
+
+/// An AWS error as an SDK prints it: JavaScript v3 (`name`, `$fault`, `$metadata` with
+/// `httpStatusCode` and `requestId`; `message` is often missing from `JSON.stringify`),
+/// boto3's `e.response` (`Error.Code`, `Error.Message`, `ResponseMetadata.HTTPStatusCode`),
+/// or a restJson1 body with `__type`.
+struct CloudError {
+    name: String,
+    status: Option<u16>,
+    message: Option<String>,
+    request_id: Option<String>,
+    format: Format,
+}
+
+fn cloud_error_object(o: &serde_json::Map<String, Value>) -> Option<CloudError> {
+    let str_of = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let status_of = |v: Option<&Value>| {
+        v.and_then(|x| {
+            x.as_u64()
+                .or_else(|| x.as_str().and_then(|s| s.trim().parse().ok()))
+        })
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (100..600).contains(s))
+    };
+    if let Some(meta) = o.get("$metadata").and_then(Value::as_object) {
+        let name = str_of(o.get("name"))
+            .or_else(|| str_of(o.get("__type")))
+            .or_else(|| str_of(o.get("Code")))?;
+        return Some(CloudError {
+            name: strip_aws_name(&name),
+            status: status_of(meta.get("httpStatusCode")),
+            message: str_of(o.get("message")).or_else(|| str_of(o.get("Message"))),
+            request_id: str_of(meta.get("requestId")),
+            format: Format::TsSdk,
+        });
+    }
+    if let Some(err) = o.get("Error").and_then(Value::as_object) {
+        let name = str_of(err.get("Code"))?;
+        let meta = o.get("ResponseMetadata").and_then(Value::as_object);
+        return Some(CloudError {
+            name: strip_aws_name(&name),
+            status: meta.and_then(|m| status_of(m.get("HTTPStatusCode"))),
+            message: str_of(err.get("Message")).or_else(|| str_of(err.get("message"))),
+            request_id: meta.and_then(|m| str_of(m.get("RequestId"))),
+            format: Format::PythonSdk,
+        });
+    }
+    let name = str_of(o.get("__type"))?;
+    Some(CloudError {
+        name: strip_aws_name(&name),
+        status: None,
+        message: str_of(o.get("message")).or_else(|| str_of(o.get("Message"))),
+        request_id: None,
+        format: Format::JsonBody,
+    })
+}
+
+/// `com.amazon.coral#ThrottlingException:http://…` → `ThrottlingException`.
+fn strip_aws_name(name: &str) -> String {
+    let n = name.rsplit('#').next().unwrap_or(name);
+    let n = n.split(':').next().unwrap_or(n);
+    n.trim().to_string()
 }
 
 /// Strings inside a value (depth-limited), for loose evidence.
@@ -927,6 +1066,68 @@ fn own_status(o: &serde_json::Map<String, Value>) -> Option<u16> {
         .filter(|s| (400..600).contains(s))
 }
 
+/// Two captures that are one failure pasted in two forms: the same request id, or (a few
+/// lines apart, statuses agreeing, the forms differing) the same message, once parsed and
+/// once as text. Retries of one request in one form stay separate failures.
+fn same_failure(a: &Capture, b: &Capture) -> bool {
+    const NEAR: u64 = 40;
+    if b.line.saturating_sub(a.line) > NEAR || a.source != b.source {
+        return false;
+    }
+    if let (Some(x), Some(y)) = (a.request_id(), b.request_id()) {
+        return x == y;
+    }
+    if statuses_differ(a.status, b.status) {
+        return false;
+    }
+    let forms_differ = a.format != b.format || a.error.is_empty() != b.error.is_empty();
+    if !forms_differ {
+        return false;
+    }
+    let (ma, mb) = (a.error.message.as_deref(), b.error.message.as_deref());
+    let long = |m: &str| m.trim().len() >= 20;
+    match (ma, mb) {
+        (Some(x), Some(y)) => long(x) && rules::normalise(x) == rules::normalise(y),
+        (Some(x), None) => long(x) && rules::normalise(&b.text).contains(&rules::normalise(x)),
+        (None, Some(y)) => long(y) && rules::normalise(&a.text).contains(&rules::normalise(y)),
+        (None, None) => false,
+    }
+}
+
+/// Fills what `into` lacks from `from` (the second form of the same failure).
+fn merge_into(into: &mut Capture, from: Capture) {
+    into.status = into.status.or(from.status);
+    for (n, v) in &from.headers.0 {
+        if into.headers.get(n).is_none() {
+            into.headers.set(n, v);
+        }
+    }
+    let e = &mut into.error;
+    if e.kind.is_none() {
+        e.kind = from.error.kind;
+    }
+    if e.message.is_none() {
+        e.message = from.error.message;
+    }
+    if e.error_code.is_none() {
+        e.error_code = from.error.error_code;
+    }
+    if e.code.is_none() {
+        e.code = from.error.code;
+    }
+    if into.request_id.is_none() {
+        into.request_id = from.request_id;
+    }
+    into.model = into.model.take().or(from.model);
+    into.url = into.url.take().or(from.url);
+    into.method = into.method.take().or(from.method);
+    into.time = into.time.or(from.time);
+    into.stream_error |= from.stream_error;
+    if into.text.is_empty() {
+        into.text = from.text;
+    }
+}
+
 /// Fills in what can be inferred once a capture is complete: the model from the message.
 fn finish_capture(c: &mut Capture) {
     if c.model.is_none() {
@@ -962,8 +1163,26 @@ impl Marker {
     fn from_prefix(prefix: &str) -> Option<Marker> {
         let lower = prefix.to_ascii_lowercase();
         let status = status_in_text(&lower).or_else(|| status_of_exception(&lower));
-        let format = if lower.contains("litellm") || lower.contains("anthropicexception") {
+        let format = if lower.contains("litellm")
+            || lower.contains("anthropicexception")
+            || lower.contains("bedrockexception")
+            || lower.contains("vertexaiexception")
+        {
             Format::Litellm
+        } else if lower.contains("botocore")
+            || lower.contains("boto3")
+            || (lower.contains("an error occurred (") && lower.contains("operation"))
+            || lower.contains("google.api_core")
+        {
+            // boto3 / AWS CLI (`An error occurred (ThrottlingException) when calling the
+            // InvokeModel operation: …`), Google client libraries.
+            Format::PythonSdk
+        } else if lower.contains("$metadata")
+            || lower.contains("(service: bedrock")
+            || crate::classify::aws_exception_status(&lower).is_some()
+        {
+            // AWS SDK for JavaScript v3 and Java-style messages; an AWS exception name.
+            Format::TsSdk
         } else if lower.contains("api error")
             || lower.contains("request rejected")
             || lower.contains("retrying in")
@@ -1009,6 +1228,12 @@ fn status_of_exception(lower: &str) -> Option<u16> {
         .iter()
         .find(|(k, _)| lower.contains(k))
         .map(|(_, s)| *s)
+        .or_else(|| crate::classify::aws_exception_status(lower))
+        .or_else(|| {
+            // Google: `google.api_core.exceptions.ResourceExhausted: 429 …`.
+            (lower.contains("resourceexhausted") || lower.contains("resource_exhausted"))
+                .then_some(429)
+        })
 }
 
 /// A 4xx/5xx status named in text: "Error code: 429", "API Error: 529", "(429)", "status 429",
@@ -1033,22 +1258,7 @@ fn status_in_text(lower: &str) -> Option<u16> {
                 const KNOWN: &[u16] = &[
                     400, 401, 403, 404, 408, 409, 413, 429, 500, 502, 503, 504, 529,
                 ];
-                let ok = i == 0
-                    || before.trim_end().ends_with('(')
-                    // "...: 529" (a colon and a space), never "index.js:429:12".
-                    || (before.ends_with(": ") && KNOWN.contains(&n))
-                    || before.contains("returned")
-                    || [
-                        "code",
-                        "error",
-                        "status",
-                        "rejected",
-                        "http",
-                        "failed with",
-                        "response",
-                    ]
-                    .iter()
-                    .any(|k| before.contains(k));
+                let ok = i == 0 || carries_status(before, KNOWN.contains(&n));
                 if ok {
                     return Some(n);
                 }
@@ -1059,6 +1269,49 @@ fn status_in_text(lower: &str) -> Option<u16> {
         }
     }
     None
+}
+
+/// Whether the words right before a number make it a status: an SDK exception or Claude
+/// Code line (`Error code: 429`, `API Error: 529`, `RateLimitError: 429`, `Request rejected
+/// (429)`), a status key (`status 429`, `status_code=429`, `HTTP 429`), `failed with` /
+/// `returned` / `response`. Never an arbitrary `key: NNN` (`published n: 529`,
+/// `'order_id': 429`, `error_count: 429`) or a `file:429:12` position.
+fn carries_status(before: &str, known: bool) -> bool {
+    const KEYS: &[&str] = &[
+        "status",
+        "status_code",
+        "statuscode",
+        "httpstatuscode",
+        "status code",
+        "code",
+        "error",
+        "exception",
+        "rejected",
+        "http",
+        "http/1.0",
+        "http/1.1",
+        "http/2",
+        "http/3",
+        "failed with",
+        "returned",
+        "response",
+        "got",
+    ];
+    let tail = before.trim_end_matches([
+        ' ', ':', '=', '\'', '"', '[', '-', '`', '\u{b7}', '\u{2219}', '\u{2022}', '|', ',',
+    ]);
+    if before.trim_end().ends_with('(') {
+        // `Request rejected (429)`, `API Error (529 …)`; not `order (429 items)`.
+        let t = tail.trim_end_matches('(').trim_end();
+        return KEYS.iter().any(|k| t.ends_with(k)) || known;
+    }
+    // Claude Code's debug form: `API Error (attempt 1/11): 529`.
+    if tail.ends_with(')') && before.contains("attempt") {
+        return known;
+    }
+    let sep = before.len() - tail.len();
+    // `status 429` with a space, `Error code: 429` with a colon; `errorcount429` never.
+    sep > 0 && KEYS.iter().any(|k| tail.ends_with(k))
 }
 
 /// `HTTP/1.1 429 Too Many Requests` at the start of a line, or quoted in an httpx log line
@@ -1214,41 +1467,14 @@ fn strip_log_prefix(line: &str) -> (&str, Option<&str>) {
     (rest, Some(&inner[..end]))
 }
 
-/// Words one of which every line that can start a capture contains (status lines, relevant
-/// headers, literals, SDK and Claude Code markers, every text rule's phrase), lower-case.
-const TRIGGERS: &[&str] = &[
-    "limit",
-    "error",
-    "overload",
-    "http/",
-    "anthropic",
-    "retry",
-    "request-id",
-    "{",
-    "data:",
-    "usage",
-    "credit",
-    "quota",
-    "429",
-    "529",
-    "too many",
-    "per minute",
-    "per-minute",
-    "concurren",
-    "rejected",
-    "api key",
-    "x-api-key",
-    "too long",
-    "too large",
-];
-
-/// Cheap test that a line may start a capture: one case-insensitive multi-pattern scan.
+/// Cheap test that a line may start a capture: one case-insensitive multi-pattern scan over
+/// [`rules::triggers`] (derived from the rule table).
 fn might_start_capture(line: &str) -> bool {
     static MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
         std::sync::LazyLock::new(|| {
             aho_corasick::AhoCorasick::builder()
                 .ascii_case_insensitive(true)
-                .build(TRIGGERS)
+                .build(rules::triggers())
                 .expect("static patterns build")
         });
     MATCHER.is_match(line)

@@ -2,8 +2,12 @@
 //! headers with an exhausted dimension > message text > status alone. Conflicting or missing
 //! evidence lowers the confidence; a confident wrong answer is the worst outcome.
 
+pub mod provider;
 pub mod rules;
+pub mod subscription;
 pub mod summary;
+
+pub use provider::Provider;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -16,7 +20,9 @@ use crate::ratelimit::DimensionName;
 pub use crate::verdict::Class;
 
 /// How sure a verdict is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     Possible,
@@ -35,7 +41,7 @@ impl Confidence {
 }
 
 /// The fix printed with a verdict: the decision table's row for its class.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct FixRef {
     /// The first thing to do.
     pub first: &'static str,
@@ -44,7 +50,7 @@ pub struct FixRef {
 }
 
 /// The judgement on one failed request.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Verdict {
     /// Input path (`-` for stdin).
     pub source: String,
@@ -80,6 +86,10 @@ pub struct Verdict {
     pub reset: Option<String>,
     /// Why this class, in one line (the decision table's reason, or what a non-limit error is).
     pub why: String,
+    /// Who answered: `anthropic`, `bedrock`, `vertex`, or `unknown` when nothing tells.
+    pub provider: Provider,
+    /// The subscription windows (`anthropic-ratelimit-unified-*`), when the headers show them.
+    pub subscription: Option<subscription::Windows>,
 }
 
 /// One `anthropic-ratelimit-*` dimension as read from headers.
@@ -191,7 +201,7 @@ const ERROR_CODES: &[(&str, Class, &str)] = &[
 
 /// Is this capture a failure at all? Successes get no verdict.
 pub fn is_failure(c: &Capture) -> bool {
-    if c.stream_error {
+    if c.stream_error || subscription::rejected(c).is_some() {
         return true;
     }
     match c.status {
@@ -201,26 +211,15 @@ pub fn is_failure(c: &Capture) -> bool {
             !c.error.is_empty()
                 || c.headers.get("retry-after").is_some()
                 || c.headers.get("retry-after-ms").is_some()
-                || unified_rejected(c).is_some()
                 || dims(c).iter().any(|d| d.exhausted(None))
                 || (!c.text.is_empty() && rules::first_match(&rules::normalise(&c.text)).is_some())
+                || (!c.text.is_empty() && aws_exception(&c.text.to_ascii_lowercase()).is_some())
         }
     }
 }
 
-fn unified_rejected(c: &Capture) -> Option<String> {
-    c.headers
-        .0
-        .iter()
-        .find(|(n, v)| {
-            n.starts_with("anthropic-ratelimit-unified")
-                && n.ends_with("status")
-                && v.eq_ignore_ascii_case("rejected")
-        })
-        .map(|(n, v)| format!("{n}: {v}"))
-}
-
 /// Builder for a verdict's class, confidence and evidence.
+#[derive(Debug)]
 struct Judgement {
     class: Class,
     confidence: Confidence,
@@ -228,6 +227,9 @@ struct Judgement {
     why: Option<String>,
     limit: Option<u64>,
     reset: Option<String>,
+    /// A keyed fix variant (`fixes::VARIANTS`), e.g. `credit`.
+    fix_key: Option<&'static str>,
+    subscription: Option<subscription::Windows>,
 }
 
 impl Judgement {
@@ -239,11 +241,19 @@ impl Judgement {
             why: None,
             limit: None,
             reset: None,
+            fix_key: None,
+            subscription: None,
         }
     }
     fn ev(mut self, e: impl Into<String>) -> Self {
         self.evidence.push(e.into());
         self
+    }
+    fn ev_opt(self, e: Option<&String>) -> Self {
+        match e {
+            Some(e) => self.ev(e.clone()),
+            None => self,
+        }
     }
     fn why(mut self, w: impl Into<String>) -> Self {
         self.why = Some(w.into());
@@ -260,7 +270,9 @@ fn quote(s: &str) -> String {
 }
 
 /// Quotes `s` (whitespace collapsed), cut to about 160 characters around `phrase` when given,
-/// so the evidence shows the words that decided.
+/// so the evidence shows the words that decided. `phrase` is lower case: it is looked for
+/// character by character, never by a byte offset into a lower-cased copy (`İ` lower-cases
+/// to three bytes from two).
 fn quote_around(s: &str, phrase: Option<&str>) -> String {
     const MAX: usize = 160;
     let s = s
@@ -272,11 +284,7 @@ fn quote_around(s: &str, phrase: Option<&str>) -> String {
     if chars.len() <= MAX {
         return format!("\"{s}\"");
     }
-    let lower = s.to_lowercase();
-    let at = phrase
-        .and_then(|p| lower.find(p))
-        .map(|byte| s[..byte.min(s.len())].chars().count())
-        .unwrap_or(0);
+    let at = phrase.and_then(|p| char_index_of(&chars, p)).unwrap_or(0);
     let start = at.saturating_sub(90).min(chars.len().saturating_sub(MAX));
     let end = (start + MAX).min(chars.len());
     let mut out = String::from("\"");
@@ -289,6 +297,33 @@ fn quote_around(s: &str, phrase: Option<&str>) -> String {
     }
     out.push('"');
     out
+}
+
+/// The index (in characters) where the lower-case `phrase` starts in `chars`, comparing each
+/// character's lower-case form.
+fn char_index_of(chars: &[char], phrase: &str) -> Option<usize> {
+    let first = phrase.chars().next()?;
+    (0..chars.len()).find(|&i| {
+        if !chars[i].to_lowercase().eq(std::iter::once(first))
+            && chars[i].to_lowercase().next() != Some(first)
+        {
+            return false;
+        }
+        let mut want = phrase.chars().peekable();
+        for c in &chars[i..] {
+            for l in c.to_lowercase() {
+                match want.next() {
+                    Some(w) if w == l => {}
+                    Some(_) => return false,
+                    None => return true,
+                }
+            }
+            if want.peek().is_none() {
+                return true;
+            }
+        }
+        want.peek().is_none()
+    })
 }
 
 /// Error types and stable codes recognised in free text when no structure survived (a
@@ -311,12 +346,22 @@ pub fn kind_in_text(norm: &str) -> Option<&'static str> {
     TYPE_TOKENS.iter().copied().find(|t| norm.contains(t))
 }
 
-/// A known stable error code named in normalised text.
-fn code_in_text(norm: &str) -> Option<&'static str> {
-    ERROR_CODES
+/// A known stable error code named in normalised text, and whether it stands as a field
+/// (`"error_code": "…"`, in a literal that did not parse) rather than in prose.
+fn code_in_text(norm: &str) -> Option<(&'static str, bool)> {
+    let code = ERROR_CODES
         .iter()
         .map(|(k, _, _)| *k)
-        .find(|k| norm.contains(k))
+        .find(|k| norm.contains(k))?;
+    let field = [
+        "\"error_code\"",
+        "'error_code'",
+        "error_code:",
+        "error_code=",
+    ]
+    .iter()
+    .any(|f| norm.contains(f));
+    Some((code, field))
 }
 
 /// The error type, taking an OpenAI-compatible `code` ("rate_limit_error") over a wrong `type`.
@@ -329,48 +374,280 @@ fn error_kind(c: &Capture) -> Option<&str> {
     }
 }
 
-/// Classifies one capture. `None` for captures that are not failures.
-pub fn classify(c: &Capture) -> Option<Verdict> {
-    if !is_failure(c) {
+/// One AWS exception: its name, its HTTP status, its fixed reading (None: the text
+/// decides) and what it means.
+type AwsRow = (&'static str, u16, Option<(Class, Confidence)>, &'static str);
+
+/// AWS exceptions that Bedrock answers with (matched case-insensitively, so the lower-camel
+/// stream names match too), as `cloud-providers.md` §1.1 and §3 judge them. `None` class: the
+/// message text decides (a throttle).
+const AWS_EXCEPTIONS: &[AwsRow] = &[
+    (
+        "ThrottlingException",
+        429,
+        None,
+        "an AWS throttle (ThrottlingException)",
+    ),
+    (
+        "ServiceQuotaExceededException",
+        400,
+        Some((Class::Unknown, Confidence::Possible)),
+        "ServiceQuotaExceededException: a Bedrock service quota is exceeded; the error does not say which one",
+    ),
+    (
+        "ModelNotReadyException",
+        429,
+        Some((Class::Overload, Confidence::Likely)),
+        "ModelNotReadyException: the model is not ready to serve (capacity, not your quota); the SDK retries it",
+    ),
+    (
+        "ServiceUnavailableException",
+        503,
+        Some((Class::Overload, Confidence::Likely)),
+        "ServiceUnavailableException: Bedrock is short of capacity, \"not related to your account-level quotas\"",
+    ),
+    (
+        "ValidationException",
+        400,
+        Some((Class::NotRateLimit, Confidence::Certain)),
+        "ValidationException: the request is invalid (not a rate limit), whatever \"retry\" it mentions",
+    ),
+    (
+        "AccessDeniedException",
+        403,
+        Some((Class::NotRateLimit, Confidence::Certain)),
+        "AccessDeniedException: the caller may not use this model (not a rate limit)",
+    ),
+    (
+        "ResourceNotFoundException",
+        404,
+        Some((Class::NotRateLimit, Confidence::Likely)),
+        "ResourceNotFoundException: the model or resource does not exist here (not a rate limit)",
+    ),
+    (
+        "ModelTimeoutException",
+        408,
+        Some((Class::NotRateLimit, Confidence::Likely)),
+        "ModelTimeoutException: processing exceeded the model timeout (not a rate limit)",
+    ),
+    (
+        "ModelStreamErrorException",
+        424,
+        Some((Class::NotRateLimit, Confidence::Likely)),
+        "ModelStreamErrorException: an error while streaming (not a rate limit); retry once",
+    ),
+    (
+        "ModelErrorException",
+        424,
+        Some((Class::NotRateLimit, Confidence::Likely)),
+        "ModelErrorException: the model failed on the request (not a rate limit)",
+    ),
+    (
+        "InternalServerException",
+        500,
+        Some((Class::NotRateLimit, Confidence::Likely)),
+        "InternalServerException: a Bedrock server error (not a rate limit); retry with backoff",
+    ),
+];
+
+/// Words that put an exception name in free text in AWS's mouth.
+const AWS_CONTEXT: &[&str] = &[
+    "an error occurred (",
+    "botocore",
+    "boto3",
+    "$metadata",
+    "$fault",
+    "x-amzn",
+    "bedrock",
+    "amazonaws",
+    "exception-type",
+    "aws",
+    "please wait before trying again",
+    "request rate is too high",
+    "invokemodel",
+    "converse",
+    "anthropic.claude-",
+];
+
+/// The AWS exception named in lower-cased text: its table row and the name as found.
+pub(crate) fn aws_exception(lower: &str) -> Option<&'static AwsRow> {
+    if !lower.contains("exception") {
         return None;
     }
-    let j = judge(c);
-    Some(finish(c, j))
+    AWS_EXCEPTIONS.iter().find(|(name, ..)| {
+        let name = name.to_ascii_lowercase();
+        lower.match_indices(&name).any(|(i, _)| {
+            // Not part of a longer identifier (`myvalidationexception` is someone else's).
+            !lower[..i]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+    })
 }
 
-fn judge(c: &Capture) -> Judgement {
-    let status = c.status;
-    let norm_text = rules::normalise(&c.text);
-    // With no parsed body, error types and codes named in the text still count.
-    let text_kind = if c.error.is_empty() {
-        kind_in_text(&norm_text)
-    } else {
-        None
-    };
-    let kind = error_kind(c).or(text_kind);
-    let status_ev = status.map(|s| format!("status {s}"));
-    let text_code = if c.error.error_code.is_none() && c.error.is_empty() {
-        code_in_text(&norm_text)
-    } else {
-        None
-    };
+/// The status an AWS exception name stands for (boto3, AWS CLI and SDK lines).
+pub fn aws_exception_status(lower: &str) -> Option<u16> {
+    aws_exception(lower).map(|e| e.1)
+}
 
-    // 1. The stable error code.
-    let mut unknown_code = None;
-    if let Some(code) = c.error.error_code.as_deref().or(text_code) {
-        if let Some((_, class, meaning)) = ERROR_CODES.iter().find(|(k, _, _)| *k == code) {
-            let mut j = Judgement::new(*class, Confidence::Certain)
-                .ev(format!("error.details.error_code: {code}"))
-                .why(*meaning);
-            if let Some(s) = status_ev {
-                j = j.ev(s);
+/// Everything the precedence steps read, computed once per capture.
+struct Ctx<'a> {
+    c: &'a Capture,
+    status: Option<u16>,
+    message: &'a str,
+    norm_msg: String,
+    norm_text: String,
+    kind: Option<&'a str>,
+    status_ev: Option<String>,
+    /// A known stable code: from the field, else from text (and whether field-shaped).
+    code: Option<(&'a str, CodeSource)>,
+    unknown_code: Option<String>,
+    matched: Option<(&'static rules::TextRule, &'static str, bool)>,
+    msg_limit: Option<u64>,
+    dims: Vec<Dim>,
+    exhausted: Vec<Dim>,
+    rate_limited: bool,
+    aws: Option<&'static AwsRow>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeSource {
+    Field,
+    TextField,
+    Prose,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(c: &'a Capture) -> Ctx<'a> {
+        let status = c.status;
+        let norm_text = rules::normalise(&c.text);
+        let message = c.error.message.as_deref().unwrap_or("");
+        let norm_msg = rules::normalise(message);
+        // With no parsed body, error types named in the text still count.
+        let text_kind = if c.error.is_empty() {
+            kind_in_text(&norm_text)
+        } else {
+            None
+        };
+        let kind = error_kind(c).or(text_kind);
+        let mut unknown_code = None;
+        let code = match c.error.error_code.as_deref() {
+            Some(k) if ERROR_CODES.iter().any(|(x, _, _)| *x == k) => Some((k, CodeSource::Field)),
+            Some(k) => {
+                unknown_code = Some(k.to_string());
+                None
             }
-            return j;
+            None => code_in_text(&norm_msg)
+                .or_else(|| code_in_text(&norm_text))
+                .map(|(k, field)| {
+                    let src = if field && c.error.is_empty() {
+                        CodeSource::TextField
+                    } else {
+                        CodeSource::Prose
+                    };
+                    (k, src)
+                }),
+        };
+        let matched = rules::first_match(&norm_msg)
+            .map(|(r, p)| (r, p, true))
+            .or_else(|| rules::first_match(&norm_text).map(|(r, p)| (r, p, false)));
+        let msg_limit =
+            rules::limit_in_message(&norm_msg).or_else(|| rules::limit_in_message(&norm_text));
+        let dims = dims(c);
+        let need_input = c.request.input_tokens;
+        let exhausted: Vec<Dim> = dims
+            .iter()
+            .filter(|d| {
+                d.exhausted(match d.name {
+                    "input-tokens" | "tokens" => need_input,
+                    _ => None,
+                })
+            })
+            .cloned()
+            .collect();
+        // The tokens-* view repeats whichever token dimension is tightest; prefer the specific one.
+        let specific: Vec<Dim> = exhausted
+            .iter()
+            .filter(|d| d.name != "tokens")
+            .cloned()
+            .collect();
+        let exhausted = if specific.is_empty() {
+            exhausted
+        } else {
+            specific
+        };
+        // retry-after comes with 429s: a bare header dump carrying it is judged as one.
+        let retry_without_status = status.is_none()
+            && (c.headers.get("retry-after").is_some()
+                || c.headers.get("retry-after-ms").is_some());
+        let rate_limited =
+            status == Some(429) || kind == Some("rate_limit_error") || retry_without_status;
+        let mut status_ev = status.map(|s| format!("status {s}"));
+        if retry_without_status {
+            status_ev = Some("no status line; retry-after present (sent with 429s)".into());
         }
-        unknown_code = Some(code.to_string());
+        if status.is_none()
+            && let Some(k) = text_kind
+        {
+            status_ev = Some(format!("text names {k}"));
+        }
+        let mut aws_hay = String::new();
+        for s in [
+            c.headers.get("x-amzn-errortype"),
+            c.headers.get(":exception-type"),
+            c.error.kind.as_deref(),
+            c.error.code.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            aws_hay.push_str(&s.to_ascii_lowercase());
+            aws_hay.push(' ');
+        }
+        // In free text an exception name counts only with AWS context around it
+        // (`javax.validation.ValidationException` is not Bedrock's).
+        let aws = aws_exception(&aws_hay).or_else(|| {
+            AWS_CONTEXT
+                .iter()
+                .any(|k| norm_text.contains(k))
+                .then(|| aws_exception(&norm_text))
+                .flatten()
+        });
+        Ctx {
+            c,
+            status,
+            message,
+            norm_msg,
+            norm_text,
+            kind,
+            status_ev,
+            code,
+            unknown_code,
+            matched,
+            msg_limit,
+            dims,
+            exhausted,
+            rate_limited,
+            aws,
+        }
     }
-    let with_code_note = |mut j: Judgement| {
-        if let Some(code) = &unknown_code {
+
+    fn phrase(&self) -> Option<&'static str> {
+        self.matched.map(|(_, p, _)| p)
+    }
+
+    /// The evidence line quoting the message (or the capture's text) around the phrase.
+    fn text_ev(&self, in_msg: bool) -> String {
+        if in_msg {
+            format!("message: {}", quote_around(self.message, self.phrase()))
+        } else {
+            format!("text: {}", quote_around(&self.c.text, self.phrase()))
+        }
+    }
+
+    fn with_code_note(&self, mut j: Judgement) -> Judgement {
+        if let Some(code) = &self.unknown_code {
             j = j
                 .ev(format!(
                     "error.details.error_code: {code} (not a code this version knows)"
@@ -378,93 +655,12 @@ fn judge(c: &Capture) -> Judgement {
                 .cap(Confidence::Likely);
         }
         j
-    };
-
-    let message = c.error.message.as_deref().unwrap_or("");
-    let norm_msg = rules::normalise(message);
-    let matched = rules::first_match(&norm_msg)
-        .map(|(r, p)| (r, p, true))
-        .or_else(|| rules::first_match(&norm_text).map(|(r, p)| (r, p, false)));
-    let msg_limit =
-        rules::limit_in_message(&norm_msg).or_else(|| rules::limit_in_message(&norm_text));
-    let phrase = matched.map(|(_, p, _)| p);
-    let text_ev = |matched_in_msg: bool| {
-        if matched_in_msg {
-            format!("message: {}", quote_around(message, phrase))
-        } else {
-            format!("text: {}", quote_around(&c.text, phrase))
-        }
-    };
-
-    // 2. Overload, whatever the status it arrived with.
-    let overload_type = kind == Some("overloaded_error");
-    let overload_text =
-        norm_msg.contains("overloaded") || (message.is_empty() && norm_text.contains("overloaded"));
-    if status == Some(529) || overload_type || (c.stream_error && overload_text) {
-        let mut j = Judgement::new(Class::Overload, Confidence::Certain);
-        if let Some(s) = &status_ev {
-            j = j.ev(s.clone());
-        }
-        if let Some(k) = kind {
-            j = j.ev(format!("error.type: {k}"));
-        }
-        if c.stream_error {
-            j = j.ev("SSE error event inside a 200 stream (retry-by-status misses it)");
-        }
-        return with_code_note(j);
-    }
-    if status.is_some_and(|s| (500..600).contains(&s)) && overload_text {
-        let j = Judgement::new(Class::Overload, Confidence::Certain)
-            .ev(status_ev.clone().unwrap_or_default())
-            .ev(text_ev(!message.is_empty()))
-            .why("an overload delivered as a 5xx (a gateway rewrote the 529, or api_error \"Overloaded\")");
-        return with_code_note(j);
     }
 
-    // 3. Subscription windows from the unified headers.
-    if let Some(h) = unified_rejected(c) {
-        return with_code_note(Judgement::new(Class::SubscriptionCap, Confidence::Certain).ev(h));
-    }
-
-    let dims = dims(c);
-    let need_input = c.request.input_tokens;
-    let exhausted: Vec<&Dim> = dims
-        .iter()
-        .filter(|d| {
-            d.exhausted(match d.name {
-                "input-tokens" | "tokens" => need_input,
-                _ => None,
-            })
-        })
-        .collect();
-    // The tokens-* view repeats whichever token dimension is tightest; prefer the specific one.
-    let specific: Vec<&Dim> = exhausted
-        .iter()
-        .copied()
-        .filter(|d| d.name != "tokens")
-        .collect();
-    let exhausted = if specific.is_empty() {
-        exhausted
-    } else {
-        specific
-    };
-
-    // retry-after comes with 429s: a bare header dump carrying it is judged as one.
-    let retry_without_status = status.is_none()
-        && (c.headers.get("retry-after").is_some() || c.headers.get("retry-after-ms").is_some());
-    let rate_limited =
-        status == Some(429) || kind == Some("rate_limit_error") || retry_without_status;
-    let mut status_ev = status_ev;
-    if retry_without_status {
-        status_ev = Some("no status line; retry-after present (sent with 429s)".into());
-    }
-    if status.is_none()
-        && let Some(k) = text_kind
-    {
-        status_ev = Some(format!("text names {k}"));
-    }
-    let header_judgement = |base: Confidence| -> Option<Judgement> {
-        let first = *exhausted.first()?;
+    /// The rate-limit headers' reading, at `base` confidence at most.
+    fn header_judgement(&self, base: Confidence) -> Option<Judgement> {
+        let exhausted = &self.exhausted;
+        let first = exhausted.first()?;
         if exhausted.len() == 1 {
             let mut j = Judgement::new(dim_class(first.name), base).ev(first.evidence());
             if first.name == "tokens" {
@@ -480,127 +676,271 @@ fn judge(c: &Capture) -> Judgement {
             let tightest = exhausted
                 .iter()
                 .min_by(|a, b| ratio(a).total_cmp(&ratio(b)))
-                .copied()
                 .unwrap_or(first);
             let mut j = Judgement::new(dim_class(tightest.name), base.min(Confidence::Likely));
-            for d in &exhausted {
+            for d in exhausted {
                 j = j.ev(d.evidence());
             }
             j.limit = tightest.limit;
             j.reset = tightest.reset.clone();
             Some(j.why("several dimensions are exhausted at once; the tightest is named"))
         }
-    };
+    }
+}
 
-    // 4. Message text.
-    if let Some((rule, phrase, in_msg)) = matched {
-        let dimension_rule = matches!(rule.class, Class::Rpm | Class::Itpm | Class::Otpm);
-        let mut j = Judgement::new(rule.class, rule.confidence)
-            .ev(text_ev(in_msg))
-            .why(rule.meaning);
-        j.limit = msg_limit;
-        if let Some(s) = &status_ev {
-            j = j.ev(s.clone());
+/// Classifies one capture. `None` for captures that are not failures.
+pub fn classify(c: &Capture) -> Option<Verdict> {
+    if !is_failure(c) {
+        return None;
+    }
+    let j = judge(c);
+    Some(finish(c, j))
+}
+
+/// One step of the precedence chain: a judgement, or `None` to let the next step decide.
+type Step = fn(&Ctx) -> Option<Judgement>;
+
+/// The precedence chain, strongest evidence first (design: error code > headers > text >
+/// status). Each step is small and has its own table test.
+const STEPS: &[(&str, Step)] = &[
+    ("error_code", by_error_code),
+    ("cloud_exception", by_cloud_exception),
+    ("overload", by_overload),
+    ("subscription", by_subscription),
+    ("text", by_text),
+    ("headers", by_headers),
+];
+
+fn judge(c: &Capture) -> Judgement {
+    let cx = Ctx::new(c);
+    let j = STEPS
+        .iter()
+        .find_map(|(_, step)| step(&cx))
+        .unwrap_or_else(|| by_status(&cx));
+    cx.with_code_note(j)
+}
+
+/// Step 1: The stable error code: in the field, certain; in prose, likely.
+fn by_error_code(cx: &Ctx) -> Option<Judgement> {
+    let (code, src) = cx.code?;
+    let (_, class, meaning) = ERROR_CODES.iter().find(|(k, _, _)| *k == code)?;
+    let (conf, ev) = match src {
+        CodeSource::Field | CodeSource::TextField => (
+            Confidence::Certain,
+            format!("error.details.error_code: {code}"),
+        ),
+        CodeSource::Prose => (
+            Confidence::Likely,
+            format!("error code {code} named in the text (not in an error_code field)"),
+        ),
+    };
+    Some(
+        Judgement::new(*class, conf)
+            .ev(ev)
+            .why(*meaning)
+            .ev_opt(cx.status_ev.as_ref()),
+    )
+}
+
+/// Step 2: An AWS exception (Bedrock): its name outranks the status it arrived with (a stream
+/// frame prints 400, an app may log 500 around a 503).
+fn by_cloud_exception(cx: &Ctx) -> Option<Judgement> {
+    let (name, _, fixed, meaning) = cx.aws?;
+    let name_ev = format!("AWS exception: {name}");
+    if let Some((class, conf)) = fixed {
+        // A throttle text under a non-throttle name (a proxy) is still read by the text.
+        let mut j = Judgement::new(*class, *conf).ev(name_ev).why(*meaning);
+        if let Some((rule, _, in_msg)) = cx.matched
+            && *class == Class::Overload
+            && rule.class == Class::Overload
+        {
+            j = j.ev(cx.text_ev(in_msg));
         }
-        if rule.class == Class::Unknown {
-            // Generic text: headers, if any, say more.
-            if let Some(h) = header_judgement(if rate_limited {
-                Confidence::Certain
-            } else {
-                Confidence::Likely
-            }) {
-                return with_code_note(h.ev(text_ev(in_msg)));
-            }
-            let j = j.why(
+        return Some(j.ev_opt(cx.status_ev.as_ref()));
+    }
+    // A throttle: the message says which quota, as far as it can.
+    if let Some((rule, _, in_msg)) = cx.matched
+        && rule.class != Class::Unknown
+        && rule.class != Class::NotRateLimit
+    {
+        let mut j = Judgement::new(rule.class, rule.confidence)
+            .ev(name_ev)
+            .ev(cx.text_ev(in_msg))
+            .why(rule.meaning);
+        j.fix_key = rule.key;
+        return Some(j.ev_opt(cx.status_ev.as_ref()));
+    }
+    let mut j = Judgement::new(Class::Unknown, Confidence::Possible)
+        .ev(name_ev)
+        .why("an AWS throttle with no message naming the quota: read Service Quotas and CloudWatch InvocationThrottles for the model");
+    if !cx.message.is_empty() {
+        j = j.ev(format!("message: {}", quote(cx.message)));
+    }
+    Some(j.ev_opt(cx.status_ev.as_ref()))
+}
+
+/// Step 3: Overload, whatever the status it arrived with.
+fn by_overload(cx: &Ctx) -> Option<Judgement> {
+    let c = cx.c;
+    let overload_type = cx.kind == Some("overloaded_error");
+    let overload_text = cx.norm_msg.contains("overloaded")
+        || (cx.message.is_empty() && cx.norm_text.contains("overloaded"));
+    if cx.status == Some(529) || overload_type || (c.stream_error && overload_text) {
+        let mut j =
+            Judgement::new(Class::Overload, Confidence::Certain).ev_opt(cx.status_ev.as_ref());
+        if let Some(k) = cx.kind {
+            j = j.ev(format!("error.type: {k}"));
+        }
+        if c.stream_error {
+            j = j.ev("SSE error event inside a 200 stream (retry-by-status misses it)");
+        }
+        return Some(j);
+    }
+    if cx.status.is_some_and(|s| (500..600).contains(&s)) && overload_text {
+        return Some(
+            Judgement::new(Class::Overload, Confidence::Certain)
+                .ev_opt(cx.status_ev.as_ref())
+                .ev(cx.text_ev(!cx.message.is_empty()))
+                .why("an overload delivered as a 5xx (a gateway rewrote the 529, or api_error \"Overloaded\")"),
+        );
+    }
+    None
+}
+
+/// Step 4: Subscription windows from the unified headers (also on a 200: paid overage).
+fn by_subscription(cx: &Ctx) -> Option<Judgement> {
+    let w = subscription::read(&cx.c.headers)?;
+    let rejected = subscription::rejected(cx.c)?;
+    let mut j = Judgement::new(Class::SubscriptionCap, Confidence::Certain).ev(rejected);
+    for line in w.evidence() {
+        j = j.ev(line);
+    }
+    if cx.status.is_some_and(|s| s < 400) {
+        j = j.ev(format!(
+            "status {} with the subscription rejected (served as paid overage, or about to stop)",
+            cx.status.unwrap_or_default()
+        ));
+    } else {
+        j = j.ev_opt(cx.status_ev.as_ref());
+    }
+    j.reset = w.binding_reset();
+    j.why = Some(w.why());
+    j.subscription = Some(w);
+    Some(j)
+}
+
+/// Step 5: Message text, checked against the headers when both speak.
+fn by_text(cx: &Ctx) -> Option<Judgement> {
+    let (rule, _, in_msg) = cx.matched?;
+    let dimension_rule = matches!(rule.class, Class::Rpm | Class::Itpm | Class::Otpm);
+    let mut j = Judgement::new(rule.class, rule.confidence)
+        .ev(cx.text_ev(in_msg))
+        .why(rule.meaning);
+    j.fix_key = rule.key;
+    j.limit = cx.msg_limit;
+    if rule.class == Class::SubscriptionCap {
+        j.reset = epoch_after_bar(&cx.c.text).or_else(|| epoch_after_bar(cx.message));
+    }
+    j = j.ev_opt(cx.status_ev.as_ref());
+    if rule.class == Class::Unknown {
+        // Generic text: headers, if any, say more.
+        if let Some(h) = cx.header_judgement(if cx.rate_limited {
+            Confidence::Certain
+        } else {
+            Confidence::Likely
+        }) {
+            return Some(h.ev(cx.text_ev(in_msg)));
+        }
+        if rule.key == Some("generic") {
+            j = j.why(
                 "the message names no dimension: it appears both behind subscription caps and behind server-side throttling; capture the response headers to tell",
             );
-            return with_code_note(batch_or(c, j));
         }
-        if dimension_rule {
-            // Several dimensions exhausted and the text names one of them: the text decides.
-            if exhausted.len() > 1
-                && let Some(d) = exhausted.iter().find(|d| dim_class(d.name) == rule.class)
-            {
-                let mut j = Judgement::new(rule.class, Confidence::Certain)
-                    .ev(d.evidence())
-                    .ev(text_ev(in_msg))
-                    .why(rule.meaning);
-                for o in exhausted.iter().filter(|o| o.name != d.name) {
-                    j = j.ev(format!("{} (also exhausted)", o.evidence()));
-                }
-                j.limit = d.limit.or(msg_limit);
-                j.reset = d.reset.clone();
-                if let Some(s) = &status_ev {
-                    j = j.ev(s.clone());
-                }
-                return with_code_note(j);
-            }
-            if let Some(h) = header_judgement(Confidence::Certain) {
-                if h.class == rule.class || (h.class == Class::Itpm && rule.class == Class::Itpm) {
-                    let mut h = h.ev(text_ev(in_msg));
-                    h.confidence = h.confidence.max(rule.confidence).min(Confidence::Certain);
-                    if h.why.is_none() {
-                        h.why = Some(rule.meaning.into());
-                    }
-                    return with_code_note(h);
-                }
-                // Headers and text disagree: headers win, with lowered confidence.
-                let h = h
-                    .ev(format!(
-                        "{} (conflicts: names {})",
-                        text_ev(in_msg),
-                        rule.class
-                    ))
-                    .cap(Confidence::Likely)
-                    .why(
-                        "headers and message disagree; the exhausted header is taken over the text",
-                    );
-                return with_code_note(h);
-            }
-            // The named dimension shows plenty of headroom: lower the confidence.
-            if let Some(d) = dims
-                .iter()
-                .find(|d| dim_class(d.name) == rule.class && d.name != "tokens")
-                && let (Some(r), Some(l)) = (d.remaining, d.limit)
-                && l > 0
-                && r * 2 > l
-            {
-                j = j
-                    .ev(format!("{} (more than half left)", d.evidence()))
-                    .cap(Confidence::Likely);
-            }
-            let _ = phrase;
-            return with_code_note(j);
-        }
-        if !exhausted.is_empty()
-            && rule.class == Class::Acceleration
-            && rule.confidence < Confidence::Certain
-        {
-            j = j
-                .ev(format!(
-                    "{} (a per-minute dimension is exhausted too)",
-                    exhausted[0].evidence()
-                ))
-                .cap(Confidence::Possible);
-        }
-        return with_code_note(batch_or(c, j));
+        return Some(batch_or(cx.c, j));
     }
+    if dimension_rule {
+        return Some(text_with_headers(cx, rule, in_msg, j));
+    }
+    if !cx.exhausted.is_empty()
+        && rule.class == Class::Acceleration
+        && rule.confidence < Confidence::Certain
+    {
+        j = j
+            .ev(format!(
+                "{} (a per-minute dimension is exhausted too)",
+                cx.exhausted[0].evidence()
+            ))
+            .cap(Confidence::Possible);
+    }
+    Some(batch_or(cx.c, j))
+}
 
-    // 5. Headers alone.
-    if let Some(h) = header_judgement(if rate_limited {
+/// A per-minute text rule weighed against the rate-limit headers.
+fn text_with_headers(
+    cx: &Ctx,
+    rule: &'static rules::TextRule,
+    in_msg: bool,
+    j: Judgement,
+) -> Judgement {
+    let exhausted = &cx.exhausted;
+    // Several dimensions exhausted and the text names one of them: the text decides.
+    if exhausted.len() > 1
+        && let Some(d) = exhausted.iter().find(|d| dim_class(d.name) == rule.class)
+    {
+        let mut j = Judgement::new(rule.class, Confidence::Certain)
+            .ev(d.evidence())
+            .ev(cx.text_ev(in_msg))
+            .why(rule.meaning);
+        for o in exhausted.iter().filter(|o| o.name != d.name) {
+            j = j.ev(format!("{} (also exhausted)", o.evidence()));
+        }
+        j.limit = d.limit.or(cx.msg_limit);
+        j.reset = d.reset.clone();
+        return j.ev_opt(cx.status_ev.as_ref());
+    }
+    if let Some(h) = cx.header_judgement(Confidence::Certain) {
+        if h.class == rule.class {
+            let mut h = h.ev(cx.text_ev(in_msg));
+            h.confidence = h.confidence.max(rule.confidence).min(Confidence::Certain);
+            if h.why.is_none() {
+                h.why = Some(rule.meaning.into());
+            }
+            return h;
+        }
+        // Headers and text disagree: headers win, with lowered confidence.
+        return h
+            .ev(format!(
+                "{} (conflicts: names {})",
+                cx.text_ev(in_msg),
+                rule.class
+            ))
+            .cap(Confidence::Likely)
+            .why("headers and message disagree; the exhausted header is taken over the text");
+    }
+    // The named dimension shows plenty of headroom: lower the confidence.
+    if let Some(d) = cx
+        .dims
+        .iter()
+        .find(|d| dim_class(d.name) == rule.class && d.name != "tokens")
+        && let (Some(r), Some(l)) = (d.remaining, d.limit)
+        && l > 0
+        && r * 2 > l
+    {
+        return j
+            .ev(format!("{} (more than half left)", d.evidence()))
+            .cap(Confidence::Likely);
+    }
+    j
+}
+
+/// Step 6: Headers alone.
+fn by_headers(cx: &Ctx) -> Option<Judgement> {
+    let h = cx.header_judgement(if cx.rate_limited {
         Confidence::Certain
     } else {
         Confidence::Likely
-    }) {
-        let mut h = h;
-        if let Some(s) = &status_ev {
-            h = h.ev(s.clone());
-        }
-        return with_code_note(h);
-    }
-
-    // 6. Status (and type) alone.
-    with_code_note(by_status(c, kind, &dims, rate_limited, status_ev))
+    })?;
+    Some(h.ev_opt(cx.status_ev.as_ref()))
 }
 
 fn ratio(d: &Dim) -> f64 {
@@ -625,28 +965,19 @@ fn batch_or(c: &Capture, j: Judgement) -> Judgement {
     j
 }
 
-fn by_status(
-    c: &Capture,
-    kind: Option<&str>,
-    dims: &[Dim],
-    rate_limited: bool,
-    status_ev: Option<String>,
-) -> Judgement {
-    let status = c.status;
+/// Step 7: Status (and type) alone.
+fn by_status(cx: &Ctx) -> Judgement {
+    let c = cx.c;
+    let (status, kind, dims) = (cx.status, cx.kind, &cx.dims);
     let type_ev = kind.map(|k| format!("error.type: {k}"));
-    let with = |mut j: Judgement| {
-        if let Some(s) = &status_ev {
-            j = j.ev(s.clone());
-        }
-        if let Some(t) = &type_ev {
-            j = j.ev(t.clone());
-        }
+    let with = |j: Judgement| {
+        let mut j = j.ev_opt(cx.status_ev.as_ref()).ev_opt(type_ev.as_ref());
         if let Some(m) = c.error.message.as_deref() {
             j = j.ev(format!("message: {}", quote(m)));
         }
         j
     };
-    if rate_limited {
+    if cx.rate_limited {
         if c.url
             .as_deref()
             .is_some_and(|u| u.contains("/messages/batches"))
@@ -709,13 +1040,11 @@ fn by_status(
             "a bare 503: gateways often rewrite 529 overloads to 503".to_string(),
         ),
         (Some(s), _) if (500..600).contains(&s) => (
-            Class::NotRateLimit,
-            if kind == Some("api_error") {
-                Confidence::Likely
-            } else {
-                Confidence::Possible
-            },
-            format!("a {s} server error, not a rate limit: retry with backoff"),
+            Class::Unknown,
+            Confidence::Possible,
+            format!(
+                "a {s} server error that no rule explains: often transient (retry with backoff), sometimes a rewritten overload"
+            ),
         ),
         (_, Some("timeout_error")) => (
             Class::NotRateLimit,
@@ -743,7 +1072,14 @@ fn finish(c: &Capture, mut j: Judgement) -> Verdict {
     {
         j.confidence = Confidence::Possible;
     }
+    let (provider, provider_ev) = provider::detect(c);
+    if provider.is_cloud()
+        && let Some(sig) = provider_ev
+    {
+        j.evidence.push(format!("provider {provider}: {sig}"));
+    }
     let fix = fixes::for_class(j.class);
+    let (first, then) = fixes::for_verdict(j.class, provider, j.fix_key);
     let mut evidence: Vec<String> = Vec::with_capacity(j.evidence.len() + 1);
     for e in j.evidence {
         if !e.is_empty() && !evidence.contains(&e) {
@@ -767,16 +1103,15 @@ fn finish(c: &Capture, mut j: Judgement) -> Verdict {
         evidence,
         retry_after_s,
         request_id: c.request_id().map(str::to_string),
-        fix: FixRef {
-            first: fix.first,
-            then: fix.then,
-        },
+        fix: FixRef { first, then },
         format: c.format,
         error_type: error_kind(c).map(str::to_string),
         error_code: c.error.error_code.clone(),
         limit: j.limit,
         reset: j.reset,
         why: j.why.unwrap_or_else(|| fix.why.to_string()),
+        provider,
+        subscription: j.subscription,
     }
 }
 
@@ -797,4 +1132,333 @@ pub fn retry_after(c: &Capture, reset: Option<&str>) -> Option<u64> {
     let (reset, now) = (reset?, c.time?);
     let at = DateTime::parse_from_rfc3339(reset).ok()?;
     Some((at.with_timezone(&Utc) - now).num_seconds().max(0) as u64)
+}
+
+/// `Claude AI usage limit reached|1773244800`: the epoch after the bar is the reset.
+fn epoch_after_bar(text: &str) -> Option<String> {
+    let at = text.find("limit reached|")? + "limit reached|".len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let n: i64 = digits.parse().ok()?;
+    DateTime::<Utc>::from_timestamp(n, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn cap(status: Option<u16>, kind: Option<&str>, msg: Option<&str>) -> Capture {
+        let mut c = Capture::new(Arc::from("t"), 1, Format::JsonBody);
+        c.status = status;
+        c.error.kind = kind.map(str::to_string);
+        c.error.message = msg.map(str::to_string);
+        c
+    }
+
+    fn with_headers(mut c: Capture, h: &[(&str, &str)]) -> Capture {
+        for (n, v) in h {
+            c.headers.set(n, v);
+        }
+        c
+    }
+
+    fn code(mut c: Capture, code: &str) -> Capture {
+        c.error.error_code = Some(code.into());
+        c
+    }
+
+    fn text(mut c: Capture, t: &str) -> Capture {
+        c.text = t.into();
+        c
+    }
+
+    type Row = (&'static str, Capture, Option<(Class, Confidence)>);
+
+    fn check(step: Step, rows: Vec<Row>) {
+        for (name, c, want) in rows {
+            let cx = Ctx::new(&c);
+            let got = step(&cx).map(|j| (j.class, j.confidence));
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn step_error_code() {
+        use Class::*;
+        use Confidence::*;
+        check(
+            by_error_code,
+            vec![
+                (
+                    "field",
+                    code(cap(Some(429), None, None), "ramp_limit_exceeded"),
+                    Some((Acceleration, Certain)),
+                ),
+                (
+                    "unknown code",
+                    code(cap(Some(429), None, None), "brand_new_code"),
+                    None,
+                ),
+                (
+                    "prose",
+                    text(
+                        cap(None, None, None),
+                        "we got `enforced_spend_limit_reached` again",
+                    ),
+                    Some((Spend, Likely)),
+                ),
+                (
+                    "torn field",
+                    text(
+                        cap(None, None, None),
+                        "{\"error_code\": \"contract_spend_limit_reached\"",
+                    ),
+                    Some((Spend, Certain)),
+                ),
+                ("none", cap(Some(429), None, Some("x")), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_cloud_exception() {
+        use Class::*;
+        use Confidence::*;
+        let thr = |m: &str| {
+            with_headers(
+                cap(Some(400), None, Some(m)),
+                &[(":exception-type", "throttlingException")],
+            )
+        };
+        check(
+            by_cloud_exception,
+            vec![
+                (
+                    "stream 400 throttle",
+                    thr("Too many tokens, please wait before trying again."),
+                    Some((Itpm, Possible)),
+                ),
+                (
+                    "per day",
+                    thr("Too many tokens per day, please wait before trying again."),
+                    Some((Daily, Certain)),
+                ),
+                ("no message", thr(""), Some((Unknown, Possible))),
+                (
+                    "503 header",
+                    with_headers(
+                        cap(Some(500), None, None),
+                        &[("x-amzn-errortype", "ServiceUnavailableException:http://x/")],
+                    ),
+                    Some((Overload, Likely)),
+                ),
+                (
+                    "validation",
+                    text(
+                        cap(Some(400), None, None),
+                        "botocore.errorfactory.ValidationException: An error occurred (ValidationException)",
+                    ),
+                    Some((NotRateLimit, Certain)),
+                ),
+                (
+                    "not aws",
+                    text(
+                        cap(Some(429), None, None),
+                        "MyThrottlingExceptionHandler failed",
+                    ),
+                    None,
+                ),
+                (
+                    "no aws context",
+                    text(
+                        cap(Some(400), None, None),
+                        "javax.validation.ValidationException: bad field",
+                    ),
+                    None,
+                ),
+                (
+                    "anthropic",
+                    cap(Some(429), Some("rate_limit_error"), Some("Rate limited")),
+                    None,
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_overload() {
+        use Class::*;
+        use Confidence::*;
+        let mut sse = cap(None, Some("overloaded_error"), Some("Overloaded"));
+        sse.stream_error = true;
+        check(
+            by_overload,
+            vec![
+                ("529", cap(Some(529), None, None), Some((Overload, Certain))),
+                (
+                    "type on 400",
+                    cap(Some(400), Some("overloaded_error"), None),
+                    Some((Overload, Certain)),
+                ),
+                (
+                    "500 text",
+                    cap(Some(500), Some("api_error"), Some("Overloaded")),
+                    Some((Overload, Certain)),
+                ),
+                ("sse", sse, Some((Overload, Certain))),
+                ("429", cap(Some(429), Some("rate_limit_error"), None), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_subscription() {
+        use Class::*;
+        use Confidence::*;
+        let h = |pairs: &[(&str, &str)]| with_headers(cap(Some(200), None, None), pairs);
+        check(
+            by_subscription,
+            vec![
+                (
+                    "200 rejected",
+                    h(&[("anthropic-ratelimit-unified-status", "rejected")]),
+                    Some((SubscriptionCap, Certain)),
+                ),
+                (
+                    "window only",
+                    h(&[("anthropic-ratelimit-unified-5h-status", "rejected")]),
+                    Some((SubscriptionCap, Certain)),
+                ),
+                (
+                    "warning",
+                    h(&[("anthropic-ratelimit-unified-status", "allowed_warning")]),
+                    None,
+                ),
+                (
+                    "overage only",
+                    h(&[("anthropic-ratelimit-unified-overage-status", "rejected")]),
+                    None,
+                ),
+                ("none", cap(Some(429), None, None), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_text() {
+        use Class::*;
+        use Confidence::*;
+        let itpm = "This request would exceed your organization's rate limit of 30,000 input tokens per minute";
+        check(
+            by_text,
+            vec![
+                (
+                    "itpm",
+                    cap(Some(429), Some("rate_limit_error"), Some(itpm)),
+                    Some((Itpm, Certain)),
+                ),
+                (
+                    "headers disagree",
+                    with_headers(
+                        cap(Some(429), Some("rate_limit_error"), Some(itpm)),
+                        &[
+                            ("anthropic-ratelimit-requests-remaining", "0"),
+                            ("anthropic-ratelimit-requests-limit", "50"),
+                        ],
+                    ),
+                    Some((Rpm, Likely)),
+                ),
+                (
+                    "credit",
+                    cap(
+                        Some(400),
+                        Some("invalid_request_error"),
+                        Some("Your credit balance is too low"),
+                    ),
+                    Some((Spend, Certain)),
+                ),
+                (
+                    "cc throttle",
+                    text(
+                        cap(None, None, None),
+                        "Server is temporarily limiting requests (not your usage limit)",
+                    ),
+                    Some((Overload, Likely)),
+                ),
+                (
+                    "account",
+                    cap(
+                        Some(429),
+                        None,
+                        Some("This request would exceed your account's rate limit."),
+                    ),
+                    Some((SubscriptionCap, Possible)),
+                ),
+                (
+                    "generic",
+                    cap(Some(429), None, Some("Rate limited")),
+                    Some((Unknown, Possible)),
+                ),
+                ("nothing", cap(Some(429), None, Some("nope")), None),
+            ],
+        );
+    }
+
+    #[test]
+    fn step_headers_and_status() {
+        use Class::*;
+        use Confidence::*;
+        check(
+            by_headers,
+            vec![
+                (
+                    "exhausted",
+                    with_headers(
+                        cap(Some(429), None, None),
+                        &[("anthropic-ratelimit-output-tokens-remaining", "0")],
+                    ),
+                    Some((Otpm, Certain)),
+                ),
+                ("none", cap(Some(429), None, None), None),
+            ],
+        );
+        for (name, c, want) in [
+            ("bare 429", cap(Some(429), None, None), (Unknown, Possible)),
+            ("401", cap(Some(401), None, None), (NotRateLimit, Certain)),
+            (
+                "500 no rule",
+                cap(Some(500), Some("api_error"), Some("Internal server error")),
+                (Unknown, Possible),
+            ),
+            ("bare 503", cap(Some(503), None, None), (Overload, Possible)),
+            ("402", cap(Some(402), None, None), (Spend, Possible)),
+        ] {
+            let cx = Ctx::new(&c);
+            let j = by_status(&cx);
+            assert_eq!((j.class, j.confidence), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn quote_around_is_char_safe() {
+        let s = format!("{} rate limit {}", "İ".repeat(200), "ß".repeat(100));
+        let q = quote_around(&s, Some("rate limit"));
+        assert!(q.contains("rate limit"), "{q}");
+        assert_eq!(char_index_of(&['İ', 'a', 'B'], "ab"), Some(1));
+    }
+
+    #[test]
+    fn subscription_text_epoch_is_the_reset() {
+        let c = text(
+            cap(None, None, None),
+            "Claude AI usage limit reached|1773244800",
+        );
+        let v = classify(&c).unwrap();
+        assert_eq!(v.class, Class::SubscriptionCap);
+        assert_eq!(v.reset.as_deref(), Some("2026-03-11T16:00:00Z"));
+    }
 }

@@ -12,6 +12,8 @@ pub struct TextRule {
     pub confidence: Confidence,
     /// What the match means, for the evidence line.
     pub meaning: &'static str,
+    /// A name for rules that pick a fix variant (`fixes::VARIANTS`) or need special handling.
+    pub key: Option<&'static str>,
 }
 
 use Class::*;
@@ -28,6 +30,140 @@ pub const RULES: &[TextRule] = &[
         class: Acceleration,
         confidence: Certain,
         meaning: "acceleration (ramp) limit text",
+        key: None,
+    },
+    // Stable error codes named in prose or a log line (the classifier's code step reads them
+    // first, at `likely`; these rules make such lines captures at all).
+    TextRule {
+        any: &["ramp_limit_exceeded"],
+        class: Acceleration,
+        confidence: Likely,
+        meaning: "the acceleration (ramp) limit's error code, named in text",
+        key: None,
+    },
+    TextRule {
+        any: &[
+            "enforced_spend_limit_reached",
+            "contract_spend_limit_reached",
+            "linked_organization_spend_limit_reached",
+        ],
+        class: Spend,
+        confidence: Likely,
+        meaning: "a spend-limit error code, named in text",
+        key: None,
+    },
+    TextRule {
+        any: &["compaction_unavailable"],
+        class: Overload,
+        confidence: Likely,
+        meaning: "the compaction-capacity error code, named in text",
+        key: None,
+    },
+    // Google Vertex AI quota metrics (cloud-providers.md §2.2): the metric names the dimension.
+    TextRule {
+        any: &["input_tokens_per_minute_per_base_model"],
+        class: Itpm,
+        confidence: Certain,
+        meaning: "the Vertex quota metric counts input tokens per minute per base model",
+        key: None,
+    },
+    TextRule {
+        any: &["output_tokens_per_minute_per_base_model"],
+        class: Otpm,
+        confidence: Certain,
+        meaning: "the Vertex quota metric counts output tokens per minute per base model",
+        key: None,
+    },
+    TextRule {
+        any: &["concurrent_requests_per_base_model"],
+        class: Concurrency,
+        confidence: Likely,
+        meaning: "the Vertex concurrent-requests metric (field reports: raising the requests quota is what helps)",
+        key: None,
+    },
+    TextRule {
+        any: &["requests_per_minute_per_project_per_base_model"],
+        class: Rpm,
+        confidence: Certain,
+        meaning: "the Vertex quota metric counts requests per minute per base model",
+        key: None,
+    },
+    TextRule {
+        any: &["prediction_requests_per_base_model"],
+        class: Rpm,
+        confidence: Likely,
+        meaning: "the Vertex requests-per-base-model quota (its name gives no unit; per minute by the docs)",
+        key: None,
+    },
+    TextRule {
+        any: &["exceeded the provisioned throughput"],
+        class: Unknown,
+        confidence: Likely,
+        meaning: "Vertex Provisioned Throughput exceeded: your own purchased throughput, with overages rejected",
+        key: None,
+    },
+    TextRule {
+        any: &["resource exhausted, please try again later"],
+        class: Overload,
+        confidence: Possible,
+        meaning: "Vertex pay-as-you-go: the shared pool lacked capacity (not your project's quota)",
+        key: None,
+    },
+    // Amazon Bedrock texts (cloud-providers.md §1.2, §3).
+    TextRule {
+        any: &["too many tokens per day"],
+        class: Daily,
+        confidence: Certain,
+        meaning: "Bedrock names its tokens-per-day quota",
+        key: None,
+    },
+    TextRule {
+        any: &[
+            "too many tokens, please wait",
+            "too many tokens please wait",
+        ],
+        class: Itpm,
+        confidence: Possible,
+        meaning: "Bedrock's tokens-per-minute quota counts input and output together (output x5 for Claude 3.7+, max_tokens reserved up front): the dimension cannot be told",
+        key: None,
+    },
+    TextRule {
+        any: &[
+            "too many requests, please wait",
+            "too many requests please wait",
+            "your request rate is too high",
+        ],
+        class: Rpm,
+        confidence: Likely,
+        meaning: "Bedrock's request-rate throttle text (RPM quotas are being dropped, so the text may outlive the quota)",
+        key: None,
+    },
+    TextRule {
+        any: &[
+            "too many connections, please wait",
+            "too many connections please wait",
+        ],
+        class: Overload,
+        confidence: Likely,
+        meaning: "Bedrock 503 \"Too many connections\": server-side queueing, not a per-account connection quota",
+        key: None,
+    },
+    TextRule {
+        any: &["bedrock is unable to process your request"],
+        class: Overload,
+        confidence: Likely,
+        meaning: "Bedrock ServiceUnavailable: temporary capacity, not your account quota",
+        key: None,
+    },
+    TextRule {
+        any: &[
+            "on-demand throughput isn't supported",
+            "on-demand throughput is not supported",
+        ],
+        class: NotRateLimit,
+        confidence: Certain,
+        meaning: "Bedrock ValidationException: call the model through an inference-profile id (not a rate limit, despite \"retry\")",
+        key: None,
     },
     TextRule {
         any: &[
@@ -39,24 +175,29 @@ pub const RULES: &[TextRule] = &[
         class: Spend,
         confidence: Certain,
         meaning: "long-context entitlement gate: a billing requirement, waiting never clears it",
+        key: None,
     },
     TextRule {
         any: &["workspace api usage limit"],
         class: Workspace,
         confidence: Certain,
         meaning: "workspace spend limit text",
+        key: None,
     },
     TextRule {
         any: &["specified api usage limit", "api usage limits"],
         class: Spend,
         confidence: Certain,
         meaning: "org spend limit text",
+        key: None,
     },
+    // Facts §8 (settled): a credit-balance 400 is `spend`, never `not_rate_limit`.
     TextRule {
-        any: &["credit balance is too low"],
-        class: NotRateLimit,
+        any: &["credit balance is too low", "credit balance too low"],
+        class: Spend,
         confidence: Certain,
-        meaning: "prepaid credit exhausted (billing, not a rate limit): add credits or enable auto-reload",
+        meaning: "prepaid credits are used up: add credits or turn on auto-reload; retries never clear it",
+        key: Some("credit"),
     },
     TextRule {
         any: &[
@@ -67,13 +208,17 @@ pub const RULES: &[TextRule] = &[
         class: Spend,
         confidence: Likely,
         meaning: "spend limit text",
+        key: None,
     },
     // Claude Code's wording for server-side throttling; must precede "usage limit reached".
+    // Claude Code renders this line from an `overloaded_error` (facts §2): Anthropic-side
+    // throttling, not the org's ramp limit.
     TextRule {
         any: &["not your usage limit", "temporarily limiting requests"],
-        class: Acceleration,
+        class: Overload,
         confidence: Likely,
-        meaning: "server-side throttling (\"not your usage limit\"), as Claude Code shows ramp refusals",
+        meaning: "Claude Code's server-side throttling line (\"not your usage limit\"), rendered from an overloaded_error: back off and retry, nothing to change in your limits",
+        key: None,
     },
     TextRule {
         any: &[
@@ -91,6 +236,7 @@ pub const RULES: &[TextRule] = &[
         class: SubscriptionCap,
         confidence: Certain,
         meaning: "subscription (Pro/Max) usage window text",
+        key: None,
     },
     TextRule {
         any: &[
@@ -101,36 +247,42 @@ pub const RULES: &[TextRule] = &[
         class: Concurrency,
         confidence: Certain,
         meaning: "concurrency limit text",
+        key: None,
     },
     TextRule {
         any: &["daily rate limit", "tokens per day", "requests per day"],
         class: Daily,
         confidence: Certain,
         meaning: "per-day limit text",
+        key: None,
     },
     TextRule {
         any: &["requests per minute", "number of requests has exceeded"],
         class: Rpm,
         confidence: Certain,
         meaning: "message names requests per minute",
+        key: None,
     },
     TextRule {
         any: &["input tokens per minute"],
         class: Itpm,
         confidence: Certain,
         meaning: "message names input tokens per minute",
+        key: None,
     },
     TextRule {
         any: &["output tokens per minute"],
         class: Otpm,
         confidence: Certain,
         meaning: "message names output tokens per minute",
+        key: None,
     },
     TextRule {
         any: &["number of request tokens has exceeded"],
         class: Itpm,
         confidence: Likely,
         meaning: "2024 text \"request tokens\": most likely input tokens, not certain",
+        key: None,
     },
     TextRule {
         any: &[
@@ -141,12 +293,14 @@ pub const RULES: &[TextRule] = &[
         class: Itpm,
         confidence: Possible,
         meaning: "combined token limit text: input or output cannot be told apart (input is the usual one)",
+        key: None,
     },
     TextRule {
         any: &["overloaded"],
         class: Overload,
         confidence: Likely,
         meaning: "overload text",
+        key: None,
     },
     TextRule {
         any: &[
@@ -158,6 +312,7 @@ pub const RULES: &[TextRule] = &[
         class: NotRateLimit,
         confidence: Certain,
         meaning: "request too large (not a rate limit): shorten it",
+        key: None,
     },
     TextRule {
         any: &[
@@ -169,6 +324,7 @@ pub const RULES: &[TextRule] = &[
         class: NotRateLimit,
         confidence: Certain,
         meaning: "authentication failure (not a rate limit): check the key",
+        key: None,
     },
     // "account" (not "organization") is the consumer-account wording: a subscription
     // window or server-side throttling of a subscription; never certain.
@@ -177,6 +333,7 @@ pub const RULES: &[TextRule] = &[
         class: SubscriptionCap,
         confidence: Possible,
         meaning: "account-level limit text: a subscription usage window, or server-side throttling of the account (capture the anthropic-ratelimit-unified-* headers to tell)",
+        key: None,
     },
     // Ambiguous texts that name no dimension.
     TextRule {
@@ -184,6 +341,7 @@ pub const RULES: &[TextRule] = &[
         class: Unknown,
         confidence: Possible,
         meaning: "generic rate-limit text that names no dimension",
+        key: Some("generic"),
     },
 ];
 
@@ -218,6 +376,87 @@ pub fn normalise(s: &str) -> String {
         }
     }
     out
+}
+
+/// Words that lines carrying a capture's structure contain (status lines, relevant headers,
+/// literals, SDK, cloud and Claude Code markers), lower-case ASCII.
+const STRUCTURAL: &[&str] = &[
+    "limit",
+    "error",
+    "overload",
+    "http/",
+    "anthropic",
+    "retry",
+    "request-id",
+    "{",
+    "data:",
+    "usage",
+    "credit",
+    "quota",
+    "429",
+    "529",
+    "too many",
+    "per minute",
+    "per-minute",
+    "concurren",
+    "rejected",
+    "api key",
+    "x-api-key",
+    "too long",
+    "too large",
+    "exception",
+    "throttl",
+    "resource_exhausted",
+    "resourceexhausted",
+    "$metadata",
+    "x-amzn",
+    "unified",
+];
+
+/// The trigger words of the text pre-filter: the structural words, plus a word of every
+/// phrase of the rule table that no structural word already covers (its longest uncommon
+/// word: letters, digits, `_`), which survives normalisation (case, quotes, whitespace and
+/// dashes are all that [`normalise`] changes). A line that contains none of them,
+/// case-insensitively, can neither start a capture nor match a rule. Built from [`RULES`],
+/// so a new phrase can never be filtered out before it is matched.
+pub fn triggers() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = STRUCTURAL.to_vec();
+    for r in RULES {
+        for p in r.any {
+            if out.iter().any(|w| covers(w, p)) {
+                continue;
+            }
+            out.push(phrase_trigger(p));
+        }
+    }
+    out
+}
+
+/// A trigger that certainly occurs in any raw text that normalises to `phrase`: no space in
+/// it (wrapping may double a space), long enough to be selective.
+fn covers(trigger: &str, phrase: &str) -> bool {
+    trigger.len() >= 4 && !trigger.contains(' ') && phrase.contains(trigger)
+}
+
+/// The longest uncommon word of a phrase (the longest word when all are common or short).
+fn phrase_trigger(p: &'static str) -> &'static str {
+    const COMMON: &[&str] = &[
+        "tokens", "token", "requests", "request", "output", "input", "exceeded", "invalid",
+        "total", "account", "reached", "prompt", "number", "please",
+    ];
+    let words = || {
+        p.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+    };
+    let longest = |it: &mut dyn Iterator<Item = &'static str>| {
+        it.fold("", |best, w| if w.len() > best.len() { w } else { best })
+    };
+    let rare = longest(&mut words().filter(|w| !COMMON.contains(w)));
+    if rare.len() >= 5 {
+        rare
+    } else {
+        longest(&mut words())
+    }
 }
 
 /// The first rule matching the normalised text, and the phrase that matched.
@@ -268,7 +507,7 @@ mod tests {
     #[test]
     fn not_your_usage_limit_is_not_a_subscription_cap() {
         let t = normalise("Server is temporarily limiting requests (not your usage limit)");
-        assert_eq!(first_match(&t).unwrap().0.class, Class::Acceleration);
+        assert_eq!(first_match(&t).unwrap().0.class, Class::Overload);
     }
 
     #[test]
@@ -277,5 +516,93 @@ mod tests {
             "would exceed the rate limit for your organization of 30,000 input tokens per minute",
         );
         assert_eq!(limit_in_message(&t), Some(30000));
+    }
+
+    #[test]
+    fn every_phrase_contains_a_trigger() {
+        let t = triggers();
+        for r in RULES {
+            for p in r.any {
+                assert_eq!(*p, p.to_lowercase(), "phrases are lower case: {p}");
+                assert!(
+                    t.iter().any(|w| covers(w, p)),
+                    "phrase {p:?} contains no selective trigger word"
+                );
+            }
+        }
+        // The lines the old hand-written list dropped.
+        for l in [
+            "Requests per day exceeded for this key",
+            "Too many tokens, please wait before trying again.",
+            "Prompt is too long",
+        ] {
+            let lower = l.to_ascii_lowercase();
+            assert!(t.iter().any(|w| lower.contains(w)), "{l}");
+        }
+    }
+
+    #[test]
+    fn cloud_and_corrected_texts() {
+        for (text, class, conf) in [
+            (
+                "Your credit balance is too low to access the Anthropic API.",
+                Spend,
+                Certain,
+            ),
+            ("Credit balance too low \u{b7} Add funds", Spend, Certain),
+            (
+                "Too many tokens, please wait before trying again.",
+                Itpm,
+                Possible,
+            ),
+            (
+                "Too many tokens per day, please wait before trying again.",
+                Daily,
+                Certain,
+            ),
+            (
+                "Too many requests, please wait before trying again.",
+                Rpm,
+                Likely,
+            ),
+            (
+                "Your request rate is too high. Reduce the frequency of requests.",
+                Rpm,
+                Likely,
+            ),
+            (
+                "Too many connections, please wait before trying again.",
+                Overload,
+                Likely,
+            ),
+            (
+                "Quota exceeded for aiplatform.googleapis.com/online_prediction_output_tokens_per_minute_per_base_model with base model: anthropic-claude-haiku-4-5.",
+                Otpm,
+                Certain,
+            ),
+            (
+                "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model with base model: anthropic-claude-sonnet-4.",
+                Rpm,
+                Likely,
+            ),
+            (
+                "Quota exceeded for aiplatform.googleapis.com/online_prediction_concurrent_requests_per_base_model",
+                Concurrency,
+                Likely,
+            ),
+            (
+                "Resource exhausted, please try again later.",
+                Overload,
+                Possible,
+            ),
+            (
+                "Too many requests. Exceeded the Provisioned Throughput.",
+                Unknown,
+                Likely,
+            ),
+        ] {
+            let (r, _) = first_match(&normalise(text)).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!((r.class, r.confidence), (class, conf), "{text}");
+        }
     }
 }

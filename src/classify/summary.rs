@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{Class, Confidence, Verdict};
 
 /// Counts over all verdicts of a run (the `summary` object of `replay --json`).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     /// Exchanges read, successes included.
     pub captures: u64,
@@ -19,6 +19,8 @@ pub struct Summary {
     pub by_class: BTreeMap<Class, u64>,
     /// Failures per confidence.
     pub by_confidence: BTreeMap<Confidence, u64>,
+    /// Failures per provider (anthropic, bedrock, vertex, unknown).
+    pub by_provider: BTreeMap<super::Provider, u64>,
     /// Chunks of input that could not be parsed.
     pub skipped: u64,
     /// Files read.
@@ -30,6 +32,7 @@ impl Summary {
         self.failures += 1;
         *self.by_class.entry(v.class).or_default() += 1;
         *self.by_confidence.entry(v.confidence).or_default() += 1;
+        *self.by_provider.entry(v.provider).or_default() += 1;
     }
 
     /// Any failure that is a rate limit in the broad sense (exit status 1).

@@ -62,7 +62,7 @@ fn live(a: &DiagnoseArgs, d: &mut Diagnosis) -> Result<Option<crate::api::ApiErr
             .map(crate::api::Secret::new)
     };
     let opts = diagnose::live::Options {
-        config: crate::api::ClientConfig::from_args(&a.api)?,
+        config: a.api.client_config()?,
         admin_key: key("ANTHROPIC_ADMIN_KEY"),
         api_key: key("ANTHROPIC_API_KEY"),
         workspace: a.workspace.clone(),

@@ -79,7 +79,7 @@ pub fn completion_script(shell: Shell) -> Vec<u8> {
     }
 }
 
-/// Every generated file: (relative path, contents).
+/// Every generated file: (relative path, contents): completions, man pages, JSON schemas.
 pub fn files() -> Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     for shell in [
@@ -101,6 +101,7 @@ pub fn files() -> Result<Vec<(String, Vec<u8>)>> {
         files.push((format!("completions/{name}"), buf));
     }
     let cmd = Cli::command();
+    files.extend(crate::schema::files());
     files.push((format!("man/{BIN}.1"), man_page(cmd.clone(), BIN)?));
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = format!("{BIN}-{}", sub.get_name());
@@ -134,7 +135,7 @@ fn man_page(cmd: clap::Command, name: &str) -> Result<Vec<u8>> {
         .as_bytes(),
     );
     buf.extend_from_slice(
-        b".SH ENVIRONMENT\n.TP\nANTHROPIC_API_KEY\nkey for probe (never printed)\n.TP\nANTHROPIC_ADMIN_KEY\nAdmin API key for limits (never printed)\n.TP\nANTHROPIC_BASE_URL\nbase URL of the API, a proxy or a local server\n.TP\nNO_COLOR\nturns colour off when set and not empty\n.TP\nCLICOLOR_FORCE\nturns colour on (with --color auto) when set and not 0\n.TP\nCOLUMNS\nthe width to lay output out for (default: the terminal's width, else 100)\n",
+        b".SH ENVIRONMENT\n.TP\nANTHROPIC_API_KEY\nkey for probe (never printed)\n.TP\nANTHROPIC_ADMIN_KEY\nAdmin API key for limits (never printed)\n.TP\nANTHROPIC_BASE_URL\nbase URL of the API, a proxy or a local server\n.TP\nANTHROPIC_AUTH_TOKEN\nbearer token for probe (gateways, Workload Identity Federation), sent as Authorization: Bearer; wins over ANTHROPIC_API_KEY\n.TP\nANTHROPIC_CUSTOM_HEADERS\nextra headers for every request, one Name: value per line\n.TP\nSSL_CERT_FILE, SSL_CERT_DIR\nextra trusted CA certificates (PEM), besides the platform's trust store\n.TP\nHTTPS_PROXY, NO_PROXY\nproxy for requests, and hosts to reach directly\n.TP\nNO_COLOR\nturns colour off when set and not empty\n.TP\nCLICOLOR_FORCE\nturns colour on (with --color auto) when set and not 0\n.TP\nCOLUMNS\nthe width to lay output out for (default: the terminal's width, else 100)\n",
     );
     Ok(buf)
 }

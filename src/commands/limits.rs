@@ -5,18 +5,15 @@
 use std::io::Write;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 
-use crate::api::rate_limits::{self, OverrideStatus, RateLimitGroup};
-use crate::api::{ApiError, Client, ClientConfig, client::RetryPolicy};
+use crate::api::{ApiError, Client, client::RetryPolicy};
 use crate::cli::LimitsArgs;
 use crate::exit::Outcome;
 use crate::report::Style;
 
 // The domain lives in `crate::limits`.
 use crate::limits::{
-    CheckReport, Filters, Floor, KEY_VAR, LOCK_VERSION, Live, Lock, Value, check_workspace_id,
-    fetch,
+    CheckReport, Filters, Floor, KEY_VAR, LOCK_VERSION, Lock, check_workspace_id, fetch,
 };
 
 pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
@@ -42,7 +39,7 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
         check_workspace_id(w)?;
     }
 
-    let config = ClientConfig::from_args(&a.api)?;
+    let config = a.api.client_config()?;
     let key = crate::api::client::load_key(
         KEY_VAR,
         a.admin_key_file.as_deref(),
@@ -122,90 +119,5 @@ fn admin_key_context(e: ApiError, looks_admin: bool) -> anyhow::Error {
             "the key in {KEY_VAR} (or --admin-key-file) does not have the Admin API key prefix"
         )),
         e => e.into(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Rendering the listing.
-
-/// `--json` without a workspace.
-#[derive(Serialize)]
-struct OrgJson<'a> {
-    /// When the limits were read (RFC 3339, UTC).
-    taken_at: &'a str,
-    /// One entry per group, in the API's order.
-    groups: &'a [RateLimitGroup],
-}
-
-/// `--json` with --workspace.
-#[derive(Serialize)]
-struct WorkspaceJson<'a> {
-    taken_at: &'a str,
-    workspace_id: &'a str,
-    groups: Vec<WorkspaceGroupJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct WorkspaceGroupJson<'a> {
-    group_id: &'a str,
-    group_type: &'a str,
-    display_name: &'a Option<String>,
-    models: &'a Option<Vec<String>>,
-    rate_limit_id: &'a Option<String>,
-    limits: Vec<WorkspaceLimitJson<'a>>,
-}
-
-#[derive(Serialize)]
-struct WorkspaceLimitJson<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    /// The workspace's stored value.
-    value: Value,
-    /// The org's limit of this type (null: the org has none).
-    org_limit: Value,
-    /// What is enforced: min(value, org_limit).
-    effective: Value,
-    source: rate_limits::Source,
-    /// inherited, below_org, workspace_only, same_as_org, above_org_not_enforced.
-    status: OverrideStatus,
-    /// True when the workspace is stricter than the org (it can explain 429s the org limits
-    /// do not).
-    stricter_than_org: bool,
-}
-
-impl Live {
-    fn render_json(&self, out: &mut dyn Write, taken_at: &str) -> Result<()> {
-        let text = match self {
-            Live::Org(groups) => serde_json::to_string_pretty(&OrgJson { taken_at, groups })?,
-            Live::Workspace { id, groups } => serde_json::to_string_pretty(&WorkspaceJson {
-                taken_at,
-                workspace_id: id,
-                groups: groups
-                    .iter()
-                    .map(|g| WorkspaceGroupJson {
-                        group_id: &g.group_id,
-                        group_type: &g.group_type,
-                        display_name: &g.display_name,
-                        models: &g.models,
-                        rate_limit_id: &g.rate_limit_id,
-                        limits: g
-                            .limits
-                            .iter()
-                            .map(|l| WorkspaceLimitJson {
-                                kind: &l.kind,
-                                value: Value(l.value),
-                                org_limit: Value(l.org_limit),
-                                effective: Value(l.effective()),
-                                source: l.source,
-                                status: l.status(),
-                                stricter_than_org: l.status().is_stricter(),
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-            })?,
-        };
-        writeln!(out, "{text}")?;
-        Ok(())
     }
 }

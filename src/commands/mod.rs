@@ -3,6 +3,10 @@
 pub mod diagnose;
 pub mod fixes;
 pub mod generate;
+pub mod hook;
 pub mod limits;
+pub mod mock;
 pub mod probe;
+pub mod record;
 pub mod replay;
+pub mod status;

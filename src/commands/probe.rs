@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::api::client::load_key;
 use crate::api::messages::{self, MESSAGES_PATH};
 use crate::api::models::{self, MODELS_PATH};
+use crate::api::transport::AuthScheme;
 use crate::api::{ApiError, Client, ClientConfig, Secret};
 use crate::cli::ProbeArgs;
 use crate::exit::{Outcome, UsageError};
@@ -45,12 +46,15 @@ struct Key {
 fn api_key(a: &ProbeArgs) -> Result<Key> {
     let source = match &a.api_key_file {
         Some(f) => format!("--api-key-file {}", f.display()),
+        None if crate::api::transport::auth_token_from_env().is_some() => {
+            crate::api::transport::AUTH_TOKEN_VAR.to_string()
+        }
         None => "ANTHROPIC_API_KEY".to_string(),
     };
     match load_key(
         "ANTHROPIC_API_KEY",
         a.api_key_file.as_deref(),
-        " or pass --api-key-file FILE",
+        " (or ANTHROPIC_AUTH_TOKEN) or pass --api-key-file FILE",
     ) {
         Ok(k) => Ok(Key {
             secret: Some(k),
@@ -91,7 +95,7 @@ fn admin_key(a: &ProbeArgs) -> Result<Option<Key>> {
 }
 
 async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
-    let config = ClientConfig::from_args(&a.api)?;
+    let config = a.api.client_config()?;
     let key = api_key(a)?;
     let admin = admin_key(a)?;
     let models = dedupe(&a.model);
@@ -271,15 +275,23 @@ fn dry_run(
     models: &[String],
 ) -> Result<Outcome> {
     // Headers from the real request builder, the key shown as where it comes from.
-    let base = |k: String| -> Vec<(String, String)> {
-        crate::probe::plan::headers(config, reqwest::Method::GET, MODELS_PATH, None, &k)
+    let base = |k: String, scheme| -> Vec<(String, String)> {
+        crate::probe::plan::headers(config, reqwest::Method::GET, MODELS_PATH, None, &k, scheme)
     };
+    // A bearer token (ANTHROPIC_AUTH_TOKEN) is sent in Authorization, not x-api-key.
+    let scheme = key
+        .secret
+        .as_ref()
+        .map_or(AuthScheme::ApiKey, Secret::scheme);
     let mut plan = Vec::new();
     if let Some(admin) = admin {
         plan.push(Planned {
             method: "GET",
             url: format!("{}{RATE_LIMITS_PATH}?group_type=model_group", config.base_url),
-            headers: base(redacted_key(Some(admin), "ANTHROPIC_ADMIN_KEY", "--admin-key-file")),
+            headers: base(
+                redacted_key(Some(admin), "ANTHROPIC_ADMIN_KEY", "--admin-key-file"),
+                AuthScheme::ApiKey,
+            ),
             body: None,
             note: if models.is_empty() {
                 "the org's model groups and configured limits: one model per group is probed, and its limits are compared (next_page followed)".into()
@@ -298,7 +310,7 @@ fn dry_run(
         plan.push(Planned {
             method: "GET",
             url: format!("{}{MODELS_PATH}?{q}", config.base_url),
-            headers: base(api_key.clone()),
+            headers: base(api_key.clone(), scheme),
             body: None,
             note:
                 "the model list (after_id=<last_id> while has_more): one model per class is probed"
@@ -311,6 +323,7 @@ fn dry_run(
         MESSAGES_PATH,
         Some(&messages::probe_body("m")),
         &api_key,
+        scheme,
     );
     let url = format!("{}{MESSAGES_PATH}", config.base_url);
     let (per_round_requests, cap) =

@@ -39,7 +39,7 @@ const MAX_EXAMPLES: usize = 3;
 const MAX_MODELS: usize = 8;
 
 /// A ranked cause.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Cause {
     /// 1 for the cause that explains most.
     pub rank: usize,
@@ -80,14 +80,14 @@ pub struct Cause {
 }
 
 /// A range of seconds.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Range {
     pub min: u64,
     pub max: u64,
 }
 
 /// A failure to look at.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Example {
     /// `source:line (HH:MM:SS)`.
     pub at: String,
@@ -359,6 +359,8 @@ mod tests {
             limit: None,
             reset: None,
             why: String::new(),
+            provider: crate::classify::Provider::Anthropic,
+            subscription: None,
         }
     }
 

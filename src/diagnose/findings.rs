@@ -43,7 +43,7 @@ use super::{At, Bucket, Event, clock, place, thousands};
 use crate::classify::Class;
 
 /// What kind of behaviour a finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     Ramp,
@@ -92,7 +92,7 @@ impl FindingKind {
 }
 
 /// One client-behaviour finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub kind: FindingKind,
     /// What was seen, in one or two sentences.

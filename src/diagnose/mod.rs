@@ -28,7 +28,7 @@ pub use live::Live;
 pub use window::Window;
 
 /// Everything `diagnose` found: the data behind every output format.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     /// Causes, most explanatory first (see [`causes`] for the ranking rule).
     pub causes: Vec<Cause>,
@@ -55,7 +55,7 @@ impl Diagnosis {
 }
 
 /// One minute of the timeline.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Minute {
     /// Start of the minute (RFC 3339, UTC).
     pub minute: String,
@@ -72,7 +72,7 @@ pub struct Minute {
 }
 
 /// Counts over a `diagnose` run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct DiagSummary {
     /// Captures read, failures in the window by class and confidence, skipped chunks, files
     /// (the same fields as `replay --json`'s summary).

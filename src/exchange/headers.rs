@@ -12,6 +12,9 @@ pub fn is_relevant(name: &str) -> bool {
                 | "request-id"
                 | "anthropic-organization-id"
                 | "anthropic-workspace-id"
+                | "x-amzn-errortype"
+                | "x-amzn-requestid"
+                | "x-amzn-request-id"
         )
 }
 

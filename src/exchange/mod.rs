@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// Which input format a capture came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// `curl -i` style raw HTTP response (status line, headers, body).
@@ -213,6 +213,7 @@ impl Capture {
             .as_deref()
             .or_else(|| self.headers.get("request-id"))
             .or_else(|| self.headers.get("x-request-id"))
+            .or_else(|| self.headers.get("x-amzn-requestid"))
     }
 
     /// Fills the error fields from a parsed API error body (JSON, Python or JS literal).
@@ -257,6 +258,12 @@ impl Capture {
         }
         if let Some(c) = s("code") {
             self.error.code = Some(c);
+            found = true;
+        } else if let Some(st) =
+            s("status").filter(|st| st.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        {
+            // Google's envelope: `{"code": 429, "status": "RESOURCE_EXHAUSTED", ...}`.
+            self.error.code = Some(st);
             found = true;
         } else if let Some(c) = e.get("code").and_then(|x| x.as_u64()) {
             self.error.code = Some(c.to_string());

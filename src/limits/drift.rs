@@ -11,7 +11,7 @@ use super::lock::{Lock, Snapshot, Value};
 use crate::api::rate_limits::num;
 
 /// Which way a limit moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Up,
@@ -36,7 +36,7 @@ impl ChangeKind {
 }
 
 /// One limiter that differs from the lock.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Change {
     pub group_id: String,
     pub display_name: Option<String>,
@@ -77,7 +77,7 @@ pub fn label(id: &str, name: &Option<String>) -> String {
 }
 
 /// What --check found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CheckReport {
     /// The lock file compared with.
     pub lock: String,

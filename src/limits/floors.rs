@@ -66,7 +66,7 @@ impl Floor {
 }
 
 /// One floor checked against one group (or against nothing, when nothing matched).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct FloorResult {
     /// The --min argument as given.
     pub floor: String,

@@ -5,6 +5,7 @@
 
 pub mod drift;
 pub mod floors;
+pub mod json;
 pub mod lock;
 
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,7 @@ pub fn check_workspace_id(id: &str) -> Result<(), UsageError> {
 
 /// The filters a listing was taken with; saved in the lock so --check compares like with
 /// like.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Filters {
     #[serde(default)]
     pub model: Option<String>,

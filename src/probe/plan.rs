@@ -3,21 +3,28 @@
 //! from what a real run sends.
 
 use crate::api::client::USER_AGENT;
+use crate::api::transport::AuthScheme;
 use crate::api::{Client, ClientConfig, Secret};
 
 /// A stand-in key: the real one is never put into a dry run's client.
 const PLACEHOLDER: &str = "dry-run-placeholder-key";
 
 /// The headers of `method path` (with a JSON `body`, when given) as the real builder sets
-/// them, `x-api-key` shown as `key_label`, plus the client's `user-agent`.
+/// them, `x-api-key` (or `authorization: Bearer` for a [`AuthScheme::Bearer`] token) shown as
+/// `key_label`, plus the client's `user-agent`.
 pub fn headers(
     config: &ClientConfig,
     method: reqwest::Method,
     path: &str,
     body: Option<&serde_json::Value>,
     key_label: &str,
+    scheme: AuthScheme,
 ) -> Vec<(String, String)> {
-    let Ok(client) = Client::new(config.clone(), Secret::new(PLACEHOLDER)) else {
+    let placeholder = match scheme {
+        AuthScheme::ApiKey => Secret::new(PLACEHOLDER),
+        AuthScheme::Bearer => Secret::bearer(PLACEHOLDER),
+    };
+    let Ok(client) = Client::new(config.clone(), placeholder) else {
         return vec![("x-api-key".into(), key_label.into())];
     };
     let mut rb = client.request(method, path);
@@ -61,6 +68,7 @@ mod tests {
             base_url: "http://127.0.0.1:9".into(),
             connect_timeout: std::time::Duration::from_secs(1),
             timeout: std::time::Duration::from_secs(1),
+            cacert: None,
         };
         let body = serde_json::json!({"model": "m"});
         let h = headers(
@@ -69,6 +77,7 @@ mod tests {
             "/v1/messages",
             Some(&body),
             "<k>",
+            AuthScheme::ApiKey,
         );
         let names: Vec<&str> = h.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
@@ -82,5 +91,15 @@ mod tests {
         );
         assert_eq!(h[0].1, "<k>");
         assert!(!format!("{h:?}").contains(PLACEHOLDER));
+        let h = headers(
+            &config,
+            reqwest::Method::GET,
+            "/v1/models",
+            None,
+            "<t>",
+            AuthScheme::Bearer,
+        );
+        assert_eq!(h[0], ("authorization".into(), "Bearer <t>".into()));
+        assert!(!h.iter().any(|(n, _)| n == "x-api-key"));
     }
 }

@@ -123,6 +123,9 @@ pub fn failure_block(style: &Style, v: &Verdict, redact_ids: bool) -> Vec<String
     if let Some(m) = v.model.as_deref() {
         when.push(m.to_string());
     }
+    if v.provider.is_cloud() {
+        when.push(format!("on {}", v.provider));
+    }
     let when = when.join(" · ");
     if when.is_empty() {
         lines.push(head);
@@ -141,7 +144,7 @@ pub fn failure_block(style: &Style, v: &Verdict, redact_ids: bool) -> Vec<String
     {
         lines.extend(style.wrap(&r(e), "  ", "      "));
     }
-    let mut fix = format!("fix: {}", fixes::for_class(v.class).short);
+    let mut fix = format!("fix: {}", fixes::short_for(v.class, v.provider, None));
     if let Some(s) = v.retry_after_s {
         fix.push_str(&format!(" · retry after {s} s"));
     }
@@ -227,6 +230,8 @@ pub fn write_summary(out: &mut dyn Write, style: &Style, s: &Summary) -> std::io
     }
     let mut by: Vec<_> = s.by_class.iter().collect();
     by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    // Bedrock and Vertex failures get their cloud's fixes, never Anthropic's.
+    let clouds: Vec<_> = s.by_provider.keys().filter(|p| p.is_cloud()).collect();
     let name_w = by.iter().map(|(c, _)| c.as_str().len()).max().unwrap_or(0);
     let count_w = by
         .iter()
@@ -235,12 +240,16 @@ pub fn write_summary(out: &mut dyn Write, style: &Style, s: &Summary) -> std::io
         .unwrap_or(1);
     let indent = " ".repeat(2 + name_w + 2 + count_w + 2);
     for (class, n) in by {
-        let f = fixes::for_class(*class);
+        let short = match clouds.as_slice() {
+            [] => fixes::for_class(*class).short,
+            [p] if s.by_provider.len() == 1 => fixes::short_for(*class, **p, None),
+            _ => "differs by provider: see each failure's fix above",
+        };
         let pad = " ".repeat(name_w - class.as_str().len());
         let lead = format!("  {}{pad}  {n:>count_w$}  ", style.class(*class));
         // Wrap with a plain lead of the same width, then put the coloured one back.
         let plain_lead = " ".repeat(visible_width(&lead));
-        let mut lines = style.wrap(f.short, &plain_lead, &indent);
+        let mut lines = style.wrap(short, &plain_lead, &indent);
         if let Some(first) = lines.first_mut() {
             *first = format!("{lead}{}", first.get(plain_lead.len()..).unwrap_or(""));
         }

@@ -102,6 +102,8 @@ fn verdict(source: &str, line: u64, class: Class, evidence: &[&str]) -> Verdict 
         limit: Some(450_000),
         reset: None,
         why: f.why.into(),
+        provider: crate::classify::Provider::Anthropic,
+        subscription: None,
     }
 }
 

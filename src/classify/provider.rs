@@ -1,0 +1,333 @@
+//! Which service answered: Anthropic's own API, Claude on AWS Bedrock, Claude on Google
+//! Vertex AI, or unknown when nothing tells. Read from the evidence only (exception names,
+//! `x-amzn-*` headers, endpoints, model id shapes, request id prefixes), as
+//! `cloud-providers.md` §4 lists the signals and their strength.
+
+use crate::exchange::Capture;
+
+// The enum lives in the `verdict` leaf so `fixes` can name it without importing `classify`.
+pub use crate::verdict::Provider;
+
+/// How much a signal says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Strength {
+    Medium,
+    Strong,
+}
+
+/// Signals in lower-cased text: (needle, provider, strength).
+const SIGNALS: &[(&str, Provider, Strength)] = &[
+    // Bedrock endpoints, operations, clients and texts.
+    ("bedrock-runtime", Provider::Bedrock, Strength::Strong),
+    ("bedrock-mantle", Provider::Bedrock, Strength::Strong),
+    ("bedrockruntime", Provider::Bedrock, Strength::Strong),
+    ("bedrockexception", Provider::Bedrock, Strength::Strong),
+    ("anthropicbedrock", Provider::Bedrock, Strength::Strong),
+    ("invokemodel", Provider::Bedrock, Strength::Strong),
+    (
+        "invoke-with-response-stream",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    ("converse operation", Provider::Bedrock, Strength::Strong),
+    (
+        "conversestream operation",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    ("/converse", Provider::Bedrock, Strength::Strong),
+    ("arn:aws:bedrock:", Provider::Bedrock, Strength::Strong),
+    ("anthropic.claude-", Provider::Bedrock, Strength::Strong),
+    ("msg_bdrk_", Provider::Bedrock, Strength::Medium),
+    (
+        "claude_code_use_bedrock",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
+    (
+        "please wait before trying again",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "your request rate is too high",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "bedrock is unable to process",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "bedrock model invocation",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "with on-demand throughput isn't supported",
+        Provider::Bedrock,
+        Strength::Strong,
+    ),
+    (
+        "modelnotreadyexception",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
+    (
+        "modelstreamerrorexception",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
+    ("modeltimeoutexception", Provider::Bedrock, Strength::Medium),
+    ("modelerrorexception", Provider::Bedrock, Strength::Medium),
+    // AWS in general (Bedrock when nothing else tells, in a Claude tool's input).
+    ("throttlingexception", Provider::Bedrock, Strength::Medium),
+    (
+        "serviceunavailableexception",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
+    (
+        "servicequotaexceededexception",
+        Provider::Bedrock,
+        Strength::Medium,
+    ),
+    ("x-amzn-errortype", Provider::Bedrock, Strength::Medium),
+    ("x-amzn-requestid", Provider::Bedrock, Strength::Medium),
+    ("$metadata", Provider::Bedrock, Strength::Medium),
+    ("botocore", Provider::Bedrock, Strength::Medium),
+    (":exception-type", Provider::Bedrock, Strength::Medium),
+    // Vertex endpoints, metrics, ids and clients.
+    (
+        "aiplatform.googleapis.com",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "aiplatform.us.rep.googleapis.com",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "aiplatform.eu.rep.googleapis.com",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "publishers/anthropic/models",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (":rawpredict", Provider::Vertex, Strength::Strong),
+    (":streamrawpredict", Provider::Vertex, Strength::Strong),
+    ("quotas-genai", Provider::Vertex, Strength::Strong),
+    (
+        "with base model: anthropic-claude",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    ("_per_base_model", Provider::Vertex, Strength::Strong),
+    ("req_vrtx_", Provider::Vertex, Strength::Strong),
+    ("msg_vrtx_", Provider::Vertex, Strength::Strong),
+    ("vertexaiexception", Provider::Vertex, Strength::Strong),
+    ("anthropicvertex", Provider::Vertex, Strength::Strong),
+    (
+        "google.api_core.exceptions",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "exceeded the provisioned throughput",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    (
+        "resource exhausted, please try again later",
+        Provider::Vertex,
+        Strength::Strong,
+    ),
+    ("claude_code_use_vertex", Provider::Vertex, Strength::Medium),
+    ("cloud_ml_region", Provider::Vertex, Strength::Medium),
+    (
+        "anthropic_vertex_project_id",
+        Provider::Vertex,
+        Strength::Medium,
+    ),
+    ("resource_exhausted", Provider::Vertex, Strength::Medium),
+    ("resourceexhausted", Provider::Vertex, Strength::Medium),
+    // Anthropic's own API.
+    ("api.anthropic.com", Provider::Anthropic, Strength::Strong),
+    (
+        "anthropic-ratelimit-",
+        Provider::Anthropic,
+        Strength::Strong,
+    ),
+    (
+        "console.anthropic.com",
+        Provider::Anthropic,
+        Strength::Strong,
+    ),
+    ("platform.claude.com", Provider::Anthropic, Strength::Strong),
+    (
+        "aws-external-anthropic",
+        Provider::Anthropic,
+        Strength::Strong,
+    ),
+    ("anthropicaws", Provider::Anthropic, Strength::Strong),
+    ("your organization's", Provider::Anthropic, Strength::Medium),
+    ("anthropic api", Provider::Anthropic, Strength::Medium),
+    ("credit balance", Provider::Anthropic, Strength::Medium),
+    ("usage limit reached", Provider::Anthropic, Strength::Medium),
+    ("limit reached", Provider::Anthropic, Strength::Medium),
+    ("hit your", Provider::Anthropic, Strength::Medium),
+    (
+        "anthropic-organization-id",
+        Provider::Anthropic,
+        Strength::Strong,
+    ),
+];
+
+/// The provider and the signal that decided it (for the evidence line), from the capture.
+pub fn detect(c: &Capture) -> (Provider, Option<String>) {
+    let mut hay = String::with_capacity(c.text.len() + 256);
+    let mut add = |s: &str| {
+        hay.push_str(&s.to_lowercase());
+        hay.push('\n');
+    };
+    add(&c.text);
+    for s in [
+        c.error.message.as_deref(),
+        c.error.kind.as_deref(),
+        c.error.code.as_deref(),
+        c.error.error_code.as_deref(),
+        c.url.as_deref(),
+        c.model.as_deref(),
+        c.request_id.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        add(s);
+    }
+    for (n, v) in &c.headers.0 {
+        add(n);
+        if n.starts_with("x-amzn") || n == "request-id" || n.starts_with(':') {
+            add(v);
+        }
+    }
+    detect_in(&hay, c.request_id())
+}
+
+/// [`detect`] over lower-cased text, plus the request id (`req_011…` is first party).
+pub fn detect_in(hay: &str, request_id: Option<&str>) -> (Provider, Option<String>) {
+    let mut best: [Option<(Strength, &str)>; 3] = [None, None, None];
+    let idx = |p: Provider| match p {
+        Provider::Anthropic => 0,
+        Provider::Bedrock => 1,
+        _ => 2,
+    };
+    for (needle, p, s) in SIGNALS {
+        if hay.contains(needle) {
+            let slot = &mut best[idx(*p)];
+            if slot.is_none_or(|(old, _)| *s > old) {
+                *slot = Some((*s, needle));
+            }
+        }
+    }
+    // Vertex model ids: `claude-sonnet-4@20250514`.
+    if best[2].is_none()
+        && let Some(at) = hay.find("claude-")
+        && hay[at..]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '@')))
+            .next()
+            .is_some_and(|id| id.contains('@'))
+    {
+        best[2] = Some((Strength::Strong, "claude-…@YYYYMMDD model id"));
+    }
+    if best[0].is_none() && request_id.is_some_and(|r| r.starts_with("req_") && !r.contains("vrtx"))
+    {
+        best[0] = Some((Strength::Medium, "req_ request id"));
+    }
+    let strong = |i: usize| best[i].is_some_and(|(s, _)| s == Strength::Strong);
+    let cloud = match (best[1], best[2]) {
+        (Some(b), Some(v)) => {
+            // Both clouds named: only a strong signal on one side alone decides.
+            match (strong(1), strong(2)) {
+                (true, false) => Some((Provider::Bedrock, b.1)),
+                (false, true) => Some((Provider::Vertex, v.1)),
+                _ => return (Provider::Unknown, None),
+            }
+        }
+        (Some(b), None) => Some((Provider::Bedrock, b.1)),
+        (None, Some(v)) => Some((Provider::Vertex, v.1)),
+        (None, None) => None,
+    };
+    if let Some((p, why)) = cloud {
+        // A medium AWS/Google sign loses to a strong first-party one (an Anthropic 429 that
+        // merely mentions `resource_exhausted` in a log prefix).
+        let cloud_strong = strong(idx(p));
+        if !cloud_strong && strong(0) {
+            return (Provider::Anthropic, best[0].map(|(_, n)| n.to_string()));
+        }
+        return (p, Some(why.to_string()));
+    }
+    match best[0] {
+        Some((_, n)) => (Provider::Anthropic, Some(n.to_string())),
+        None => (Provider::Unknown, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Provider {
+        detect_in(&s.to_lowercase(), None).0
+    }
+
+    #[test]
+    fn signals_table() {
+        for (text, want) in [
+            (
+                "botocore.errorfactory.ThrottlingException: An error occurred (ThrottlingException) when calling the InvokeModel operation",
+                Provider::Bedrock,
+            ),
+            (
+                "Too many tokens, please wait before trying again.",
+                Provider::Bedrock,
+            ),
+            ("ThrottlingException", Provider::Bedrock),
+            (
+                "Quota exceeded for aiplatform.googleapis.com/online_prediction_requests_per_base_model",
+                Provider::Vertex,
+            ),
+            ("RESOURCE_EXHAUSTED", Provider::Vertex),
+            ("model claude-sonnet-4@20250514", Provider::Vertex),
+            (
+                "POST https://api.anthropic.com/v1/messages",
+                Provider::Anthropic,
+            ),
+            ("Rate limited", Provider::Unknown),
+            (
+                "aiplatform.googleapis.com and bedrock-runtime.us-east-1.amazonaws.com",
+                Provider::Unknown,
+            ),
+            // A strong first-party sign outranks a medium cloud one.
+            (
+                "anthropic-ratelimit-requests-remaining: 0 RESOURCE_EXHAUSTED",
+                Provider::Anthropic,
+            ),
+        ] {
+            assert_eq!(p(text), want, "{text}");
+        }
+        assert_eq!(
+            detect_in("overloaded", Some("req_011CZ")).0,
+            Provider::Anthropic
+        );
+        assert_eq!(
+            detect_in("overloaded", Some("req_vrtx_011CZ")).0,
+            Provider::Unknown
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! `record`: a pass-through proxy in front of the Anthropic API that writes one record per
+//! exchange (JSON Lines, the shape `diagnose` reads) while the traffic passes unchanged.
+//!
+//! * [`proxy`] forwards every request and answer as bytes arrive (server-sent events reach the
+//!   client event by event) and taps the bodies with the bounded scanners of [`scan`].
+//! * [`entry`] is the record's shape; [`writer`] writes the files with rotation.
+//! * The writer thread classifies each failure with [`crate::classify`] as it is written,
+//!   reading the record back through the same parser `diagnose` uses.
+
+/// `eprintln!` that never panics: the proxy keeps running when its stderr goes away (a
+/// closed terminal, a pipe whose reader left).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use note;
+
+pub mod entry;
+pub mod proxy;
+pub mod scan;
+pub mod writer;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+pub use entry::{Record, RequestFacts};
+pub use proxy::{Proxy, serve};
+pub use writer::{Rotation, Writer};
+
+/// Records waiting for the writer; past this, records are dropped (and counted) rather than
+/// letting memory grow when the disk cannot keep up.
+const QUEUE: usize = 8192;
+
+/// The default record directory.
+pub const DEFAULT_DIR: &str = "claude-429-record";
+
+/// Counters shown at exit.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub exchanges: AtomicU64,
+    pub failures: AtomicU64,
+    pub dropped: AtomicU64,
+    pub write_errors: AtomicU64,
+}
+
+/// The sending side of the record queue; cheap to clone.
+#[derive(Clone)]
+pub struct Sink {
+    tx: mpsc::SyncSender<Record>,
+    pub counters: Arc<Counters>,
+}
+
+impl Sink {
+    /// Queues a record; never blocks the proxy.
+    pub fn send(&self, r: Record) {
+        self.counters.exchanges.fetch_add(1, Ordering::Relaxed);
+        if self.tx.try_send(r).is_err() {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Where live failure lines go (stdout for the command, a buffer in tests).
+pub type LiveOut = Box<dyn Write + Send>;
+
+/// Starts the writer thread. Returns the sink and a handle that, once every sink is dropped,
+/// ends with the counters after the last record is on disk.
+pub fn start_writer(
+    mut writer: Writer,
+    mut live: LiveOut,
+    color: bool,
+) -> (Sink, std::thread::JoinHandle<Arc<Counters>>) {
+    let (tx, rx) = mpsc::sync_channel::<Record>(QUEUE);
+    let counters = Arc::new(Counters::default());
+    let c2 = counters.clone();
+    let handle = std::thread::Builder::new()
+        .name("record-writer".into())
+        .spawn(move || {
+            let source: Arc<str> = Arc::from(writer.path().display().to_string());
+            let mut line_no = 0u64;
+            for r in rx {
+                let Ok(line) = serde_json::to_vec(&r) else {
+                    continue;
+                };
+                line_no += 1;
+                if let Err(e) = writer.write_line(chrono::Utc::now(), &line) {
+                    if c2.write_errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                        crate::record::note!(
+                            "claude-429: error: cannot write {}: {e}",
+                            writer.path().display()
+                        );
+                    }
+                    continue;
+                }
+                if let Some(msg) = live_line(&source, line_no, &line, &r, color) {
+                    c2.failures.fetch_add(1, Ordering::Relaxed);
+                    let _ = writeln!(live, "{msg}");
+                    let _ = live.flush();
+                }
+            }
+            let _ = writer.flush();
+            c2
+        })
+        .expect("spawn the record writer thread");
+    (Sink { tx, counters }, handle)
+}
+
+/// The one line printed when a record is a failure: time, status, what was asked, the class
+/// and the first fix, from the same parser and classifier `diagnose` uses.
+pub fn live_line(
+    source: &Arc<str>,
+    line_no: u64,
+    line: &[u8],
+    r: &Record,
+    color: bool,
+) -> Option<String> {
+    use crate::capture::jsonl::{Parsed, parse_full};
+    if r.proxy_error.is_some() {
+        return Some(format!(
+            "{}  {} {} -> proxy: {}",
+            short_time(&r.ts),
+            r.method,
+            path_of(&r.url),
+            r.proxy_error.as_deref().unwrap_or_default()
+        ));
+    }
+    let Parsed::Capture(c) = parse_full(source, line_no, line, true) else {
+        return None;
+    };
+    let v = crate::classify::classify(&c)?;
+    let fix = crate::fixes::for_class(v.class);
+    let class = if color {
+        use owo_colors::OwoColorize;
+        v.class.as_str().red().bold().to_string()
+    } else {
+        v.class.as_str().to_string()
+    };
+    let mut s = format!(
+        "{}  {} {} {}",
+        short_time(&r.ts),
+        r.status,
+        r.method,
+        path_of(&r.url)
+    );
+    if let Some(m) = &r.request.model {
+        s.push_str(&format!(" {m}"));
+    }
+    if r.stream_error {
+        s.push_str(" (error event in stream)");
+    }
+    s.push_str(&format!(
+        " -> {class} ({}): {}",
+        v.confidence.as_str(),
+        fix.short
+    ));
+    if let Some(ra) = v.retry_after_s {
+        s.push_str(&format!("; retry after {ra}s"));
+    }
+    Some(s)
+}
+
+fn short_time(ts: &str) -> &str {
+    ts.get(11..19).unwrap_or(ts)
+}
+
+fn path_of(url: &str) -> &str {
+    match url.find("://") {
+        Some(i) => url[i + 3..].find('/').map_or("/", |j| &url[i + 3 + j..]),
+        None => url,
+    }
+}
+
+/// What the `record` command was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub listen: SocketAddr,
+    pub upstream: reqwest::Url,
+    pub out: PathBuf,
+    pub max_size: u64,
+    pub keep: usize,
+}
+
+/// True when `addr` is loopback (the default, safe to listen on without --allow-remote).
+pub fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            path_of("https://api.anthropic.com/v1/messages?beta=true"),
+            "/v1/messages?beta=true"
+        );
+        assert_eq!(path_of("http://h"), "/");
+        assert_eq!(path_of("/v1/x"), "/v1/x");
+        assert_eq!(short_time("2026-11-30T03:01:02.123Z"), "03:01:02");
+    }
+}

@@ -1,0 +1,445 @@
+//! `status`: live headroom from the newest records, as one line or JSON. Reads only the end
+//! of the newest record file (and of the one before when the newest is short), so it stays
+//! fast however large the record directory grows.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::capture::Capture;
+use crate::capture::jsonl::{Parsed, parse_full};
+use crate::classify;
+
+/// How much of a file's end is read.
+const TAIL: u64 = 512 * 1024;
+
+/// One rate-limit dimension as last seen.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DimStatus {
+    /// `requests`, `input-tokens`, `output-tokens` or `tokens`.
+    pub name: String,
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    /// Percent of the limit left, when both are known.
+    pub left_pct: Option<f64>,
+    /// When the bucket is full again (RFC 3339), as the header said.
+    pub reset: Option<String>,
+    /// Seconds from now to `reset` (negative: already passed).
+    pub reset_in_s: Option<i64>,
+}
+
+/// The newest headroom seen for one model class.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassStatus {
+    /// The model class, e.g. `sonnet-4` (rate limits are per class).
+    pub class: String,
+    /// The model of the newest record of this class.
+    pub model: String,
+    /// When that record was taken.
+    pub time: Option<String>,
+    pub requests_remaining: Option<u64>,
+    pub requests_limit: Option<u64>,
+    /// The dimension with the smallest share left.
+    pub tightest: Option<DimStatus>,
+    pub dims: Vec<DimStatus>,
+}
+
+/// The last failure seen in the window.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LastFailure {
+    pub time: Option<String>,
+    pub status: Option<u16>,
+    pub model: Option<String>,
+    pub class: classify::Class,
+    pub fix: &'static str,
+}
+
+/// What `status` prints.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Status {
+    /// The files read.
+    pub sources: Vec<String>,
+    /// Records read in the window.
+    pub records: usize,
+    /// The window, in minutes.
+    pub minutes: u64,
+    pub classes: Vec<ClassStatus>,
+    pub last_failure: Option<LastFailure>,
+}
+
+/// The rate-limit class of a model name: family and major version (`claude-sonnet-4-5` and
+/// `claude-sonnet-4-20250514` are both `sonnet-4`; `claude-3-5-haiku-20241022` is `haiku-3`).
+pub fn model_class(model: &str) -> String {
+    let m = model.trim().to_ascii_lowercase();
+    let m = m.strip_prefix("claude-").unwrap_or(&m);
+    let parts: Vec<&str> = m.split(['-', '.', '@']).collect();
+    let family = parts
+        .iter()
+        .find(|p| matches!(**p, "opus" | "sonnet" | "haiku"));
+    let major = parts
+        .iter()
+        .find(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()));
+    match (family, major) {
+        (Some(f), Some(v)) => format!("{f}-{v}"),
+        (Some(f), None) => f.to_string(),
+        _ => parts
+            .iter()
+            .take_while(|p| !(p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit())))
+            .copied()
+            .collect::<Vec<_>>()
+            .join("-"),
+    }
+}
+
+/// Files to read: a file as given, or the newest one or two of a record directory.
+pub fn files_for(path: &Path) -> io::Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = crate::record::writer::newest(path)?;
+    if let Some(first) = files.first()
+        && std::fs::metadata(first).map(|m| m.len()).unwrap_or(0) >= TAIL
+    {
+        files.truncate(1);
+    }
+    files.truncate(2);
+    Ok(files)
+}
+
+/// Reads the end of `path`: whole lines from the last [`TAIL`] bytes.
+fn tail_lines(path: &Path) -> io::Result<Vec<u8>> {
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len();
+    let start = len.saturating_sub(TAIL);
+    f.seek(SeekFrom::Start(start))?;
+    let mut buf = Vec::with_capacity((len - start) as usize);
+    f.take(TAIL).read_to_end(&mut buf)?;
+    if start > 0 {
+        // Drop the partial first line.
+        match memchr::memchr(b'\n', &buf) {
+            Some(i) => {
+                buf.drain(..=i);
+            }
+            None => buf.clear(),
+        }
+    }
+    Ok(buf)
+}
+
+/// The string value of the first `"key":` in a line, found without parsing the line.
+fn quick_str<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a str> {
+    let at = memchr::memmem::find(line, key)?;
+    let rest = &line[at + key.len()..];
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = rest[start..].strip_prefix(b"\"")?;
+    let end = memchr::memchr(b'"', rest)?;
+    std::str::from_utf8(&rest[..end]).ok()
+}
+
+/// The `"ts"` of a line as `record` writes it, read without parsing the line.
+fn quick_time(line: &[u8]) -> Option<DateTime<Utc>> {
+    crate::capture::jsonl::parse_time_str(quick_str(line, b"\"ts\":")?)
+}
+
+/// The first `"model"` of a line, read without parsing it (`None`: parse to know).
+fn quick_model(line: &[u8]) -> Option<&str> {
+    quick_str(line, b"\"model\":")
+}
+
+/// Builds the status from `files` (newest first), keeping records newer than `minutes`.
+///
+/// Lines are read newest first; a line is parsed only when it may be the newest of a model
+/// class not seen yet, or the newest failure. Reading stops at the first record older than
+/// the window.
+pub fn compute(
+    files: &[PathBuf],
+    minutes: u64,
+    model: Option<&str>,
+    now: DateTime<Utc>,
+) -> io::Result<Status> {
+    let since = now - Duration::minutes(minutes as i64);
+    let want = model.map(model_class);
+    let mut classes: Vec<ClassStatus> = Vec::new();
+    let mut last_failure: Option<LastFailure> = None;
+    let mut records = 0usize;
+    'files: for path in files {
+        let buf = tail_lines(path)?;
+        let source: Arc<str> = Arc::from(path.display().to_string());
+        for line in buf.rsplit(|b| *b == b'\n') {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            if quick_time(line).is_some_and(|t| t < since) {
+                break 'files;
+            }
+            let class = quick_model(line).map(model_class);
+            if let (Some(w), Some(cl)) = (&want, &class)
+                && w != cl
+            {
+                continue;
+            }
+            let need_class = class
+                .as_ref()
+                .is_none_or(|cl| !classes.iter().any(|s| &s.class == cl));
+            let need_failure = last_failure.is_none() && !plain_success(line);
+            if !need_class && !need_failure {
+                records += 1;
+                continue;
+            }
+            let Parsed::Capture(c) = parse_full(&source, 0, line, false) else {
+                continue;
+            };
+            match c.time {
+                Some(t) if t < since => break 'files,
+                None => continue,
+                Some(_) => {}
+            }
+            let class = c.model.as_deref().map(model_class);
+            if let (Some(w), Some(cl)) = (&want, &class)
+                && w != cl
+            {
+                continue;
+            }
+            records += 1;
+            if last_failure.is_none()
+                && classify::is_failure(&c)
+                && let Some(v) = classify::classify(&c)
+            {
+                last_failure = Some(LastFailure {
+                    time: c
+                        .time
+                        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    status: c.status,
+                    model: c.model.clone(),
+                    class: v.class,
+                    fix: crate::fixes::for_class(v.class).short,
+                });
+            }
+            let Some(class) = class else { continue };
+            if classes.iter().any(|s| s.class == class) {
+                continue;
+            }
+            if let Some(st) = class_status(&c, class, now) {
+                classes.push(st);
+            }
+        }
+    }
+    classes.sort_by(|a, b| a.class.cmp(&b.class));
+    Ok(Status {
+        sources: files.iter().map(|p| p.display().to_string()).collect(),
+        records,
+        minutes,
+        classes,
+        last_failure,
+    })
+}
+
+fn plain_success(line: &[u8]) -> bool {
+    crate::capture::jsonl::plain_success(line)
+}
+
+/// The headroom one record shows; `None` when it carries no rate-limit headers.
+fn class_status(c: &Capture, class: String, now: DateTime<Utc>) -> Option<ClassStatus> {
+    let dims: Vec<DimStatus> = classify::dims(c)
+        .into_iter()
+        .map(|d| {
+            let reset_in_s = d
+                .reset
+                .as_deref()
+                .and_then(crate::capture::jsonl::parse_time_str)
+                .map(|t| (t - now).num_seconds());
+            DimStatus {
+                name: d.name.to_string(),
+                limit: d.limit,
+                remaining: d.remaining,
+                left_pct: match (d.remaining, d.limit) {
+                    (Some(r), Some(l)) if l > 0 => {
+                        Some(((r as f64 / l as f64) * 1000.0).round() / 10.0)
+                    }
+                    _ => None,
+                },
+                reset: d.reset,
+                reset_in_s,
+            }
+        })
+        .collect();
+    if dims.is_empty() {
+        return None;
+    }
+    let tightest = dims
+        .iter()
+        .filter(|d| d.left_pct.is_some())
+        .min_by(|a, b| a.left_pct.partial_cmp(&b.left_pct).expect("no NaN"))
+        .cloned();
+    let req = dims.iter().find(|d| d.name == "requests");
+    Some(ClassStatus {
+        class,
+        model: c.model.clone().unwrap_or_default(),
+        time: c
+            .time
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        requests_remaining: req.and_then(|d| d.remaining),
+        requests_limit: req.and_then(|d| d.limit),
+        tightest,
+        dims,
+    })
+}
+
+fn short_dim(name: &str) -> &str {
+    match name {
+        "requests" => "req",
+        "input-tokens" => "in",
+        "output-tokens" => "out",
+        "tokens" => "tok",
+        other => other,
+    }
+}
+
+/// 950, 12k, 1.2M.
+pub fn human(n: u64) -> String {
+    if n >= 1_000_000 {
+        let v = n as f64 / 1e6;
+        if v >= 10.0 {
+            format!("{v:.0}M")
+        } else {
+            format!("{:.1}M", v).replace(".0M", "M")
+        }
+    } else if n >= 10_000 {
+        format!("{}k", n / 1000)
+    } else {
+        n.to_string()
+    }
+}
+
+fn human_secs(s: i64) -> String {
+    if s <= 0 {
+        "now".into()
+    } else if s < 120 {
+        format!("in {s}s")
+    } else if s < 7200 {
+        format!("in {}m", s / 60)
+    } else {
+        format!("in {}h", s / 3600)
+    }
+}
+
+/// The one line: per class, requests left, the tightest dimension and its reset; then the
+/// last failure.
+pub fn line(s: &Status, color: bool) -> String {
+    use owo_colors::OwoColorize;
+    if s.classes.is_empty() && s.last_failure.is_none() {
+        return format!("claude-429: no records in the last {} min", s.minutes);
+    }
+    let mut parts = Vec::new();
+    for c in &s.classes {
+        let mut p = c.class.clone();
+        if let Some(r) = c.requests_remaining {
+            p.push_str(&format!(" req {}", human(r)));
+            if let Some(l) = c.requests_limit {
+                p.push_str(&format!("/{}", human(l)));
+            }
+        }
+        let shown = c
+            .tightest
+            .as_ref()
+            .filter(|t| t.name != "requests" || c.requests_remaining.is_none());
+        if let Some(t) = shown {
+            let pct = t.left_pct.unwrap_or(0.0);
+            let pct_s = if pct >= 10.0 {
+                format!("{pct:.0}")
+            } else {
+                format!("{pct}")
+            };
+            let mut d = format!("{} {pct_s}% left", short_dim(&t.name));
+            if color {
+                d = if pct <= 1.0 {
+                    d.red().bold().to_string()
+                } else if pct < 20.0 {
+                    d.yellow().to_string()
+                } else {
+                    d
+                };
+            }
+            p.push_str(&format!(", {d}"));
+        }
+        if let Some(t) = &c.tightest
+            && let Some(secs) = t.reset_in_s
+        {
+            p.push_str(&format!(" (reset {})", human_secs(secs)));
+        }
+        parts.push(p);
+    }
+    let mut out = parts.join(" · ");
+    if let Some(f) = &s.last_failure {
+        let when = f.time.as_deref().and_then(|t| t.get(11..16)).unwrap_or("?");
+        let what = format!("last failure {} at {when}", f.class.as_str());
+        let what = if color { what.red().to_string() } else { what };
+        if out.is_empty() {
+            out = what;
+        } else {
+            out.push_str(&format!(" | {what}"));
+        }
+    }
+    out
+}
+
+/// The model named by Claude Code's statusline JSON (`model.id`), when there is one.
+pub fn statusline_model(input: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(input).ok()?;
+    v.get("model")
+        .and_then(|m| m.get("id").or(Some(m)))
+        .and_then(|m| m.as_str())
+        .filter(|m| !m.trim().is_empty())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert_eq!(model_class("claude-sonnet-4-5-20250929"), "sonnet-4");
+        assert_eq!(model_class("claude-sonnet-4-5"), "sonnet-4");
+        assert_eq!(model_class("claude-opus-4-1"), "opus-4");
+        assert_eq!(model_class("claude-3-5-haiku-20241022"), "haiku-3");
+        assert_eq!(model_class("claude-haiku-4-5@20251001"), "haiku-4");
+        assert_eq!(model_class("mystery-model-20250101"), "mystery-model");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(human(950), "950");
+        assert_eq!(human(4000), "4000");
+        assert_eq!(human(240_000), "240k");
+        assert_eq!(human(2_000_000), "2M");
+        assert_eq!(human(1_250_000), "1.2M");
+        assert_eq!(human_secs(23), "in 23s");
+        assert_eq!(human_secs(600), "in 10m");
+    }
+
+    #[test]
+    fn quick_reads() {
+        let l = br#"{"ts": "2026-11-30T03:00:00.5Z", "status": 200, "request": {"model":  "claude-opus-4-1"}}"#;
+        assert_eq!(quick_model(l), Some("claude-opus-4-1"));
+        assert_eq!(
+            quick_time(l).map(|t| t.to_rfc3339()),
+            Some("2026-11-30T03:00:00.500+00:00".into())
+        );
+        assert_eq!(quick_model(br#"{"model": 5}"#), None);
+        assert_eq!(quick_model(br#"{"model": "unterminated"#), None);
+        assert_eq!(quick_time(b"{}"), None);
+    }
+
+    #[test]
+    fn statusline_json() {
+        let j = br#"{"hook_event_name":"Status","model":{"id":"claude-opus-4-1","display_name":"Opus"},"workspace":{"current_dir":"/x"}}"#;
+        assert_eq!(statusline_model(j).as_deref(), Some("claude-opus-4-1"));
+        assert_eq!(statusline_model(b"not json"), None);
+        assert_eq!(statusline_model(b"{}"), None);
+    }
+}
