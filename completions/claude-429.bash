@@ -554,7 +554,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__record)
-            opts="-h --listen --allow-remote --upstream --out --max-size --keep --color --help"
+            opts="-h --listen --allow-remote --upstream --out --max-size --keep --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -577,6 +577,10 @@ _claude__429() {
                     return 0
                     ;;
                 --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

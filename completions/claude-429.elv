@@ -128,6 +128,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --out 'Directory for the record files (one JSON Lines file per UTC day, created 0600)'
             cand --max-size 'Start a new file when one would grow past this size (K, M, G: powers of 1024)'
             cand --keep 'Keep at most this many record files; the oldest are deleted'
+            cand --cacert 'Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform''s store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy''s CA)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --allow-remote 'Listen on a non-loopback address. Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network'
             cand -h 'Print help (see more with ''--help'')'

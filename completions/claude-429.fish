@@ -139,6 +139,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l upstrea
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l out -d 'Directory for the record files (one JSON Lines file per UTC day, created 0600)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-size -d 'Start a new file when one would grow past this size (K, M, G: powers of 1024)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l keep -d 'Keep at most this many record files; the oldest are deleted' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l cacert -d 'Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform\'s store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy\'s CA)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

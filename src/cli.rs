@@ -602,6 +602,11 @@ pub struct RecordArgs {
     /// Keep at most this many record files; the oldest are deleted.
     #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: u32,
+
+    /// Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform's
+    /// store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy's CA).
+    #[arg(long, value_name = "FILE", value_parser = crate::api::transport::parse_cacert)]
+    pub cacert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -192,6 +192,19 @@ pub fn extra_roots(cacert: Option<&Path>) -> Result<Vec<reqwest::Certificate>, S
     Ok(roots)
 }
 
+/// Adds the extra trust anchors ([`extra_roots`]: `--cacert`, `SSL_CERT_FILE`,
+/// `SSL_CERT_DIR`) to a client builder, besides the platform's and the bundled roots. The TLS
+/// part of [`configure`], alone: `record`'s upstream client uses it (a proxy adds no headers).
+pub fn trust(
+    mut builder: reqwest::ClientBuilder,
+    cacert: Option<&Path>,
+) -> Result<reqwest::ClientBuilder, String> {
+    for cert in extra_roots(cacert)? {
+        builder = builder.add_root_certificate(cert);
+    }
+    Ok(builder)
+}
+
 /// Applies the transport conventions to a client builder: extra trust anchors and
 /// `ANTHROPIC_CUSTOM_HEADERS`. Called once where the one reqwest client is built.
 pub fn configure(
@@ -199,13 +212,10 @@ pub fn configure(
     base_url: &str,
     cacert: Option<&Path>,
 ) -> Result<reqwest::ClientBuilder, ApiError> {
-    let roots = extra_roots(cacert).map_err(|reason| ApiError::Other {
+    builder = trust(builder, cacert).map_err(|reason| ApiError::Other {
         url: base_url.to_string(),
         reason,
     })?;
-    for cert in roots {
-        builder = builder.add_root_certificate(cert);
-    }
     if let Ok(text) = std::env::var(CUSTOM_HEADERS_VAR) {
         let (headers, bad) = parse_custom_headers(&text);
         for b in bad {
