@@ -66,12 +66,18 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -s h -l he
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l since -d 'Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l until -d 'Only captures before this time (same forms as --since)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l model -d 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l workspace -d 'With --live: also read this workspace\'s effective limits and flag overrides below the org limit. Example: --workspace wrkspc_01AbC' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l cacert -d 'Also trust the CA certificates in this PEM file (a corporate TLS proxy\'s CA)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l format -d 'Report format for people: text (default) or markdown' -r -f -a "text\t'A terminal report'
 markdown\t'Markdown, for a ticket or an incident document'"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l live -d 'Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet in this version: the report says so and the exit status is unaffected. Hidden from --help until it works'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l live -d 'Also compare the logs with the API now: the org\'s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs\' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension\'s headroom now, and limits changed since. A missing key skips its part (the report says which); an API or network error exits 3'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l allow-insecure-http -d 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l json -d 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l redact -d 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -133,6 +139,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l upstrea
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l out -d 'Directory for the record files (one JSON Lines file per UTC day, created 0600)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-size -d 'Start a new file when one would grow past this size (K, M, G: powers of 1024)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l keep -d 'Keep at most this many record files; the oldest are deleted' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l cacert -d 'Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform\'s store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy\'s CA)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -134,7 +134,7 @@ pub enum Command {
     ///   claude-429 mock --scenario overload --for 60 --record mock.jsonl --json
     ///   claude-429 mock --scenario my-limits.toml --listen 127.0.0.1:0
     #[command(verbatim_doc_comment)]
-    Mock(crate::commands::mock::MockArgs),
+    Mock(MockArgs),
 
     /// A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.
     ///
@@ -304,12 +304,22 @@ pub struct DiagnoseArgs {
     #[arg(long, value_name = "MODEL", help_heading = "Filter")]
     pub model: Vec<String>,
 
-    /// Also read the configured limits (needs ANTHROPIC_ADMIN_KEY) and probe live headroom
-    /// (needs ANTHROPIC_API_KEY), and compare them with what the logs show. Not available yet
-    /// in this version: the report says so and the exit status is unaffected. Hidden from
-    /// --help until it works.
-    #[arg(long, hide = true)]
+    /// Also compare the logs with the API now: the org's configured limits per model class
+    /// seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs
+    /// ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'
+    /// anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace
+    /// override), the binding dimension's headroom now, and limits changed since. A missing key
+    /// skips its part (the report says which); an API or network error exits 3.
+    #[arg(long, help_heading = "Live")]
     pub live: bool,
+
+    /// With --live: also read this workspace's effective limits and flag overrides below the
+    /// org limit. Example: --workspace wrkspc_01AbC
+    #[arg(long, value_name = "ID", requires = "live", help_heading = "Live")]
+    pub workspace: Option<String>,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
 
     /// Report format for people: text (default) or markdown.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
@@ -592,6 +602,11 @@ pub struct RecordArgs {
     /// Keep at most this many record files; the oldest are deleted.
     #[arg(long, value_name = "N", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
     pub keep: u32,
+
+    /// Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform's
+    /// store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy's CA).
+    #[arg(long, value_name = "FILE", value_parser = crate::api::transport::parse_cacert)]
+    pub cacert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -633,6 +648,62 @@ pub struct GenerateArgs {
     /// Directory to write `completions/` and `man/` into.
     #[arg(value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
+}
+
+/// Arguments of `claude-429 mock` (the server lives in `crate::mock`).
+#[derive(Debug, Clone, Args)]
+pub struct MockArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8430")]
+    pub listen: std::net::SocketAddr,
+
+    /// A built-in scenario (see --list) or a TOML file of your own.
+    #[arg(long, value_name = "NAME|FILE", default_value = "steady")]
+    pub scenario: String,
+
+    /// Write every exchange as JSON Lines (the format `diagnose` reads; no keys, no prompt
+    /// text).
+    #[arg(long, value_name = "PATH")]
+    pub record: Option<std::path::PathBuf>,
+
+    /// Seed for injected failures (the same seed and requests give the same failures).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+
+    /// Stop after this many seconds and print the report (default: at Ctrl-C or SIGTERM).
+    #[arg(long = "for", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub run_for: Option<u64>,
+
+    /// List the built-in scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Print the report as JSON (for CI).
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ApiArgs {
+    /// The client config for the `--base-url`/`--timeout`/`--cacert` flags. The base URL is
+    /// checked here, before any key is read or request sent (see
+    /// [`crate::api::client::check_base_url`]): a bad one is a usage error. Here rather than in
+    /// `api`, so `api` does not import `cli`.
+    pub fn client_config(&self) -> Result<crate::api::ClientConfig, crate::exit::UsageError> {
+        use std::time::Duration;
+        let secs =
+            |s: f64| Duration::from_secs_f64(if s.is_finite() && s > 0.0 { s } else { 30.0 });
+        let raw = self
+            .base_url
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| crate::api::client::DEFAULT_BASE_URL.to_string());
+        Ok(crate::api::ClientConfig {
+            base_url: crate::api::client::check_base_url(raw.trim(), self.allow_insecure_http)?,
+            connect_timeout: secs(self.connect_timeout),
+            timeout: secs(self.timeout),
+            cacert: self.cacert.clone(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -710,33 +781,15 @@ mod tests {
     }
 
     #[test]
-    fn bash_completions_offer_classes_and_no_hidden_subcommand() {
-        let bash = String::from_utf8(crate::commands::generate::completion_script(
-            clap_complete::Shell::Bash,
-        ))
-        .unwrap();
-        assert!(
-            !bash.contains("generate"),
-            "bash completions offer generate"
-        );
-        assert!(bash.contains("subscription_cap"));
-        assert!(bash.starts_with("# Install: "));
-        let zsh = String::from_utf8(crate::commands::generate::completion_script(
-            clap_complete::Shell::Zsh,
-        ))
-        .unwrap();
-        assert!(zsh.starts_with("#compdef claude-429\n# Install: "));
-    }
-
-    #[test]
-    fn diagnose_live_is_hidden_from_help() {
+    fn diagnose_live_is_in_help_now_that_it_works() {
         let mut cmd = Cli::command();
         let help = cmd
             .find_subcommand_mut("diagnose")
             .unwrap()
             .render_long_help()
             .to_string();
-        assert!(!help.contains("--live"), "{help}");
+        assert!(help.contains("--live"), "{help}");
+        assert!(help.contains("--workspace"), "{help}");
     }
 
     #[test]

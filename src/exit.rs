@@ -35,16 +35,6 @@ impl From<Outcome> for Exit {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Maps an error to its exit code: API/network errors are 3, everything else 2.
-pub fn code_for(err: &anyhow::Error) -> Exit {
-    for cause in err.chain() {
-        if cause.downcast_ref::<crate::api::ApiError>().is_some() {
-            return Exit::Api;
-        }
-    }
-    Exit::Usage
-}
-
 /// True when the error is a closed pipe on stdout (`claude-429 replay big.log | head`): not
 /// a failure, exit 0 quietly, as ripgrep does.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -3,8 +3,7 @@
 
 use serde::Serialize;
 
-use crate::classify::Class;
-use crate::classify::provider::Provider;
+use crate::verdict::{Class, Provider};
 
 /// One row of the decision table.
 #[derive(Debug, Clone, Copy, Serialize)]

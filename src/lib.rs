@@ -2,6 +2,35 @@
 //!
 //! Data flows one way: input → [`capture`] → [`classify`] → [`report`]. Each subcommand in
 //! [`commands`] glues those together; [`run`] dispatches and maps outcomes to exit codes.
+//!
+//! # Layers
+//!
+//! A module imports only from layers below it (`tests/layers.rs` fails on a new import
+//! circle, between top-level modules or between files):
+//!
+//! 1. `main` / `lib` ([`run`]);
+//! 2. [`commands`]: flags, keys, runtime, pick a renderer, map the outcome (glue only);
+//! 3. [`schema`]: the JSON Schemas of every `--json` output (read by `commands::generate`);
+//! 4. [`mock`]: a local Anthropic API for rehearsals (its report goes through `diagnose`
+//!    and `report`);
+//! 5. [`report`]: every renderer (replay, diagnose, limits, probe, live, markdown, JSON);
+//! 6. [`cli`]: the clap definitions (and `ApiArgs::client_config`), read by `commands` and,
+//!    for the colour choice, by `report`;
+//! 7. [`diagnose`]: the incident analysis, and `--live` on top of the two below;
+//! 8. [`limits`] (fetch, lock, drift, floors, `--json` shapes) and [`probe`] (targets, budget,
+//!    session, headroom, stray key): the live-API domain, each a library call with a progress
+//!    callback;
+//! 9. [`api`]: HTTP, the error type and its one status mapping, `transport` (auth token,
+//!    custom headers, TLS roots, `Secret`); beside it [`record`] (the recording proxy; `cli`
+//!    reads its size parser), [`status`] (the status line over the records) and [`hook`]
+//!    (Claude Code's StopFailure hook), which read captures and verdicts only;
+//! 10. [`capture`], then [`classify`] (judge, provider, subscription windows);
+//! 11. leaves: [`exchange`] (the `Capture` data type and header parsing), [`verdict`]
+//!     (`Class`, `Provider`), [`ratelimit`] (one dimension enum, the exhaustion rule, one
+//!     model-class function), [`fixes`], [`fmt`], [`redact`], [`exit`], [`fsutil`], [`output`]
+//!     (they import nothing above them).
+//!
+//! `tests/layers.rs` checks there is no import circle.
 
 pub mod api;
 pub mod capture;
@@ -9,17 +38,23 @@ pub mod classify;
 pub mod cli;
 pub mod commands;
 pub mod diagnose;
+pub mod exchange;
 pub mod exit;
 pub mod fixes;
+pub mod fmt;
 pub mod fsutil;
 pub mod hook;
+pub mod limits;
 pub mod mock;
 pub mod output;
+pub mod probe;
+pub mod ratelimit;
 pub mod record;
 pub mod redact;
 pub mod report;
 pub mod schema;
 pub mod status;
+pub mod verdict;
 
 pub use exit::{Exit, Outcome};
 

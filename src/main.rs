@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Ok(outcome) => ExitCode::from(Exit::from(outcome) as u8),
         Err(err) if exit::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            let code = exit::code_for(&err);
+            let code = claude_429::api::error::exit_code(&err);
             claude_429::errln!(
                 "claude-429: error: {}",
                 claude_429::redact::keys(&format!("{err:#}"))

@@ -33,8 +33,8 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
         ("replay-line", schemars::schema_for!(Verdict)),
         ("diagnose", schemars::schema_for!(Diagnosis)),
     ];
-    all.extend(crate::commands::limits::json_schemas());
-    all.push(("probe", crate::commands::probe::json_schema()));
+    all.extend(crate::limits::json::json_schemas());
+    all.push(("probe", crate::probe::json_schema()));
     all
 }
 

@@ -452,3 +452,119 @@ fn dry_run_shows_the_bearer_header_without_the_token() {
     );
     assert!(!r.out.contains("x-api-key"), "{}", r.out);
 }
+
+// ---------------------------------------------------------------------------------------
+// `record`'s upstream client trusts the same roots as the API client.
+
+/// `record` in front of the private-CA HTTPS server, as the built binary; `extra` adds flags
+/// or environment (`--cacert FILE` / `SSL_CERT_FILE`). Returns the child and its address.
+fn start_record(
+    server: &HttpsServer,
+    dir: &Path,
+    flags: &[&str],
+    env: &[(&str, &Path)],
+) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-429"));
+    for k in [
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+    ] {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut child = c
+        .args(["record", "--listen", "127.0.0.1:0", "--upstream"])
+        .arg(format!("https://127.0.0.1:{}", server.addr.port()))
+        .arg("--out")
+        .arg(dir)
+        .args(flags)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("listening on"), "{line}");
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut sink);
+    });
+    (child, format!("http://{addr}"))
+}
+
+fn stop(mut child: std::process::Child) {
+    let pid = child.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    let _ = child.wait();
+}
+
+#[test]
+fn record_upstream_trusts_a_private_ca_from_cacert_and_ssl_cert_file() {
+    let pki = pki();
+    let server = https_server(&pki);
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = pki.ca_pem.to_str().unwrap();
+    for (i, (flags, env)) in [
+        (vec!["--cacert", ca], vec![]),
+        (vec![], vec![("SSL_CERT_FILE", pki.ca_pem.as_path())]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (child, base) = start_record(&server, &tmp.path().join(format!("ok{i}")), &flags, &env);
+        let r = run(limits_via(&base));
+        stop(child);
+        assert_limits_listed(&r);
+    }
+    assert!(
+        server
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(p, k, _)| p == "/v1/organizations/rate_limits" && k == "x-api-key")
+    );
+}
+
+#[test]
+fn record_upstream_without_the_ca_answers_502() {
+    let pki = pki();
+    let server = https_server(&pki);
+    let tmp = tempfile::tempdir().unwrap();
+    let (child, base) = start_record(&server, &tmp.path().join("rec"), &[], &[]);
+    let r = run(limits_via(&base));
+    stop(child);
+    assert_eq!(r.code, 3, "stdout:\n{}\nstderr:\n{}", r.out, r.err);
+    assert!(r.err.contains("502"), "{}", r.err);
+}
+
+#[test]
+fn record_cacert_that_is_not_a_certificate_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.pem");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    let r = run({
+        let mut c = claude("http://127.0.0.1:9");
+        c.args(["record", "--cacert"]).arg(&bad);
+        c
+    });
+    assert_eq!(r.code, 2, "{}", r.err);
+}
+
+fn limits_via(base: &str) -> assert_cmd::Command {
+    let mut c = claude(base);
+    c.env("ANTHROPIC_ADMIN_KEY", ADMIN_KEY)
+        .args(["limits", "--json", "--max-retries", "0"]);
+    c
+}

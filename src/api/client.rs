@@ -6,51 +6,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
-use super::transport::{self, AuthScheme};
+use super::transport;
 
 /// The public API.
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 /// The documented API version header value.
 pub const ANTHROPIC_VERSION: &str = "2023-06-01";
 
-/// A string that never shows up in `Debug` or `Display`: API keys live here so no log line,
-/// error or panic message can print one.
-#[derive(Clone)]
-pub struct Secret {
-    value: String,
-    scheme: AuthScheme,
-}
+/// The `user-agent` every request carries.
+pub const USER_AGENT: &str = concat!("claude-429/", env!("CARGO_PKG_VERSION"));
 
-impl Secret {
-    /// An API key, sent as `x-api-key`.
-    pub fn new(s: impl Into<String>) -> Self {
-        Secret {
-            value: s.into().trim().to_string(),
-            scheme: AuthScheme::ApiKey,
-        }
-    }
-    /// A bearer token (`ANTHROPIC_AUTH_TOKEN`), sent as `Authorization: Bearer`.
-    pub fn bearer(s: impl Into<String>) -> Self {
-        Secret {
-            scheme: AuthScheme::Bearer,
-            ..Secret::new(s)
-        }
-    }
-    /// The key itself, only for the auth header.
-    pub fn expose(&self) -> &str {
-        &self.value
-    }
-    /// How the key is sent.
-    pub fn scheme(&self) -> AuthScheme {
-        self.scheme
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(redacted)")
-    }
-}
+// `Secret` lives in `transport` (beside how it is sent); re-exported so `api::Secret` and
+// `client::Secret` keep working.
+pub use super::transport::Secret;
 
 /// How to reach the API.
 #[derive(Debug, Clone)]
@@ -60,26 +28,6 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Extra trust anchors (`--cacert`), besides the platform's and `SSL_CERT_FILE`.
     pub cacert: Option<std::path::PathBuf>,
-}
-
-impl ClientConfig {
-    /// The config for the `--base-url`/`--timeout` flags. The base URL is checked here, before
-    /// any key is read or request sent (see [`check_base_url`]): a bad one is a usage error.
-    pub fn from_args(a: &crate::cli::ApiArgs) -> Result<Self, crate::exit::UsageError> {
-        let secs =
-            |s: f64| Duration::from_secs_f64(if s.is_finite() && s > 0.0 { s } else { 30.0 });
-        let raw = a
-            .base_url
-            .clone()
-            .filter(|u| !u.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        Ok(ClientConfig {
-            base_url: check_base_url(raw.trim(), a.allow_insecure_http)?,
-            connect_timeout: secs(a.connect_timeout),
-            timeout: secs(a.timeout),
-            cacert: a.cacert.clone(),
-        })
-    }
 }
 
 /// Checks a base URL and returns it without a trailing `/`. Refused (usage error, exit 2):
@@ -314,7 +262,7 @@ impl Client {
             config.cacert.as_deref(),
         )?;
         let http = builder
-            .user_agent(concat!("claude-429/", env!("CARGO_PKG_VERSION")))
+            .user_agent(USER_AGENT)
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             // Never follow a redirect: the key header would go along to whatever host the
@@ -422,22 +370,12 @@ impl Client {
             if let Some(id) = headers.get("request-id").and_then(|v| v.to_str().ok()) {
                 message.push_str(&format!(" (request-id {id})"));
             }
-            return Err(match status {
-                401 | 403 => ApiError::Auth { status, message },
-                404 => ApiError::NotFound {
-                    what: format!("{what}: {message}"),
-                },
-                _ => {
-                    if let Some(d) = retry_after(&headers, SystemTime::now()) {
-                        message.push_str(&format!("; retry-after {} s", d.as_secs_f64().ceil()));
-                    }
-                    ApiError::Status {
-                        status,
-                        message,
-                        retries: attempt,
-                    }
-                }
-            });
+            if !super::error::is_auth_or_missing(status)
+                && let Some(d) = retry_after(&headers, SystemTime::now())
+            {
+                message.push_str(&format!("; retry-after {} s", d.as_secs_f64().ceil()));
+            }
+            return Err(super::error::for_status(status, message, what, attempt));
         }
     }
 

@@ -188,68 +188,7 @@ pub async fn send_probe(client: &Client, model: &str) -> Result<ProbeResponse, A
     })
 }
 
-/// The four views the `anthropic-ratelimit-*` headers give.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DimensionName {
-    Requests,
-    InputTokens,
-    OutputTokens,
-    /// `tokens-*`: whichever token limit is most restrictive right now.
-    Tokens,
-}
-
-impl DimensionName {
-    pub const ALL: [DimensionName; 4] = [
-        DimensionName::Requests,
-        DimensionName::InputTokens,
-        DimensionName::OutputTokens,
-        DimensionName::Tokens,
-    ];
-
-    /// The header infix: `anthropic-ratelimit-{infix}-limit`.
-    pub fn header_infix(self) -> &'static str {
-        match self {
-            DimensionName::Requests => "requests",
-            DimensionName::InputTokens => "input-tokens",
-            DimensionName::OutputTokens => "output-tokens",
-            DimensionName::Tokens => "tokens",
-        }
-    }
-
-    /// The JSON name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DimensionName::Requests => "requests",
-            DimensionName::InputTokens => "input_tokens",
-            DimensionName::OutputTokens => "output_tokens",
-            DimensionName::Tokens => "tokens",
-        }
-    }
-
-    /// The name people read.
-    pub fn label(self) -> &'static str {
-        match self {
-            DimensionName::Requests => "requests",
-            DimensionName::InputTokens => "input tokens",
-            DimensionName::OutputTokens => "output tokens",
-            DimensionName::Tokens => "tokens (combined)",
-        }
-    }
-
-    /// The Rate Limits API limiter types that configure this dimension, best match first.
-    pub fn org_limiters(self) -> &'static [&'static str] {
-        match self {
-            DimensionName::Requests => &["requests_per_minute"],
-            DimensionName::InputTokens => &[
-                "input_tokens_per_minute_cache_aware",
-                "input_tokens_per_minute",
-            ],
-            DimensionName::OutputTokens => &["output_tokens_per_minute"],
-            DimensionName::Tokens => &["tokens_per_minute"],
-        }
-    }
-}
+pub use crate::ratelimit::DimensionName;
 
 /// How much room a dimension has left.
 ///
@@ -275,7 +214,7 @@ pub const TIGHT_BELOW_PCT: f64 = 20.0;
 impl Headroom {
     pub fn of(limit: Option<u64>, remaining: Option<u64>) -> Headroom {
         match (limit, remaining) {
-            (_, Some(0)) => Headroom::Exhausted,
+            (_, Some(r)) if crate::ratelimit::exhausted_now(r) => Headroom::Exhausted,
             (Some(l), Some(r)) if l > 0 => {
                 if (r as f64) * 100.0 < (l as f64) * TIGHT_BELOW_PCT {
                     Headroom::Tight

@@ -2,6 +2,7 @@
 //! secret type that keeps keys out of `Debug` and error text.
 
 pub mod client;
+pub mod error;
 pub mod messages;
 pub mod models;
 pub mod rate_limits;

@@ -48,18 +48,7 @@ pub fn status_error(
     text: &str,
     what: &str,
 ) -> ApiError {
-    let message = super::messages::error_message(body, text);
-    match status {
-        401 | 403 => ApiError::Auth { status, message },
-        404 => ApiError::NotFound {
-            what: format!("{what} ({message})"),
-        },
-        _ => ApiError::Status {
-            status,
-            message,
-            retries: 0,
-        },
-    }
+    super::error::for_status(status, super::messages::error_message(body, text), what, 0)
 }
 
 /// The query of the first page.
@@ -125,48 +114,7 @@ pub async fn list(client: &Client) -> Result<Vec<ModelInfo>, ApiError> {
 /// `claude` and not a number (`claude-sonnet-4-5` and `claude-3-5-sonnet-20241022` are both
 /// `sonnet`). The major version is the first short number in the id (dates are skipped).
 pub fn class_of(m: &ModelInfo) -> String {
-    let tokens: Vec<&str> = m.id.split(['-', '_']).filter(|t| !t.is_empty()).collect();
-    let word = m
-        .line
-        .as_deref()
-        .map(str::to_ascii_lowercase)
-        .filter(|l| !l.is_empty())
-        .or_else(|| {
-            tokens
-                .iter()
-                .find(|t| {
-                    !t.eq_ignore_ascii_case("claude") && t.chars().all(|c| c.is_ascii_alphabetic())
-                })
-                .map(|t| t.to_ascii_lowercase())
-        });
-    let major = tokens.iter().find_map(|t| {
-        let head = t.split('.').next().unwrap_or("");
-        (!head.is_empty() && head.len() <= 3 && head.bytes().all(|b| b.is_ascii_digit()))
-            .then_some(head)
-    });
-    let is_claude = m.id.to_ascii_lowercase().starts_with("claude");
-    let mut s = String::new();
-    if is_claude {
-        s.push_str("Claude");
-    }
-    if let Some(w) = word {
-        if !s.is_empty() {
-            s.push(' ');
-        }
-        let mut cs = w.chars();
-        if let Some(first) = cs.next() {
-            s.extend(first.to_uppercase());
-            s.push_str(cs.as_str());
-        }
-    }
-    if let Some(v) = major {
-        if !s.is_empty() {
-            s.push(' ');
-        }
-        s.push_str(v);
-        s.push_str(".x");
-    }
-    if s.is_empty() { m.id.clone() } else { s }
+    crate::ratelimit::model_class(&m.id, m.line.as_deref())
 }
 
 /// One model per class, in the order the classes first appear (the API lists newest first).

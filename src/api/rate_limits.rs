@@ -323,7 +323,7 @@ pub mod num {
         if !(x.fract() == 0.0 && x.abs() <= EXACT) {
             return x.to_string();
         }
-        let out = crate::report::thousands(x.abs() as u64);
+        let out = crate::fmt::thousands(x.abs() as u64);
         if x < 0.0 { format!("-{out}") } else { out }
     }
 }

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::ApiError;
-use super::client::Secret;
 
 /// The bearer-token variable (Claude Code and the SDKs read the same name).
 pub const AUTH_TOKEN_VAR: &str = "ANTHROPIC_AUTH_TOKEN";
@@ -38,6 +37,45 @@ pub enum AuthScheme {
     ApiKey,
     /// `Authorization: Bearer TOKEN` (`ANTHROPIC_AUTH_TOKEN`).
     Bearer,
+}
+
+/// A string that never shows up in `Debug` or `Display`: API keys live here so no log line,
+/// error or panic message can print one.
+#[derive(Clone)]
+pub struct Secret {
+    value: String,
+    scheme: AuthScheme,
+}
+
+impl Secret {
+    /// An API key, sent as `x-api-key`.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret {
+            value: s.into().trim().to_string(),
+            scheme: AuthScheme::ApiKey,
+        }
+    }
+    /// A bearer token (`ANTHROPIC_AUTH_TOKEN`), sent as `Authorization: Bearer`.
+    pub fn bearer(s: impl Into<String>) -> Self {
+        Secret {
+            scheme: AuthScheme::Bearer,
+            ..Secret::new(s)
+        }
+    }
+    /// The key itself, only for the auth header.
+    pub fn expose(&self) -> &str {
+        &self.value
+    }
+    /// How the key is sent.
+    pub fn scheme(&self) -> AuthScheme {
+        self.scheme
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
 }
 
 /// `ANTHROPIC_AUTH_TOKEN` when set and not blank.
@@ -154,6 +192,19 @@ pub fn extra_roots(cacert: Option<&Path>) -> Result<Vec<reqwest::Certificate>, S
     Ok(roots)
 }
 
+/// Adds the extra trust anchors ([`extra_roots`]: `--cacert`, `SSL_CERT_FILE`,
+/// `SSL_CERT_DIR`) to a client builder, besides the platform's and the bundled roots. The TLS
+/// part of [`configure`], alone: `record`'s upstream client uses it (a proxy adds no headers).
+pub fn trust(
+    mut builder: reqwest::ClientBuilder,
+    cacert: Option<&Path>,
+) -> Result<reqwest::ClientBuilder, String> {
+    for cert in extra_roots(cacert)? {
+        builder = builder.add_root_certificate(cert);
+    }
+    Ok(builder)
+}
+
 /// Applies the transport conventions to a client builder: extra trust anchors and
 /// `ANTHROPIC_CUSTOM_HEADERS`. Called once where the one reqwest client is built.
 pub fn configure(
@@ -161,13 +212,10 @@ pub fn configure(
     base_url: &str,
     cacert: Option<&Path>,
 ) -> Result<reqwest::ClientBuilder, ApiError> {
-    let roots = extra_roots(cacert).map_err(|reason| ApiError::Other {
+    builder = trust(builder, cacert).map_err(|reason| ApiError::Other {
         url: base_url.to_string(),
         reason,
     })?;
-    for cert in roots {
-        builder = builder.add_root_certificate(cert);
-    }
     if let Ok(text) = std::env::var(CUSTOM_HEADERS_VAR) {
         let (headers, bad) = parse_custom_headers(&text);
         for b in bad {

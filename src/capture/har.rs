@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::scan::{ScanOptions, ScanStats};
+use super::stats::{ScanOptions, ScanStats};
 use super::{Capture, Format, jsonl};
 
 /// Strings longer than this (as escaped in the file) are cut: no error body is this long.

@@ -316,7 +316,7 @@ pub struct Exchange {
 }
 
 /// The rate-limit dimensions [`Exchange::dims`] holds, in order.
-pub const LIGHT_DIMS: [&str; 4] = ["requests", "input-tokens", "output-tokens", "tokens"];
+pub const LIGHT_DIMS: [&str; 4] = crate::ratelimit::HEADER_INFIXES;
 
 /// Parses a line into an [`Exchange`]; `None` when it is not the documented shape.
 pub fn parse_light(line: &[u8]) -> Option<Exchange> {

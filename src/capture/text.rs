@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::jsonl::{parse_time_str, read_headers, read_sse};
-use super::scan::ScanStats;
+use super::stats::ScanStats;
 use super::{Capture, Format, headers, relaxed};
 use crate::classify::rules;
 

@@ -5,110 +5,19 @@
 pub mod provider;
 pub mod rules;
 pub mod subscription;
+pub mod summary;
 
 pub use provider::Provider;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::capture::headers::parse_int;
-use crate::capture::{Capture, Format};
+use crate::exchange::headers::parse_int;
+use crate::exchange::{Capture, Format};
 use crate::fixes;
+use crate::ratelimit::DimensionName;
 
-/// What kind of limit (or non-limit) stopped a request.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    clap::ValueEnum,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
-pub enum Class {
-    Rpm,
-    Itpm,
-    Otpm,
-    Daily,
-    Concurrency,
-    Spend,
-    Workspace,
-    Acceleration,
-    Overload,
-    BatchQueue,
-    SubscriptionCap,
-    NotRateLimit,
-    Unknown,
-}
-
-impl Class {
-    pub const ALL: &'static [Class] = &[
-        Class::Rpm,
-        Class::Itpm,
-        Class::Otpm,
-        Class::Daily,
-        Class::Concurrency,
-        Class::Spend,
-        Class::Workspace,
-        Class::Acceleration,
-        Class::Overload,
-        Class::BatchQueue,
-        Class::SubscriptionCap,
-        Class::NotRateLimit,
-        Class::Unknown,
-    ];
-
-    /// The stable name used in JSON and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Class::Rpm => "rpm",
-            Class::Itpm => "itpm",
-            Class::Otpm => "otpm",
-            Class::Daily => "daily",
-            Class::Concurrency => "concurrency",
-            Class::Spend => "spend",
-            Class::Workspace => "workspace",
-            Class::Acceleration => "acceleration",
-            Class::Overload => "overload",
-            Class::BatchQueue => "batch_queue",
-            Class::SubscriptionCap => "subscription_cap",
-            Class::NotRateLimit => "not_rate_limit",
-            Class::Unknown => "unknown",
-        }
-    }
-
-    /// Parses a class name; accepts `-` for `_` and a few obvious aliases.
-    pub fn parse(s: &str) -> Option<Class> {
-        let s = s.trim().to_ascii_lowercase().replace('-', "_");
-        let alias = match s.as_str() {
-            "ramp" => "acceleration",
-            "overloaded" | "529" => "overload",
-            "batch" => "batch_queue",
-            "subscription" => "subscription_cap",
-            "billing" => "spend",
-            other => other,
-        };
-        Class::ALL.iter().copied().find(|c| c.as_str() == alias)
-    }
-
-    /// True for classes that are rate limits in the broad sense (everything but
-    /// `not_rate_limit`): these make the exit status 1.
-    pub fn is_rate_limit(self) -> bool {
-        self != Class::NotRateLimit
-    }
-}
-
-impl std::fmt::Display for Class {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::verdict::Class;
 
 /// How sure a verdict is.
 #[derive(
@@ -197,14 +106,13 @@ impl Dim {
         format!("anthropic-ratelimit-{}-{field}", self.name)
     }
 
-    /// Remaining is zero, at most 1% of the limit (token values are rounded to thousands),
-    /// or below what the request itself needs.
+    /// Exhausted by the failure rule ([`crate::ratelimit::exhausted_on_failure`]: zero, or at
+    /// most 1% of the limit), or below what the request itself needs.
     fn exhausted(&self, need: Option<u64>) -> bool {
-        match (self.remaining, self.limit) {
-            (Some(0), _) => true,
-            (Some(r), Some(l)) if l > 0 && r.saturating_mul(100) <= l => true,
-            (Some(r), _) => need.is_some_and(|n| r < n),
-            _ => false,
+        match self.remaining {
+            Some(r) if crate::ratelimit::exhausted_on_failure(r, self.limit) => true,
+            Some(r) => need.is_some_and(|n| r < n),
+            None => false,
         }
     }
 
@@ -221,11 +129,13 @@ fn fmt_opt(v: Option<u64>) -> String {
     v.map_or_else(|| "?".into(), |v| v.to_string())
 }
 
+/// The shared dimension vocabulary ([`crate::ratelimit::DimensionName`]) and the class each
+/// dimension's exhaustion means.
 const DIMS: [(&str, Class); 4] = [
-    ("requests", Class::Rpm),
-    ("input-tokens", Class::Itpm),
-    ("output-tokens", Class::Otpm),
-    ("tokens", Class::Itpm),
+    (DimensionName::Requests.header_infix(), Class::Rpm),
+    (DimensionName::InputTokens.header_infix(), Class::Itpm),
+    (DimensionName::OutputTokens.header_infix(), Class::Otpm),
+    (DimensionName::Tokens.header_infix(), Class::Itpm),
 ];
 
 /// Reads the four rate-limit dimensions that the headers show.

@@ -3,58 +3,10 @@
 //! `x-amzn-*` headers, endpoints, model id shapes, request id prefixes), as
 //! `cloud-providers.md` §4 lists the signals and their strength.
 
-use serde::Serialize;
+use crate::exchange::Capture;
 
-use crate::capture::Capture;
-
-/// The service that refused the request.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Default,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    /// Anthropic's first-party API (or an Anthropic-operated cloud offering).
-    Anthropic,
-    /// Claude on Amazon Bedrock: AWS Service Quotas apply.
-    Bedrock,
-    /// Claude on Google Vertex AI: Google Cloud quotas apply.
-    Vertex,
-    /// Nothing in the capture tells.
-    #[default]
-    Unknown,
-}
-
-impl Provider {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Anthropic => "anthropic",
-            Provider::Bedrock => "bedrock",
-            Provider::Vertex => "vertex",
-            Provider::Unknown => "unknown",
-        }
-    }
-
-    /// A cloud whose quotas are not Anthropic's: never advise `probe`, `limits` or the Console.
-    pub fn is_cloud(self) -> bool {
-        matches!(self, Provider::Bedrock | Provider::Vertex)
-    }
-}
-
-impl std::fmt::Display for Provider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+// The enum lives in the `verdict` leaf so `fixes` can name it without importing `classify`.
+pub use crate::verdict::Provider;
 
 /// How much a signal says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::capture::{Capture, Headers};
+use crate::exchange::{Capture, Headers};
 
 const PREFIX: &str = "anthropic-ratelimit-unified-";
 
@@ -294,7 +294,7 @@ mod tests {
 
     #[test]
     fn overage_rejected_alone_is_no_refusal() {
-        let mut c = Capture::new("t".into(), 1, crate::capture::Format::Headers);
+        let mut c = Capture::new("t".into(), 1, crate::exchange::Format::Headers);
         c.headers = headers(&[("anthropic-ratelimit-unified-overage-status", "rejected")]);
         assert_eq!(rejected(&c), None);
         c.headers = headers(&[

@@ -2,9 +2,9 @@
 //! included, streams it through [`crate::diagnose::Analyzer`] and prints ranked causes, the
 //! timeline and client-behaviour findings as text, markdown or JSON.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::capture::scan::{self, Engine, ScanOptions, ScanStats};
 use crate::cli::{DiagnoseArgs, ReportFormat};
@@ -16,6 +16,9 @@ use crate::report::{Style, markdown};
 pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
     // Flags first: a bad --since is a usage error before any input is read.
     let window = Window::new(a.since.as_deref(), a.until.as_deref())?;
+    if let Some(w) = &a.workspace {
+        crate::limits::check_workspace_id(w)?;
+    }
     let files = expand_all(&a.paths)?;
     let filter = Filter {
         window,
@@ -29,9 +32,7 @@ pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
     if let Some(pb) = &engine.progress {
         pb.finish_and_clear();
     }
-    if a.live {
-        d.live = Some(diagnose::live::compare(&d));
-    }
+    let live_error = if a.live { live(a, &mut d)? } else { None };
     write_report(a, style, &d)?;
     report_skipped(&stats);
     if errors > 0 {
@@ -41,11 +42,54 @@ pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
         ))
         .into());
     }
+    if let Some(e) = live_error {
+        return Err(e.into());
+    }
     Ok(if d.found_rate_limits() {
         Outcome::Found
     } else {
         Outcome::Clean
     })
+}
+
+/// `--live`: reads what the keys in the environment allow and puts it in the diagnosis. An
+/// API or network error comes back to be raised after the report is printed (exit 3).
+fn live(a: &DiagnoseArgs, d: &mut Diagnosis) -> Result<Option<crate::api::ApiError>> {
+    let key = |var: &str| {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(crate::api::Secret::new)
+    };
+    let opts = diagnose::live::Options {
+        config: a.api.client_config()?,
+        admin_key: key("ANTHROPIC_ADMIN_KEY"),
+        api_key: key("ANTHROPIC_API_KEY"),
+        workspace: a.workspace.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let show = std::io::stderr().is_terminal();
+    let mut progress = |s: &str| {
+        if show {
+            crate::errln!("claude-429: --live: {s}");
+        }
+    };
+    Ok(
+        match rt.block_on(diagnose::live::gather(d, &opts, &mut progress)) {
+            Ok(l) => {
+                d.live = Some(l);
+                None
+            }
+            Err(partial) => {
+                let (l, e) = *partial;
+                d.live = Some(l);
+                Some(e)
+            }
+        },
+    )
 }
 
 /// Scans `files` (successes included) and analyses them. Unreadable files are reported on
@@ -89,7 +133,7 @@ fn write_report(a: &DiagnoseArgs, style: &Style, d: &Diagnosis) -> Result<()> {
     } else if a.format == ReportFormat::Markdown {
         markdown::diagnosis(&mut out, d)?;
     } else {
-        diagnose::render::text(&mut out, d, style, a.redact)?;
+        crate::report::diagnose::text(&mut out, d, style, a.redact)?;
     }
     out.flush()?;
     Ok(())

@@ -156,3 +156,21 @@ pub fn write_all(dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bash_completions_offer_classes_and_no_hidden_subcommand() {
+        let bash = String::from_utf8(completion_script(clap_complete::Shell::Bash)).unwrap();
+        assert!(
+            !bash.contains("generate"),
+            "bash completions offer generate"
+        );
+        assert!(bash.contains("subscription_cap"));
+        assert!(bash.starts_with("# Install: "));
+        let zsh = String::from_utf8(completion_script(clap_complete::Shell::Zsh)).unwrap();
+        assert!(zsh.starts_with("#compdef claude-429\n# Install: "));
+    }
+}

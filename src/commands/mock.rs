@@ -2,48 +2,14 @@
 //! limiter and report live in [`crate::mock`].
 
 use std::io::{self, BufWriter, Write};
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
-use clap::Args;
 
+use crate::cli::MockArgs;
 use crate::exit::Outcome;
 use crate::mock::{self, Options, Scenario, scenario};
 use crate::report::Style;
-
-#[derive(Debug, Clone, Args)]
-pub struct MockArgs {
-    /// Address to listen on (port 0 picks a free port; the address is printed on stderr).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8430")]
-    pub listen: SocketAddr,
-
-    /// A built-in scenario (see --list) or a TOML file of your own.
-    #[arg(long, value_name = "NAME|FILE", default_value = "steady")]
-    pub scenario: String,
-
-    /// Write every exchange as JSON Lines (the format `diagnose` reads; no keys, no prompt
-    /// text).
-    #[arg(long, value_name = "PATH")]
-    pub record: Option<PathBuf>,
-
-    /// Seed for injected failures (the same seed and requests give the same failures).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub seed: u64,
-
-    /// Stop after this many seconds and print the report (default: at Ctrl-C or SIGTERM).
-    #[arg(long = "for", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
-    pub run_for: Option<u64>,
-
-    /// List the built-in scenarios and exit.
-    #[arg(long)]
-    pub list: bool,
-
-    /// Print the report as JSON (for CI).
-    #[arg(long)]
-    pub json: bool,
-}
 
 pub fn run(a: &MockArgs, style: &Style) -> Result<Outcome> {
     if a.list {

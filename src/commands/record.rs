@@ -35,6 +35,7 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         out: a.out.clone(),
         max_size: a.max_size,
         keep: a.keep as usize,
+        cacert: a.cacert.clone(),
     };
     let writer = Writer::open(Rotation {
         dir: opts.out.clone(),

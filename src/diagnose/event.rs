@@ -128,25 +128,9 @@ impl Handler for Events {
 }
 
 /// The model class a model belongs to, for comparing limits: limits are set per class
-/// ("Claude Sonnet 4.x"), so `claude-sonnet-4-5` and `claude-sonnet-4-20250514` share one.
-/// Unrecognised names are their own class.
+/// ("Claude Sonnet 4.x"). The one rule is [`crate::ratelimit::model_class`].
 pub fn model_class(model: &str) -> String {
-    let m = model.trim().to_ascii_lowercase();
-    let family = ["opus", "sonnet", "haiku"]
-        .into_iter()
-        .find(|f| m.contains(f));
-    let Some(family) = family else {
-        return m;
-    };
-    // The major version: the first number that is not a date (claude-3-5-sonnet, claude-sonnet-4-5).
-    let major = m
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|d| !d.is_empty() && d.len() < 4)
-        .find_map(|d| d.parse::<u32>().ok());
-    match major {
-        Some(v) => format!("claude {family} {v}.x"),
-        None => format!("claude {family}"),
-    }
+    crate::ratelimit::model_class(model, None)
 }
 
 #[cfg(test)]
@@ -155,13 +139,13 @@ mod tests {
 
     #[test]
     fn model_classes() {
-        assert_eq!(model_class("claude-sonnet-4-5"), "claude sonnet 4.x");
-        assert_eq!(model_class("claude-sonnet-4-20250514"), "claude sonnet 4.x");
+        assert_eq!(model_class("claude-sonnet-4-5"), "Claude Sonnet 4.x");
+        assert_eq!(model_class("claude-sonnet-4-20250514"), "Claude Sonnet 4.x");
         assert_eq!(
             model_class("claude-3-5-sonnet-20240620"),
-            "claude sonnet 3.x"
+            "Claude Sonnet 3.x"
         );
-        assert_eq!(model_class("claude-opus-4-1"), "claude opus 4.x");
+        assert_eq!(model_class("claude-opus-4-1"), "Claude Opus 4.x");
         assert_eq!(model_class("gpt-x"), "gpt-x");
     }
 

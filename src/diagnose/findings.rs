@@ -529,7 +529,11 @@ struct KeyClass {
     orgs: Vec<Seen>,
 }
 
-const LIMIT_NAMES: [&str; 3] = ["requests", "input-tokens", "output-tokens"];
+const LIMIT_NAMES: [&str; 3] = [
+    crate::ratelimit::HEADER_INFIXES[0],
+    crate::ratelimit::HEADER_INFIXES[1],
+    crate::ratelimit::HEADER_INFIXES[2],
+];
 
 fn stray_keys(keys: &BTreeMap<String, KeyClass>, sources: &[Arc<str>]) -> Vec<Finding> {
     let mut out = Vec::new();

@@ -9,7 +9,7 @@ pub mod causes;
 pub mod event;
 pub mod findings;
 pub mod live;
-pub mod render;
+pub mod seen;
 pub mod window;
 
 use std::collections::BTreeMap;
@@ -18,8 +18,8 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::classify::summary::Summary;
 use crate::classify::{Class, Confidence};
-use crate::report::Summary;
 
 pub use causes::Cause;
 pub use event::{Event, Events};
@@ -41,6 +41,10 @@ pub struct Diagnosis {
     /// With `--live`: the configured limits and a probe, compared with the logs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live: Option<Live>,
+    /// The `anthropic-ratelimit-*-limit` values seen per model class (for `--live`; in the
+    /// JSON under `live.from_logs`).
+    #[serde(skip)]
+    pub limits_seen: Vec<seen::SeenClass>,
 }
 
 impl Diagnosis {
@@ -165,6 +169,7 @@ pub struct Analyzer {
     timeline_full: bool,
     causes: causes::Causes,
     findings: findings::Trackers,
+    seen: seen::Seen,
 }
 
 impl Analyzer {
@@ -184,6 +189,7 @@ impl Analyzer {
             timeline_full: false,
             causes: causes::Causes::default(),
             findings: findings::Trackers::default(),
+            seen: seen::Seen::default(),
         }
     }
 
@@ -222,6 +228,7 @@ impl Analyzer {
             }
         }
         self.summary.in_window += 1;
+        self.seen.add(&ev);
         if let Some(t) = ev.time {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
@@ -303,6 +310,7 @@ impl Analyzer {
             timeline,
             causes,
             findings,
+            seen,
             ..
         } = self;
         let (since, until) = filter.window.bounds();
@@ -334,6 +342,7 @@ impl Analyzer {
             findings,
             summary,
             live: None,
+            limits_seen: seen.finish(),
         }
     }
 }
@@ -361,7 +370,7 @@ pub(crate) fn place(sources: &[Arc<str>], at: &At) -> String {
     }
 }
 
-pub use crate::report::thousands;
+pub use crate::fmt::thousands;
 
 /// A confidence's weight in the ranking (see [`causes`]).
 pub fn weight(c: Confidence) -> f64 {

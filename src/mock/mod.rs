@@ -190,5 +190,5 @@ pub fn render(out: &mut dyn Write, r: &Report, style: &Style) -> std::io::Result
         writeln!(out, "  record    {p} (claude-429 diagnose {p})")?;
     }
     writeln!(out)?;
-    crate::diagnose::render::text(out, &r.diagnosis, style, false)
+    crate::report::diagnose::text(out, &r.diagnosis, style, false)
 }

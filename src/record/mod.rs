@@ -184,6 +184,9 @@ pub struct Options {
     pub out: PathBuf,
     pub max_size: u64,
     pub keep: usize,
+    /// Extra trust anchors for the upstream (`--cacert`), besides the platform's,
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR`.
+    pub cacert: Option<PathBuf>,
 }
 
 /// True when `addr` is loopback (the default, safe to listen on without --allow-remote).

@@ -54,7 +54,12 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn new(opts: &Options, sink: Sink) -> anyhow::Result<Proxy> {
-        let client = reqwest::Client::builder()
+        // The same trust anchors as the API client: the platform's, `SSL_CERT_FILE`,
+        // `SSL_CERT_DIR` and `--cacert` (a TLS-inspecting corporate proxy's CA).
+        let builder =
+            crate::api::transport::trust(reqwest::Client::builder(), opts.cacert.as_deref())
+                .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
+        let client = builder
             // Redirects go back to the client unchanged, as any proxy does.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))

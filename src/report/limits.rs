@@ -9,7 +9,7 @@ use comfy_table::Cell;
 use super::table::{new_table, print_table};
 use super::{Paint, Style};
 use crate::api::rate_limits::{OverrideStatus, RateLimitGroup, WorkspaceRateLimitGroup, num};
-use crate::commands::limits::{CheckReport, Filters, Live, label, old_new};
+use crate::limits::{CheckReport, Filters, Live, label, old_new};
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }

@@ -3,10 +3,10 @@
 
 use std::io::{self, Write};
 
-use crate::diagnose::render::{
+use crate::diagnose::{Diagnosis, thousands};
+use crate::report::diagnose::{
     chart, chart_title, headline, no_failures, seconds_range, window_line,
 };
-use crate::diagnose::{Diagnosis, thousands};
 
 /// Writes the diagnosis as markdown.
 pub fn diagnosis(out: &mut dyn Write, d: &Diagnosis) -> io::Result<()> {
@@ -136,8 +136,7 @@ pub fn diagnosis(out: &mut dyn Write, d: &Diagnosis) -> io::Result<()> {
     if let Some(live) = &d.live {
         writeln!(out, "## Live comparison")?;
         writeln!(out)?;
-        writeln!(out, "{}", escape(&live.note))?;
-        writeln!(out)?;
+        super::live::write_markdown(out, live, &escape)?;
     }
     writeln!(out, "---")?;
     writeln!(

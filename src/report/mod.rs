@@ -1,15 +1,15 @@
 //! Rendering: data in, text out. One file per format; commands pick one.
 
+pub mod diagnose;
+pub mod github;
 pub mod json;
 pub mod limits;
+pub mod live;
 pub mod markdown;
 pub mod probe;
 pub mod table;
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
-
-use serde::Serialize;
 
 use crate::classify::{Class, Confidence, Verdict};
 use crate::cli::ColorChoice;
@@ -219,38 +219,7 @@ pub fn wrap_to(width: usize, text: &str, first: &str, rest: &str) -> Vec<String>
         .collect()
 }
 
-/// Counts over all verdicts of a run (the `summary` object of `replay --json`).
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
-pub struct Summary {
-    /// Exchanges read, successes included.
-    pub captures: u64,
-    /// Failures classified (after `--only`).
-    pub failures: u64,
-    /// Failures per class.
-    pub by_class: BTreeMap<Class, u64>,
-    /// Failures per confidence.
-    pub by_confidence: BTreeMap<Confidence, u64>,
-    /// Failures per provider (anthropic, bedrock, vertex, unknown).
-    pub by_provider: BTreeMap<crate::classify::Provider, u64>,
-    /// Chunks of input that could not be parsed.
-    pub skipped: u64,
-    /// Files read.
-    pub files: u64,
-}
-
-impl Summary {
-    pub fn add(&mut self, v: &Verdict) {
-        self.failures += 1;
-        *self.by_class.entry(v.class).or_default() += 1;
-        *self.by_confidence.entry(v.confidence).or_default() += 1;
-        *self.by_provider.entry(v.provider).or_default() += 1;
-    }
-
-    /// Any failure that is a rate limit in the broad sense (exit status 1).
-    pub fn found_rate_limits(&self) -> bool {
-        self.by_class.keys().any(|c| c.is_rate_limit())
-    }
-}
+pub use crate::classify::summary::Summary;
 
 /// A renderer of verdicts: fed one at a time, then the summary.
 pub trait Renderer {
@@ -258,18 +227,7 @@ pub trait Renderer {
     fn finish(&mut self, summary: &Summary) -> std::io::Result<()>;
 }
 
-/// `4000000` as `4,000,000`, for people.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::fmt::thousands;
 
 /// A hint for the line after an error: what to do next.
 pub fn hint_for(err: &anyhow::Error) -> Option<String> {

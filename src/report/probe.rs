@@ -11,9 +11,23 @@ use super::table::{new_table, print_table};
 use super::{Paint, Style};
 use crate::api::messages::{Dimension, DimensionName, Headroom, TIGHT_BELOW_PCT};
 use crate::classify::Verdict;
-use crate::commands::probe::{Ctx, ModelsFrom, Probe, Round, State};
+use crate::probe::{ModelsFrom, Probe, Round, Session, State};
 
 use crate::report::thousands;
+
+/// Everything fixed for a run: the probing session plus how to show it.
+pub struct Ctx {
+    pub session: Session,
+    pub json: bool,
+    pub style: Style,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
 
 pub(crate) fn fmt_value(v: f64) -> String {
     if v.fract() == 0.0 && v >= 0.0 && v < u64::MAX as f64 {
@@ -540,4 +554,22 @@ pub(crate) fn write_watch_summary(out: &mut dyn Write, ctx: &Ctx, st: &State) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(2_000_000), "2,000,000");
+        assert_eq!(relative(0), "now");
+        assert_eq!(relative(23), "in 23 s");
+        assert_eq!(relative(250), "in 4 min 10 s");
+        assert_eq!(relative(7500), "in 2 h 5 min");
+        assert_eq!(fmt_value(4000.0), "4,000");
+        assert_eq!(fmt_value(2.5), "2.5");
+    }
 }

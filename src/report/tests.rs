@@ -9,7 +9,7 @@ use crate::api::rate_limits::{
 };
 use crate::capture::Format;
 use crate::classify::{Class, Confidence, FixRef, Verdict};
-use crate::commands::limits::{Filters, Live};
+use crate::limits::{Filters, Live};
 
 const WIDTHS: [u16; 2] = [80, 120];
 
@@ -326,11 +326,28 @@ fn diagnose_report() {
         progress: None,
         ..Engine::auto()
     };
-    let (d, _, errors) = crate::commands::diagnose::analyse(&files, filter, &engine);
-    assert_eq!(errors, 0);
+    let opts = crate::capture::scan::ScanOptions {
+        failures_only: false,
+    };
+    let mut analyzer = crate::diagnose::Analyzer::new(filter);
+    let mut stats = crate::capture::scan::ScanStats::default();
+    for f in &files {
+        analyzer.begin_source(&f.display().to_string());
+        let s = crate::capture::scan::scan_path_with(
+            f,
+            &opts,
+            &engine,
+            &crate::diagnose::Events,
+            &mut |ev| analyzer.push(ev),
+        )
+        .unwrap();
+        stats.merge(s);
+    }
+    analyzer.scan_totals(stats.captures, stats.skipped, stats.files, stats.bytes);
+    let d = analyzer.finish();
     for (name, style) in styles() {
         let mut buf = Vec::new();
-        crate::diagnose::render::text(&mut buf, &d, &style, false).unwrap();
+        crate::report::diagnose::text(&mut buf, &d, &style, false).unwrap();
         let text = String::from_utf8(buf).unwrap();
         check(
             &text,

@@ -5,9 +5,10 @@ use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 
-use super::{Diagnosis, Minute, thousands};
+use super::{Paint, Style};
 use crate::classify::Class;
-use crate::report::{Paint, Style};
+use crate::diagnose::{Diagnosis, Minute};
+use crate::fmt::thousands;
 
 /// Most rows the timeline chart prints; longer incidents use wider buckets.
 pub const CHART_ROWS: usize = 40;
@@ -43,7 +44,7 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
             seen
         );
         // The times go to their own line when the first one would be too wide.
-        if crate::report::visible_width(&head) <= width || seen.is_empty() {
+        if super::visible_width(&head) <= width || seen.is_empty() {
             writeln!(out, "{head}")?;
         } else {
             let cut = head.len() - seen.len();
@@ -141,13 +142,13 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
     if let Some(live) = &d.live {
         writeln!(out)?;
         writeln!(out, "{}", style.bold("Live comparison"))?;
-        write_wrapped(redact, out, "  ", "", &live.note, width - 2)?;
+        super::live::write_text(out, live, style)?;
     }
     Ok(())
 }
 
 /// `20 s`, or `2 to 30 s`.
-pub fn seconds_range(r: super::causes::Range) -> String {
+pub fn seconds_range(r: crate::diagnose::causes::Range) -> String {
     if r.min == r.max {
         format!("{} s", r.min)
     } else {
@@ -232,7 +233,7 @@ pub fn short_time(s: &str) -> String {
 /// (a path, a header name) gets a line of its own, never split.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let lines = crate::report::wrap_to(width.max(20), &text, "", "");
+    let lines = super::wrap_to(width.max(20), &text, "", "");
     if lines.is_empty() {
         vec![String::new()]
     } else {
@@ -248,7 +249,7 @@ fn write_wrapped(
     text: &str,
     width: usize,
 ) -> io::Result<()> {
-    let pad = " ".repeat(crate::report::visible_width(label));
+    let pad = " ".repeat(super::visible_width(label));
     let text = crate::redact::apply(text, redact);
     for (i, l) in wrap(&text, width).iter().enumerate() {
         let lab = if i == 0 { label } else { pad.as_str() };
@@ -361,7 +362,7 @@ pub fn chart(timeline: &[Minute], ascii: bool, width: usize) -> Vec<String> {
                 // between classes.
                 let lead = " ".repeat(label.chars().count() + 2);
                 let first = format!("{}  ", row.trim_end());
-                let lines = crate::report::wrap_to(width, &tail, &first, &lead);
+                let lines = super::wrap_to(width, &tail, &first, &lead);
                 return lines;
             }
             vec![row.trim_end().to_string()]

@@ -1,0 +1,42 @@
+//! Counts over a run's verdicts: what `replay --json` prints as `summary` and `diagnose`
+//! builds on. Here, beside the verdicts it counts, so the analysis does not reach up into
+//! `report` for it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Class, Confidence, Verdict};
+
+/// Counts over all verdicts of a run (the `summary` object of `replay --json`).
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+pub struct Summary {
+    /// Exchanges read, successes included.
+    pub captures: u64,
+    /// Failures classified (after `--only`).
+    pub failures: u64,
+    /// Failures per class.
+    pub by_class: BTreeMap<Class, u64>,
+    /// Failures per confidence.
+    pub by_confidence: BTreeMap<Confidence, u64>,
+    /// Failures per provider (anthropic, bedrock, vertex, unknown).
+    pub by_provider: BTreeMap<super::Provider, u64>,
+    /// Chunks of input that could not be parsed.
+    pub skipped: u64,
+    /// Files read.
+    pub files: u64,
+}
+
+impl Summary {
+    pub fn add(&mut self, v: &Verdict) {
+        self.failures += 1;
+        *self.by_class.entry(v.class).or_default() += 1;
+        *self.by_confidence.entry(v.confidence).or_default() += 1;
+        *self.by_provider.entry(v.provider).or_default() += 1;
+    }
+
+    /// Any failure that is a rate limit in the broad sense (exit status 1).
+    pub fn found_rate_limits(&self) -> bool {
+        self.by_class.keys().any(|c| c.is_rate_limit())
+    }
+}
