@@ -35,8 +35,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_via_temp(dir, path, bytes, existing.map(|m| m.permissions()))
 }
 
-/// What kind of file is in the way, for the error message.
-fn describe(t: &std::fs::FileType) -> &'static str {
+/// What kind of file this is, in words ("a FIFO", "a directory"...), for messages.
+pub fn describe(t: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

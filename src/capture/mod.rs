@@ -3,6 +3,17 @@
 //! Each input format has its own module that turns bytes into [`Capture`]s; [`scan`] sniffs
 //! the format, streams the input and hands every capture to a callback, so memory stays flat
 //! whatever the input size.
+//!
+//! Where a new format goes: a format that is a whole file of its own structure (like HAR or
+//! JSON Lines) gets its own module here with a `sniff(head)` test and a streaming `scan`, and
+//! one branch in [`scan`]'s `sniff`, before the text fallback. A format that shows up as lines
+//! inside pasted text or logs (an SDK's exception line, a CLI's error line, a cloud's error
+//! envelope) is a recogniser in [`text`]: a marker in `Marker::from_prefix` or a status shape in
+//! `status_in_text`/`status_of_exception`, plus its trigger words in the rule table
+//! (`classify::rules`), from which the pre-filter is built, so a new shape cannot be filtered
+//! out before it is seen. JSON bodies and Python/JS object dumps inside text are read by
+//! [`relaxed`]; a new envelope shape goes in `text::envelopes`. Every new shape gets a fixture
+//! pair under `tests/fixtures/<format>/` (`NAME.txt` + `NAME.expected.json`).
 
 pub mod har;
 pub mod jsonl;

@@ -53,7 +53,7 @@ pub fn walk(root: &Path) -> Walk {
             out.notes.push(format!(
                 "{}: skipped, not a regular file ({})",
                 entry.path().display(),
-                special_kind(&t)
+                crate::fsutil::describe(&t)
             ));
             continue;
         }
@@ -82,24 +82,6 @@ fn file_id(e: &walkdir::DirEntry) -> Option<(u64, u64)> {
 #[cfg(not(unix))]
 fn file_id(e: &walkdir::DirEntry) -> Option<PathBuf> {
     std::fs::canonicalize(e.path()).ok()
-}
-
-fn special_kind(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_block_device() || t.is_char_device() {
-            return "a device";
-        }
-    }
-    let _ = t;
-    "a special file"
 }
 
 #[cfg(all(test, unix))]
