@@ -53,10 +53,13 @@ static STATUS_KEY: LazyLock<memmem::Finder<'static>> =
 static RROR: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"rror"));
 static VERLOADED: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"verloaded"));
+static EJECTED: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"ejected"));
 
-/// The cheap pre-filter: a `"status": NNN` below 400 and no `error` / `overloaded` text
-/// anywhere on the line. Three SIMD substring scans, no parse, no allocation: most lines of
-/// a healthy log stop here.
+/// The cheap pre-filter: a `"status": NNN` below 400 and no `error` / `overloaded` /
+/// `rejected` text anywhere on the line (a 200 can carry `anthropic-ratelimit-unified-status:
+/// rejected`: a subscription refusal served as paid overage). Four SIMD substring scans, no
+/// parse, no allocation: most lines of a healthy log stop here.
 pub fn plain_success(line: &[u8]) -> bool {
     let Some(at) = STATUS_KEY.find(line) else {
         return false;
@@ -70,7 +73,10 @@ pub fn plain_success(line: &[u8]) -> bool {
         && rest[..3].iter().all(u8::is_ascii_digit)
         && !rest.get(3).is_some_and(u8::is_ascii_digit)
         && rest[0] <= b'3';
-    plain && RROR.find(line).is_none() && VERLOADED.find(line).is_none()
+    plain
+        && RROR.find(line).is_none()
+        && VERLOADED.find(line).is_none()
+        && EJECTED.find(line).is_none()
 }
 
 fn status_of(v: &Value) -> Option<u16> {

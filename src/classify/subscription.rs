@@ -168,7 +168,9 @@ fn claim_matches(claim: &str, window: &str) -> bool {
 }
 
 impl Windows {
-    /// The window that binds: the representative claim's, else the first rejected one.
+    /// The window that binds: the representative claim's, else the first rejected one, else
+    /// the only window the headers name (a bare `unified-status: rejected` with one window's
+    /// reset is that window's refusal).
     pub fn binding_window(&self) -> Option<&Window> {
         if let Some(claim) = &self.binding
             && let Some(w) = self.windows.iter().find(|w| claim_matches(claim, &w.name))
@@ -178,6 +180,10 @@ impl Windows {
         self.windows
             .iter()
             .find(|w| w.status.as_deref() == Some("rejected"))
+            .or(match self.windows.as_slice() {
+                [only] => Some(only),
+                _ => None,
+            })
     }
 
     /// When access returns: the binding window's reset, else the overall reset.
@@ -196,17 +202,17 @@ impl Windows {
             ));
         }
         for w in &self.windows {
-            let mut s = format!("{} window:", w.name);
+            let mut parts: Vec<String> = Vec::new();
             if let Some(st) = &w.status {
-                s.push_str(&format!(" {st}"));
+                parts.push(st.clone());
             }
             if let Some(u) = w.utilization {
-                s.push_str(&format!(", {:.0}% used", u * 100.0));
+                parts.push(format!("{:.0}% used", u * 100.0));
             }
             if let Some(r) = &w.reset {
-                s.push_str(&format!(", resets {r}"));
+                parts.push(format!("resets {r}"));
             }
-            out.push(s);
+            out.push(format!("{} window: {}", w.name, parts.join(", ")));
         }
         if let Some(o) = &self.overage_status {
             let mut s = format!("overage: {o}");
@@ -230,8 +236,9 @@ impl Windows {
         let name = w
             .map(|w| w.name.clone())
             .or_else(|| self.binding.clone())
-            .unwrap_or_else(|| "a".into());
-        let mut s = format!("the subscription's {name} usage window is used up");
+            .map(|n| format!("the subscription's {n} usage window"))
+            .unwrap_or_else(|| "a subscription usage window".into());
+        let mut s = format!("{name} is used up");
         if let Some(u) = w.and_then(|w| w.utilization) {
             s.push_str(&format!(" ({:.0}% used)", u * 100.0));
         }
@@ -290,6 +297,30 @@ mod tests {
             "{ev}"
         );
         assert!(w.why().contains("5h usage window"), "{}", w.why());
+    }
+
+    #[test]
+    fn a_bare_rejection_with_one_window_binds_that_window() {
+        // See: issue 13, "a 200 with unified-status: rejected and a 5-hour reset header".
+        let h = headers(&[
+            ("anthropic-ratelimit-unified-status", "rejected"),
+            ("anthropic-ratelimit-unified-5h-reset", "1795003200"),
+        ]);
+        let w = read(&h).unwrap();
+        assert_eq!(w.binding_reset().as_deref(), Some("2026-11-18T12:00:00Z"));
+        assert_eq!(w.evidence(), ["5h window: resets 2026-11-18T12:00:00Z"]);
+        assert!(w.why().starts_with("the subscription's 5h usage window is used up; access returns at 2026-11-18T12:00:00Z"), "{}", w.why());
+        let none = read(&headers(&[(
+            "anthropic-ratelimit-unified-status",
+            "rejected",
+        )]))
+        .unwrap();
+        assert!(
+            none.why()
+                .starts_with("a subscription usage window is used up"),
+            "{}",
+            none.why()
+        );
     }
 
     #[test]
