@@ -39,7 +39,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::event::{INPUT, OUTPUT, REQUESTS, model_class};
-use super::{At, Bucket, Event, clock, place, thousands};
+use super::timeline::Timeline;
+use super::{At, Event, clock, place, thousands};
 use crate::classify::Class;
 
 /// What kind of behaviour a finding is about.
@@ -209,11 +210,7 @@ impl Trackers {
         }
     }
 
-    pub(crate) fn finish(
-        self,
-        timeline: &BTreeMap<i64, Bucket>,
-        sources: &[Arc<str>],
-    ) -> Vec<Finding> {
+    pub(crate) fn finish(self, timeline: &Timeline, sources: &[Arc<str>]) -> Vec<Finding> {
         let mut out = Vec::new();
         out.extend(ramps(timeline));
         out.extend(self.retry.finish(sources));
@@ -389,17 +386,11 @@ fn hhmm(minute: i64) -> String {
 /// Minutes of history looked at before an onset.
 const RAMP_HISTORY: i64 = 10;
 
-fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
-    let Some((&first_minute, _)) = timeline.first_key_value() else {
+fn ramps(timeline: &Timeline) -> Vec<Finding> {
+    let Some(first_minute) = timeline.first_minute() else {
         return Vec::new();
     };
-    let limited = |m: i64| timeline.get(&m).map_or(0, Bucket::limit_failures);
-    let onsets: Vec<i64> = timeline
-        .iter()
-        .filter(|(m, b)| b.limit_failures() > 0 && limited(**m - 1) == 0 && limited(**m - 2) == 0)
-        .map(|(m, _)| *m)
-        .take(3)
-        .collect();
+    let onsets: Vec<i64> = timeline.onsets(3);
     let mut out = Vec::new();
     for onset in onsets {
         let from = (onset - RAMP_HISTORY).max(first_minute);
@@ -409,11 +400,11 @@ fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
         let minutes: Vec<i64> = (from..=onset).collect();
         let requests: Vec<u64> = minutes
             .iter()
-            .map(|m| timeline.get(m).map_or(0, |b| b.requests))
+            .map(|m| timeline.minute(*m).map_or(0, |b| b.requests))
             .collect();
         let tokens: Vec<u64> = minutes
             .iter()
-            .map(|m| timeline.get(m).map_or(0, |b| b.input_tokens))
+            .map(|m| timeline.minute(*m).map_or(0, |b| b.input_tokens))
             .collect();
         let by_requests = rises(&requests, 10);
         let by_tokens = rises(&tokens, 1000);
@@ -430,7 +421,7 @@ fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
         } else {
             "input tokens/min"
         };
-        let Some(b) = timeline.get(&onset) else {
+        let Some(b) = timeline.minute(onset) else {
             continue;
         };
         let classes: Vec<String> = Class::ALL
@@ -700,15 +691,17 @@ impl Near {
         }
     }
 
-    fn finish(self, timeline: &BTreeMap<i64, Bucket>, sources: &[Arc<str>]) -> Option<Finding> {
+    fn finish(self, timeline: &Timeline, sources: &[Arc<str>]) -> Option<Finding> {
         let first_refusal = timeline
             .iter()
-            .find(|(_, b)| b.limit_failures() > 0)
-            .map(|(m, _)| *m);
+            .find(|(_, _, b)| b.limit_failures() > 0)
+            .map(|(m, _, _)| m);
         let refusals = first_refusal.is_some();
+        let before = first_refusal.unwrap_or(i64::MAX);
         let mut count: u64 = timeline
-            .range(..first_refusal.unwrap_or(i64::MAX))
-            .map(|(_, b)| b.near_limit)
+            .iter()
+            .take_while(|(m, _, _)| *m < before)
+            .map(|(_, _, b)| b.near_limit)
             .sum();
         if !refusals {
             count += self.untimed;
