@@ -125,6 +125,8 @@ pub(crate) struct Trackers {
     tokens: BTreeMap<String, Tokens>,
     pub near: Near,
     otpm_failures: u64,
+    /// Events left out of a tracker because its state was full (see `dropped`).
+    dropped: u64,
 }
 
 impl Trackers {
@@ -140,6 +142,8 @@ impl Trackers {
                 let s = t.div_euclid(1000);
                 if self.seconds.len() < MAX_SECONDS || self.seconds.contains_key(&s) {
                     *self.seconds.entry(s).or_default() += 1;
+                } else {
+                    self.dropped += 1;
                 }
                 self.retry.add(ev, class, at);
             }
@@ -153,7 +157,10 @@ impl Trackers {
             let t = match self.tokens.get_mut(model) {
                 Some(t) => Some(t),
                 None if n < MAX_CLASSES => Some(self.tokens.entry(model.clone()).or_default()),
-                None => None,
+                None => {
+                    self.dropped += 1;
+                    None
+                }
             };
             if let Some(t) = t {
                 t.n += 1;
@@ -193,7 +200,10 @@ impl Trackers {
         let k = match self.keys.get_mut(class.as_str()) {
             Some(k) => k,
             None if n < MAX_CLASSES => self.keys.entry(class.clone()).or_default(),
-            None => return,
+            None => {
+                self.dropped += 1;
+                return;
+            }
         };
         let failed = ev.is_failure();
         let scope = ev.workspace_id.as_deref().or(ev.org_id.as_deref());
@@ -208,6 +218,13 @@ impl Trackers {
         if let Some(o) = &ev.org_id {
             seen(&mut k.orgs, o, failed, at, None);
         }
+    }
+
+    /// Events some tracker could not keep because its bounded state was full (too many
+    /// distinct failure seconds, live retry-after windows, models or model classes): the
+    /// findings saw all but these.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped + self.retry.dropped
     }
 
     pub(crate) fn finish(self, timeline: &Timeline, sources: &[Arc<str>]) -> Vec<Finding> {
@@ -234,6 +251,8 @@ struct Told {
 #[derive(Debug, Default)]
 struct Retries {
     open: HashMap<(u32, String, String), Told>,
+    /// Retry-after windows not tracked because `open` was full of live ones.
+    dropped: u64,
     count: u64,
     shortest_wait_ms: Option<i64>,
     examples: Vec<(Told, At, Class, i64)>,
@@ -281,6 +300,8 @@ impl Retries {
             }
             if self.open.len() < MAX_KEYS || self.open.contains_key(&key) {
                 self.open.insert(key, told);
+            } else {
+                self.dropped += 1;
             }
         }
     }
@@ -751,6 +772,28 @@ impl Near {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_trackers_count_what_they_drop() {
+        let mut t = Trackers::default();
+        let at = At {
+            source: 0,
+            line: 1,
+            time: Some(0),
+        };
+        for i in 0..(MAX_CLASSES + 8) {
+            let ev = Event {
+                time: Some(0),
+                model: Some(format!("model-{i}")),
+                max_tokens: Some(4096),
+                output_tokens: Some(100),
+                ..Default::default()
+            };
+            t.add(&ev, &at);
+        }
+        assert_eq!(t.tokens.len(), MAX_CLASSES);
+        assert!(t.dropped() >= 8, "{}", t.dropped());
+    }
 
     #[test]
     fn ramp_needs_a_doubling_and_rises() {

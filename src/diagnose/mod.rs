@@ -114,6 +114,11 @@ pub struct DiagSummary {
     /// keeps (counted everywhere else); absent when none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub timeline_dropped: u64,
+    /// Events the client-behaviour findings could not track because their bounded state was
+    /// full (over 200,000 distinct failure seconds, 4,096 live retry-after windows, 32
+    /// models); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_dropped: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -324,6 +329,7 @@ impl Analyzer {
         summary.first = first.map(rfc3339);
         summary.last = last.map(rfc3339);
         summary.timeline_dropped = timeline.dropped_requests;
+        summary.findings_dropped = findings.dropped();
         let causes = causes.rank(&timeline, &sources, summary.counts.failures);
         let findings = findings.finish(&timeline, &sources);
         let timeline = timeline
