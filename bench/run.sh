@@ -63,7 +63,7 @@ measure() {
 input() {
     local path=$1; shift
     if [ ! -s "$path" ]; then "$@"; fi
-    BYTES=$(stat -c %s "$path")
+    BYTES=$(stat -L -c %s "$path")
     cat "$path" > /dev/null
     echo "input:   $path ($(awk -v b="$BYTES" 'BEGIN {printf "%.1f MB", b / 1e6}'), $(wc -l < "$path") lines)"
 }
@@ -122,6 +122,12 @@ case " $FORMATS " in *" span "*)
         measure span_replay "$BIN" replay --json "$LOG"
         measure span_diagnose "$BIN" diagnose --json "$LOG"
     )
+    # The timeline is bounded: the last 3 days per minute, older minutes folded into hours.
+    python3 -c 'import collections, json, sys
+t = json.load(open(sys.argv[1]))["timeline"]
+w = collections.Counter(m.get("width_minutes", 1) for m in t)
+print("diagnose timeline entries:", len(t), "by width in minutes:", dict(sorted(w.items())))' \
+        "$BENCH_DIR/out-span_diagnose" || true
 ;; esac
 
 # Start-up: the mean of 100 runs of --version and of replay on an empty file.

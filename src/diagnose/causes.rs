@@ -27,7 +27,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{At, Bucket, place, rfc3339, weight};
+use super::timeline::Timeline;
+use super::{At, place, rfc3339, weight};
 use crate::classify::{Class, Confidence, FixRef, Verdict};
 use crate::fixes;
 
@@ -183,7 +184,7 @@ impl Causes {
     /// Ranks the classes (see the module doc).
     pub(crate) fn rank(
         self,
-        timeline: &BTreeMap<i64, Bucket>,
+        timeline: &Timeline,
         sources: &[Arc<str>],
         failures: u64,
     ) -> Vec<Cause> {
@@ -194,12 +195,7 @@ impl Causes {
             .filter_map(|(c, a)| a.first_sure.map(|t| (t, *c)))
             .min()
             .map(|(t, c)| (c, t));
-        let unknown_after = |t: i64| -> u64 {
-            timeline
-                .range(t.div_euclid(60_000)..)
-                .map(|(_, b)| b.by_class[Class::Unknown as usize])
-                .sum()
-        };
+        let unknown_after = |t: i64| -> u64 { timeline.unknown_from(t.div_euclid(60_000)) };
         let mut out: Vec<Cause> = self
             .by_class
             .into_iter()
@@ -381,7 +377,7 @@ mod tests {
         for _ in 0..30 {
             c.add(&verdict(Class::Rpm, Confidence::Possible), &at(60_000));
         }
-        let ranked = c.rank(&BTreeMap::new(), &[Arc::from("t")], 40);
+        let ranked = c.rank(&Timeline::default(), &[Arc::from("t")], 40);
         assert_eq!(ranked[0].class, Class::Itpm);
         assert_eq!(ranked[0].score, 10.0);
         assert_eq!(ranked[1].score, 9.0);
@@ -391,7 +387,7 @@ mod tests {
     #[test]
     fn a_certain_trigger_outranks_the_unknown_cascade_after_it() {
         let mut c = Causes::default();
-        let mut timeline = BTreeMap::new();
+        let mut timeline = Timeline::default();
         for _ in 0..5 {
             c.add(
                 &verdict(Class::Acceleration, Confidence::Certain),
@@ -401,7 +397,7 @@ mod tests {
         for _ in 0..40 {
             c.add(&verdict(Class::Unknown, Confidence::Possible), &at(120_000));
         }
-        let mut b = Bucket::default();
+        let mut b = super::super::Bucket::default();
         b.by_class[Class::Unknown as usize] = 40;
         timeline.insert(2, b);
         let ranked = c.rank(&timeline, &[Arc::from("t")], 45);
@@ -419,7 +415,7 @@ mod tests {
         v.evidence = vec!["header".into(), "message".into()];
         c.add(&v, &at(0));
         c.add(&v, &at(0));
-        let ranked = c.rank(&BTreeMap::new(), &[Arc::from("t")], 2);
+        let ranked = c.rank(&Timeline::default(), &[Arc::from("t")], 2);
         assert_eq!(ranked[0].evidence, vec!["header (x2)", "message (x2)"]);
     }
 }

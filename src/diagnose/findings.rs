@@ -39,7 +39,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::event::{INPUT, OUTPUT, REQUESTS, model_class};
-use super::{At, Bucket, Event, clock, place, thousands};
+use super::timeline::Timeline;
+use super::{At, Event, clock, place, thousands};
 use crate::classify::Class;
 
 /// What kind of behaviour a finding is about.
@@ -124,6 +125,8 @@ pub(crate) struct Trackers {
     tokens: BTreeMap<String, Tokens>,
     pub near: Near,
     otpm_failures: u64,
+    /// Events left out of a tracker because its state was full (see `dropped`).
+    dropped: u64,
 }
 
 impl Trackers {
@@ -139,6 +142,8 @@ impl Trackers {
                 let s = t.div_euclid(1000);
                 if self.seconds.len() < MAX_SECONDS || self.seconds.contains_key(&s) {
                     *self.seconds.entry(s).or_default() += 1;
+                } else {
+                    self.dropped += 1;
                 }
                 self.retry.add(ev, class, at);
             }
@@ -152,7 +157,10 @@ impl Trackers {
             let t = match self.tokens.get_mut(model) {
                 Some(t) => Some(t),
                 None if n < MAX_CLASSES => Some(self.tokens.entry(model.clone()).or_default()),
-                None => None,
+                None => {
+                    self.dropped += 1;
+                    None
+                }
             };
             if let Some(t) = t {
                 t.n += 1;
@@ -192,7 +200,10 @@ impl Trackers {
         let k = match self.keys.get_mut(class.as_str()) {
             Some(k) => k,
             None if n < MAX_CLASSES => self.keys.entry(class.clone()).or_default(),
-            None => return,
+            None => {
+                self.dropped += 1;
+                return;
+            }
         };
         let failed = ev.is_failure();
         let scope = ev.workspace_id.as_deref().or(ev.org_id.as_deref());
@@ -209,11 +220,14 @@ impl Trackers {
         }
     }
 
-    pub(crate) fn finish(
-        self,
-        timeline: &BTreeMap<i64, Bucket>,
-        sources: &[Arc<str>],
-    ) -> Vec<Finding> {
+    /// Events some tracker could not keep because its bounded state was full (too many
+    /// distinct failure seconds, live retry-after windows, models or model classes): the
+    /// findings saw all but these.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped + self.retry.dropped
+    }
+
+    pub(crate) fn finish(self, timeline: &Timeline, sources: &[Arc<str>]) -> Vec<Finding> {
         let mut out = Vec::new();
         out.extend(ramps(timeline));
         out.extend(self.retry.finish(sources));
@@ -237,6 +251,8 @@ struct Told {
 #[derive(Debug, Default)]
 struct Retries {
     open: HashMap<(u32, String, String), Told>,
+    /// Retry-after windows not tracked because `open` was full of live ones.
+    dropped: u64,
     count: u64,
     shortest_wait_ms: Option<i64>,
     examples: Vec<(Told, At, Class, i64)>,
@@ -284,6 +300,8 @@ impl Retries {
             }
             if self.open.len() < MAX_KEYS || self.open.contains_key(&key) {
                 self.open.insert(key, told);
+            } else {
+                self.dropped += 1;
             }
         }
     }
@@ -389,17 +407,11 @@ fn hhmm(minute: i64) -> String {
 /// Minutes of history looked at before an onset.
 const RAMP_HISTORY: i64 = 10;
 
-fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
-    let Some((&first_minute, _)) = timeline.first_key_value() else {
+fn ramps(timeline: &Timeline) -> Vec<Finding> {
+    let Some(first_minute) = timeline.first_minute() else {
         return Vec::new();
     };
-    let limited = |m: i64| timeline.get(&m).map_or(0, Bucket::limit_failures);
-    let onsets: Vec<i64> = timeline
-        .iter()
-        .filter(|(m, b)| b.limit_failures() > 0 && limited(**m - 1) == 0 && limited(**m - 2) == 0)
-        .map(|(m, _)| *m)
-        .take(3)
-        .collect();
+    let onsets: Vec<i64> = timeline.onsets(3);
     let mut out = Vec::new();
     for onset in onsets {
         let from = (onset - RAMP_HISTORY).max(first_minute);
@@ -409,11 +421,11 @@ fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
         let minutes: Vec<i64> = (from..=onset).collect();
         let requests: Vec<u64> = minutes
             .iter()
-            .map(|m| timeline.get(m).map_or(0, |b| b.requests))
+            .map(|m| timeline.minute(*m).map_or(0, |b| b.requests))
             .collect();
         let tokens: Vec<u64> = minutes
             .iter()
-            .map(|m| timeline.get(m).map_or(0, |b| b.input_tokens))
+            .map(|m| timeline.minute(*m).map_or(0, |b| b.input_tokens))
             .collect();
         let by_requests = rises(&requests, 10);
         let by_tokens = rises(&tokens, 1000);
@@ -430,7 +442,7 @@ fn ramps(timeline: &BTreeMap<i64, Bucket>) -> Vec<Finding> {
         } else {
             "input tokens/min"
         };
-        let Some(b) = timeline.get(&onset) else {
+        let Some(b) = timeline.minute(onset) else {
             continue;
         };
         let classes: Vec<String> = Class::ALL
@@ -704,15 +716,17 @@ impl Near {
         }
     }
 
-    fn finish(self, timeline: &BTreeMap<i64, Bucket>, sources: &[Arc<str>]) -> Option<Finding> {
+    fn finish(self, timeline: &Timeline, sources: &[Arc<str>]) -> Option<Finding> {
         let first_refusal = timeline
             .iter()
-            .find(|(_, b)| b.limit_failures() > 0)
-            .map(|(m, _)| *m);
+            .find(|(_, _, b)| b.limit_failures() > 0)
+            .map(|(m, _, _)| m);
         let refusals = first_refusal.is_some();
+        let before = first_refusal.unwrap_or(i64::MAX);
         let mut count: u64 = timeline
-            .range(..first_refusal.unwrap_or(i64::MAX))
-            .map(|(_, b)| b.near_limit)
+            .iter()
+            .take_while(|(m, _, _)| *m < before)
+            .map(|(_, _, b)| b.near_limit)
             .sum();
         if !refusals {
             count += self.untimed;
@@ -762,6 +776,28 @@ impl Near {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_trackers_count_what_they_drop() {
+        let mut t = Trackers::default();
+        let at = At {
+            source: 0,
+            line: 1,
+            time: Some(0),
+        };
+        for i in 0..(MAX_CLASSES + 8) {
+            let ev = Event {
+                time: Some(0),
+                model: Some(format!("model-{i}")),
+                max_tokens: Some(4096),
+                output_tokens: Some(100),
+                ..Default::default()
+            };
+            t.add(&ev, &at);
+        }
+        assert_eq!(t.tokens.len(), MAX_CLASSES);
+        assert!(t.dropped() >= 8, "{}", t.dropped());
+    }
 
     #[test]
     fn ramp_needs_a_doubling_and_rises() {

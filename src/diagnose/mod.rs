@@ -10,6 +10,7 @@ pub mod event;
 pub mod findings;
 pub mod live;
 pub mod seen;
+pub mod timeline;
 pub mod window;
 
 use std::collections::BTreeMap;
@@ -54,11 +55,16 @@ impl Diagnosis {
     }
 }
 
-/// One minute of the timeline.
+/// One minute of the timeline (or, in a long log, an hour or a day folded into one entry:
+/// see `width_minutes`).
 #[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Minute {
     /// Start of the minute (RFC 3339, UTC).
     pub minute: String,
+    /// Minutes this entry covers: 60 (an hour) or 1440 (a day) for older parts of a long
+    /// log (see `diagnose::timeline`); absent for a single minute.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub width_minutes: u64,
     /// Exchanges in the minute (successes + failures).
     pub requests: u64,
     pub successes: u64,
@@ -69,6 +75,14 @@ pub struct Minute {
     pub input_tokens: u64,
     /// Successful responses with less than 10% of a limit left.
     pub near_limit: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 /// Counts over a `diagnose` run.
@@ -100,6 +114,19 @@ pub struct DiagSummary {
     pub models: Vec<String>,
     /// Bytes read.
     pub bytes: u64,
+    /// Exchanges left out of the timeline because their day was beyond the most days it
+    /// keeps (counted everywhere else); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeline_dropped: u64,
+    /// Events the client-behaviour findings could not track because their bounded state was
+    /// full (over 200,000 distinct failure seconds, 4,096 live retry-after windows, 32
+    /// models); absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// What the analysis is asked to look at.
@@ -123,9 +150,6 @@ impl Filter {
         })
     }
 }
-
-/// Most minutes the timeline keeps (about 35 days); later minutes are counted, not charted.
-pub const MAX_MINUTES: usize = 50_000;
 
 /// Per-minute counters.
 #[derive(Debug, Clone, Default)]
@@ -165,8 +189,7 @@ pub struct Analyzer {
     summary: DiagSummary,
     first: Option<i64>,
     last: Option<i64>,
-    timeline: BTreeMap<i64, Bucket>,
-    timeline_full: bool,
+    timeline: timeline::Timeline,
     causes: causes::Causes,
     findings: findings::Trackers,
     seen: seen::Seen,
@@ -185,8 +208,7 @@ impl Analyzer {
             },
             first: None,
             last: None,
-            timeline: BTreeMap::new(),
-            timeline_full: false,
+            timeline: timeline::Timeline::default(),
             causes: causes::Causes::default(),
             findings: findings::Trackers::default(),
             seen: seen::Seen::default(),
@@ -279,16 +301,12 @@ impl Analyzer {
     }
 
     fn bucket(&mut self, minute: i64) -> Option<&mut Bucket> {
-        if self.timeline.len() >= MAX_MINUTES && !self.timeline.contains_key(&minute) {
-            self.timeline_full = true;
-            return None;
-        }
-        Some(self.timeline.entry(minute).or_default())
+        self.timeline.bucket(minute)
     }
 
     fn bucket_of(&mut self, time: Option<i64>) -> Option<&mut Bucket> {
         let minute = time?.div_euclid(60_000);
-        self.timeline.get_mut(&minute)
+        self.timeline.get_mut(minute)
     }
 
     /// Sets the totals from the scan (captures read, skipped chunks, files, bytes).
@@ -318,12 +336,15 @@ impl Analyzer {
         summary.until = until.map(rfc3339);
         summary.first = first.map(rfc3339);
         summary.last = last.map(rfc3339);
+        summary.timeline_dropped = timeline.dropped_requests;
+        summary.findings_dropped = findings.dropped();
         let causes = causes.rank(&timeline, &sources, summary.counts.failures);
         let findings = findings.finish(&timeline, &sources);
         let timeline = timeline
             .iter()
-            .map(|(m, b)| Minute {
+            .map(|(m, width, b)| Minute {
                 minute: rfc3339(m * 60_000),
+                width_minutes: width as u64,
                 requests: b.requests,
                 successes: b.successes,
                 failures: b.failures,
@@ -391,6 +412,51 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(2_000_000), "2,000,000");
+    }
+
+    /// A year of traffic, one success a minute: the state (and the output timeline) stays
+    /// bounded, nothing goes uncounted, and a short log keeps its exact per-minute timeline.
+    #[test]
+    fn a_long_span_keeps_bounded_state() {
+        let start = 1_764_000_000_000_i64;
+        let mut a = Analyzer::new(Filter::default());
+        a.begin_source("t");
+        let minutes = 365 * 1440;
+        for i in 0..minutes {
+            a.push(Event {
+                line: i as u64 + 1,
+                time: Some(start + i * 60_000),
+                status: Some(200),
+                ..Default::default()
+            });
+            if i % 50_000 == 0 {
+                assert!(
+                    a.timeline.iter().count() < 8_000,
+                    "{}",
+                    a.timeline.iter().count()
+                );
+            }
+        }
+        let d = a.finish();
+        assert!(d.timeline.len() < 8_000, "{} entries", d.timeline.len());
+        assert_eq!(
+            d.timeline.iter().map(|m| m.requests).sum::<u64>(),
+            minutes as u64
+        );
+        assert_eq!(d.timeline.last().unwrap().width_minutes, 1);
+        assert_eq!(d.timeline.first().unwrap().width_minutes, 1440);
+
+        let mut a = Analyzer::new(Filter::default());
+        for i in 0..100 {
+            a.push(Event {
+                time: Some(start + i * 60_000),
+                ..Default::default()
+            });
+        }
+        let d = a.finish();
+        assert_eq!(d.timeline.len(), 100);
+        let json = serde_json::to_string(&d.timeline[0]).unwrap();
+        assert!(!json.contains("width_minutes"), "{json}");
     }
 
     #[test]

@@ -382,6 +382,7 @@ mod tests {
         }
         Minute {
             minute: m.into(),
+            width_minutes: 1,
             requests: req,
             successes: req - fail,
             failures: fail,
