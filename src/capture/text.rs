@@ -1283,7 +1283,7 @@ fn status_in_text(lower: &str) -> Option<u16> {
                 const KNOWN: &[u16] = &[
                     400, 401, 403, 404, 408, 409, 413, 429, 500, 502, 503, 504, 529,
                 ];
-                let ok = i == 0 || carries_status(before, KNOWN.contains(&n));
+                let ok = i == 0 || carries_status(before, &lower[i + 3..], KNOWN.contains(&n));
                 if ok {
                     return Some(n);
                 }
@@ -1301,7 +1301,7 @@ fn status_in_text(lower: &str) -> Option<u16> {
 /// (429)`), a status key (`status 429`, `status_code=429`, `HTTP 429`), `failed with` /
 /// `returned` / `response`. Never an arbitrary `key: NNN` (`published n: 529`,
 /// `'order_id': 429`, `error_count: 429`) or a `file:429:12` position.
-fn carries_status(before: &str, known: bool) -> bool {
+fn carries_status(before: &str, after: &str, known: bool) -> bool {
     const KEYS: &[&str] = &[
         "status",
         "status_code",
@@ -1328,7 +1328,7 @@ fn carries_status(before: &str, known: bool) -> bool {
     if before.trim_end().ends_with('(') {
         // `Request rejected (429)`, `API Error (529 …)`; not `order (429 items)`.
         let t = tail.trim_end_matches('(').trim_end();
-        return KEYS.iter().any(|k| t.ends_with(k)) || known;
+        return KEYS.iter().any(|k| t.ends_with(k)) || (known && reads_as_status(after));
     }
     // Claude Code's debug form: `API Error (attempt 1/11): 529`.
     if tail.ends_with(')') && before.contains("attempt") {
@@ -1337,6 +1337,36 @@ fn carries_status(before: &str, known: bool) -> bool {
     let sep = before.len() - tail.len();
     // `status 429` with a space, `Error code: 429` with a colon; `errorcount429` never.
     sep > 0 && KEYS.iter().any(|k| tail.ends_with(k))
+}
+
+/// What follows a known status in parentheses when it is one: `(429)`, `(529 {...})`,
+/// `(529 Overloaded)`, `(429 Too Many Requests)`; never a count (`(529 chars)`, `(429 items)`).
+fn reads_as_status(after: &str) -> bool {
+    const REASONS: &[&str] = &[
+        "too",
+        "overloaded",
+        "site",
+        "internal",
+        "service",
+        "bad",
+        "rate",
+        "request",
+        "error",
+        "gateway",
+        "unauthorized",
+        "forbidden",
+        "not",
+        "payload",
+        "status",
+    ];
+    let a = after.trim_start();
+    match a.chars().next() {
+        None | Some(')' | '{' | '\u{2026}' | '.' | '-' | ':' | ',') => true,
+        _ => {
+            let word: String = a.chars().take_while(|c| c.is_alphabetic()).collect();
+            REASONS.contains(&word.as_str())
+        }
+    }
 }
 
 /// `HTTP/1.1 429 Too Many Requests` at the start of a line, or quoted in an httpx log line
@@ -1592,6 +1622,17 @@ mod tests {
         );
         assert_eq!(status_in_text("529 "), Some(529));
         assert_eq!(status_in_text("we sent 450 requests"), None);
+        // Regression (bench text log): a count in parentheses is not a status.
+        assert_eq!(
+            status_in_text("summarised document doc_61500 (529 chars) in 36 s"),
+            None
+        );
+        assert_eq!(status_in_text("order (429 items)"), None);
+        assert_eq!(status_in_text("api error (529 overloaded)"), Some(529));
+        assert_eq!(
+            status_in_text("api error (529 {\"type\":\"error\"})"),
+            Some(529)
+        );
         assert_eq!(
             status_in_text("api error (attempt 1/11): 529 529 "),
             Some(529)
