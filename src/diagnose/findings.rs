@@ -815,7 +815,11 @@ impl Near {
             (None, Some(_)) => false,
             (_, None) => true,
         };
-        let mut windows: Vec<&Warned> = self.windows.iter().filter(|w| before_cutoff(&w.at)).collect();
+        let mut windows: Vec<&Warned> = self
+            .windows
+            .iter()
+            .filter(|w| before_cutoff(&w.at))
+            .collect();
         windows.sort_by_key(|w| (w.at.time.is_none(), w.at.time));
         let sub_evidence: Vec<String> = windows
             .iter()
@@ -1007,7 +1011,11 @@ mod tests {
                 "5h window at 92% (anthropic-ratelimit-unified-5h-status: allowed_warning), first at cc.jsonl:2 (14:02:00)"
             ]
         );
-        assert!(f.detail.contains("subscription usage warning"), "{}", f.detail);
+        assert!(
+            f.detail.contains("subscription usage warning"),
+            "{}",
+            f.detail
+        );
         assert_eq!(f.advice, SUBSCRIPTION_ADVICE);
         assert!(!f.advice.contains("probe"), "{}", f.advice);
 
@@ -1022,8 +1030,16 @@ mod tests {
         near.add((INPUT, 10, 1000), &at);
         let f = near.finish(&tl, &sources).unwrap();
         assert_eq!(f.evidence.len(), 2, "{:?}", f.evidence);
-        assert!(f.evidence[0].contains("input-tokens-remaining 10 of 1,000"), "{:?}", f.evidence);
-        assert!(f.evidence[1].starts_with("5h window at 92%"), "{:?}", f.evidence);
+        assert!(
+            f.evidence[0].contains("input-tokens-remaining 10 of 1,000"),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            f.evidence[1].starts_with("5h window at 92%"),
+            "{:?}",
+            f.evidence
+        );
         assert_eq!(f.advice, BOTH_ADVICE);
     }
 
