@@ -772,3 +772,128 @@ fn parallel_diagnose_matches_sequential() {
     assert_eq!(one["summary"]["failures"], failures.len());
     assert_eq!(top_class(&one), "itpm");
 }
+
+/// A Claude Code (subscription) log: `allowed_warning` on the 5-hour window before the
+/// subscription refuses (a 429, then a 200 with `unified-status: rejected`).
+#[test]
+fn subscription_allowed_warning_is_near_limit() {
+    let dir = TempDir::new().unwrap();
+    let model = "claude-opus-4-1";
+    let sub = |status: &str, util: f64| {
+        json!({
+            "anthropic-ratelimit-unified-status": status,
+            "anthropic-ratelimit-unified-5h-status": status,
+            "anthropic-ratelimit-unified-5h-utilization": util,
+            "anthropic-ratelimit-unified-5h-reset": 1_763_665_200,
+            "anthropic-ratelimit-unified-representative-claim": "five_hour",
+        })
+    };
+    let msg = json!({"type": "message", "model": model, "usage": {"output_tokens": 50}});
+    let mut s = String::new();
+    // 14:00: fine.
+    for i in 0..5 {
+        writeln!(
+            s,
+            "{}",
+            line(
+                i as f64 * 10.0,
+                200,
+                model,
+                sub("allowed", 0.5),
+                msg.clone(),
+                json!({})
+            )
+        )
+        .unwrap();
+    }
+    // 14:02: four warnings (92% .. 98%).
+    for i in 0..4 {
+        let util = 0.92 + i as f64 * 0.02;
+        writeln!(
+            s,
+            "{}",
+            line(
+                120.0 + i as f64 * 10.0,
+                200,
+                model,
+                sub("allowed_warning", util),
+                msg.clone(),
+                json!({})
+            )
+        )
+        .unwrap();
+    }
+    // 14:04: refused (a 429, then a 200 served with unified-status: rejected).
+    let err =
+        json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Rate limited"}});
+    writeln!(
+        s,
+        "{}",
+        line(240.0, 429, model, sub("rejected", 1.0), err, json!({}))
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "{}",
+        line(
+            250.0,
+            200,
+            model,
+            sub("rejected", 1.0),
+            msg.clone(),
+            json!({})
+        )
+    )
+    .unwrap();
+    let f = write(&dir, "claude-code.jsonl", &s);
+    let (v, code) = run_json(&["diagnose", p(&f)]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["summary"]["successes"], 9, "{:#}", v["summary"]);
+    assert!(
+        v["summary"]["failures"].as_u64().unwrap() >= 1,
+        "{:#}",
+        v["summary"]
+    );
+    let n = finding(&v, "near_limit").unwrap_or_else(|| panic!("near_limit: {:?}", kinds(&v)));
+    assert_eq!(n["count"], 4, "{n:#}");
+    let ev = n["evidence"][0].as_str().unwrap();
+    assert_eq!(
+        ev,
+        format!(
+            "5h window at 92% (anthropic-ratelimit-unified-5h-status: allowed_warning), first at {}:6 (14:02:00)",
+            p(&f)
+        ),
+        "{n:#}"
+    );
+    assert!(
+        n["detail"]
+            .as_str()
+            .unwrap()
+            .contains("before the first refusal at 14:04"),
+        "{n:#}"
+    );
+    let advice = n["advice"].as_str().unwrap();
+    assert!(
+        advice.contains("resets") && advice.contains("API key"),
+        "{advice}"
+    );
+    assert!(!advice.contains("probe"), "{advice}");
+    // The timeline counts the warnings in their minute.
+    let near: Vec<(String, u64)> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["minute"].as_str().unwrap_or("").to_string(),
+                m["near_limit"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let total: u64 = near.iter().map(|(_, n)| n).sum();
+    assert_eq!(total, 4, "{near:?}");
+    assert!(
+        near.iter().any(|(m, n)| m.contains("14:02") && *n == 4),
+        "{near:?}"
+    );
+}

@@ -319,6 +319,9 @@ pub struct Exchange {
     pub dims: [(Option<u64>, Option<u64>); 4],
     pub org_id: Option<String>,
     pub workspace_id: Option<String>,
+    /// The `anthropic-ratelimit-unified-*` headers (subscription windows), names lower-cased;
+    /// empty (no allocation) on API-key traffic.
+    pub unified: crate::exchange::Headers,
 }
 
 /// The rate-limit dimensions [`Exchange::dims`] holds, in order.
@@ -340,6 +343,7 @@ pub fn parse_light(line: &[u8]) -> Option<Exchange> {
         x.dims = h.dims;
         x.org_id = h.org;
         x.workspace_id = h.workspace;
+        x.unified = h.unified;
     }
     let mut body_model = None;
     if let Some(b) = l.body {
@@ -700,12 +704,15 @@ mod light {
         pub dims: [(Option<u64>, Option<u64>); 4],
         pub org: Option<String>,
         pub workspace: Option<String>,
+        pub unified: crate::exchange::Headers,
     }
 
     enum Key {
         Dim(usize, bool),
         Org,
         Workspace,
+        /// An `anthropic-ratelimit-unified-*` header (its name only then copied).
+        Unified(String),
         Other,
     }
 
@@ -735,6 +742,10 @@ mod light {
         const P: &[u8] = b"anthropic-ratelimit-";
         if name.len() > P.len() && name[..P.len()].eq_ignore_ascii_case(P) {
             let rest = &name[P.len()..];
+            const U: &[u8] = b"unified-";
+            if rest.len() > U.len() && rest[..U.len()].eq_ignore_ascii_case(U) {
+                return Key::Unified(String::from_utf8_lossy(name).to_ascii_lowercase());
+            }
             let ends = |suffix: &[u8]| {
                 rest.len() > suffix.len()
                     && rest[rest.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
@@ -757,6 +768,46 @@ mod light {
             Key::Workspace
         } else {
             Key::Other
+        }
+    }
+
+    /// A unified header's value as text: strings, numbers as written (`0.92`, `1763650800`);
+    /// anything else goes through the full parser.
+    struct HeaderText(Option<String>);
+
+    impl<'de> Deserialize<'de> for HeaderText {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = HeaderText;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a header value")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderText, E> {
+                    Ok(HeaderText(Some(v.to_string())))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<HeaderText, E> {
+                    Ok(HeaderText(Some(v.to_string())))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<HeaderText, E> {
+                    Ok(HeaderText(Some(v.to_string())))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<HeaderText, E> {
+                    Ok(HeaderText(
+                        serde_json::Number::from_f64(v).map(|n| n.to_string()),
+                    ))
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<HeaderText, E> {
+                    Ok(HeaderText(Some(v.to_string())))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<HeaderText, E> {
+                    Err(E::custom("null header"))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<HeaderText, A::Error> {
+                    Err(de::Error::custom("array header: full parser"))
+                }
+            }
+            d.deserialize_any(V)
         }
     }
 
@@ -813,6 +864,11 @@ mod light {
                             Key::Dim(i, false) => h.dims[i].1 = a.next_value::<HeaderNum>()?.0,
                             Key::Org => h.org = a.next_value::<IdText>()?.0,
                             Key::Workspace => h.workspace = a.next_value::<IdText>()?.0,
+                            Key::Unified(name) => {
+                                if let Some(v) = a.next_value::<HeaderText>()?.0 {
+                                    h.unified.set(&name, &v);
+                                }
+                            }
                             Key::Other => {
                                 a.next_value::<IgnoredAny>()?;
                             }

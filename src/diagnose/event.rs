@@ -9,7 +9,8 @@ use crate::capture::Capture;
 use crate::capture::headers::parse_int;
 use crate::capture::jsonl::{self, Exchange, LIGHT_DIMS};
 use crate::capture::scan::{Handler, Light};
-use crate::classify::{self, Verdict};
+use crate::classify::{self, Verdict, subscription};
+use crate::exchange::Headers;
 
 /// Index of each dimension in [`Event::dims`] (the order of [`LIGHT_DIMS`]).
 pub const REQUESTS: usize = 0;
@@ -38,6 +39,41 @@ pub struct Event {
     pub output_tokens: Option<u64>,
     /// The verdict, for failures.
     pub verdict: Option<Box<Verdict>>,
+    /// A subscription usage window close to its cap (`allowed_warning`).
+    pub warning: Option<Box<SubWarning>>,
+}
+
+/// A subscription window's `allowed_warning` (`anthropic-ratelimit-unified-*`): which window,
+/// how full, and the header that said so.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubWarning {
+    /// `5h`, `7d`, `7d_opus`... (`subscription` when the headers name none).
+    pub window: String,
+    /// How full, 0..1, when the headers say.
+    pub utilization: Option<f64>,
+    /// `anthropic-ratelimit-unified-5h-status` or `anthropic-ratelimit-unified-status`.
+    pub header: String,
+}
+
+impl SubWarning {
+    /// From the unified headers; `None` without an `allowed_warning`.
+    pub fn from_headers(h: &Headers) -> Option<Box<SubWarning>> {
+        let (window, utilization) = subscription::warning(h)?;
+        let own = format!("anthropic-ratelimit-unified-{window}-status");
+        let header = if h
+            .get(&own)
+            .is_some_and(|v| v.eq_ignore_ascii_case("allowed_warning"))
+        {
+            own
+        } else {
+            "anthropic-ratelimit-unified-status".to_string()
+        };
+        Some(Box::new(SubWarning {
+            window,
+            utilization,
+            header,
+        }))
+    }
 }
 
 fn millis(t: DateTime<Utc>) -> i64 {
@@ -82,6 +118,7 @@ impl Event {
             input_tokens: c.request.input_tokens,
             output_tokens: c.output_tokens,
             verdict: classify::classify(c).map(Box::new),
+            warning: SubWarning::from_headers(&c.headers),
         }
     }
 
@@ -100,6 +137,11 @@ impl Event {
             input_tokens: x.input_tokens,
             output_tokens: x.output_tokens,
             verdict: None,
+            warning: if x.unified.is_empty() {
+                None
+            } else {
+                SubWarning::from_headers(&x.unified)
+            },
         }
     }
 
@@ -185,6 +227,45 @@ mod tests {
                 panic!("a capture: {line}")
             };
             assert_eq!(light, Event::from_capture(&c), "{line}");
+        }
+    }
+
+    #[test]
+    fn subscription_warning_from_light_and_full_paths() {
+        let src: Arc<str> = Arc::from("t");
+        let line = r#"{"ts":"2026-11-20T14:02:00Z","status":200,"headers":{"Anthropic-Ratelimit-Unified-Status":"allowed_warning","anthropic-ratelimit-unified-5h-status":"allowed_warning","anthropic-ratelimit-unified-5h-utilization":0.92,"anthropic-ratelimit-unified-5h-reset":1763650800,"anthropic-ratelimit-unified-7d-status":"allowed","anthropic-ratelimit-unified-7d-utilization":"0.41","anthropic-ratelimit-unified-representative-claim":"five_hour"},"body":{"type":"message","model":"claude-opus-4-1"}}"#;
+        let light = Event::from_light(2, jsonl::parse_light(line.as_bytes()).unwrap());
+        let jsonl::Parsed::Capture(c) = jsonl::parse_full(&src, 2, line.as_bytes(), false) else {
+            panic!("a capture")
+        };
+        let full = Event::from_capture(&c);
+        assert_eq!(light, full);
+        let w = light.warning.expect("allowed_warning read");
+        assert_eq!(w.window, "5h");
+        assert_eq!(w.utilization, Some(0.92));
+        assert_eq!(w.header, "anthropic-ratelimit-unified-5h-status");
+        assert!(full.verdict.is_none(), "a warning is no failure");
+
+        // Only the overall status warns: the header named is the overall one.
+        let line = r#"{"status":200,"headers":{"anthropic-ratelimit-unified-status":"allowed_warning","anthropic-ratelimit-unified-7d-utilization":0.95,"anthropic-ratelimit-unified-representative-claim":"seven_day"}}"#;
+        let light = Event::from_light(1, jsonl::parse_light(line.as_bytes()).unwrap());
+        let w = light.warning.clone().unwrap();
+        assert_eq!(
+            (w.window.as_str(), w.utilization, w.header.as_str()),
+            ("7d", Some(0.95), "anthropic-ratelimit-unified-status")
+        );
+        let jsonl::Parsed::Capture(c) = jsonl::parse_full(&src, 1, line.as_bytes(), false) else {
+            panic!("a capture")
+        };
+        assert_eq!(light, Event::from_capture(&c));
+
+        // `allowed` and API-key traffic carry no warning.
+        for line in [
+            r#"{"status":200,"headers":{"anthropic-ratelimit-unified-status":"allowed","anthropic-ratelimit-unified-5h-utilization":0.2}}"#,
+            r#"{"status":200,"headers":{"anthropic-ratelimit-requests-remaining":"3"}}"#,
+        ] {
+            let light = Event::from_light(1, jsonl::parse_light(line.as_bytes()).unwrap());
+            assert!(light.warning.is_none(), "{line}");
         }
     }
 

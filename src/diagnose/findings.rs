@@ -31,14 +31,16 @@
 //!   request start (one reading of the docs; the other counts actual output).
 //! * **near_limit**: successful responses with less than 10% of a `requests`,
 //!   `input-tokens` or `output-tokens` limit left, before the first rate-limit refusal (or
-//!   in a log with none): the limit was about to be hit.
+//!   in a log with none): the limit was about to be hit. A subscription response (Claude
+//!   Code, Pro/Max) whose `anthropic-ratelimit-unified-status` (or a window's
+//!   `-<window>-status`) is `allowed_warning` counts too: that usage window is nearly full.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::event::{INPUT, OUTPUT, REQUESTS, model_class};
+use super::event::{INPUT, OUTPUT, REQUESTS, SubWarning, model_class};
 use super::timeline::Timeline;
 use super::{At, Event, clock, place, thousands};
 use crate::classify::Class;
@@ -693,14 +695,66 @@ pub(crate) fn near_limit(ev: &Event) -> Option<(usize, u64, u64)> {
         .min_by(|a, b| (a.1 as f64 / a.2 as f64).total_cmp(&(b.1 as f64 / b.2 as f64)))
 }
 
+/// Advice for subscription usage warnings (no API-key headers to throttle on).
+const SUBSCRIPTION_ADVICE: &str = "A subscription usage window is nearly full: pace or pause heavy work until the window resets (anthropic-ratelimit-unified-*-reset), and run sustained or automated heavy work on an API key (pay-as-you-go, own rate limits) instead of the subscription.";
+/// Advice when both API-key limits and subscription windows ran close.
+const BOTH_ADVICE: &str = "Throttle before the limit: read anthropic-ratelimit-*-remaining and slow down below 10% (see `claude-429 probe`); for subscription traffic, pause heavy work until the usage window resets or move it to an API key.";
+/// Subscription windows tracked for evidence (5h, 7d, 7d_opus... are a handful).
+const MAX_WINDOWS: usize = 8;
+
+/// The earliest `allowed_warning` of one subscription window.
+#[derive(Debug)]
+struct Warned {
+    at: At,
+    window: String,
+    utilization: Option<f64>,
+    header: String,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Near {
     untimed: u64,
     /// Per dimension: the earliest example `(at, remaining, limit)`.
     first: [Option<(At, u64, u64)>; 3],
+    /// Per subscription window: the earliest warning.
+    windows: Vec<Warned>,
+}
+
+/// Whether `new` comes before what a slot holds (untimed examples only fill empty slots).
+fn earlier(old: Option<Option<i64>>, new: Option<i64>) -> bool {
+    match (old, new) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(None), Some(_)) => true,
+        (Some(Some(old)), Some(new)) => new < old,
+    }
 }
 
 impl Near {
+    /// A success with a subscription `allowed_warning`; `count_untimed` is false when
+    /// [`Near::add`] already counted the same response.
+    pub(crate) fn add_warning(&mut self, w: &SubWarning, count_untimed: bool, at: &At) {
+        if count_untimed && at.time.is_none() {
+            self.untimed += 1;
+        }
+        let slot = self.windows.iter().position(|x| x.window == w.window);
+        if slot.is_none() && self.windows.len() >= MAX_WINDOWS {
+            return;
+        }
+        if earlier(slot.map(|i| self.windows[i].at.time), at.time) {
+            let warned = Warned {
+                at: at.clone(),
+                window: w.window.clone(),
+                utilization: w.utilization,
+                header: w.header.clone(),
+            };
+            match slot {
+                Some(i) => self.windows[i] = warned,
+                None => self.windows.push(warned),
+            }
+        }
+    }
+
     pub(crate) fn add(&mut self, (d, r, l): (usize, u64, u64), at: &At) {
         if at.time.is_none() {
             self.untimed += 1;
@@ -756,19 +810,78 @@ impl Near {
                 )
             })
             .collect();
+        let before_cutoff = |at: &At| match (at.time, cutoff) {
+            (Some(t), Some(c)) => t < c,
+            (None, Some(_)) => false,
+            (_, None) => true,
+        };
+        let mut windows: Vec<&Warned> = self
+            .windows
+            .iter()
+            .filter(|w| before_cutoff(&w.at))
+            .collect();
+        windows.sort_by_key(|w| (w.at.time.is_none(), w.at.time));
+        let sub_evidence: Vec<String> = windows
+            .iter()
+            .map(|w| {
+                let what = if w.window == "subscription" {
+                    "subscription usage".to_string()
+                } else {
+                    format!("{} window", w.window)
+                };
+                let how = match w.utilization {
+                    Some(u) => format!("at {:.0}%", u * 100.0),
+                    None => "near its cap".to_string(),
+                };
+                format!(
+                    "{what} {how} ({}: allowed_warning), first at {}",
+                    w.header,
+                    place(sources, &w.at)
+                )
+            })
+            .collect();
+        let (api, sub) = match (evidence.is_empty(), sub_evidence.is_empty()) {
+            (true, true) => (
+                self.first.iter().any(Option::is_some),
+                !self.windows.is_empty(),
+            ),
+            (a, s) => (!a, !s),
+        };
+        let mut evidence = evidence;
+        evidence.extend(sub_evidence);
         let when = match first_refusal {
             Some(m) => format!("before the first refusal at {}", hhmm(m)),
             None => "with no refusals yet".to_string(),
         };
+        let plural = if count == 1 { "" } else { "s" };
+        let (detail, advice) = if sub && !api {
+            (
+                format!(
+                    "{count} successful response{plural} came with a subscription usage warning (allowed_warning) {when}: the usage window was about to close."
+                ),
+                SUBSCRIPTION_ADVICE,
+            )
+        } else if sub {
+            (
+                format!(
+                    "{count} successful response{plural} had less than 10% of a limit left or a subscription usage warning {when}: the limit was about to be hit."
+                ),
+                BOTH_ADVICE,
+            )
+        } else {
+            (
+                format!(
+                    "{count} successful response{plural} had less than 10% of a limit left {when}: the limit was about to be hit."
+                ),
+                FindingKind::NearLimit.advice(),
+            )
+        };
         Some(Finding {
             kind: FindingKind::NearLimit,
-            detail: format!(
-                "{count} successful response{} had less than 10% of a limit left {when}: the limit was about to be hit.",
-                if count == 1 { "" } else { "s" }
-            ),
+            detail,
             evidence,
             count,
-            advice: FindingKind::NearLimit.advice(),
+            advice,
         })
     }
 }
@@ -861,6 +974,73 @@ mod tests {
         assert_eq!(r.count, 1);
         let f = r.finish(&[Arc::from("t")]).unwrap();
         assert!(f.detail.contains("after 2 s"), "{}", f.detail);
+    }
+
+    #[test]
+    fn near_limit_names_the_subscription_window() {
+        let sources: [Arc<str>; 1] = [Arc::from("cc.jsonl")];
+        let t0 = 1_763_647_320_000; // 2026-11-20 14:02:00 UTC
+        let mut tl = Timeline::default();
+        let w = SubWarning {
+            window: "5h".into(),
+            utilization: Some(0.92),
+            header: "anthropic-ratelimit-unified-5h-status".into(),
+        };
+        let warned = |tl: &mut Timeline| {
+            let mut near = Near::default();
+            // Out of order on purpose: the earliest is the evidence.
+            for (i, dt) in [(3, 30_000), (2, 0), (4, 60_000)] {
+                let at = At {
+                    source: 0,
+                    line: i,
+                    time: Some(t0 + dt),
+                };
+                near.add_warning(&w, true, &at);
+                if let Some(b) = tl.bucket((t0 + dt) / 60_000) {
+                    b.successes += 1;
+                    b.near_limit += 1;
+                }
+            }
+            near
+        };
+        let f = warned(&mut tl).finish(&tl, &sources).expect("a finding");
+        assert_eq!(f.count, 3);
+        assert_eq!(
+            f.evidence,
+            vec![
+                "5h window at 92% (anthropic-ratelimit-unified-5h-status: allowed_warning), first at cc.jsonl:2 (14:02:00)"
+            ]
+        );
+        assert!(
+            f.detail.contains("subscription usage warning"),
+            "{}",
+            f.detail
+        );
+        assert_eq!(f.advice, SUBSCRIPTION_ADVICE);
+        assert!(!f.advice.contains("probe"), "{}", f.advice);
+
+        // With an API-key near-limit response too, both kinds of evidence are kept.
+        let at = At {
+            source: 0,
+            line: 1,
+            time: Some(t0),
+        };
+        let mut tl = Timeline::default();
+        let mut near = warned(&mut tl);
+        near.add((INPUT, 10, 1000), &at);
+        let f = near.finish(&tl, &sources).unwrap();
+        assert_eq!(f.evidence.len(), 2, "{:?}", f.evidence);
+        assert!(
+            f.evidence[0].contains("input-tokens-remaining 10 of 1,000"),
+            "{:?}",
+            f.evidence
+        );
+        assert!(
+            f.evidence[1].starts_with("5h window at 92%"),
+            "{:?}",
+            f.evidence
+        );
+        assert_eq!(f.advice, BOTH_ADVICE);
     }
 
     #[test]

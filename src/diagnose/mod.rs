@@ -73,7 +73,8 @@ pub struct Minute {
     pub by_class: BTreeMap<Class, u64>,
     /// Input tokens the requests declared (`request.input_tokens`), when logged.
     pub input_tokens: u64,
-    /// Successful responses with less than 10% of a limit left.
+    /// Successful responses with less than 10% of a limit left, or with a subscription
+    /// window's `allowed_warning`.
     pub near_limit: u64,
 }
 
@@ -286,14 +287,18 @@ impl Analyzer {
             None => {
                 self.summary.successes += 1;
                 let near = findings::near_limit(&ev);
+                let warned = ev.warning.as_deref();
                 if let Some(b) = self.bucket_of(ev.time) {
                     b.successes += 1;
-                    if near.is_some() {
+                    if near.is_some() || warned.is_some() {
                         b.near_limit += 1;
                     }
                 }
                 if let Some(n) = near {
                     self.findings.near.add(n, &at);
+                }
+                if let Some(w) = warned {
+                    self.findings.near.add_warning(w, near.is_none(), &at);
                 }
             }
         }
