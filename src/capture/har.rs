@@ -19,7 +19,8 @@
 //! * A malformed or truncated document stops the scan with a note in the stats; the captures
 //!   already handed on stay handed on.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::marker::PhantomData;
@@ -154,7 +155,8 @@ fn scan_capped<R: BufRead>(
     tail: usize,
 ) -> io::Result<()> {
     let shared = Shared::default();
-    let filter = StringCap::new(reader, &shared, max_string, tail);
+    let splice = Splice::new(reader, &shared, max_string);
+    let filter = StringCap::new(splice, &shared, max_string, tail);
     let mut de = serde_json::Deserializer::from_reader(filter);
     let mut ctx = Ctx {
         source,
@@ -181,6 +183,267 @@ fn scan_capped<R: BufRead>(
     Ok(())
 }
 
+/// A container [`Splice`] knows the meaning of: the root object, `log`, `log.entries`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    Root,
+    Log,
+    Entries,
+}
+
+/// The last string closed directly in a known frame (a key, when a container follows).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    None,
+    Log,
+    Entries,
+    Other,
+}
+
+/// Sits below [`StringCap`] and takes the slow byte-by-byte walk off most of the file: it
+/// follows the document lexically (strings, escapes, depth), buffers each object element of
+/// `log.entries` up to `max` bytes, and parses it with serde from that slice. A parsed entry
+/// goes to [`Shared::ready`] and the walk is handed a placeholder `{}` followed by the entry's
+/// newlines, so entry counts, lines and everything around the entries array stay exactly what
+/// the streaming walk makes of them. An entry that does not parse on its own, or is longer than
+/// `max` (its strings may need cutting), is passed through unchanged for the walk to read as
+/// before; so is any file whose keys are escaped or otherwise not spelled plainly.
+struct Splice<'s, R> {
+    inner: R,
+    st: SpliceState<'s>,
+}
+
+struct SpliceState<'s> {
+    shared: &'s Shared,
+    max: usize,
+    /// Bytes for the walk, from `pos`.
+    out: Vec<u8>,
+    pos: usize,
+    in_str: bool,
+    esc: bool,
+    /// The open string's first bytes when it may be a key.
+    key_buf: Vec<u8>,
+    keying: bool,
+    key: Key,
+    frames: Vec<Frame>,
+    /// Depth of containers below the innermost known frame.
+    other: usize,
+    /// In `log.entries`, after `[` or `,`: the next value starts an element.
+    elem_pending: bool,
+    /// Elements of `log.entries` arrays seen so far.
+    ordinal: u64,
+    /// Buffering the current entry.
+    capturing: bool,
+    entry: Vec<u8>,
+}
+
+impl<'s, R: BufRead> Splice<'s, R> {
+    fn new(inner: R, shared: &'s Shared, max: usize) -> Self {
+        Splice {
+            inner,
+            st: SpliceState {
+                shared,
+                max,
+                out: Vec::with_capacity(64 * 1024),
+                pos: 0,
+                in_str: false,
+                esc: false,
+                key_buf: Vec::new(),
+                keying: false,
+                key: Key::None,
+                frames: Vec::new(),
+                other: 0,
+                elem_pending: false,
+                ordinal: 0,
+                capturing: false,
+                entry: Vec::new(),
+            },
+        }
+    }
+}
+
+impl<R: BufRead> Read for Splice<'_, R> {
+    fn read(&mut self, dst: &mut [u8]) -> io::Result<usize> {
+        let src = self.fill_buf()?;
+        let n = src.len().min(dst.len());
+        dst[..n].copy_from_slice(&src[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Splice<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let st = &mut self.st;
+        if st.pos == st.out.len() {
+            st.out.clear();
+            st.pos = 0;
+            while st.out.is_empty() {
+                let avail = self.inner.fill_buf()?;
+                if avail.is_empty() {
+                    // The file ends inside an entry: the walk reports it from the bytes.
+                    if st.capturing {
+                        st.capturing = false;
+                        st.out.append(&mut st.entry);
+                    }
+                    break;
+                }
+                let used = st.process(avail);
+                self.inner.consume(used);
+            }
+        }
+        Ok(&st.out[st.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.st.pos = (self.st.pos + n).min(self.st.out.len());
+    }
+}
+
+impl SpliceState<'_> {
+    fn emit(&mut self, bytes: &[u8]) {
+        if self.capturing {
+            self.entry.extend_from_slice(bytes);
+        } else {
+            self.out.extend_from_slice(bytes);
+        }
+    }
+
+    /// Takes bytes of `chunk`; returns how many, stopping right after an entry closes.
+    fn process(&mut self, chunk: &[u8]) -> usize {
+        let mut i = 0;
+        let mut seg = 0;
+        while i < chunk.len() {
+            if self.in_str {
+                if self.esc {
+                    self.esc = false;
+                    i += 1;
+                    continue;
+                }
+                let Some(j) = memchr::memchr2(b'"', b'\\', &chunk[i..]) else {
+                    self.key_bytes(&chunk[i..]);
+                    i = chunk.len();
+                    continue;
+                };
+                let k = i + j;
+                self.key_bytes(&chunk[i..=k]);
+                if chunk[k] == b'\\' {
+                    self.esc = true;
+                } else {
+                    self.in_str = false;
+                    if self.keying {
+                        self.keying = false;
+                        self.key = match &self.key_buf[..] {
+                            b"log\"" => Key::Log,
+                            b"entries\"" => Key::Entries,
+                            _ => Key::Other,
+                        };
+                    }
+                }
+                i = k + 1;
+                continue;
+            }
+            let b = chunk[i];
+            if self.other > 0 {
+                match b {
+                    b'"' => self.in_str = true,
+                    b'{' | b'[' => self.other += 1,
+                    b'}' | b']' => {
+                        self.other -= 1;
+                        if self.other == 0 && self.capturing {
+                            self.emit(&chunk[seg..=i]);
+                            self.finish_entry();
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            let top = self.frames.last().copied();
+            let element = top == Some(Frame::Entries)
+                && self.elem_pending
+                && !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b']' | b',');
+            if element {
+                self.elem_pending = false;
+                self.ordinal += 1;
+            }
+            match b {
+                b'"' => {
+                    self.in_str = true;
+                    self.keying = true;
+                    self.key_buf.clear();
+                }
+                b'{' if element => {
+                    self.emit(&chunk[seg..i]);
+                    seg = i;
+                    self.capturing = true;
+                    self.entry.clear();
+                    self.other = 1;
+                }
+                b'{' if top.is_none() && self.frames.is_empty() => self.push(Frame::Root),
+                b'{' if top == Some(Frame::Root) && self.key == Key::Log => self.push(Frame::Log),
+                b'[' if top == Some(Frame::Log) && self.key == Key::Entries => {
+                    self.push(Frame::Entries);
+                    self.elem_pending = true;
+                }
+                b'{' | b'[' => self.other = 1,
+                b'}' | b']' => {
+                    self.frames.pop();
+                    self.key = Key::None;
+                    self.elem_pending = false;
+                }
+                b',' if top == Some(Frame::Entries) => self.elem_pending = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        self.emit(&chunk[seg..]);
+        if self.capturing && self.entry.len() > self.max {
+            // Too long to hold: the walk reads the rest of this entry as before.
+            self.capturing = false;
+            self.out.append(&mut self.entry);
+        }
+        chunk.len()
+    }
+
+    fn key_bytes(&mut self, bytes: &[u8]) {
+        if self.keying && self.key_buf.len() < 16 {
+            let n = bytes.len().min(16);
+            self.key_buf.extend_from_slice(&bytes[..n]);
+        }
+    }
+
+    fn push(&mut self, f: Frame) {
+        self.frames.push(f);
+        self.key = Key::None;
+    }
+
+    /// Parses the buffered entry; a placeholder for the walk when it parses on its own.
+    fn finish_entry(&mut self) {
+        self.capturing = false;
+        let sh = Shared::default();
+        let mut de = serde_json::Deserializer::from_slice(&self.entry);
+        let parsed = Obj::<Entry>::new(&sh)
+            .deserialize(&mut de)
+            .and_then(|e| de.end().map(|()| e));
+        match parsed {
+            Ok(Some(e)) => {
+                self.shared
+                    .ready
+                    .borrow_mut()
+                    .push_back((self.ordinal, e));
+                let lines = memchr::memchr_iter(b'\n', &self.entry).count();
+                self.out.extend_from_slice(b"{}");
+                self.out.resize(self.out.len() + lines, b'\n');
+                self.entry.clear();
+            }
+            _ => self.out.append(&mut self.entry),
+        }
+    }
+}
+
 /// State the filter shares with the visitors.
 #[derive(Default)]
 struct Shared {
@@ -188,7 +451,13 @@ struct Shared {
     newlines: Cell<u64>,
     /// Set as each string closes: its length in the file when it was cut, `None` when whole.
     cut: Cell<Option<u64>>,
+    /// Entries [`Splice`] parsed ahead from a slice, by ordinal in `log.entries`, waiting for
+    /// the walk to reach their placeholders.
+    ready: RefCell<VecDeque<(u64, Entry)>>,
 }
+
+/// Entries parsed ahead at most; the filter stops pulling bytes when this many wait.
+const READY_MAX: usize = 8;
 
 /// Sits between the file and serde_json and caps the length of every JSON string (see the
 /// module doc). It stops filling right after a string closes, so when the parser has read a
@@ -263,7 +532,11 @@ impl<'s, R: BufRead> StringCap<'s, R> {
                 st.outside_bytes(avail)
             };
             self.inner.consume(used);
-            if closed || (!st.in_str && st.out.len() >= 64 * 1024) {
+            if closed
+                || (!st.in_str
+                    && (st.out.len() >= 64 * 1024
+                        || st.shared.ready.borrow().len() >= READY_MAX))
+            {
                 return Ok(());
             }
         }
@@ -727,8 +1000,18 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_> {
         let line = 1 + ctx.shared.newlines.get();
         ctx.entries += 1;
         ctx.current = Some((ctx.entries, line));
-        let entry = Obj::<Entry>::new(ctx.shared).deserialize(d)?;
+        let mut entry = Obj::<Entry>::new(ctx.shared).deserialize(d)?;
         ctx.current = None;
+        if entry.is_some() {
+            // A placeholder `{}` stands for an entry [`Splice`] already parsed.
+            let mut ready = ctx.shared.ready.borrow_mut();
+            while ready.front().is_some_and(|(n, _)| *n < ctx.entries) {
+                ready.pop_front();
+            }
+            if ready.front().is_some_and(|(n, _)| *n == ctx.entries) {
+                entry = ready.pop_front().map(|(_, e)| e);
+            }
+        }
         match entry {
             Some(e) => ctx.emit(e, line),
             None => {
