@@ -154,8 +154,26 @@ fn scan_capped<R: BufRead>(
     max_string: usize,
     tail: usize,
 ) -> io::Result<()> {
+    scan_with(
+        source, reader, opts, out, stats, max_string, tail, max_string,
+    )
+}
+
+/// `max_entry`: the longest entry parsed ahead from a slice by [`Splice`]; 0 walks every
+/// entry through the streaming parser.
+#[allow(clippy::too_many_arguments)]
+fn scan_with<R: BufRead>(
+    source: &Arc<str>,
+    reader: &mut R,
+    opts: &ScanOptions,
+    out: &mut dyn FnMut(Capture),
+    stats: &mut ScanStats,
+    max_string: usize,
+    tail: usize,
+    max_entry: usize,
+) -> io::Result<()> {
     let shared = Shared::default();
-    let splice = Splice::new(reader, &shared, max_string);
+    let splice = Splice::new(reader, &shared, max_entry);
     let filter = StringCap::new(splice, &shared, max_string, tail);
     let mut de = serde_json::Deserializer::from_reader(filter);
     let mut ctx = Ctx {
@@ -235,6 +253,8 @@ struct SpliceState<'s> {
     /// Buffering the current entry.
     capturing: bool,
     entry: Vec<u8>,
+    /// The buffered entry nests deeper than the walk would accept: it reads it itself.
+    deep: bool,
 }
 
 impl<'s, R: BufRead> Splice<'s, R> {
@@ -257,6 +277,7 @@ impl<'s, R: BufRead> Splice<'s, R> {
                 ordinal: 0,
                 capturing: false,
                 entry: Vec::new(),
+                deep: false,
             },
         }
     }
@@ -347,7 +368,11 @@ impl SpliceState<'_> {
             if self.other > 0 {
                 match b {
                     b'"' => self.in_str = true,
-                    b'{' | b'[' => self.other += 1,
+                    b'{' | b'[' => {
+                        self.other += 1;
+                        // serde_json's recursion limit counts from the document's root.
+                        self.deep |= self.other > 100;
+                    }
                     b'}' | b']' => {
                         self.other -= 1;
                         if self.other == 0 && self.capturing {
@@ -375,10 +400,11 @@ impl SpliceState<'_> {
                     self.keying = true;
                     self.key_buf.clear();
                 }
-                b'{' if element => {
+                b'{' if element && self.max > 0 => {
                     self.emit(&chunk[seg..i]);
                     seg = i;
                     self.capturing = true;
+                    self.deep = false;
                     self.entry.clear();
                     self.other = 1;
                 }
@@ -429,11 +455,8 @@ impl SpliceState<'_> {
             .deserialize(&mut de)
             .and_then(|e| de.end().map(|()| e));
         match parsed {
-            Ok(Some(e)) => {
-                self.shared
-                    .ready
-                    .borrow_mut()
-                    .push_back((self.ordinal, e));
+            Ok(Some(e)) if !self.deep => {
+                self.shared.ready.borrow_mut().push_back((self.ordinal, e));
                 let lines = memchr::memchr_iter(b'\n', &self.entry).count();
                 self.out.extend_from_slice(b"{}");
                 self.out.resize(self.out.len() + lines, b'\n');
@@ -534,8 +557,7 @@ impl<'s, R: BufRead> StringCap<'s, R> {
             self.inner.consume(used);
             if closed
                 || (!st.in_str
-                    && (st.out.len() >= 64 * 1024
-                        || st.shared.ready.borrow().len() >= READY_MAX))
+                    && (st.out.len() >= 64 * 1024 || st.shared.ready.borrow().len() >= READY_MAX))
             {
                 return Ok(());
             }
@@ -1676,6 +1698,107 @@ mod tests {
 
         let (_, stats) = run(r#"{"log":{"version":"1.2","entries":{}}}"#, true);
         assert_eq!(stats.skipped, 1);
+    }
+
+    /// A HAR of `n` entries in varied shapes: successes, 429/529/500s with JSON, SSE, base64
+    /// and HTML bodies, odd elements, escapes, long bodies; pretty-printed or compact.
+    fn generated(n: usize, pretty: bool) -> String {
+        let mut entries = Vec::new();
+        for i in 0..n {
+            let (status, mime, text, enc) = match i % 9 {
+                0 => (429, "application/json", r#"{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"50 requests per minute \u00e9\"}}"#.to_string(), ""),
+                1 => (529, "application/json", r#"{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"#.to_string(), ""),
+                2 => (200, "text/event-stream", format!(r#"{}event: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}}}\n\n"#, r#"event: ping\ndata: {}\n\n"#.repeat(i % 50)), ""),
+                3 => (500, "text/html", "<html>upstream connect error</html>".to_string(), ""),
+                4 => (429, "application/json", "eyJ0eXBlIjoiZXJyb3IiLCJlcnJvciI6eyJ0eXBlIjoicmF0ZV9saW1pdF9lcnJvciJ9fQ==".to_string(), "base64"),
+                5 => (200, "application/json", format!(r#"{{\"type\":\"message\",\"model\":\"claude-sonnet-4-5\",\"content\":[{{\"text\":\"{}\"}}],\"usage\":{{\"output_tokens\":{i}}}}}"#, "w\\\"x ".repeat(i * 7)), ""),
+                _ => (200, "application/json", r#"{\"ok\":true}"#.to_string(), ""),
+            };
+            let entry = if i % 97 == 13 {
+                "\"not an entry\"".to_string()
+            } else {
+                format!(
+                    r#"{{"startedDateTime":"2026-11-20T14:{:02}:11.044Z","request":{{"method":"POST","url":"https://api.anthropic.com/v1/messages","postData":{{"text":"{{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":{i}}}"}}}},"response":{{"status":{status},"headers":[{{"name":"Retry-After","value":"{}"}},{{"name":"request-id","value":"req_{i}"}}],"content":{{"mimeType":"{mime}","encoding":"{enc}","text":"{text}"}}}},"cache":{{"n":[1,[2,{{"a":"]}}"}}]]}}}}"#,
+                    i % 60,
+                    i % 30
+                )
+            };
+            entries.push(entry);
+        }
+        let sep = if pretty { ",\n    " } else { "," };
+        let body = entries.join(sep);
+        let body = if pretty {
+            body.replace("\"response\":", "\n      \"response\":\n        ")
+        } else {
+            body
+        };
+        format!(
+            "{{\"log\":{{\"version\":\"1.2\",\"pages\":[{{\"entries\":[{{\"x\":1}}]}}],\"entries\":[\n    {body}\n  ],\"comment\":\"entries\"}}}}\n"
+        )
+    }
+
+    #[test]
+    fn slices_and_the_streaming_walk_give_the_same_captures() {
+        let gen_pretty = generated(300, true);
+        let gen_compact = generated(300, false);
+        let mut inputs: Vec<String> = [CHROME, FIREFOX, MITM, SSE, TRUNCATED]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        inputs.push(include_str!("../../tests/fixtures/har/empty-entries.har").to_string());
+        inputs.push(gen_pretty.clone());
+        inputs.push(gen_compact.clone());
+        // Truncated and malformed variants of the generated file.
+        inputs.push(gen_pretty[..gen_pretty.len() * 2 / 3].to_string());
+        inputs.push(gen_compact.replacen("\"status\":529", "\"status\":529,,", 3));
+        inputs.push(gen_compact.replacen("},{", "} {", 40));
+        // Nesting the walk refuses but a slice alone would accept.
+        for depth in [120, 124, 125, 126, 130] {
+            inputs.push(format!(
+                r#"{{"log":{{"entries":[{{"response":{{"status":429}}}},{{"x":{}{}}}]}}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            ));
+        }
+        for input in &inputs {
+            for failures_only in [true, false] {
+                for (chunk, max) in [(8 * 1024, MAX_STRING), (3, MAX_STRING), (4096, 600)] {
+                    let run_it = |max_entry| {
+                        let source: Arc<str> = Arc::from("t.har");
+                        let mut reader =
+                            BufReader::with_capacity(chunk, Cursor::new(input.as_bytes()));
+                        let mut caps = Vec::new();
+                        let mut stats = ScanStats::default();
+                        let opts = ScanOptions { failures_only };
+                        scan_with(
+                            &source,
+                            &mut reader,
+                            &opts,
+                            &mut |c| caps.push(c),
+                            &mut stats,
+                            max,
+                            max / 4,
+                            max_entry,
+                        )
+                        .unwrap();
+                        (caps, stats)
+                    };
+                    let (want, want_stats) = run_it(0);
+                    let (got, got_stats) = run_it(max);
+                    assert_eq!(got, want, "chunk {chunk} max {max}");
+                    assert_eq!(got_stats.captures, want_stats.captures);
+                    assert_eq!(got_stats.skipped, want_stats.skipped);
+                    assert_eq!(
+                        format!("{:?}", got_stats.skipped_samples),
+                        format!("{:?}", want_stats.skipped_samples)
+                    );
+                }
+            }
+        }
+        // The generated file really has failures, successes and odd elements.
+        let (caps, stats) = run(&gen_pretty, true);
+        assert!(caps.len() > 150, "{}", caps.len());
+        assert_eq!(stats.skipped, 3, "{:?}", stats.skipped_samples);
     }
 
     #[test]
