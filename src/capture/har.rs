@@ -16,6 +16,10 @@
 //!   the filter has handed over when an entry's `{` has been peeked give the line the entry
 //!   starts on. That is the capture's `line`, exact even after a cut: a JSON string holds no
 //!   raw newline, so the bytes dropped from one hold none either.
+//! * Most entries never take that byte-at-a-time path: [`Splice`] finds each element of
+//!   `log.entries` with a string-aware depth scan, parses it with serde from the slice, and
+//!   hands the walk a placeholder holding only its newlines. Odd, oversize (over
+//!   [`MAX_STRING`]) or unparsable entries go through the walk as before.
 //! * A malformed or truncated document stops the scan with a note in the stats; the captures
 //!   already handed on stay handed on.
 
