@@ -16,10 +16,15 @@
 //!   the filter has handed over when an entry's `{` has been peeked give the line the entry
 //!   starts on. That is the capture's `line`, exact even after a cut: a JSON string holds no
 //!   raw newline, so the bytes dropped from one hold none either.
+//! * Most entries never take that byte-at-a-time path: [`Splice`] finds each element of
+//!   `log.entries` with a string-aware depth scan, parses it with serde from the slice, and
+//!   hands the walk a placeholder holding only its newlines. Odd, oversize (over
+//!   [`MAX_STRING`]) or unparsable entries go through the walk as before.
 //! * A malformed or truncated document stops the scan with a note in the stats; the captures
 //!   already handed on stay handed on.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::marker::PhantomData;
@@ -153,8 +158,27 @@ fn scan_capped<R: BufRead>(
     max_string: usize,
     tail: usize,
 ) -> io::Result<()> {
+    scan_with(
+        source, reader, opts, out, stats, max_string, tail, max_string,
+    )
+}
+
+/// `max_entry`: the longest entry parsed ahead from a slice by [`Splice`]; 0 walks every
+/// entry through the streaming parser.
+#[allow(clippy::too_many_arguments)]
+fn scan_with<R: BufRead>(
+    source: &Arc<str>,
+    reader: &mut R,
+    opts: &ScanOptions,
+    out: &mut dyn FnMut(Capture),
+    stats: &mut ScanStats,
+    max_string: usize,
+    tail: usize,
+    max_entry: usize,
+) -> io::Result<()> {
     let shared = Shared::default();
-    let filter = StringCap::new(reader, &shared, max_string, tail);
+    let splice = Splice::new(reader, &shared, max_entry);
+    let filter = StringCap::new(splice, &shared, max_string, tail);
     let mut de = serde_json::Deserializer::from_reader(filter);
     let mut ctx = Ctx {
         source,
@@ -181,6 +205,272 @@ fn scan_capped<R: BufRead>(
     Ok(())
 }
 
+/// A container [`Splice`] knows the meaning of: the root object, `log`, `log.entries`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Frame {
+    Root,
+    Log,
+    Entries,
+}
+
+/// The last string closed directly in a known frame (a key, when a container follows).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    None,
+    Log,
+    Entries,
+    Other,
+}
+
+/// Sits below [`StringCap`] and takes the slow byte-by-byte walk off most of the file: it
+/// follows the document lexically (strings, escapes, depth), buffers each object element of
+/// `log.entries` up to `max` bytes, and parses it with serde from that slice. A parsed entry
+/// goes to [`Shared::ready`] and the walk is handed a placeholder `{}` followed by the entry's
+/// newlines, so entry counts, lines and everything around the entries array stay exactly what
+/// the streaming walk makes of them. An entry that does not parse on its own, or is longer than
+/// `max` (its strings may need cutting), is passed through unchanged for the walk to read as
+/// before; so is any file whose keys are escaped or otherwise not spelled plainly.
+struct Splice<'s, R> {
+    inner: R,
+    st: SpliceState<'s>,
+}
+
+struct SpliceState<'s> {
+    shared: &'s Shared,
+    max: usize,
+    /// Bytes for the walk, from `pos`.
+    out: Vec<u8>,
+    pos: usize,
+    in_str: bool,
+    esc: bool,
+    /// The open string's first bytes when it may be a key.
+    key_buf: Vec<u8>,
+    keying: bool,
+    key: Key,
+    frames: Vec<Frame>,
+    /// Depth of containers below the innermost known frame.
+    other: usize,
+    /// In `log.entries`, after `[` or `,`: the next value starts an element.
+    elem_pending: bool,
+    /// Elements of `log.entries` arrays seen so far.
+    ordinal: u64,
+    /// Buffering the current entry.
+    capturing: bool,
+    entry: Vec<u8>,
+    /// The buffered entry nests deeper than the walk would accept: it reads it itself.
+    deep: bool,
+}
+
+impl<'s, R: BufRead> Splice<'s, R> {
+    fn new(inner: R, shared: &'s Shared, max: usize) -> Self {
+        Splice {
+            inner,
+            st: SpliceState {
+                shared,
+                max,
+                out: Vec::with_capacity(64 * 1024),
+                pos: 0,
+                in_str: false,
+                esc: false,
+                key_buf: Vec::new(),
+                keying: false,
+                key: Key::None,
+                frames: Vec::new(),
+                other: 0,
+                elem_pending: false,
+                ordinal: 0,
+                capturing: false,
+                entry: Vec::new(),
+                deep: false,
+            },
+        }
+    }
+}
+
+impl<R: BufRead> Read for Splice<'_, R> {
+    fn read(&mut self, dst: &mut [u8]) -> io::Result<usize> {
+        let src = self.fill_buf()?;
+        let n = src.len().min(dst.len());
+        dst[..n].copy_from_slice(&src[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Splice<'_, R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let st = &mut self.st;
+        if st.pos == st.out.len() {
+            st.out.clear();
+            st.pos = 0;
+            while st.out.is_empty() {
+                let avail = self.inner.fill_buf()?;
+                if avail.is_empty() {
+                    // The file ends inside an entry: the walk reports it from the bytes.
+                    if st.capturing {
+                        st.capturing = false;
+                        st.out.append(&mut st.entry);
+                    }
+                    break;
+                }
+                let used = st.process(avail);
+                self.inner.consume(used);
+            }
+        }
+        Ok(&st.out[st.pos..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.st.pos = (self.st.pos + n).min(self.st.out.len());
+    }
+}
+
+impl SpliceState<'_> {
+    fn emit(&mut self, bytes: &[u8]) {
+        if self.capturing {
+            self.entry.extend_from_slice(bytes);
+        } else {
+            self.out.extend_from_slice(bytes);
+        }
+    }
+
+    /// Takes bytes of `chunk`; returns how many, stopping right after an entry closes.
+    fn process(&mut self, chunk: &[u8]) -> usize {
+        let mut i = 0;
+        let mut seg = 0;
+        while i < chunk.len() {
+            if self.in_str {
+                if self.esc {
+                    self.esc = false;
+                    i += 1;
+                    continue;
+                }
+                let Some(j) = memchr::memchr2(b'"', b'\\', &chunk[i..]) else {
+                    self.key_bytes(&chunk[i..]);
+                    i = chunk.len();
+                    continue;
+                };
+                let k = i + j;
+                self.key_bytes(&chunk[i..=k]);
+                if chunk[k] == b'\\' {
+                    self.esc = true;
+                } else {
+                    self.in_str = false;
+                    if self.keying {
+                        self.keying = false;
+                        self.key = match &self.key_buf[..] {
+                            b"log\"" => Key::Log,
+                            b"entries\"" => Key::Entries,
+                            _ => Key::Other,
+                        };
+                    }
+                }
+                i = k + 1;
+                continue;
+            }
+            let b = chunk[i];
+            if self.other > 0 {
+                match b {
+                    b'"' => self.in_str = true,
+                    b'{' | b'[' => {
+                        self.other += 1;
+                        // serde_json's recursion limit counts from the document's root.
+                        self.deep |= self.other > 100;
+                    }
+                    b'}' | b']' => {
+                        self.other -= 1;
+                        if self.other == 0 && self.capturing {
+                            self.emit(&chunk[seg..=i]);
+                            self.finish_entry();
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+                continue;
+            }
+            let top = self.frames.last().copied();
+            let element = top == Some(Frame::Entries)
+                && self.elem_pending
+                && !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b']' | b',');
+            if element {
+                self.elem_pending = false;
+                self.ordinal += 1;
+            }
+            match b {
+                b'"' => {
+                    self.in_str = true;
+                    self.keying = true;
+                    self.key_buf.clear();
+                }
+                b'{' if element && self.max > 0 => {
+                    self.emit(&chunk[seg..i]);
+                    seg = i;
+                    self.capturing = true;
+                    self.deep = false;
+                    self.entry.clear();
+                    self.other = 1;
+                }
+                b'{' if top.is_none() && self.frames.is_empty() => self.push(Frame::Root),
+                b'{' if top == Some(Frame::Root) && self.key == Key::Log => self.push(Frame::Log),
+                b'[' if top == Some(Frame::Log) && self.key == Key::Entries => {
+                    self.push(Frame::Entries);
+                    self.elem_pending = true;
+                }
+                b'{' | b'[' => self.other = 1,
+                b'}' | b']' => {
+                    self.frames.pop();
+                    self.key = Key::None;
+                    self.elem_pending = false;
+                }
+                b',' if top == Some(Frame::Entries) => self.elem_pending = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        self.emit(&chunk[seg..]);
+        if self.capturing && self.entry.len() > self.max {
+            // Too long to hold: the walk reads the rest of this entry as before.
+            self.capturing = false;
+            self.out.append(&mut self.entry);
+        }
+        chunk.len()
+    }
+
+    fn key_bytes(&mut self, bytes: &[u8]) {
+        if self.keying && self.key_buf.len() < 16 {
+            let n = bytes.len().min(16);
+            self.key_buf.extend_from_slice(&bytes[..n]);
+        }
+    }
+
+    fn push(&mut self, f: Frame) {
+        self.frames.push(f);
+        self.key = Key::None;
+    }
+
+    /// Parses the buffered entry; a placeholder for the walk when it parses on its own.
+    fn finish_entry(&mut self) {
+        self.capturing = false;
+        let sh = Shared::default();
+        let mut de = serde_json::Deserializer::from_slice(&self.entry);
+        let parsed = Obj::<Entry>::new(&sh)
+            .deserialize(&mut de)
+            .and_then(|e| de.end().map(|()| e));
+        match parsed {
+            Ok(Some(e)) if !self.deep => {
+                self.shared.ready.borrow_mut().push_back((self.ordinal, e));
+                let lines = memchr::memchr_iter(b'\n', &self.entry).count();
+                self.out.extend_from_slice(b"{}");
+                self.out.resize(self.out.len() + lines, b'\n');
+                self.entry.clear();
+            }
+            _ => self.out.append(&mut self.entry),
+        }
+    }
+}
+
 /// State the filter shares with the visitors.
 #[derive(Default)]
 struct Shared {
@@ -188,7 +478,13 @@ struct Shared {
     newlines: Cell<u64>,
     /// Set as each string closes: its length in the file when it was cut, `None` when whole.
     cut: Cell<Option<u64>>,
+    /// Entries [`Splice`] parsed ahead from a slice, by ordinal in `log.entries`, waiting for
+    /// the walk to reach their placeholders.
+    ready: RefCell<VecDeque<(u64, Entry)>>,
 }
+
+/// Entries parsed ahead at most; the filter stops pulling bytes when this many wait.
+const READY_MAX: usize = 8;
 
 /// Sits between the file and serde_json and caps the length of every JSON string (see the
 /// module doc). It stops filling right after a string closes, so when the parser has read a
@@ -263,7 +559,10 @@ impl<'s, R: BufRead> StringCap<'s, R> {
                 st.outside_bytes(avail)
             };
             self.inner.consume(used);
-            if closed || (!st.in_str && st.out.len() >= 64 * 1024) {
+            if closed
+                || (!st.in_str
+                    && (st.out.len() >= 64 * 1024 || st.shared.ready.borrow().len() >= READY_MAX))
+            {
                 return Ok(());
             }
         }
@@ -727,8 +1026,18 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_> {
         let line = 1 + ctx.shared.newlines.get();
         ctx.entries += 1;
         ctx.current = Some((ctx.entries, line));
-        let entry = Obj::<Entry>::new(ctx.shared).deserialize(d)?;
+        let mut entry = Obj::<Entry>::new(ctx.shared).deserialize(d)?;
         ctx.current = None;
+        if entry.is_some() {
+            // A placeholder `{}` stands for an entry [`Splice`] already parsed.
+            let mut ready = ctx.shared.ready.borrow_mut();
+            while ready.front().is_some_and(|(n, _)| *n < ctx.entries) {
+                ready.pop_front();
+            }
+            if ready.front().is_some_and(|(n, _)| *n == ctx.entries) {
+                entry = ready.pop_front().map(|(_, e)| e);
+            }
+        }
         match entry {
             Some(e) => ctx.emit(e, line),
             None => {
@@ -1393,6 +1702,107 @@ mod tests {
 
         let (_, stats) = run(r#"{"log":{"version":"1.2","entries":{}}}"#, true);
         assert_eq!(stats.skipped, 1);
+    }
+
+    /// A HAR of `n` entries in varied shapes: successes, 429/529/500s with JSON, SSE, base64
+    /// and HTML bodies, odd elements, escapes, long bodies; pretty-printed or compact.
+    fn generated(n: usize, pretty: bool) -> String {
+        let mut entries = Vec::new();
+        for i in 0..n {
+            let (status, mime, text, enc) = match i % 9 {
+                0 => (429, "application/json", r#"{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"50 requests per minute \u00e9\"}}"#.to_string(), ""),
+                1 => (529, "application/json", r#"{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"#.to_string(), ""),
+                2 => (200, "text/event-stream", format!(r#"{}event: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}}}\n\n"#, r#"event: ping\ndata: {}\n\n"#.repeat(i % 50)), ""),
+                3 => (500, "text/html", "<html>upstream connect error</html>".to_string(), ""),
+                4 => (429, "application/json", "eyJ0eXBlIjoiZXJyb3IiLCJlcnJvciI6eyJ0eXBlIjoicmF0ZV9saW1pdF9lcnJvciJ9fQ==".to_string(), "base64"),
+                5 => (200, "application/json", format!(r#"{{\"type\":\"message\",\"model\":\"claude-sonnet-4-5\",\"content\":[{{\"text\":\"{}\"}}],\"usage\":{{\"output_tokens\":{i}}}}}"#, "w\\\"x ".repeat(i * 7)), ""),
+                _ => (200, "application/json", r#"{\"ok\":true}"#.to_string(), ""),
+            };
+            let entry = if i % 97 == 13 {
+                "\"not an entry\"".to_string()
+            } else {
+                format!(
+                    r#"{{"startedDateTime":"2026-11-20T14:{:02}:11.044Z","request":{{"method":"POST","url":"https://api.anthropic.com/v1/messages","postData":{{"text":"{{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":{i}}}"}}}},"response":{{"status":{status},"headers":[{{"name":"Retry-After","value":"{}"}},{{"name":"request-id","value":"req_{i}"}}],"content":{{"mimeType":"{mime}","encoding":"{enc}","text":"{text}"}}}},"cache":{{"n":[1,[2,{{"a":"]}}"}}]]}}}}"#,
+                    i % 60,
+                    i % 30
+                )
+            };
+            entries.push(entry);
+        }
+        let sep = if pretty { ",\n    " } else { "," };
+        let body = entries.join(sep);
+        let body = if pretty {
+            body.replace("\"response\":", "\n      \"response\":\n        ")
+        } else {
+            body
+        };
+        format!(
+            "{{\"log\":{{\"version\":\"1.2\",\"pages\":[{{\"entries\":[{{\"x\":1}}]}}],\"entries\":[\n    {body}\n  ],\"comment\":\"entries\"}}}}\n"
+        )
+    }
+
+    #[test]
+    fn slices_and_the_streaming_walk_give_the_same_captures() {
+        let gen_pretty = generated(300, true);
+        let gen_compact = generated(300, false);
+        let mut inputs: Vec<String> = [CHROME, FIREFOX, MITM, SSE, TRUNCATED]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        inputs.push(include_str!("../../tests/fixtures/har/empty-entries.har").to_string());
+        inputs.push(gen_pretty.clone());
+        inputs.push(gen_compact.clone());
+        // Truncated and malformed variants of the generated file.
+        inputs.push(gen_pretty[..gen_pretty.len() * 2 / 3].to_string());
+        inputs.push(gen_compact.replacen("\"status\":529", "\"status\":529,,", 3));
+        inputs.push(gen_compact.replacen("},{", "} {", 40));
+        // Nesting the walk refuses but a slice alone would accept.
+        for depth in [120, 124, 125, 126, 130] {
+            inputs.push(format!(
+                r#"{{"log":{{"entries":[{{"response":{{"status":429}}}},{{"x":{}{}}}]}}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            ));
+        }
+        for input in &inputs {
+            for failures_only in [true, false] {
+                for (chunk, max) in [(8 * 1024, MAX_STRING), (3, MAX_STRING), (4096, 600)] {
+                    let run_it = |max_entry| {
+                        let source: Arc<str> = Arc::from("t.har");
+                        let mut reader =
+                            BufReader::with_capacity(chunk, Cursor::new(input.as_bytes()));
+                        let mut caps = Vec::new();
+                        let mut stats = ScanStats::default();
+                        let opts = ScanOptions { failures_only };
+                        scan_with(
+                            &source,
+                            &mut reader,
+                            &opts,
+                            &mut |c| caps.push(c),
+                            &mut stats,
+                            max,
+                            max / 4,
+                            max_entry,
+                        )
+                        .unwrap();
+                        (caps, stats)
+                    };
+                    let (want, want_stats) = run_it(0);
+                    let (got, got_stats) = run_it(max);
+                    assert_eq!(got, want, "chunk {chunk} max {max}");
+                    assert_eq!(got_stats.captures, want_stats.captures);
+                    assert_eq!(got_stats.skipped, want_stats.skipped);
+                    assert_eq!(
+                        format!("{:?}", got_stats.skipped_samples),
+                        format!("{:?}", want_stats.skipped_samples)
+                    );
+                }
+            }
+        }
+        // The generated file really has failures, successes and odd elements.
+        let (caps, stats) = run(&gen_pretty, true);
+        assert!(caps.len() > 150, "{}", caps.len());
+        assert_eq!(stats.skipped, 3, "{:?}", stats.skipped_samples);
     }
 
     #[test]
