@@ -166,13 +166,13 @@ pub fn extra_roots(cacert: Option<&Path>) -> Result<Vec<reqwest::Certificate>, S
     if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
         match read_pem_certs(Path::new(&file)) {
             Ok(c) => roots.extend(c),
-            Err(e) => eprintln!("claude-429: warning: SSL_CERT_FILE: {e}; ignored"),
+            Err(e) => crate::errln!("claude-429: warning: SSL_CERT_FILE: {e}; ignored"),
         }
     }
     if let Some(dirs) = std::env::var_os("SSL_CERT_DIR").filter(|v| !v.is_empty()) {
         for dir in std::env::split_paths(&dirs) {
             let Ok(entries) = std::fs::read_dir(&dir) else {
-                eprintln!(
+                crate::errln!(
                     "claude-429: warning: SSL_CERT_DIR: cannot read {}; ignored",
                     dir.display()
                 );
@@ -219,7 +219,7 @@ pub fn configure(
     if let Ok(text) = std::env::var(CUSTOM_HEADERS_VAR) {
         let (headers, bad) = parse_custom_headers(&text);
         for b in bad {
-            eprintln!("claude-429: warning: {b}");
+            crate::errln!("claude-429: warning: {b}");
         }
         builder = builder.default_headers(headers);
     }

@@ -28,8 +28,8 @@ pub fn run(a: &MockArgs, style: &Style) -> Result<Outcome> {
         .enable_all()
         .build()?;
     let report = rt.block_on(mock::serve(opts, |addr| {
-        eprintln!("claude-429 mock: scenario {name}, listening on http://{addr}");
-        eprintln!(
+        crate::errln!("claude-429 mock: scenario {name}, listening on http://{addr}");
+        crate::errln!(
             "claude-429 mock: export ANTHROPIC_BASE_URL=http://{addr}  (stop with Ctrl-C for the report)"
         );
     }))?;

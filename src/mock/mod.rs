@@ -89,7 +89,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<Repo
         .context("recorder")?
         .map_err(|_| anyhow::anyhow!("the recorder thread panicked"))?;
     if let Some(e) = &finished.write_error {
-        eprintln!("claude-429: mock: the record file could not be written completely: {e}");
+        crate::errln!("claude-429: mock: the record file could not be written completely: {e}");
     }
     let record = opts.record.as_ref().map(|p| p.display().to_string());
     Ok(finished.into_report(&name, duration, record))
