@@ -771,23 +771,7 @@ fn text_parallel<H: Handler, R: Read + Send>(
     let mut failure: Option<io::Error> = None;
     let bytes = std::thread::scope(|s| {
         let reader_res = res_tx.clone();
-        let reader = s.spawn(move || {
-            while let Ok(buf) = pool_rx.recv() {
-                match chunks.next(buf) {
-                    Ok(Some(c)) => {
-                        if work_tx.send(c).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        let _ = reader_res.send(Err(e));
-                        break;
-                    }
-                }
-            }
-            chunks.bytes
-        });
+        let reader = s.spawn(move || chunks.feed(&pool_rx, &work_tx, &reader_res));
         for _ in 0..workers {
             let res_tx = res_tx.clone();
             let work_rx = &work_rx;
@@ -902,6 +886,32 @@ struct ChunkReader<R> {
 }
 
 impl<R: Read> ChunkReader<R> {
+    /// The reader thread of the parallel paths: fills each recycled buffer from `pool` with
+    /// the next chunk and hands it to the workers, until the input ends, the workers are gone
+    /// or a read fails (sent to the consumer through `errors`). Returns the bytes read.
+    fn feed<T>(
+        mut self,
+        pool: &std::sync::mpsc::Receiver<Vec<u8>>,
+        work: &std::sync::mpsc::SyncSender<Chunk>,
+        errors: &std::sync::mpsc::SyncSender<io::Result<T>>,
+    ) -> u64 {
+        while let Ok(buf) = pool.recv() {
+            match self.next(buf) {
+                Ok(Some(c)) => {
+                    if work.send(c).is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = errors.send(Err(e));
+                    break;
+                }
+            }
+        }
+        self.bytes
+    }
+
     fn new(inner: R, engine: &Engine) -> Self {
         ChunkReader {
             inner,
@@ -1235,7 +1245,7 @@ fn chunked_parallel<H: Handler, R: Read + Send>(
 
     let workers = engine.threads.max(1);
     let (pool, sized) = in_flight(workers, engine);
-    let mut chunks = ChunkReader::new(reader, &sized);
+    let chunks = ChunkReader::new(reader, &sized);
     let (work_tx, work_rx) = sync_channel::<Chunk>(pool);
     let work_rx = Mutex::new(work_rx);
     let (res_tx, res_rx) = sync_channel::<io::Result<Batch<H::Item>>>(pool);
@@ -1250,23 +1260,7 @@ fn chunked_parallel<H: Handler, R: Read + Send>(
     let mut failure: Option<io::Error> = None;
     let bytes = std::thread::scope(|s| {
         let reader_res = res_tx.clone();
-        let reader = s.spawn(move || {
-            while let Ok(buf) = pool_rx.recv() {
-                match chunks.next(buf) {
-                    Ok(Some(c)) => {
-                        if work_tx.send(c).is_err() {
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => {
-                        let _ = reader_res.send(Err(e));
-                        break;
-                    }
-                }
-            }
-            chunks.bytes
-        });
+        let reader = s.spawn(move || chunks.feed(&pool_rx, &work_tx, &reader_res));
         for _ in 0..workers {
             let res_tx = res_tx.clone();
             let work_rx = &work_rx;
