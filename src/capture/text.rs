@@ -1187,6 +1187,14 @@ struct Marker {
 impl Marker {
     fn from_prefix(prefix: &str) -> Option<Marker> {
         let lower = prefix.to_ascii_lowercase();
+        // Most lines name none of the words below: one multi-pattern probe answers for all
+        // of them, and only a line that has one is looked at word by word.
+        if !MARKER_GUARD.is_match(&lower) {
+            return status_in_text(&lower).map(|s| Marker {
+                format: Format::Text,
+                status: Some(s),
+            });
+        }
         let status = status_in_text(&lower).or_else(|| status_of_exception(&lower));
         let format = if lower.contains("litellm")
             || lower.contains("anthropicexception")
@@ -1235,21 +1243,57 @@ impl Marker {
     }
 }
 
+/// Every word [`Marker::from_prefix`] and [`status_of_exception`] look for: a line with none
+/// of them is a plain [`Format::Text`] marker at most. (`exception` covers the AWS names.)
+static MARKER_GUARD: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        let mut words = vec![
+            "litellm",
+            "anthropicexception",
+            "bedrockexception",
+            "vertexaiexception",
+            "botocore",
+            "boto3",
+            "an error occurred (",
+            "google.api_core",
+            "$metadata",
+            "(service: bedrock",
+            "exception",
+            "api error",
+            "request rejected",
+            "retrying in",
+            "error code:",
+            "anthropic.",
+            "anthropic_",
+            "ratelimiterror",
+            "overloadederror",
+            "apierror",
+            "internalservererror",
+            "failed after",
+            "last error",
+            "resourceexhausted",
+            "resource_exhausted",
+        ];
+        words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
+        aho_corasick::AhoCorasick::new(words).expect("static patterns build")
+    });
+
+const EXCEPTION_CLASSES: &[(&str, u16)] = &[
+    ("ratelimiterror", 429),
+    ("overloadederror", 529),
+    ("internalservererror", 500),
+    ("serviceunavailableerror", 503),
+    ("authenticationerror", 401),
+    ("permissiondeniederror", 403),
+    ("notfounderror", 404),
+    ("badrequesterror", 400),
+    ("requesttoolargeerror", 413),
+];
+
 /// The status an SDK exception class stands for (`anthropic.RateLimitError`, TypeScript
 /// `RateLimitError`, LiteLLM `litellm.RateLimitError`).
 fn status_of_exception(lower: &str) -> Option<u16> {
-    const CLASSES: &[(&str, u16)] = &[
-        ("ratelimiterror", 429),
-        ("overloadederror", 529),
-        ("internalservererror", 500),
-        ("serviceunavailableerror", 503),
-        ("authenticationerror", 401),
-        ("permissiondeniederror", 403),
-        ("notfounderror", 404),
-        ("badrequesterror", 400),
-        ("requesttoolargeerror", 413),
-    ];
-    CLASSES
+    EXCEPTION_CLASSES
         .iter()
         .find(|(k, _)| lower.contains(k))
         .map(|(_, s)| *s)
