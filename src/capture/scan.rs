@@ -390,6 +390,7 @@ fn text_lines<H: Handler, R: Read>(
             &mut text,
             line_no,
             trim_eol(bytes),
+            false,
             &mut emit,
             stats,
         );
@@ -406,6 +407,7 @@ fn text_line(
     text: &mut text::TextScanner,
     line_no: u64,
     bytes: &[u8],
+    triggered: bool,
     emit: &mut dyn FnMut(Capture),
     stats: &mut ScanStats,
 ) {
@@ -431,7 +433,11 @@ fn text_line(
         return;
     }
     let s = String::from_utf8_lossy(bytes);
-    text.push_line(line_no, &s, emit, stats);
+    if triggered {
+        text.push_triggered_line(line_no, &s, emit, stats);
+    } else {
+        text.push_line(line_no, &s, emit, stats);
+    }
 }
 
 /// The whole-chunk pre-filter of the text path: finds the next line that can matter to a
@@ -469,7 +475,7 @@ fn triggers() -> &'static Triggers {
             // aho-corasick use its SIMD (Teddy) searcher.
             words: aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                .build(&words)
+                .build(crate::classify::rules::minimal_words(&words))
                 .expect("static patterns build"),
             bytes: [0, fill, singles.get(1).copied().unwrap_or(fill)],
         }
@@ -525,6 +531,29 @@ impl Prefilter {
     }
 }
 
+impl Prefilter {
+    /// Lets a quiet scanner dismiss the line `data[pos..end]` (which the pre-filter stopped
+    /// at) from its lower-cased copy, without decoding or pushing it: only ASCII lines with
+    /// no NUL that do not start with `{` (the JSON Lines and binary checks of [`text_line`]).
+    fn take_inert(
+        &self,
+        text: &mut text::TextScanner,
+        data: &[u8],
+        pos: usize,
+        end: usize,
+    ) -> bool {
+        let raw = trim_eol(&data[pos..end]);
+        if raw.first() == Some(&b'{') || !raw.is_ascii() || memchr::memchr(0, raw).is_some() {
+            return false;
+        }
+        let lower = &self.lower[pos..pos + raw.len()];
+        match (std::str::from_utf8(raw), std::str::from_utf8(lower)) {
+            (Ok(raw), Ok(lower)) => text.take_inert_line(raw, lower),
+            _ => false,
+        }
+    }
+}
+
 /// Called when the scanner is quiet for lines `from..=to`; returning true stops the chunk.
 type AtQuiet<'a> = &'a mut dyn FnMut(&text::TextScanner, u64, u64, &ScanStats) -> bool;
 
@@ -547,7 +576,10 @@ fn text_chunk(
     let mut pos = 0;
     let mut line_no = first_line;
     while pos < data.len() {
+        // The pre-filter found a trigger word on this line (so the scanner need not look).
+        let mut triggered = false;
         if text.is_quiet() {
+            triggered = true;
             let from = line_no;
             let next = filter.next(data, pos);
             let start = next.unwrap_or(data.len());
@@ -561,12 +593,18 @@ fn text_chunk(
             }
         }
         let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
+        if triggered && filter.take_inert(text, data, pos, end) {
+            line_no += 1;
+            pos = end;
+            continue;
+        }
         text_line(
             source,
             opts,
             text,
             line_no,
             trim_eol(&data[pos..end]),
+            triggered,
             emit,
             stats,
         );

@@ -70,6 +70,8 @@ pub struct TextScanner {
     stamp_seen: bool,
     borrowed_time: bool,
     borrowed_request: bool,
+    /// Scratch space for lower-casing a line.
+    lower: String,
 }
 
 impl TextScanner {
@@ -91,12 +93,38 @@ impl TextScanner {
             stamp_seen: false,
             borrowed_time: false,
             borrowed_request: false,
+            lower: String::new(),
         }
     }
 
     /// No multi-line literal is being collected.
     pub fn is_idle(&self) -> bool {
         self.pending.is_none()
+    }
+
+    /// The chunked scan's shortcut for a line the pre-filter stopped at: `raw` is ASCII, has
+    /// no NUL byte and does not start with `{`; `lower` is its lower-cased copy. When the
+    /// scanner is quiet and the line is inert (see [`inert_when_quiet`]), takes the line's
+    /// timestamp as [`Self::push_line`] would and returns true: the line is done. Otherwise
+    /// returns false and the line must be pushed.
+    pub fn take_inert_line(&mut self, raw: &str, lower: &str) -> bool {
+        if !self.is_quiet() {
+            return false;
+        }
+        let (line, stamp) = strip_log_prefix(raw);
+        let trimmed = line.trim();
+        // `trimmed` is a slice of `raw`: the same bytes of `lower` are its lower case.
+        let at = trimmed.as_ptr() as usize - raw.as_ptr() as usize;
+        if !inert_lowered(trimmed, &lower[at..at + trimmed.len()]) {
+            return false;
+        }
+        if let Some(st) = stamp {
+            self.stamp.clear();
+            self.stamp.push_str(st);
+            self.stamp_parsed = false;
+            self.stamp_seen = true;
+        }
+        true
     }
 
     /// Emits the current capture (and the one held back for merging), if they carry any
@@ -255,6 +283,29 @@ impl TextScanner {
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) {
+        self.push(line_no, raw, false, out, stats);
+    }
+
+    /// [`Self::push_line`] for a line the caller already knows holds a trigger word (the
+    /// chunked scan's pre-filter found one): the per-line trigger probe is skipped.
+    pub fn push_triggered_line(
+        &mut self,
+        line_no: u64,
+        raw: &str,
+        out: &mut dyn FnMut(Capture),
+        stats: &mut ScanStats,
+    ) {
+        self.push(line_no, raw, true, out, stats);
+    }
+
+    fn push(
+        &mut self,
+        line_no: u64,
+        raw: &str,
+        triggered: bool,
+        out: &mut dyn FnMut(Capture),
+        stats: &mut ScanStats,
+    ) {
         // A held capture can only merge with one that starts within NEAR_LINES of it: past
         // that it is final, and letting it go keeps the scanner quiet between failures (the
         // chunked scan resynchronises only at quiet points).
@@ -289,7 +340,7 @@ impl TextScanner {
 
         // Most lines of a big application log are irrelevant: with no capture open, a line
         // that names nothing a capture can start with costs a few memmem probes.
-        if self.cur.is_none() && !might_start_capture(raw) {
+        if self.cur.is_none() && !triggered && !might_start_capture(raw) {
             return;
         }
         let (line, stamp) = strip_log_prefix(raw);
@@ -300,6 +351,12 @@ impl TextScanner {
             self.stamp_seen = true;
         }
         let trimmed = line.trim();
+        // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
+        // any branch below acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in
+        // it) changes nothing but the timestamp, taken above.
+        if self.is_quiet() && inert_when_quiet(trimmed, &mut self.lower) {
+            return;
+        }
 
         // Blank line: ends a header block, or a capture that has its body.
         if trimmed.is_empty() || trimmed == "<" {
@@ -330,7 +387,7 @@ impl TextScanner {
             {
                 return;
             }
-            self.push_line(line_no, req, out, stats);
+            self.push(line_no, req, false, out, stats);
             return;
         }
         let curl_info = trimmed.starts_with("* ")
@@ -1243,40 +1300,110 @@ impl Marker {
     }
 }
 
+/// Whether `trimmed` (a line, its timestamp cut off) is certain to leave a quiet scanner
+/// quiet, with nothing to remember. Conservative: `false` whenever any branch of
+/// [`TextScanner::push_line`] could act on it. A branch acts only on
+/// * a line that starts a quote, a `curl -v` line, a literal or an array (`>`, `<`, `{`, `[`);
+/// * an HTTP status line (`http/`), SSE data (`data`), a relevant header (`retry`,
+///   `request`, `anthropic`, `x-amzn`, `status`), a literal behind a key or an error word
+///   (`headers`, `body`, `response`, `data`, `details`, `error`: an error envelope names
+///   `error` too), a `\u` escape that could spell any of these;
+/// * a marker word ([`MARKER_GUARD`]) or a 4xx/5xx number standing alone;
+/// * the words of a rule phrase ([`rules::may_match`]).
+///
+/// Non-ASCII lines always take the full path (Unicode case folding is not ASCII's).
+fn inert_when_quiet(trimmed: &str, lower: &mut String) -> bool {
+    if !trimmed.is_ascii() {
+        return false;
+    }
+    lower.clear();
+    lower.push_str(trimmed);
+    lower.make_ascii_lowercase();
+    inert_lowered(trimmed, lower)
+}
+
+/// [`inert_when_quiet`] for an ASCII line and its lower-cased copy.
+fn inert_lowered(trimmed: &str, lower: &str) -> bool {
+    static GATE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        let mut words = vec![
+            "error",
+            "http/",
+            "status",
+            "request",
+            "retry",
+            "anthropic",
+            "x-amzn",
+            "headers",
+            "body",
+            "response",
+            "data",
+            "details",
+            "\\u",
+        ];
+        words.extend(MARKER_WORDS);
+        words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(rules::minimal_words(&words))
+            .expect("static patterns build")
+    });
+    debug_assert!(trimmed.is_ascii() && trimmed.len() == lower.len());
+    if trimmed.starts_with(['>', '<', '{', '[']) {
+        return false;
+    }
+    !(GATE.is_match(lower) || has_error_status_number(lower) || rules::may_match(lower))
+}
+
+/// A three-digit number from 400 to 599 standing alone (no letter or digit either side).
+fn has_error_status_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    memchr::memchr2_iter(b'4', b'5', b).any(|i| {
+        b.len() >= i + 3
+            && b[i + 1].is_ascii_digit()
+            && b[i + 2].is_ascii_digit()
+            && (i == 0 || !alnum(i - 1))
+            && !alnum(i + 3)
+    })
+}
+
 /// Every word [`Marker::from_prefix`] and [`status_of_exception`] look for: a line with none
 /// of them is a plain [`Format::Text`] marker at most. (`exception` covers the AWS names.)
 static MARKER_GUARD: std::sync::LazyLock<aho_corasick::AhoCorasick> =
     std::sync::LazyLock::new(|| {
-        let mut words = vec![
-            "litellm",
-            "anthropicexception",
-            "bedrockexception",
-            "vertexaiexception",
-            "botocore",
-            "boto3",
-            "an error occurred (",
-            "google.api_core",
-            "$metadata",
-            "(service: bedrock",
-            "exception",
-            "api error",
-            "request rejected",
-            "retrying in",
-            "error code:",
-            "anthropic.",
-            "anthropic_",
-            "ratelimiterror",
-            "overloadederror",
-            "apierror",
-            "internalservererror",
-            "failed after",
-            "last error",
-            "resourceexhausted",
-            "resource_exhausted",
-        ];
+        let mut words = MARKER_WORDS.to_vec();
         words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
         aho_corasick::AhoCorasick::new(words).expect("static patterns build")
     });
+
+/// The words of [`MARKER_GUARD`] besides the exception class names.
+const MARKER_WORDS: &[&str] = &[
+    "litellm",
+    "anthropicexception",
+    "bedrockexception",
+    "vertexaiexception",
+    "botocore",
+    "boto3",
+    "an error occurred (",
+    "google.api_core",
+    "$metadata",
+    "(service: bedrock",
+    "exception",
+    "api error",
+    "request rejected",
+    "retrying in",
+    "error code:",
+    "anthropic.",
+    "anthropic_",
+    "ratelimiterror",
+    "overloadederror",
+    "apierror",
+    "internalservererror",
+    "failed after",
+    "last error",
+    "resourceexhausted",
+    "resource_exhausted",
+];
 
 const EXCEPTION_CLASSES: &[(&str, u16)] = &[
     ("ratelimiterror", 429),
