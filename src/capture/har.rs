@@ -235,6 +235,17 @@ struct Splice<'s, R> {
     st: SpliceState<'s>,
 }
 
+/// The bytes that can change the splice's state inside an entry: quotes and brackets.
+static STRUCTURAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'{' as usize] = true;
+    t[b'}' as usize] = true;
+    t[b'[' as usize] = true;
+    t[b']' as usize] = true;
+    t
+};
+
 struct SpliceState<'s> {
     shared: &'s Shared,
     max: usize,
@@ -367,6 +378,16 @@ impl SpliceState<'_> {
                 }
                 i = k + 1;
                 continue;
+            }
+            if self.other > 0 {
+                // Inside an entry only quotes and brackets matter: skip the rest (mostly
+                // indentation) in a tight loop.
+                while i < chunk.len() && !STRUCTURAL[chunk[i] as usize] {
+                    i += 1;
+                }
+                if i == chunk.len() {
+                    break;
+                }
             }
             let b = chunk[i];
             if self.other > 0 {
