@@ -72,6 +72,8 @@ pub struct TextScanner {
     borrowed_request: bool,
     /// Scratch space for lower-casing a line.
     lower: String,
+    /// Whether inert lines are dismissed early (off only in tests, to prove it exact).
+    gate: bool,
 }
 
 impl TextScanner {
@@ -94,6 +96,7 @@ impl TextScanner {
             borrowed_time: false,
             borrowed_request: false,
             lower: String::new(),
+            gate: true,
         }
     }
 
@@ -108,7 +111,7 @@ impl TextScanner {
     /// timestamp as [`Self::push_line`] would and returns true: the line is done. Otherwise
     /// returns false and the line must be pushed.
     pub fn take_inert_line(&mut self, raw: &str, lower: &str) -> bool {
-        if !self.is_quiet() {
+        if !self.gate || !self.is_quiet() {
             return false;
         }
         let (line, stamp) = strip_log_prefix(raw);
@@ -354,7 +357,7 @@ impl TextScanner {
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
         // any branch below acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in
         // it) changes nothing but the timestamp, taken above.
-        if self.is_quiet() && inert_when_quiet(trimmed, &mut self.lower) {
+        if self.gate && self.is_quiet() && inert_when_quiet(trimmed, &mut self.lower) {
             return;
         }
 
@@ -1766,6 +1769,86 @@ fn might_start_capture(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every line of every fixture and example, and variants of them, plus log lines that
+    /// carry trigger words without meaning anything.
+    fn gate_lines() -> Vec<String> {
+        let mut files = Vec::new();
+        for root in ["tests/fixtures", "examples"] {
+            for e in walkdir::WalkDir::new(root).into_iter().flatten() {
+                if e.file_type().is_file() {
+                    files.push(e.into_path());
+                }
+            }
+        }
+        let mut lines: Vec<String> = vec![
+            "2026-11-20 09:00:00,085 - DEBUG - sqlalchemy.engine - SELECT id FROM orders LIMIT 50".into(),
+            "2026-11-20 09:00:00,254 - INFO - app.jobs - job 39654 state={'queued': 1, 'done': 2582}".into(),
+            "2026-11-20 09:00:00,172 - DEBUG - app.prompt - built prompt for doc_70430: 9622 tokens".into(),
+            "2026-11-20 09:00:17,429 - INFO - app.queue - published 429 messages".into(),
+            "2026-11-20 09:00:17,429 - INFO - got 429 from upstream".into(),
+            "2026-11-20 09:00:17 - WARN - rate\\nlimit hit".into(),
+            "[2026-11-20 09:00:17] weekly limit reached".into(),
+            "429 Too Many Requests".into(),
+            "  LIMIT 50 -- usage \\u0065rror".into(),
+            "status_code=529".into(),
+            "> LIMIT 50".into(),
+            "< Retry-After: 30".into(),
+            "x-amzn-ErrorType: ThrottlingException".into(),
+        ];
+        for f in files {
+            let bytes = std::fs::read(&f).unwrap_or_default();
+            lines.extend(String::from_utf8_lossy(&bytes).lines().map(str::to_string));
+        }
+        let mut out = Vec::new();
+        for l in lines {
+            out.push(format!("2026-11-20 09:00:00,123 - INFO - app - {l}"));
+            out.push(l.to_uppercase());
+            out.push(l);
+        }
+        out
+    }
+
+    /// Pushes `line` (then a failure line and a plain line) into a quiet scanner with some
+    /// context, and returns everything observable: the captures, and the state after `line`.
+    fn observe(line: &str, gate: bool, via_take: bool) -> String {
+        let mut stats = ScanStats::default();
+        let mut caps = Vec::new();
+        let mut t = TextScanner::new(Arc::from("t"));
+        t.gate = gate;
+        let mut out = |c: Capture| caps.push(c);
+        t.push_line(1, "2026-11-20 08:00:00 - httpx - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 200 OK\"", &mut out, &mut stats);
+        let taken = via_take
+            && line.is_ascii()
+            && !line.starts_with('{')
+            && !line.contains('\0')
+            && might_start_capture(line)
+            && t.take_inert_line(line, &line.to_ascii_lowercase());
+        if !taken {
+            t.push_line(2, line, &mut out, &mut stats);
+        }
+        let state = format!("{:?} {:?} {}", t.context(), t.is_quiet(), t.is_idle());
+        t.push_line(3, "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'x'}}", &mut out, &mut stats);
+        t.push_line(4, "done", &mut out, &mut stats);
+        t.finish(&mut out, &mut stats);
+        format!("{state}\n{caps:?}\n{} {}", stats.captures, stats.skipped)
+    }
+
+    #[test]
+    fn the_inert_line_gate_changes_nothing() {
+        let lines = gate_lines();
+        assert!(lines.len() > 1000, "{}", lines.len());
+        let mut dismissed = 0;
+        for l in &lines {
+            let full = observe(l, false, false);
+            assert_eq!(observe(l, true, false), full, "push_line, gate on: {l:?}");
+            assert_eq!(observe(l, true, true), full, "take_inert_line: {l:?}");
+            let lower = l.to_ascii_lowercase();
+            dismissed += usize::from(l.is_ascii() && inert_lowered(l.trim(), lower.trim()));
+        }
+        // The gate does dismiss lines (or this test would prove nothing).
+        assert!(dismissed > 100, "{dismissed}");
+    }
 
     #[test]
     fn status_lines() {
