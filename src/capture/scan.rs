@@ -400,7 +400,9 @@ fn text_lines<H: Handler, R: Read>(
     Ok(())
 }
 
-/// One text line (a JSON Lines line mixed into text included) through the scanner.
+/// One text line (a JSON Lines line mixed into text included) through the scanner;
+/// `triggered` when the pre-filter already found a trigger word on it.
+#[allow(clippy::too_many_arguments)]
 fn text_line(
     source: &Arc<str>,
     opts: &ScanOptions,
