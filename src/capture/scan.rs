@@ -586,6 +586,7 @@ fn text_chunk(
             let next = filter.next(data, pos);
             let start = next.unwrap_or(data.len());
             line_no += memchr::memchr_iter(b'\n', &data[pos..start]).count() as u64;
+            text.take_last_stamp(&data[pos..start]);
             pos = start;
             if at_quiet(text, from, line_no, stats) {
                 return true;
@@ -1716,6 +1717,38 @@ mod tests {
             chunk,
             parallel_min: 0,
             progress: None,
+        }
+    }
+
+    /// A traceback carries no stamp of its own: its capture takes the time of the last
+    /// timestamped line before it, even when that line names nothing (it used to take the
+    /// stamp of the last line holding a trigger word, which could be hours older).
+    #[test]
+    fn a_traceback_takes_the_time_of_the_line_before_it() {
+        let mut input = String::from(
+            "2026-11-20 09:00:00,000 - INFO - app - user 7 signed in: rate limited to 5/s\n",
+        );
+        for i in 0..3000 {
+            input.push_str(&format!(
+                "2026-11-20 09:{:02}:{:02},000 - INFO - app.worker - summarised document {i}\n",
+                i / 60 % 60,
+                i % 60
+            ));
+        }
+        input.push_str(
+            "Traceback (most recent call last):\n  File \"/srv/run.py\", line 41, in <module>\n\
+             anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'Number of request tokens has exceeded your per-minute rate limit'}}\n",
+        );
+        let input = input.into_bytes();
+        for engine in [Engine::sequential(), chunked(2, 4096), chunked(1, 4096)] {
+            let (got, _) = run_full(&input, &engine);
+            let times: Vec<_> = got.iter().filter_map(|g| g.3.clone()).collect();
+            assert_eq!(
+                times,
+                ["2026-11-20T09:49:59+00:00"],
+                "threads {}",
+                engine.threads
+            );
         }
     }
 

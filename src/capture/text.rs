@@ -122,12 +122,50 @@ impl TextScanner {
             return false;
         }
         if let Some(st) = stamp {
+            self.set_stamp(st);
+        }
+        true
+    }
+
+    fn set_stamp(&mut self, st: &str) {
+        if !(self.stamp_seen && self.stamp == st) {
             self.stamp.clear();
             self.stamp.push_str(st);
             self.stamp_parsed = false;
             self.stamp_seen = true;
         }
-        true
+    }
+
+    /// For the chunked scan, which skips the lines between trigger words unseen: takes the
+    /// timestamp of the last stamped line among `skipped` (whole lines), as pushing each of
+    /// them would have. Looks backwards, so it usually reads one line.
+    pub fn take_last_stamp(&mut self, skipped: &[u8]) {
+        let mut end = skipped.len();
+        while end > 0 {
+            let body = &skipped[..end];
+            let start = memchr::memrchr(b'\n', &body[..body.len() - 1]).map_or(0, |i| i + 1);
+            let line = &body[start..];
+            // A stamp is ASCII and near the start: look at a short head only.
+            let head = &line[..line.len().min(64)];
+            let head = match std::str::from_utf8(head) {
+                Ok(h) => h,
+                Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or(""),
+            };
+            if let (_, Some(st)) = strip_log_prefix(head) {
+                if st.len() + 8 < head.len() || head.len() == line.len() {
+                    let st = st.to_string();
+                    self.set_stamp(&st);
+                } else {
+                    // The stamp may run past the head: read the whole line.
+                    let line = String::from_utf8_lossy(line);
+                    if let (_, Some(st)) = strip_log_prefix(&line) {
+                        self.set_stamp(st);
+                    }
+                }
+                return;
+            }
+            end = start;
+        }
     }
 
     /// Emits the current capture (and the one held back for merging), if they carry any
@@ -343,15 +381,14 @@ impl TextScanner {
 
         // Most lines of a big application log are irrelevant: with no capture open, a line
         // that names nothing a capture can start with costs a few memmem probes.
-        if self.cur.is_none() && !triggered && !might_start_capture(raw) {
-            return;
-        }
+        // Every timestamped line sets the time a capture starting after it takes, whether or
+        // not the line matters otherwise (a traceback's own lines carry no stamp).
         let (line, stamp) = strip_log_prefix(raw);
         if let Some(st) = stamp {
-            self.stamp.clear();
-            self.stamp.push_str(st);
-            self.stamp_parsed = false;
-            self.stamp_seen = true;
+            self.set_stamp(st);
+        }
+        if self.cur.is_none() && !triggered && !might_start_capture(raw) {
+            return;
         }
         let trimmed = line.trim();
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
