@@ -177,7 +177,7 @@ fn scan_with<R: BufRead>(
     max_entry: usize,
 ) -> io::Result<()> {
     let shared = Shared::default();
-    let splice = Splice::new(reader, &shared, max_entry);
+    let splice = Splice::new(reader, &shared, max_entry, opts.failures_only);
     let filter = StringCap::new(splice, &shared, max_string, tail);
     let mut de = serde_json::Deserializer::from_reader(filter);
     let mut ctx = Ctx {
@@ -249,6 +249,8 @@ static STRUCTURAL: [bool; 256] = {
 struct SpliceState<'s> {
     shared: &'s Shared,
     max: usize,
+    /// Plain successes need not be parsed (see [`is_plain_success`]).
+    failures_only: bool,
     /// Bytes for the walk, from `pos`.
     out: Vec<u8>,
     pos: usize,
@@ -273,12 +275,13 @@ struct SpliceState<'s> {
 }
 
 impl<'s, R: BufRead> Splice<'s, R> {
-    fn new(inner: R, shared: &'s Shared, max: usize) -> Self {
+    fn new(inner: R, shared: &'s Shared, max: usize, failures_only: bool) -> Self {
         Splice {
             inner,
             st: SpliceState {
                 shared,
                 max,
+                failures_only,
                 out: Vec::with_capacity(64 * 1024),
                 pos: 0,
                 in_str: false,
@@ -474,6 +477,14 @@ impl SpliceState<'_> {
     /// Parses the buffered entry; a placeholder for the walk when it parses on its own.
     fn finish_entry(&mut self) {
         self.capturing = false;
+        if self.failures_only && !self.deep && is_plain_success(&self.entry) {
+            self.shared
+                .ready
+                .borrow_mut()
+                .push_back((self.ordinal, Ready::Success));
+            self.placeholder();
+            return;
+        }
         let sh = Shared::default();
         let mut de = serde_json::Deserializer::from_slice(&self.entry);
         let parsed = Obj::<Entry>::new(&sh)
@@ -481,14 +492,22 @@ impl SpliceState<'_> {
             .and_then(|e| de.end().map(|()| e));
         match parsed {
             Ok(Some(e)) if !self.deep => {
-                self.shared.ready.borrow_mut().push_back((self.ordinal, e));
-                let lines = memchr::memchr_iter(b'\n', &self.entry).count();
-                self.out.extend_from_slice(b"{}");
-                self.out.resize(self.out.len() + lines, b'\n');
-                self.entry.clear();
+                self.shared
+                    .ready
+                    .borrow_mut()
+                    .push_back((self.ordinal, Ready::Entry(e)));
+                self.placeholder();
             }
             _ => self.out.append(&mut self.entry),
         }
+    }
+
+    /// Hands the walk `{}` and the entry's newlines in place of the buffered entry.
+    fn placeholder(&mut self) {
+        let lines = memchr::memchr_iter(b'\n', &self.entry).count();
+        self.out.extend_from_slice(b"{}");
+        self.out.resize(self.out.len() + lines, b'\n');
+        self.entry.clear();
     }
 }
 
@@ -501,7 +520,37 @@ struct Shared {
     cut: Cell<Option<u64>>,
     /// Entries [`Splice`] parsed ahead from a slice, by ordinal in `log.entries`, waiting for
     /// the walk to reach their placeholders.
-    ready: RefCell<VecDeque<(u64, Entry)>>,
+    ready: RefCell<VecDeque<(u64, Ready)>>,
+}
+
+/// An entry [`Splice`] read ahead.
+enum Ready {
+    Entry(Entry),
+    /// A plain success, known without parsing it whole (see [`is_plain_success`]): only
+    /// counted, as [`Ctx::emit`] would do with it when only failures are wanted.
+    Success,
+}
+
+/// Whether an entry is a plain success (see [`plain_success`]) by a cheap look: its raw
+/// bytes hold no `rror` (an error type or message anywhere), no `\u` escape (which could
+/// spell one) and no `base64` (a body encoded so), and its response status, read with every
+/// other value skipped unparsed, is a number from 100 to 399. Anything else is parsed whole.
+fn is_plain_success(entry: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Peek {
+        response: PeekResponse,
+    }
+    #[derive(Deserialize)]
+    struct PeekResponse {
+        status: u16,
+    }
+    if memmem::find(entry, b"rror").is_some()
+        || memmem::find(entry, b"\\u").is_some()
+        || memmem::find(entry, b"base64").is_some()
+    {
+        return false;
+    }
+    serde_json::from_slice::<Peek>(entry).is_ok_and(|p| (100..400).contains(&p.response.status))
 }
 
 /// Entries parsed ahead at most; the filter stops pulling bytes when this many wait.
@@ -1056,7 +1105,14 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_> {
                 ready.pop_front();
             }
             if ready.front().is_some_and(|(n, _)| *n == ctx.entries) {
-                entry = ready.pop_front().map(|(_, e)| e);
+                match ready.pop_front() {
+                    Some((_, Ready::Entry(e))) => entry = Some(e),
+                    Some((_, Ready::Success)) => {
+                        ctx.stats.captures += 1;
+                        return Ok(());
+                    }
+                    None => {}
+                }
             }
         }
         match entry {
@@ -1445,6 +1501,53 @@ mod tests {
 
     fn run(input: &str, failures_only: bool) -> (Vec<Capture>, ScanStats) {
         run_with(input.as_bytes(), failures_only, 8 * 1024, MAX_STRING, TAIL)
+    }
+
+    #[test]
+    fn plain_successes_are_told_apart_without_a_full_parse() {
+        let entry = |response: &str| {
+            format!(
+                r#"{{"request": {{"method": "POST", "url": "https://api.anthropic.com/v1/messages"}}, "response": {response}}}"#
+            )
+        };
+        let yes = entry(
+            r#"{"status": 200, "content": {"mimeType": "application/json", "text": "{\"id\": \"msg_1\"}"}}"#,
+        );
+        assert!(is_plain_success(yes.as_bytes()));
+        for no in [
+            // An SSE error inside a 200 stream.
+            r#"{"status": 200, "content": {"text": "event: error\ndata: {\"type\": \"error\"}"}}"#,
+            // A body that could hide one: base64, a \u escape.
+            r#"{"status": 200, "content": {"encoding": "base64", "text": "ZXZlbnQ6IGVycm9y"}}"#,
+            r#"{"status": 200, "content": {"text": "\u0065"}}"#,
+            r#"{"status": 429}"#,
+            r#"{"status": "200"}"#,
+            r#"{"status": 0}"#,
+            r#"{"statusText": "OK"}"#,
+        ] {
+            assert!(!is_plain_success(entry(no).as_bytes()), "{no}");
+        }
+        assert!(!is_plain_success(b"{}"));
+    }
+
+    /// A 200 whose base64 body is an SSE error stream is still found; plain successes are
+    /// still counted.
+    #[test]
+    fn a_success_skipped_unparsed_still_counts_and_hidden_errors_are_found() {
+        let sse = base64::engine::general_purpose::STANDARD.encode(
+            "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n",
+        );
+        let doc = format!(
+            r#"{{"log": {{"entries": [
+  {{"request": {{"method": "POST", "url": "https://api.anthropic.com/v1/messages"}}, "response": {{"status": 200, "content": {{"mimeType": "application/json", "text": "{{}}"}}}}}},
+  {{"request": {{"method": "POST", "url": "https://api.anthropic.com/v1/messages"}}, "response": {{"status": 200, "content": {{"mimeType": "text/event-stream", "encoding": "base64", "text": "{sse}"}}}}}},
+  {{"request": {{"method": "POST", "url": "https://api.anthropic.com/v1/messages"}}, "response": {{"status": 200, "content": {{"mimeType": "application/json", "text": "{{}}"}}}}}}
+]}}}}"#
+        );
+        let (caps, stats) = run(&doc, true);
+        assert_eq!(stats.captures, 3);
+        assert_eq!(caps.len(), 1, "{caps:?}");
+        assert_eq!(caps[0].line, 3);
     }
 
     /// A one-entry HAR around a response object.
