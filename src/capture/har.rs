@@ -495,7 +495,7 @@ impl SpliceState<'_> {
                 self.shared
                     .ready
                     .borrow_mut()
-                    .push_back((self.ordinal, Ready::Entry(e)));
+                    .push_back((self.ordinal, Ready::Entry(Box::new(e))));
                 self.placeholder();
             }
             _ => self.out.append(&mut self.entry),
@@ -525,7 +525,7 @@ struct Shared {
 
 /// An entry [`Splice`] read ahead.
 enum Ready {
-    Entry(Entry),
+    Entry(Box<Entry>),
     /// A plain success, known without parsing it whole (see [`is_plain_success`]): only
     /// counted, as [`Ctx::emit`] would do with it when only failures are wanted.
     Success,
@@ -1106,7 +1106,7 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_> {
             }
             if ready.front().is_some_and(|(n, _)| *n == ctx.entries) {
                 match ready.pop_front() {
-                    Some((_, Ready::Entry(e))) => entry = Some(e),
+                    Some((_, Ready::Entry(e))) => entry = Some(*e),
                     Some((_, Ready::Success)) => {
                         ctx.stats.captures += 1;
                         return Ok(());
