@@ -1592,6 +1592,18 @@ mod tests {
             assert!(!is_plain_success(entry(no).as_bytes()), "{no}");
         }
         assert!(!is_plain_success(b"{}"));
+        // Read no further than the status, so anything that could make a later value
+        // count is refused up front: a second response or status, a status that is no
+        // integer, a response that is not the entry's own.
+        for no in [
+            r#"{"response": {"status": 200}, "response": {"status": 429}}"#,
+            r#"{"response": {"status": 200, "headers": [{"name": "status", "value": "429"}]}}"#,
+            r#"{"response": {"status": 200.0}}"#,
+            r#"{"_custom": {"response": {"status": 200}}}"#,
+        ] {
+            assert!(!is_plain_success(no.as_bytes()), "{no}");
+        }
+        assert!(is_plain_success(br#"{"response": {"status": 204}}"#));
     }
 
     /// A 200 whose base64 body is an SSE error stream is still found; plain successes are
