@@ -1781,11 +1781,23 @@ fn strip_log_prefix(line: &str) -> (&str, Option<&str>) {
     {
         return (line, None);
     }
-    let end = inner
-        .char_indices()
-        .skip(19)
-        .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '.' | ',' | ':' | '+' | '-' | 'Z')))
-        .map_or(inner.len(), |(i, _)| i);
+    // Bytes, not chars: every byte the stamp may hold is ASCII, and the first byte of any
+    // other char (ASCII or not) ends it, at a char boundary.
+    let stamp_byte =
+        |c: u8| c.is_ascii_digit() || matches!(c, b'.' | b',' | b':' | b'+' | b'-' | b'Z');
+    let end = if b[..19].is_ascii() {
+        b[19..]
+            .iter()
+            .position(|&c| !stamp_byte(c))
+            .map_or(inner.len(), |i| 19 + i)
+    } else {
+        // Not a stamp one would write, but read as before: 19 chars in.
+        inner
+            .char_indices()
+            .skip(19)
+            .find(|&(_, c)| !(c.is_ascii() && stamp_byte(c as u8)))
+            .map_or(inner.len(), |(i, _)| i)
+    };
     let rest = inner[end..].trim_start_matches([']', ' ', '\t']);
     (rest, Some(&inner[..end]))
 }
