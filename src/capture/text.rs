@@ -1900,6 +1900,32 @@ mod tests {
     }
 
     #[test]
+    fn log_prefixes() {
+        assert_eq!(
+            strip_log_prefix("2026-11-20 09:00:00,123 - INFO - x"),
+            ("- INFO - x", Some("2026-11-20 09:00:00,123"))
+        );
+        assert_eq!(
+            strip_log_prefix("[2026-11-20T09:00:00Z] boom"),
+            ("boom", Some("2026-11-20T09:00:00Z"))
+        );
+        assert_eq!(
+            strip_log_prefix("2026-11-20 09:00:00"),
+            ("", Some("2026-11-20 09:00:00"))
+        );
+        // A multi-byte char inside the first 19 bytes: no slicing inside it.
+        assert_eq!(
+            strip_log_prefix("2026-11-\u{e9} 09:00:00,5 x").1,
+            Some("2026-11-\u{e9} 09:00:00,5")
+        );
+        // (as before: the first 19 chars are taken whole)
+        assert_eq!(
+            strip_log_prefix("2026-11-20 09:00:0\u{e9}\u{e9}").1,
+            Some("2026-11-20 09:00:0\u{e9}")
+        );
+    }
+
+    #[test]
     fn status_lines() {
         assert_eq!(
             status_line("HTTP/1.1 429 Too Many Requests"),
