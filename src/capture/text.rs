@@ -444,8 +444,15 @@ impl TextScanner {
 
         // HTTP status line (also quoted inside an httpx log line).
         if let Some((status, at)) = status_line(body_line) {
-            if let Some((m, u)) = httpx_request(body_line, at) {
-                self.last_request = Some((m, u));
+            // The same request line as before (a client calling one endpoint) keeps the
+            // strings it has.
+            if let Some((m, u)) = httpx_request(body_line, at)
+                && self
+                    .last_request
+                    .as_ref()
+                    .is_none_or(|(a, b)| a != m || b != u)
+            {
+                self.last_request = Some((m.to_string(), u.to_string()));
             }
             if at > 0 && status < 400 {
                 // A success in a log line (`"HTTP/1.1 200 OK"` from httpx): not a capture, and
@@ -1608,7 +1615,7 @@ fn status_line(line: &str) -> Option<(u16, usize)> {
 }
 
 /// The request in an httpx log line before a quoted status: `POST https://host/v1/messages "HTTP/1.1 ...`.
-fn httpx_request(line: &str, status_at: usize) -> Option<(String, String)> {
+fn httpx_request(line: &str, status_at: usize) -> Option<(&str, &str)> {
     if status_at == 0 {
         return None;
     }
@@ -1617,7 +1624,7 @@ fn httpx_request(line: &str, status_at: usize) -> Option<(String, String)> {
     let url = words.next()?;
     let method = words.next()?;
     (matches!(method, "GET" | "POST" | "PUT" | "DELETE" | "PATCH") && url.contains('/'))
-        .then(|| (method.to_string(), url.to_string()))
+        .then_some((method, url))
 }
 
 /// `POST /v1/messages HTTP/2` from `curl -v`.

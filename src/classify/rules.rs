@@ -565,12 +565,45 @@ pub fn may_match(lower: &str) -> bool {
             need,
         }
     });
+    // First a quick no: every phrase needs its least common word (one SIMD search).
+    static RARE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        let words: Vec<&str> = RULES
+            .iter()
+            .flat_map(|r| r.any.iter())
+            .map(|p| rarest_word(p))
+            .collect();
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(minimal_words(&words))
+            .expect("static patterns build")
+    });
+    if !RARE.is_match(lower) {
+        return false;
+    }
     let w = &*W;
     let mut have = 0u128;
     for m in w.ac.find_overlapping_iter(lower) {
         have |= 1 << m.pattern().as_usize();
     }
     w.need.iter().any(|n| n & have == *n)
+}
+
+/// The word of a phrase (three characters or more; the whole phrase if it has none) least
+/// likely in ordinary log lines: one not in a short list of everyday words, else the least
+/// everyday of them (`rate` over `limit`, which SQL logs are full of).
+fn rarest_word(p: &'static str) -> &'static str {
+    // From most to least common.
+    const EVERYDAY: &[&str] = &[
+        "the", "for", "not", "are", "has", "per", "too", "your", "limit", "limits", "request",
+        "requests", "tokens", "token", "total", "input", "output", "number", "api", "key", "day",
+        "hit", "many", "please", "reached", "exceeded", "invalid", "bytes", "prompt", "long",
+        "minute", "rate",
+    ];
+    let rank = |w: &str| EVERYDAY.iter().position(|e| *e == w).unwrap_or(usize::MAX);
+    p.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.len() >= 3)
+        .max_by_key(|w| (rank(w), w.len()))
+        .unwrap_or(p)
 }
 
 /// The rule-by-rule reference for [`first_match`] (tests compare the two).
