@@ -1851,6 +1851,14 @@ mod tests {
             "> LIMIT 50".into(),
             "< Retry-After: 30".into(),
             "x-amzn-ErrorType: ThrottlingException".into(),
+            "2026-11-20 09:00:00,486 - httpx - INFO - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 200 OK\"".into(),
+            "INFO:httpx:HTTP Request: GET https://api.anthropic.com/v1/models \"HTTP/2 301 Moved\"".into(),
+            "INFO:httpx:HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 429 Too Many Requests\"".into(),
+            "< HTTP/1.1 200 OK".into(),
+            "HTTP/1.1 200 OK".into(),
+            "* Connected \"HTTP/1.1 200 OK\"".into(),
+            "> POST /v1/messages \"HTTP/1.1 200 OK\"".into(),
+            "# \"HTTP/1.1 200 OK\"".into(),
         ];
         for f in files {
             let bytes = std::fs::read(&f).unwrap_or_default();
