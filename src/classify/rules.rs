@@ -371,7 +371,14 @@ pub fn normalise(s: &str) -> String {
         }
         i += 1;
     }
-    let mut chars = s[i..].chars().peekable();
+    normalise_chars(&s[i..], &mut out, last_space);
+    out
+}
+
+/// The general, char-by-char part of [`normalise`]: appends `s` normalised to `out`
+/// (`last_space`: whether `out` ends with a space or is empty).
+fn normalise_chars(s: &str, out: &mut String, mut last_space: bool) {
+    let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         let c = match c {
             '\u{2018}' | '\u{2019}' | '\u{02bc}' | '`' => '\'',
@@ -392,11 +399,8 @@ pub fn normalise(s: &str) -> String {
             continue;
         }
         last_space = false;
-        for l in c.to_lowercase() {
-            out.push(l);
-        }
+        out.extend(c.to_lowercase());
     }
-    out
 }
 
 /// Words that lines carrying a capture's structure contain (status lines, relevant headers,
@@ -636,33 +640,11 @@ pub fn limit_in_message(norm: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
-    /// The char-by-char reference for [`normalise`]'s ASCII fast path.
+    /// The char-by-char reference for [`normalise`]'s ASCII fast path: the general part
+    /// alone, from the first char.
     fn normalise_slow(s: &str) -> String {
         let mut out = String::new();
-        let mut last_space = true;
-        let mut chars = s.chars().peekable();
-        while let Some(c) = chars.next() {
-            let c = match c {
-                '\u{2018}' | '\u{2019}' | '\u{02bc}' | '`' => '\'',
-                '\u{201c}' | '\u{201d}' => '"',
-                '\u{2011}' | '\u{2010}' | '\u{2013}' => '-',
-                '\\' if matches!(chars.peek(), Some('n' | 'r' | 't')) => {
-                    chars.next();
-                    ' '
-                }
-                '\\' if matches!(chars.peek(), Some('\'' | '"')) => continue,
-                c => c,
-            };
-            if c.is_whitespace() {
-                if !last_space {
-                    out.push(' ');
-                    last_space = true;
-                }
-                continue;
-            }
-            last_space = false;
-            out.extend(c.to_lowercase());
-        }
+        normalise_chars(s, &mut out, true);
         out
     }
 
