@@ -531,9 +531,7 @@ impl Prefilter {
         };
         Some(memchr::memrchr(b'\n', &data[pos..hit]).map_or(pos, |i| pos + i + 1))
     }
-}
 
-impl Prefilter {
     /// Lets a quiet scanner dismiss the line `data[pos..end]` (which the pre-filter stopped
     /// at) from its lower-cased copy, without decoding or pushing it: only ASCII lines with
     /// no NUL that do not start with `{` (the JSON Lines and binary checks of [`text_line`]).
