@@ -1545,12 +1545,24 @@ mod tests {
         max: usize,
         tail: usize,
     ) -> (Vec<Capture>, ScanStats) {
+        run_entries(input, failures_only, chunk, max, tail, max)
+    }
+
+    /// [`run_with`], entries parsed from slices up to `max_entry` bytes (0: all walked).
+    fn run_entries(
+        input: &[u8],
+        failures_only: bool,
+        chunk: usize,
+        max: usize,
+        tail: usize,
+        max_entry: usize,
+    ) -> (Vec<Capture>, ScanStats) {
         let source: Arc<str> = Arc::from("t.har");
         let mut reader = BufReader::with_capacity(chunk, Cursor::new(input));
         let mut caps = Vec::new();
         let mut stats = ScanStats::default();
         let opts = ScanOptions { failures_only };
-        scan_capped(
+        scan_with(
             &source,
             &mut reader,
             &opts,
@@ -1558,6 +1570,7 @@ mod tests {
             &mut stats,
             max,
             tail,
+            max_entry,
         )
         .unwrap();
         (caps, stats)
@@ -1968,24 +1981,14 @@ mod tests {
             for failures_only in [true, false] {
                 for (chunk, max) in [(8 * 1024, MAX_STRING), (3, MAX_STRING), (4096, 600)] {
                     let run_it = |max_entry| {
-                        let source: Arc<str> = Arc::from("t.har");
-                        let mut reader =
-                            BufReader::with_capacity(chunk, Cursor::new(input.as_bytes()));
-                        let mut caps = Vec::new();
-                        let mut stats = ScanStats::default();
-                        let opts = ScanOptions { failures_only };
-                        scan_with(
-                            &source,
-                            &mut reader,
-                            &opts,
-                            &mut |c| caps.push(c),
-                            &mut stats,
+                        run_entries(
+                            input.as_bytes(),
+                            failures_only,
+                            chunk,
                             max,
                             max / 4,
                             max_entry,
                         )
-                        .unwrap();
-                        (caps, stats)
                     };
                     let (want, want_stats) = run_it(0);
                     let (got, got_stats) = run_it(max);
