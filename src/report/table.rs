@@ -279,20 +279,30 @@ pub fn write_fix(out: &mut dyn Write, style: &Style, f: &Fix) -> std::io::Result
         ("then:", f.then),
         ("waiting:", waiting),
     ] {
-        let lead = format!("  {label:<10}");
-        let lines = style.wrap(text, &lead, &" ".repeat(lead.len()));
-        for (i, l) in lines.into_iter().enumerate() {
-            if i == 0 {
-                // The label dimmed, the text as is.
-                writeln!(
-                    out,
-                    "{}{}",
-                    style.dim(&lead),
-                    l.get(lead.len()..).unwrap_or("")
-                )?;
-            } else {
-                writeln!(out, "{l}")?;
-            }
+        write_labelled(out, style, label, text)?;
+    }
+    Ok(())
+}
+
+/// `  label:    text`, the text wrapped under itself and the label dimmed.
+fn write_labelled(
+    out: &mut dyn Write,
+    style: &Style,
+    label: &str,
+    text: &str,
+) -> std::io::Result<()> {
+    let lead = format!("  {label:<10}");
+    let lines = style.wrap(text, &lead, &" ".repeat(lead.len()));
+    for (i, l) in lines.into_iter().enumerate() {
+        if i == 0 {
+            writeln!(
+                out,
+                "{}{}",
+                style.dim(&lead),
+                l.get(lead.len()..).unwrap_or("")
+            )?;
+        } else {
+            writeln!(out, "{l}")?;
         }
     }
     Ok(())
@@ -310,20 +320,7 @@ pub fn write_fixes(out: &mut dyn Write, style: &Style, all: &[&Fix]) -> std::io:
             ("first:", f.first),
             ("then:", f.then),
         ] {
-            let lead = format!("  {label:<10}");
-            let lines = style.wrap(text, &lead, &" ".repeat(lead.len()));
-            for (i, l) in lines.into_iter().enumerate() {
-                if i == 0 {
-                    writeln!(
-                        out,
-                        "{}{}",
-                        style.dim(&lead),
-                        l.get(lead.len()..).unwrap_or("")
-                    )?;
-                } else {
-                    writeln!(out, "{l}")?;
-                }
-            }
+            write_labelled(out, style, label, text)?;
         }
     }
     writeln!(out)?;
