@@ -47,3 +47,36 @@ fn readme_exit_codes_match_the_cli() {
         );
     }
 }
+
+/// The README's offline examples (`replay`, `diagnose`, `fixes` on the bundled files) are
+/// real runs: rerun each and compare, so a classifier change cannot leave them stale.
+#[test]
+fn readme_examples_are_what_the_commands_print() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let mut checked = 0;
+    for block in readme.split("```console\n$ claude-429 ").skip(1) {
+        let (cmd, rest) = block.split_once('\n').expect("a command line");
+        let want = rest.split("```").next().unwrap_or_default();
+        let args: Vec<&str> = cmd.split_whitespace().collect();
+        if !matches!(args.first(), Some(&("replay" | "diagnose" | "fixes"))) {
+            continue; // limits and probe need a server
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_claude-429"))
+            .args(&args)
+            .current_dir(root)
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env("COLUMNS", "100")
+            .output()
+            .expect("run claude-429");
+        let got = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            got.trim_end(),
+            want.trim_end(),
+            "README example `claude-429 {cmd}`"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} README examples found");
+}
