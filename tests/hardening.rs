@@ -623,6 +623,36 @@ fn replay_walks_self_links_once_and_skips_fifos() {
     }
 }
 
+/// A path below a directory that cannot be read (here a dangling link) is named on stderr,
+/// the rest is still read and reported, and the run ends with exit 2 as for any unreadable
+/// input (a loop or a FIFO above is left out on purpose and does not count).
+#[cfg(unix)]
+#[test]
+fn an_unreadable_path_inside_a_directory_ends_the_run_with_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("curl_i/itpm_crlf_http11.txt"),
+        d.path().join("a.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/nonexistent/claude-429", d.path().join("gone.log")).unwrap();
+    for cmd in ["replay", "diagnose"] {
+        let r = run(
+            bin().args([cmd, "--json"]).arg(d.path()),
+            Duration::from_secs(20),
+        );
+        expect_code(&r, 2);
+        assert!(r.stderr.contains("gone.log"), "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("1 input could not be read"),
+            "{cmd}: {}",
+            r.stderr
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["summary"]["files"], 1, "{cmd}: {}", r.stdout);
+    }
+}
+
 // ---- Closed pipes ---------------------------------------------------------------------------
 
 /// Runs with stdout and/or stderr a pipe whose reader is already gone.

@@ -26,17 +26,18 @@ pub struct InputError {
 
 /// Expands a path into the files to read: a file as is, a directory walked (sorted, hidden
 /// entries and special files skipped, symlink loops not entered: [`super::walk`]), `-` for
-/// stdin.
-pub fn expand(path: &Path) -> Result<Vec<PathBuf>, InputError> {
+/// stdin. Also returns how many paths below a directory could not be read (named on
+/// stderr here).
+pub fn expand(path: &Path) -> Result<(Vec<PathBuf>, usize), InputError> {
     if path.as_os_str() == "-" {
-        return Ok(vec![path.to_path_buf()]);
+        return Ok((vec![path.to_path_buf()], 0));
     }
     let meta = std::fs::metadata(path).map_err(|e| InputError {
         path: path.display().to_string(),
         source: e,
     })?;
     if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+        return Ok((vec![path.to_path_buf()], 0));
     }
     // The directory itself must be readable; below it, see `walk` (notes go to stderr).
     std::fs::read_dir(path).map_err(|e| InputError {
@@ -47,7 +48,7 @@ pub fn expand(path: &Path) -> Result<Vec<PathBuf>, InputError> {
     for n in &w.notes {
         crate::errln!("claude-429: {n}");
     }
-    Ok(w.files)
+    Ok((w.files, w.unreadable))
 }
 
 /// Scans one path (file or `-`) and hands each capture to `out`.

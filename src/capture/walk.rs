@@ -17,6 +17,9 @@ pub struct Walk {
     pub files: Vec<PathBuf>,
     /// One line per path left out: `PATH: why`.
     pub notes: Vec<String>,
+    /// How many of those could not be read (a dangling link, an unreadable subdirectory),
+    /// as opposed to left out on purpose (a loop, a FIFO): the run's exit status is 2.
+    pub unreadable: usize,
 }
 
 /// Walks `root` (a directory) and lists its capture files (see the module docs).
@@ -38,6 +41,7 @@ pub fn walk(root: &Path) -> Walk {
                 let why = if e.loop_ancestor().is_some() {
                     "a symbolic link back to a directory above it; not entered again".to_string()
                 } else {
+                    out.unreadable += 1;
                     e.io_error()
                         .map_or_else(|| e.to_string(), |io| io.to_string())
                 };

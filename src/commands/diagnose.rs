@@ -8,9 +8,11 @@ use anyhow::{Context, Result};
 
 use crate::capture::scan::{self, Engine, ScanOptions, ScanStats};
 use crate::cli::{DiagnoseArgs, ReportFormat};
-use crate::commands::replay::{expand_all, progress_bar, report_skipped};
+use crate::commands::replay::{
+    Inputs, expand_all, progress_bar, report_skipped, unreadable_inputs,
+};
 use crate::diagnose::{self, Analyzer, Diagnosis, Events, Filter, Window};
-use crate::exit::{Outcome, UsageError};
+use crate::exit::Outcome;
 use crate::report::{Style, markdown};
 
 pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
@@ -19,7 +21,7 @@ pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
     if let Some(w) = &a.workspace {
         crate::limits::check_workspace_id(w)?;
     }
-    let files = expand_all(&a.paths)?;
+    let Inputs { files, unreadable } = expand_all(&a.paths)?;
     let filter = Filter {
         window,
         models: a.model.clone(),
@@ -35,13 +37,7 @@ pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
     let live_error = if a.live { live(a, &mut d)? } else { None };
     write_report(a, style, &d)?;
     report_skipped(&stats);
-    if errors > 0 {
-        return Err(UsageError(format!(
-            "{errors} input{} could not be read",
-            if errors == 1 { "" } else { "s" }
-        ))
-        .into());
-    }
+    unreadable_inputs(errors + unreadable)?;
     if let Some(e) = live_error {
         return Err(e.into());
     }

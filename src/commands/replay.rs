@@ -16,8 +16,14 @@ use crate::report::json::{JsonDoc, JsonLines};
 use crate::report::table::FailureTable;
 use crate::report::{Renderer, Style, Summary};
 
+/// The files to read and how many paths below the directories given could not be read.
+pub struct Inputs {
+    pub files: Vec<PathBuf>,
+    pub unreadable: usize,
+}
+
 /// Expands every path up front so a missing one fails before any output.
-pub fn expand_all(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+pub fn expand_all(paths: &[PathBuf]) -> Result<Inputs> {
     if paths.is_empty() {
         use std::io::IsTerminal;
         if io::stdin().is_terminal() {
@@ -26,16 +32,34 @@ pub fn expand_all(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             )
             .into());
         }
-        return Ok(vec![PathBuf::from("-")]);
+        return Ok(Inputs {
+            files: vec![PathBuf::from("-")],
+            unreadable: 0,
+        });
     }
     let mut files = Vec::new();
+    let mut unreadable = 0;
     for p in paths {
-        files.extend(scan::expand(p)?);
+        let (f, u) = scan::expand(p)?;
+        files.extend(f);
+        unreadable += u;
     }
     if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(UsageError("stdin (-) given more than once".into()).into());
     }
-    Ok(files)
+    Ok(Inputs { files, unreadable })
+}
+
+/// The usage error (exit 2) a run ends with when `n` inputs could not be read.
+pub fn unreadable_inputs(n: usize) -> Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    Err(UsageError(format!(
+        "{n} input{} could not be read",
+        if n == 1 { "" } else { "s" }
+    ))
+    .into())
 }
 
 /// Classifies captures in the scan's workers; plain successes are only counted.
@@ -137,7 +161,7 @@ pub fn report_skipped(stats: &ScanStats) {
 }
 
 pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
-    let files = expand_all(&a.paths)?;
+    let Inputs { files, unreadable } = expand_all(&a.paths)?;
     let stdout = crate::output::stdout();
     let out: Box<dyn Write> = if style.tty {
         Box::new(io::LineWriter::new(stdout.lock()))
@@ -182,14 +206,7 @@ pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
     summary.files = stats.files;
     renderer.finish(&summary)?;
     report_skipped(&stats);
-    if !errors.is_empty() {
-        return Err(UsageError(format!(
-            "{} input{} could not be read",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
-        ))
-        .into());
-    }
+    unreadable_inputs(errors.len() + unreadable)?;
     if a.strict && stats.skipped > 0 {
         return Err(UsageError(format!(
             "--strict: {} chunk(s) could not be parsed",
