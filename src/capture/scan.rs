@@ -536,7 +536,7 @@ impl Prefilter {
     /// Lets a quiet scanner dismiss the line `data[pos..end]` (which the pre-filter stopped
     /// at) from its lower-cased copy, without decoding or pushing it: only ASCII lines with
     /// no NUL that do not start with `{` (the JSON Lines and binary checks of [`text_line`]).
-    fn take_inert(
+    fn take_quiet(
         &self,
         text: &mut text::TextScanner,
         data: &[u8],
@@ -548,10 +548,7 @@ impl Prefilter {
             return false;
         }
         let lower = &self.lower[pos..pos + raw.len()];
-        match (std::str::from_utf8(raw), std::str::from_utf8(lower)) {
-            (Ok(raw), Ok(lower)) => text.take_inert_line(raw, lower),
-            _ => false,
-        }
+        std::str::from_utf8(raw).is_ok_and(|raw| text.take_quiet_line(raw, lower))
     }
 }
 
@@ -595,7 +592,7 @@ fn text_chunk(
             }
         }
         let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
-        if triggered && filter.take_inert(text, data, pos, end) {
+        if triggered && filter.take_quiet(text, data, pos, end) {
             line_no += 1;
             pos = end;
             continue;

@@ -107,10 +107,13 @@ impl TextScanner {
 
     /// The chunked scan's shortcut for a line the pre-filter stopped at: `raw` is ASCII, has
     /// no NUL byte and does not start with `{`; `lower` is its lower-cased copy. When the
-    /// scanner is quiet and the line is inert (see [`inert_when_quiet`]), takes the line's
-    /// timestamp as [`Self::push_line`] would and returns true: the line is done. Otherwise
-    /// returns false and the line must be pushed.
-    pub fn take_inert_line(&mut self, raw: &str, lower: &str) -> bool {
+    /// scanner is quiet and the line leaves it quiet, takes what [`Self::push_line`] would
+    /// take from it and returns true: the line is done. Otherwise returns false and the line
+    /// must be pushed. Two kinds of line leave a quiet scanner quiet:
+    /// * an inert line (see [`inert_when_quiet`]): only its timestamp is taken;
+    /// * a success status quoted in a log line (`httpx`'s `"HTTP/1.1 200 OK"`): its
+    ///   timestamp and its request line are taken, as the status-line branch of `push` does.
+    pub fn take_quiet_line(&mut self, raw: &str, lower: &[u8]) -> bool {
         if !self.gate || !self.is_quiet() {
             return false;
         }
@@ -119,12 +122,34 @@ impl TextScanner {
         // `trimmed` is a slice of `raw`: the same bytes of `lower` are its lower case.
         let at = trimmed.as_ptr() as usize - raw.as_ptr() as usize;
         if !inert_lowered(trimmed, &lower[at..at + trimmed.len()]) {
-            return false;
+            // The branches of `push` before the status line act on a line starting with
+            // one of these (a quote, `curl -v`, a comment, a literal): leave those to it.
+            if trimmed.starts_with(['>', '<', '*', '{', '}', '#', '/']) {
+                return false;
+            }
+            match status_line(trimmed) {
+                Some((status, at)) if at > 0 && status < 400 => self.note_request(trimmed, at),
+                _ => return false,
+            }
         }
         if let Some(st) = stamp {
             self.set_stamp(st);
         }
         true
+    }
+
+    /// Keeps the request line of an httpx log line whose quoted status starts at `status_at`
+    /// (the same request line as before, a client calling one endpoint, keeps the strings
+    /// it has).
+    fn note_request(&mut self, line: &str, status_at: usize) {
+        if let Some((m, u)) = httpx_request(line, status_at)
+            && self
+                .last_request
+                .as_ref()
+                .is_none_or(|(a, b)| a != m || b != u)
+        {
+            self.last_request = Some((m.to_string(), u.to_string()));
+        }
     }
 
     fn set_stamp(&mut self, st: &str) {
@@ -153,8 +178,7 @@ impl TextScanner {
             };
             if let (_, Some(st)) = strip_log_prefix(head) {
                 if st.len() + 8 < head.len() || head.len() == line.len() {
-                    let st = st.to_string();
-                    self.set_stamp(&st);
+                    self.set_stamp(st);
                 } else {
                     // The stamp may run past the head: read the whole line.
                     let line = String::from_utf8_lossy(line);
@@ -444,16 +468,7 @@ impl TextScanner {
 
         // HTTP status line (also quoted inside an httpx log line).
         if let Some((status, at)) = status_line(body_line) {
-            // The same request line as before (a client calling one endpoint) keeps the
-            // strings it has.
-            if let Some((m, u)) = httpx_request(body_line, at)
-                && self
-                    .last_request
-                    .as_ref()
-                    .is_none_or(|(a, b)| a != m || b != u)
-            {
-                self.last_request = Some((m.to_string(), u.to_string()));
-            }
+            self.note_request(body_line, at);
             if at > 0 && status < 400 {
                 // A success in a log line (`"HTTP/1.1 200 OK"` from httpx): not a capture, and
                 // it ends the one before it.
@@ -1366,11 +1381,11 @@ fn inert_when_quiet(trimmed: &str, lower: &mut String) -> bool {
     lower.clear();
     lower.push_str(trimmed);
     lower.make_ascii_lowercase();
-    inert_lowered(trimmed, lower)
+    inert_lowered(trimmed, lower.as_bytes())
 }
 
 /// [`inert_when_quiet`] for an ASCII line and its lower-cased copy.
-fn inert_lowered(trimmed: &str, lower: &str) -> bool {
+fn inert_lowered(trimmed: &str, lower: &[u8]) -> bool {
     static GATE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
         let mut words = vec![
             "error",
@@ -1385,7 +1400,6 @@ fn inert_lowered(trimmed: &str, lower: &str) -> bool {
             "response",
             "data",
             "details",
-            "\\u",
         ];
         words.extend(MARKER_WORDS);
         words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
@@ -1398,12 +1412,16 @@ fn inert_lowered(trimmed: &str, lower: &str) -> bool {
     if trimmed.starts_with(['>', '<', '{', '[']) {
         return false;
     }
-    !(GATE.is_match(lower) || has_error_status_number(lower) || rules::may_match(lower))
+    // `\u` (an escape that could spell any word) is looked for apart: a two-byte pattern
+    // would drag the whole search down to a slower, two-byte fingerprint.
+    !(GATE.is_match(lower)
+        || memchr::memchr_iter(b'\\', lower).any(|i| lower.get(i + 1) == Some(&b'u'))
+        || has_error_status_number(lower)
+        || rules::may_match(lower))
 }
 
 /// A three-digit number from 400 to 599 standing alone (no letter or digit either side).
-fn has_error_status_number(s: &str) -> bool {
-    let b = s.as_bytes();
+fn has_error_status_number(b: &[u8]) -> bool {
     let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
     memchr::memchr2_iter(b'4', b'5', b).any(|i| {
         b.len() >= i + 3
@@ -1859,6 +1877,14 @@ mod tests {
             "* Connected \"HTTP/1.1 200 OK\"".into(),
             "> POST /v1/messages \"HTTP/1.1 200 OK\"".into(),
             "# \"HTTP/1.1 200 OK\"".into(),
+            "// \"HTTP/1.1 200 OK\"".into(),
+            "{ [5 bytes data] \"HTTP/1.1 200 OK\"".into(),
+            "< x: \"HTTP/1.1 200 OK\"".into(),
+            "HTTP Request: PATCH https://proxy.local/v1/messages?beta=true \"HTTP/1.1 204 No Content\"".into(),
+            "HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/x 200 OK\"".into(),
+            "HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 2000 OK\"".into(),
+            "HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 399 Huh\"".into(),
+            "retrying \"HTTP/1.1 200 OK\" after error".into(),
         ];
         for f in files {
             let bytes = std::fs::read(&f).unwrap_or_default();
@@ -1887,7 +1913,7 @@ mod tests {
             && !line.starts_with('{')
             && !line.contains('\0')
             && might_start_capture(line)
-            && t.take_inert_line(line, &line.to_ascii_lowercase());
+            && t.take_quiet_line(line, line.to_ascii_lowercase().as_bytes());
         if !taken {
             t.push_line(2, line, &mut out, &mut stats);
         }
@@ -1906,9 +1932,10 @@ mod tests {
         for l in &lines {
             let full = observe(l, false, false);
             assert_eq!(observe(l, true, false), full, "push_line, gate on: {l:?}");
-            assert_eq!(observe(l, true, true), full, "take_inert_line: {l:?}");
+            assert_eq!(observe(l, true, true), full, "take_quiet_line: {l:?}");
             let lower = l.to_ascii_lowercase();
-            dismissed += usize::from(l.is_ascii() && inert_lowered(l.trim(), lower.trim()));
+            dismissed +=
+                usize::from(l.is_ascii() && inert_lowered(l.trim(), lower.trim().as_bytes()));
         }
         // The gate does dismiss lines (or this test would prove nothing).
         assert!(dismissed > 100, "{dismissed}");
