@@ -576,15 +576,19 @@ fn text_chunk(
     while pos < data.len() {
         // The pre-filter found a trigger word on this line (so the scanner need not look).
         let mut triggered = false;
-        if text.is_quiet() {
+        if text.is_clear() {
             triggered = true;
-            let from = line_no;
+            // Quiet from here, or (a capture held back) from where it is let go.
+            let from = if text.is_quiet() { line_no } else { u64::MAX };
             let next = filter.next(data, pos);
             let start = next.unwrap_or(data.len());
             line_no += memchr::memchr_iter(b'\n', &data[pos..start]).count() as u64;
             text.take_last_stamp(&data[pos..start]);
             pos = start;
-            if at_quiet(text, from, line_no, stats) {
+            // The held capture would have been let go at the first line past its reach;
+            // emitting it now, before the next line, keeps the order.
+            text.release_held(line_no, emit, stats);
+            if text.is_quiet() && at_quiet(text, from.min(line_no), line_no, stats) {
                 return true;
             }
             if next.is_none() {

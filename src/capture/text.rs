@@ -114,7 +114,7 @@ impl TextScanner {
     /// * a success status quoted in a log line (`httpx`'s `"HTTP/1.1 200 OK"`): its
     ///   timestamp and its request line are taken, as the status-line branch of `push` does.
     pub fn take_quiet_line(&mut self, raw: &str, lower: &[u8]) -> bool {
-        if !self.gate || !self.is_quiet() {
+        if !self.gate || !self.is_clear() {
             return false;
         }
         let (line, stamp) = strip_log_prefix(raw);
@@ -149,6 +149,25 @@ impl TextScanner {
                 .is_none_or(|(a, b)| a != m || b != u)
         {
             self.last_request = Some((m.to_string(), u.to_string()));
+        }
+    }
+
+    /// A held capture can only merge with one that starts within [`NEAR_LINES`] of it: at
+    /// line `line_no`, past that, it is final and is emitted. Letting it go keeps the scanner
+    /// quiet between failures (the chunked scan resynchronises only at quiet points).
+    pub fn release_held(
+        &mut self,
+        line_no: u64,
+        out: &mut dyn FnMut(Capture),
+        stats: &mut ScanStats,
+    ) {
+        if let Some(h) = &self.held
+            && self.is_clear()
+            && line_no > h.line.saturating_add(NEAR_LINES)
+        {
+            let h = self.held.take().expect("checked");
+            stats.captures += 1;
+            out(h);
         }
     }
 
@@ -371,18 +390,7 @@ impl TextScanner {
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) {
-        // A held capture can only merge with one that starts within NEAR_LINES of it: past
-        // that it is final, and letting it go keeps the scanner quiet between failures (the
-        // chunked scan resynchronises only at quiet points).
-        if let Some(h) = &self.held
-            && self.cur.is_none()
-            && self.pending.is_none()
-            && line_no > h.line.saturating_add(NEAR_LINES)
-        {
-            let h = self.held.take().expect("checked");
-            stats.captures += 1;
-            out(h);
-        }
+        self.release_held(line_no, out, stats);
         if let Some(p) = &mut self.pending {
             // A blank line never occurs inside a pasted literal: the literal was broken.
             if raw.trim().is_empty() {
@@ -418,7 +426,7 @@ impl TextScanner {
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
         // any branch below acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in
         // it) changes nothing but the timestamp, taken above.
-        if self.gate && self.is_quiet() && inert_when_quiet(trimmed, &mut self.lower) {
+        if self.gate && self.is_clear() && inert_when_quiet(trimmed, &mut self.lower) {
             return;
         }
 
@@ -1746,7 +1754,15 @@ pub struct ScanContext {
 impl TextScanner {
     /// No capture open and no literal being collected: the next line starts from scratch.
     pub fn is_quiet(&self) -> bool {
-        self.cur.is_none() && self.pending.is_none() && self.held.is_none()
+        self.is_clear() && self.held.is_none()
+    }
+
+    /// No capture open and no literal being collected, though an ended one may be held back
+    /// (see [`Self::release_held`]): a line that cannot start a capture changes nothing but
+    /// the timestamp, as when quiet. Only [`Self::is_quiet`] is a point to resynchronise
+    /// chunks at: the held capture is still to be emitted, or merged.
+    pub fn is_clear(&self) -> bool {
+        self.cur.is_none() && self.pending.is_none()
     }
 
     /// Whether this (fresh) scanner's captures would have read a time or a request line
@@ -1900,14 +1916,44 @@ mod tests {
     }
 
     /// Pushes `line` (then a failure line and a plain line) into a quiet scanner with some
-    /// context, and returns everything observable: the captures, and the state after `line`.
-    fn observe(line: &str, gate: bool, via_take: bool) -> String {
+    /// context (`held`: one holding back a failure that ended), and returns everything
+    /// observable: the captures, and the state after `line`.
+    fn observe(line: &str, gate: bool, via_take: bool, held: bool) -> String {
         let mut stats = ScanStats::default();
         let mut caps = Vec::new();
         let mut t = TextScanner::new(Arc::from("t"));
         t.gate = gate;
         let mut out = |c: Capture| caps.push(c);
         t.push_line(1, "2026-11-20 08:00:00 - httpx - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 200 OK\"", &mut out, &mut stats);
+        if held {
+            // A failure that ended and is held back (it could still merge with the next).
+            t.push_line(1, "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'x'}}", &mut out, &mut stats);
+            t.push_line(
+                1,
+                "2026-11-20 08:00:01 - INFO - app - unrelated",
+                &mut out,
+                &mut stats,
+            );
+            t.push_line(
+                1,
+                "2026-11-20 08:00:01 - INFO - app - unrelated",
+                &mut out,
+                &mut stats,
+            );
+            t.push_line(
+                1,
+                "2026-11-20 08:00:01 - INFO - app - unrelated",
+                &mut out,
+                &mut stats,
+            );
+            t.push_line(
+                1,
+                "2026-11-20 08:00:01 - INFO - app - unrelated",
+                &mut out,
+                &mut stats,
+            );
+            assert!(t.is_clear() && !t.is_quiet());
+        }
         let taken = via_take
             && line.is_ascii()
             && !line.starts_with('{')
@@ -1930,9 +1976,15 @@ mod tests {
         assert!(lines.len() > 1000, "{}", lines.len());
         let mut dismissed = 0;
         for l in &lines {
-            let full = observe(l, false, false);
-            assert_eq!(observe(l, true, false), full, "push_line, gate on: {l:?}");
-            assert_eq!(observe(l, true, true), full, "take_quiet_line: {l:?}");
+            for held in [false, true] {
+                let full = observe(l, false, false, held);
+                assert_eq!(
+                    observe(l, true, false, held),
+                    full,
+                    "push_line, gate on: {l:?}"
+                );
+                assert_eq!(observe(l, true, true, held), full, "take_quiet_line: {l:?}");
+            }
             let lower = l.to_ascii_lowercase();
             dismissed +=
                 usize::from(l.is_ascii() && inert_lowered(l.trim(), lower.trim().as_bytes()));
