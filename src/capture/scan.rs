@@ -505,8 +505,7 @@ impl Prefilter {
         let t = triggers();
         if !self.fresh {
             self.lower.clear();
-            self.lower.extend_from_slice(data);
-            self.lower.make_ascii_lowercase();
+            self.lower.extend(data.iter().map(u8::to_ascii_lowercase));
             self.words = (0, None);
             self.bytes = (0, None);
             self.fresh = true;
@@ -1017,11 +1016,16 @@ impl<R: Read> ChunkReader<R> {
                 // At most MAX_CHUNK_LINES lines: a chunk of tiny lines would otherwise make
                 // a batch of hundreds of thousands of items.
                 let (mut end, mut lines) = (scanned + p + 1, 0u64);
-                for nl in memchr::memchr_iter(b'\n', &buf[..end]) {
-                    lines += 1;
-                    if lines == self.max_lines {
-                        end = nl + 1;
-                        break;
+                if end as u64 <= self.max_lines {
+                    // No more newlines than bytes: the cap cannot be reached; count at speed.
+                    lines = memchr::memchr_iter(b'\n', &buf[..end]).count() as u64;
+                } else {
+                    for nl in memchr::memchr_iter(b'\n', &buf[..end]) {
+                        lines += 1;
+                        if lines == self.max_lines {
+                            end = nl + 1;
+                            break;
+                        }
                     }
                 }
                 self.carry.extend_from_slice(&buf[end..len]);

@@ -1617,10 +1617,12 @@ fn reads_as_status(after: &str) -> bool {
 /// (`HTTP Request: POST https://... "HTTP/1.1 429 Too Many Requests"`). Returns the status and
 /// where the status line starts.
 fn status_line(line: &str) -> Option<(u16, usize)> {
+    static QUOTED: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"HTTP/"));
     let at = if line.starts_with("HTTP/") {
         0
     } else {
-        line.find("\"HTTP/").map(|i| i + 1)?
+        QUOTED.find(line.as_bytes()).map(|i| i + 1)?
     };
     let rest = &line[at + 5..];
     let sp = rest.find(' ')?;
