@@ -547,7 +547,9 @@ impl Prefilter {
             return false;
         }
         let lower = &self.lower[pos..pos + raw.len()];
-        std::str::from_utf8(raw).is_ok_and(|raw| text.take_quiet_line(raw, lower))
+        // The word search's last hit is the first trigger word at or after this line's start.
+        let has_word = self.words.1.is_some_and(|h| h < end);
+        std::str::from_utf8(raw).is_ok_and(|raw| text.take_quiet_line(raw, lower, has_word))
     }
 }
 
@@ -1775,6 +1777,43 @@ mod tests {
                     "chunk={chunk} threads={threads}"
                 );
             }
+        }
+    }
+
+    /// Every text fixture and example, one after another in one log and each line also
+    /// behind a log stamp: the chunked scan (pre-filter, quiet-line take) finds what the
+    /// line-by-line scan finds.
+    #[test]
+    fn fixture_text_chunked_gives_the_same_verdicts_as_one_pass() {
+        // A plain first line: the input reads as text, not as a HAR or JSON Lines.
+        let mut log = String::from("2026-11-20 08:00:00,000 - INFO - app - start\n");
+        for root in ["tests/fixtures", "examples"] {
+            for e in walkdir::WalkDir::new(root)
+                .sort_by_file_name()
+                .into_iter()
+                .flatten()
+            {
+                let p = e.path();
+                // (Binary and broken inputs have tests of their own.)
+                let text = p.extension().is_some_and(|x| x != "har" && x != "jsonl")
+                    && !p.starts_with("tests/fixtures/bad");
+                if e.file_type().is_file() && text {
+                    let body = std::fs::read(p).unwrap_or_default();
+                    for l in String::from_utf8_lossy(&body).lines() {
+                        log.push_str(&format!(
+                            "{l}\n2026-11-20 09:00:00,123 - INFO - app - {l}\n"
+                        ));
+                    }
+                    log.push_str("\n\n\n\n\n");
+                }
+            }
+        }
+        let input = log.into_bytes();
+        let (want, _) = run_full(&input, &Engine::sequential());
+        assert!(want.len() > 100, "{} of {} bytes", want.len(), input.len());
+        for (threads, chunk) in [(1, 1 << 20), (2, 4096), (2, 1 << 16)] {
+            let (got, _) = run_full(&input, &chunked(threads, chunk));
+            assert_eq!(got, want, "threads {threads} chunk {chunk}");
         }
     }
 

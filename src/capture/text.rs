@@ -113,7 +113,10 @@ impl TextScanner {
     /// * an inert line (see [`inert_when_quiet`]): only its timestamp is taken;
     /// * a success status quoted in a log line (`httpx`'s `"HTTP/1.1 200 OK"`): its
     ///   timestamp and its request line are taken, as the status-line branch of `push` does.
-    pub fn take_quiet_line(&mut self, raw: &str, lower: &[u8]) -> bool {
+    ///
+    /// `has_word`: whether the line holds a trigger word (not just a `{` or a NUL); when
+    /// false, no rule phrase can be on it either (see [`rules::may_match`]).
+    pub fn take_quiet_line(&mut self, raw: &str, lower: &[u8], has_word: bool) -> bool {
         if !self.gate || !self.is_clear() {
             return false;
         }
@@ -121,7 +124,7 @@ impl TextScanner {
         let trimmed = line.trim();
         // `trimmed` is a slice of `raw`: the same bytes of `lower` are its lower case.
         let at = trimmed.as_ptr() as usize - raw.as_ptr() as usize;
-        if !inert_lowered(trimmed, &lower[at..at + trimmed.len()]) {
+        if !inert_lowered(trimmed, &lower[at..at + trimmed.len()], has_word) {
             // The branches of `push` before the status line act on a line starting with
             // one of these (a quote, `curl -v`, a comment, a literal): leave those to it.
             if trimmed.starts_with(['>', '<', '*', '{', '}', '#', '/']) {
@@ -1389,11 +1392,12 @@ fn inert_when_quiet(trimmed: &str, lower: &mut String) -> bool {
     lower.clear();
     lower.push_str(trimmed);
     lower.make_ascii_lowercase();
-    inert_lowered(trimmed, lower.as_bytes())
+    inert_lowered(trimmed, lower.as_bytes(), true)
 }
 
-/// [`inert_when_quiet`] for an ASCII line and its lower-cased copy.
-fn inert_lowered(trimmed: &str, lower: &[u8]) -> bool {
+/// [`inert_when_quiet`] for an ASCII line and its lower-cased copy; `has_word`: false when
+/// the line is known to hold no trigger word, and so no rule phrase.
+fn inert_lowered(trimmed: &str, lower: &[u8], has_word: bool) -> bool {
     static GATE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
         let mut words = vec![
             "error",
@@ -1425,7 +1429,7 @@ fn inert_lowered(trimmed: &str, lower: &[u8]) -> bool {
     !(GATE.is_match(lower)
         || memchr::memchr_iter(b'\\', lower).any(|i| lower.get(i + 1) == Some(&b'u'))
         || has_error_status_number(lower)
-        || rules::may_match(lower))
+        || (has_word && rules::may_match(lower)))
 }
 
 /// A three-digit number from 400 to 599 standing alone (no letter or digit either side).
@@ -1993,7 +1997,7 @@ mod tests {
             && !line.starts_with('{')
             && !line.contains('\0')
             && might_start_capture(line)
-            && t.take_quiet_line(line, line.to_ascii_lowercase().as_bytes());
+            && t.take_quiet_line(line, line.to_ascii_lowercase().as_bytes(), has_word(line));
         if !taken {
             t.push_line(2, line, &mut out, &mut stats);
         }
@@ -2002,6 +2006,15 @@ mod tests {
         t.push_line(4, "done", &mut out, &mut stats);
         t.finish(&mut out, &mut stats);
         format!("{state}\n{caps:?}\n{} {}", stats.captures, stats.skipped)
+    }
+
+    /// Whether `line` holds a trigger word, as the chunk pre-filter's word search sees it (a
+    /// `{` or a NUL it finds apart).
+    fn has_word(line: &str) -> bool {
+        let lower = line.to_ascii_lowercase();
+        rules::triggers()
+            .iter()
+            .any(|w| w.len() > 1 && lower.contains(&w.to_ascii_lowercase()))
     }
 
     thread_local! {
@@ -2092,7 +2105,7 @@ mod tests {
             }
             let lower = l.to_ascii_lowercase();
             dismissed +=
-                usize::from(l.is_ascii() && inert_lowered(l.trim(), lower.trim().as_bytes()));
+                usize::from(l.is_ascii() && inert_lowered(l.trim(), lower.trim().as_bytes(), true));
         }
         // The gate does dismiss lines (or this test would prove nothing).
         assert!(dismissed > 100, "{dismissed}");

@@ -757,6 +757,26 @@ mod tests {
         assert_eq!(limit_in_message(&t), Some(30000));
     }
 
+    /// What lets the chunked text scan skip [`may_match`] on a line that holds no trigger
+    /// word: a match needs every word of a phrase, and one of them holds a trigger word.
+    #[test]
+    fn a_phrase_match_needs_a_trigger_word() {
+        let t = triggers();
+        for p in RULES.iter().flat_map(|r| r.any.iter()) {
+            let words = p
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.len() >= 3);
+            let mut words = words.peekable();
+            assert!(words.peek().is_some(), "{p:?}");
+            assert!(
+                words.any(|w| t
+                    .iter()
+                    .any(|t| t.len() > 1 && w.contains(&t.to_ascii_lowercase()))),
+                "{p:?}"
+            );
+        }
+    }
+
     #[test]
     fn every_phrase_contains_a_trigger() {
         let t = triggers();
