@@ -478,7 +478,9 @@ fn triggers() -> &'static Triggers {
             // aho-corasick use its SIMD (Teddy) searcher.
             words: aho_corasick::AhoCorasick::builder()
                 .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                .build(crate::classify::rules::minimal_words(&words))
+                .build(crate::classify::rules::bucket_order(
+                    crate::classify::rules::minimal_words(&words),
+                ))
                 .expect("static patterns build"),
             bytes: [0, fill, singles.get(1).copied().unwrap_or(fill)],
         }

@@ -1417,7 +1417,7 @@ fn inert_lowered(trimmed: &str, lower: &[u8], has_word: bool) -> bool {
         words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
         aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(rules::minimal_words(&words))
+            .build(rules::bucket_order(rules::minimal_words(&words)))
             .expect("static patterns build")
     });
     debug_assert!(trimmed.is_ascii() && trimmed.len() == lower.len());
