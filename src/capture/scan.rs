@@ -456,7 +456,7 @@ struct Prefilter {
 }
 
 struct Triggers {
-    words: aho_corasick::AhoCorasick,
+    words: WordSearch,
     /// Single-byte triggers (and NUL), searched for with memchr3.
     bytes: [u8; 3],
 }
@@ -473,19 +473,49 @@ fn triggers() -> &'static Triggers {
             }
         }
         let fill = singles.first().copied().unwrap_or(0);
+        let words =
+            crate::classify::rules::bucket_order(crate::classify::rules::minimal_words(&words));
         Triggers {
-            // Leftmost-first: the first line with a trigger is the one wanted, and it lets
-            // aho-corasick use its SIMD (Teddy) searcher.
-            words: aho_corasick::AhoCorasick::builder()
-                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                .build(crate::classify::rules::bucket_order(
-                    crate::classify::rules::minimal_words(&words),
-                ))
-                .expect("static patterns build"),
+            words: WordSearch::new(&words),
             bytes: [0, fill, singles.get(1).copied().unwrap_or(fill)],
         }
     });
     &T
+}
+
+/// Finds the first of a set of words: with the SIMD (Teddy) searcher on its own where the
+/// machine has one (it reports exact leftmost-first matches, with no automaton to confirm
+/// each), else with a full aho-corasick automaton. Leftmost-first: the first line with a
+/// word is the one wanted.
+enum WordSearch {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl WordSearch {
+    fn new(words: &[&str]) -> WordSearch {
+        let mut packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder();
+        match packed.extend(words).build() {
+            Some(s) => WordSearch::Packed(s),
+            None => WordSearch::Automaton(
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(words)
+                    .expect("static patterns build"),
+            ),
+        }
+    }
+
+    /// Where the first word at or after `from` in `hay` starts.
+    fn find(&self, hay: &[u8], from: usize) -> Option<usize> {
+        match self {
+            WordSearch::Packed(s) => s.find_in(hay, aho_corasick::Span::from(from..hay.len())),
+            WordSearch::Automaton(a) => a.find(aho_corasick::Input::new(hay).range(from..)),
+        }
+        .map(|m| m.start())
+    }
 }
 
 impl Prefilter {
@@ -511,7 +541,7 @@ impl Prefilter {
             self.words = (0, None);
             self.bytes = (0, None);
             self.fresh = true;
-            self.words = (0, t.words.find(&self.lower[..]).map(|m| m.start()));
+            self.words = (0, t.words.find(&self.lower, 0));
             let [a, b, c] = t.bytes;
             self.bytes = (0, memchr::memchr3(a, b, c, data));
         }
@@ -520,7 +550,7 @@ impl Prefilter {
             None => pos < from,
         };
         if stale(self.words) {
-            let hit = t.words.find(&self.lower[pos..]).map(|m| pos + m.start());
+            let hit = t.words.find(&self.lower, pos);
             self.words = (pos, hit);
         }
         if stale(self.bytes) {
@@ -1817,6 +1847,32 @@ mod tests {
             let (got, _) = run_full(&input, &chunked(threads, chunk));
             assert_eq!(got, want, "threads {threads} chunk {chunk}");
         }
+    }
+
+    /// The SIMD searcher on its own and the automaton (the fallback where there is no SIMD
+    /// searcher) find the same first word from every position.
+    #[test]
+    fn both_word_searches_agree() {
+        let words = ["error", "429", "anthropic", "rate", "http/", "exceeded"];
+        let packed = WordSearch::new(&words);
+        assert!(matches!(packed, WordSearch::Packed(_)) || !cfg!(target_arch = "x86_64"));
+        let automaton = WordSearch::Automaton(
+            aho_corasick::AhoCorasick::builder()
+                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                .build(words)
+                .unwrap(),
+        );
+        let hay = String::from_utf8_lossy(&service_log(3)).to_ascii_lowercase();
+        let hay = hay.as_bytes();
+        let mut hits = 0;
+        for from in 0..hay.len() {
+            let a = packed.find(hay, from);
+            assert_eq!(a, automaton.find(hay, from), "from {from}");
+            hits += usize::from(a == Some(from));
+        }
+        assert!(hits > 10, "{hits}");
+        assert_eq!(packed.find(b"short", 0), None);
+        assert_eq!(packed.find(b"a 429", 0), Some(2));
     }
 
     #[test]
