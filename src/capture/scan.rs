@@ -456,7 +456,7 @@ struct Prefilter {
 }
 
 struct Triggers {
-    words: WordSearch,
+    words: crate::classify::rules::WordSearch,
     /// Single-byte triggers (and NUL), searched for with memchr3.
     bytes: [u8; 3],
 }
@@ -476,46 +476,11 @@ fn triggers() -> &'static Triggers {
         let words =
             crate::classify::rules::bucket_order(crate::classify::rules::minimal_words(&words));
         Triggers {
-            words: WordSearch::new(&words),
+            words: crate::classify::rules::WordSearch::new(&words),
             bytes: [0, fill, singles.get(1).copied().unwrap_or(fill)],
         }
     });
     &T
-}
-
-/// Finds the first of a set of words: with the SIMD (Teddy) searcher on its own where the
-/// machine has one (it reports exact leftmost-first matches, with no automaton to confirm
-/// each), else with a full aho-corasick automaton. Leftmost-first: the first line with a
-/// word is the one wanted.
-enum WordSearch {
-    Packed(aho_corasick::packed::Searcher),
-    Automaton(aho_corasick::AhoCorasick),
-}
-
-impl WordSearch {
-    fn new(words: &[&str]) -> WordSearch {
-        let mut packed = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-            .builder();
-        match packed.extend(words).build() {
-            Some(s) => WordSearch::Packed(s),
-            None => WordSearch::Automaton(
-                aho_corasick::AhoCorasick::builder()
-                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                    .build(words)
-                    .expect("static patterns build"),
-            ),
-        }
-    }
-
-    /// Where the first word at or after `from` in `hay` starts.
-    fn find(&self, hay: &[u8], from: usize) -> Option<usize> {
-        match self {
-            WordSearch::Packed(s) => s.find_in(hay, aho_corasick::Span::from(from..hay.len())),
-            WordSearch::Automaton(a) => a.find(aho_corasick::Input::new(hay).range(from..)),
-        }
-        .map(|m| m.start())
-    }
 }
 
 impl Prefilter {
@@ -1505,6 +1470,7 @@ impl<R: BufRead> LineReader<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::rules::WordSearch;
 
     fn lines(input: &[u8]) -> Vec<String> {
         let mut r = LineReader::new(BufReader::with_capacity(7, input));

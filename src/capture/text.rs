@@ -1398,7 +1398,7 @@ fn inert_when_quiet(trimmed: &str, lower: &mut String) -> bool {
 /// [`inert_when_quiet`] for an ASCII line and its lower-cased copy; `has_word`: false when
 /// the line is known to hold no trigger word, and so no rule phrase.
 fn inert_lowered(trimmed: &str, lower: &[u8], has_word: bool) -> bool {
-    static GATE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    static GATE: std::sync::LazyLock<rules::WordSearch> = std::sync::LazyLock::new(|| {
         let mut words = vec![
             "error",
             "http/",
@@ -1415,10 +1415,7 @@ fn inert_lowered(trimmed: &str, lower: &[u8], has_word: bool) -> bool {
         ];
         words.extend(MARKER_WORDS);
         words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(rules::bucket_order(rules::minimal_words(&words)))
-            .expect("static patterns build")
+        rules::WordSearch::new(&rules::bucket_order(rules::minimal_words(&words)))
     });
     debug_assert!(trimmed.is_ascii() && trimmed.len() == lower.len());
     if trimmed.starts_with(['>', '<', '{', '[']) {
@@ -1652,9 +1649,11 @@ fn httpx_request(line: &str, status_at: usize) -> Option<(&str, &str)> {
         return None;
     }
     let before = line[..status_at.saturating_sub(1)].trim_end();
-    let mut words = before.rsplit(' ');
-    let url = words.next()?;
-    let method = words.next()?;
+    // The last two space-separated words (`rsplit(' ')`, found from the end with memrchr).
+    let sp = memchr::memrchr(b' ', before.as_bytes())?;
+    let url = &before[sp + 1..];
+    let rest = &before[..sp];
+    let method = &rest[memchr::memrchr(b' ', rest.as_bytes()).map_or(0, |i| i + 1)..];
     (matches!(method, "GET" | "POST" | "PUT" | "DELETE" | "PATCH") && url.contains('/'))
         .then_some((method, url))
 }

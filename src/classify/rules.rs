@@ -499,6 +499,48 @@ pub fn bucket_order(mut words: Vec<&str>) -> Vec<&str> {
         .collect()
 }
 
+/// Finds the first of a set of words: with the SIMD (Teddy) searcher on its own where the
+/// machine has one (it reports exact leftmost-first matches, with no automaton to confirm
+/// each), else with a full aho-corasick automaton. Leftmost-first: the first line with a
+/// word is the one wanted.
+pub enum WordSearch {
+    Packed(aho_corasick::packed::Searcher),
+    Automaton(aho_corasick::AhoCorasick),
+}
+
+impl WordSearch {
+    pub fn new(words: &[&str]) -> WordSearch {
+        let mut packed = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder();
+        match packed.extend(words).build() {
+            Some(s) => WordSearch::Packed(s),
+            None => WordSearch::Automaton(
+                aho_corasick::AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                    .build(words)
+                    .expect("static patterns build"),
+            ),
+        }
+    }
+
+    /// Where the first word at or after `from` in `hay` starts.
+    pub fn find(&self, hay: &[u8], from: usize) -> Option<usize> {
+        match self {
+            WordSearch::Packed(s) => s.find_in(hay, aho_corasick::Span::from(from..hay.len())),
+            WordSearch::Automaton(a) => a.find(aho_corasick::Input::new(hay).range(from..)),
+        }
+        .map(|m| m.start())
+    }
+}
+
+impl WordSearch {
+    /// Whether any word occurs in `hay`.
+    pub fn is_match(&self, hay: &[u8]) -> bool {
+        self.find(hay, 0).is_some()
+    }
+}
+
 /// A trigger that certainly occurs in any raw text that normalises to `phrase`: no space in
 /// it (wrapping may double a space), long enough to be selective.
 fn covers(trigger: &str, phrase: &str) -> bool {
@@ -616,16 +658,13 @@ pub fn may_match(lower: &[u8]) -> bool {
         }
     });
     // First a quick no: every phrase needs its least common word (one SIMD search).
-    static RARE: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    static RARE: std::sync::LazyLock<WordSearch> = std::sync::LazyLock::new(|| {
         let words: Vec<&str> = RULES
             .iter()
             .flat_map(|r| r.any.iter())
             .map(|p| rarest_word(p))
             .collect();
-        aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-            .build(bucket_order(minimal_words(&words)))
-            .expect("static patterns build")
+        WordSearch::new(&bucket_order(minimal_words(&words)))
     });
     if !RARE.is_match(lower) {
         return false;
