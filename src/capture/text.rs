@@ -1965,30 +1965,15 @@ mod tests {
         if held {
             // A failure that ended and is held back (it could still merge with the next).
             t.push_line(1, "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'x'}}", &mut out, &mut stats);
-            t.push_line(
-                1,
-                "2026-11-20 08:00:01 - INFO - app - unrelated",
-                &mut out,
-                &mut stats,
-            );
-            t.push_line(
-                1,
-                "2026-11-20 08:00:01 - INFO - app - unrelated",
-                &mut out,
-                &mut stats,
-            );
-            t.push_line(
-                1,
-                "2026-11-20 08:00:01 - INFO - app - unrelated",
-                &mut out,
-                &mut stats,
-            );
-            t.push_line(
-                1,
-                "2026-11-20 08:00:01 - INFO - app - unrelated",
-                &mut out,
-                &mut stats,
-            );
+            // Four unrelated lines end it (MAX_UNRELATED).
+            for _ in 0..MAX_UNRELATED {
+                t.push_line(
+                    1,
+                    "2026-11-20 08:00:01 - INFO - app - unrelated",
+                    &mut out,
+                    &mut stats,
+                );
+            }
             assert!(t.is_clear() && !t.is_quiet());
         }
         let taken = via_take
