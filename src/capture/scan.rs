@@ -538,6 +538,7 @@ impl Prefilter {
         data: &[u8],
         pos: usize,
         end: usize,
+        before: &[u8],
     ) -> bool {
         let raw = trim_eol(&data[pos..end]);
         if raw.first() == Some(&b'{') || !raw.is_ascii() || memchr::memchr(0, raw).is_some() {
@@ -546,7 +547,7 @@ impl Prefilter {
         let lower = &self.lower[pos..pos + raw.len()];
         // The word search's last hit is the first trigger word at or after this line's start.
         let has_word = self.words.1.is_some_and(|h| h < end);
-        std::str::from_utf8(raw).is_ok_and(|raw| text.take_quiet_line(raw, lower, has_word))
+        std::str::from_utf8(raw).is_ok_and(|raw| text.take_quiet_line(raw, lower, has_word, before))
     }
 }
 
@@ -566,6 +567,7 @@ fn text_chunk(
     first_line: u64,
     emit: &mut dyn FnMut(Capture),
     stats: &mut ScanStats,
+    ctx_until: u64,
     at_quiet: AtQuiet,
 ) -> bool {
     filter.reset();
@@ -574,6 +576,8 @@ fn text_chunk(
     while pos < data.len() {
         // The pre-filter found a trigger word on this line (so the scanner need not look).
         let mut triggered = false;
+        // Lines skipped before this one whose last timestamp is still to be taken.
+        let mut skipped = 0..0;
         if text.is_clear() {
             triggered = true;
             // Quiet from here, or (a capture held back) from where it is let go.
@@ -581,7 +585,14 @@ fn text_chunk(
             let next = filter.next(data, pos);
             let start = next.unwrap_or(data.len());
             line_no += memchr::memchr_iter(b'\n', &data[pos..start]).count() as u64;
-            text.take_last_stamp(&data[pos..start]);
+            // The skipped lines' last stamp is wanted now when a checkpoint may read the
+            // scanner's context below, or at the chunk's end; else only if the line stopped
+            // at has none of its own (the quiet-line take looks).
+            if next.is_none() || from.min(line_no) < ctx_until {
+                text.take_last_stamp(&data[pos..start]);
+            } else {
+                skipped = pos..start;
+            }
             pos = start;
             // The held capture would have been let go at the first line past its reach;
             // emitting it now, before the next line, keeps the order.
@@ -594,11 +605,12 @@ fn text_chunk(
             }
         }
         let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
-        if triggered && filter.take_quiet(text, data, pos, end) {
+        if triggered && filter.take_quiet(text, data, pos, end, &data[skipped.clone()]) {
             line_no += 1;
             pos = end;
             continue;
         }
+        text.take_last_stamp(&data[skipped]);
         text_line(
             source,
             opts,
@@ -677,6 +689,7 @@ fn text_work<H: Handler>(
             chunk.first_line,
             &mut emit,
             &mut stats,
+            limit,
             &mut |text, from, to, stats| {
                 if from < limit && checkpoints.len() < MAX_CHECKPOINTS {
                     checkpoints.push(Checkpoint {
@@ -753,6 +766,7 @@ fn text_consume<H: Handler>(
         b.first_line,
         &mut emit,
         stats,
+        u64::MAX,
         &mut |text, from, to, _| {
             synced = b
                 .checkpoints
@@ -1745,6 +1759,40 @@ mod tests {
         );
         let input = input.into_bytes();
         for engine in [Engine::sequential(), chunked(2, 4096), chunked(1, 4096)] {
+            let (got, _) = run_full(&input, &engine);
+            let times: Vec<_> = got.iter().filter_map(|g| g.3.clone()).collect();
+            assert_eq!(
+                times,
+                ["2026-11-20T09:49:59+00:00"],
+                "threads {}",
+                engine.threads
+            );
+        }
+    }
+
+    /// The chunked scan takes the skipped lines' last stamp only when it needs it: a line it
+    /// dismisses without a stamp of its own (a dict dump) must still pass it on, far past the
+    /// start of a chunk where no checkpoint reads it.
+    #[test]
+    fn an_unstamped_line_taken_in_passing_keeps_the_time() {
+        let mut input = String::new();
+        for i in 0..3000 {
+            input.push_str(&format!(
+                "2026-11-20 09:{:02}:{:02},000 - INFO - app.worker - summarised document {i}\n",
+                i / 60 % 60,
+                i % 60
+            ));
+        }
+        input.push_str(
+            "    state={'queued': 1, 'done': 7}\n\
+             anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'Number of request tokens has exceeded your per-minute rate limit'}}\n",
+        );
+        let input = input.into_bytes();
+        for engine in [
+            Engine::sequential(),
+            chunked(1, 1 << 20),
+            chunked(2, 1 << 16),
+        ] {
             let (got, _) = run_full(&input, &engine);
             let times: Vec<_> = got.iter().filter_map(|g| g.3.clone()).collect();
             assert_eq!(

@@ -116,7 +116,17 @@ impl TextScanner {
     ///
     /// `has_word`: whether the line holds a trigger word (not just a `{` or a NUL); when
     /// false, no rule phrase can be on it either (see [`rules::may_match`]).
-    pub fn take_quiet_line(&mut self, raw: &str, lower: &[u8], has_word: bool) -> bool {
+    ///
+    /// `before`: lines skipped just before this one whose last timestamp is not yet taken; it
+    /// is taken when the line is done here and has none of its own (else the caller takes
+    /// it before pushing the line).
+    pub fn take_quiet_line(
+        &mut self,
+        raw: &str,
+        lower: &[u8],
+        has_word: bool,
+        before: &[u8],
+    ) -> bool {
         if !self.gate || !self.is_clear() {
             return false;
         }
@@ -135,8 +145,9 @@ impl TextScanner {
                 _ => return false,
             }
         }
-        if let Some(st) = stamp {
-            self.set_stamp(st);
+        match stamp {
+            Some(st) => self.set_stamp(st),
+            None => self.take_last_stamp(before),
         }
         true
     }
@@ -1981,7 +1992,12 @@ mod tests {
             && !line.starts_with('{')
             && !line.contains('\0')
             && might_start_capture(line)
-            && t.take_quiet_line(line, line.to_ascii_lowercase().as_bytes(), has_word(line));
+            && t.take_quiet_line(
+                line,
+                line.to_ascii_lowercase().as_bytes(),
+                has_word(line),
+                &[],
+            );
         if !taken {
             t.push_line(2, line, &mut out, &mut stats);
         }
