@@ -1738,14 +1738,10 @@ mod tests {
         }
     }
 
-    /// A traceback carries no stamp of its own: its capture takes the time of the last
-    /// timestamped line before it, even when that line names nothing (it used to take the
-    /// stamp of the last line holding a trigger word, which could be hours older).
-    #[test]
-    fn a_traceback_takes_the_time_of_the_line_before_it() {
-        let mut input = String::from(
-            "2026-11-20 09:00:00,000 - INFO - app - user 7 signed in: rate limited to 5/s\n",
-        );
+    /// `head`, 3000 stamped lines that name nothing (the last at 09:49:59), then `tail`:
+    /// the times of the failures each engine finds.
+    fn failure_times(head: &str, tail: &str, engines: &[Engine]) -> Vec<Vec<String>> {
+        let mut input = String::from(head);
         for i in 0..3000 {
             input.push_str(&format!(
                 "2026-11-20 09:{:02}:{:02},000 - INFO - app.worker - summarised document {i}\n",
@@ -1753,19 +1749,40 @@ mod tests {
                 i % 60
             ));
         }
-        input.push_str(
-            "Traceback (most recent call last):\n  File \"/srv/run.py\", line 41, in <module>\n\
-             anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'Number of request tokens has exceeded your per-minute rate limit'}}\n",
+        input.push_str(tail);
+        engines
+            .iter()
+            .map(|e| {
+                let (got, _) = run_full(input.as_bytes(), e);
+                got.iter().filter_map(|g| g.3.clone()).collect()
+            })
+            .collect()
+    }
+
+    const RATE_LIMIT_ERROR: &str = "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'Number of request tokens has exceeded your per-minute rate limit'}}\n";
+
+    /// A traceback carries no stamp of its own: its capture takes the time of the last
+    /// timestamped line before it, even when that line names nothing (it used to take the
+    /// stamp of the last line holding a trigger word, which could be hours older).
+    #[test]
+    fn a_traceback_takes_the_time_of_the_line_before_it() {
+        let tail = format!(
+            "Traceback (most recent call last):\n  File \"/srv/run.py\", line 41, in <module>\n{RATE_LIMIT_ERROR}"
         );
-        let input = input.into_bytes();
-        for engine in [Engine::sequential(), chunked(2, 4096), chunked(1, 4096)] {
-            let (got, _) = run_full(&input, &engine);
-            let times: Vec<_> = got.iter().filter_map(|g| g.3.clone()).collect();
+        let engines = [Engine::sequential(), chunked(2, 4096), chunked(1, 4096)];
+        for (times, e) in failure_times(
+            "2026-11-20 09:00:00,000 - INFO - app - user 7 signed in: rate limited to 5/s\n",
+            &tail,
+            &engines,
+        )
+        .iter()
+        .zip(&engines)
+        {
             assert_eq!(
                 times,
-                ["2026-11-20T09:49:59+00:00"],
+                &["2026-11-20T09:49:59+00:00"],
                 "threads {}",
-                engine.threads
+                e.threads
             );
         }
     }
@@ -1775,31 +1792,18 @@ mod tests {
     /// start of a chunk where no checkpoint reads it.
     #[test]
     fn an_unstamped_line_taken_in_passing_keeps_the_time() {
-        let mut input = String::new();
-        for i in 0..3000 {
-            input.push_str(&format!(
-                "2026-11-20 09:{:02}:{:02},000 - INFO - app.worker - summarised document {i}\n",
-                i / 60 % 60,
-                i % 60
-            ));
-        }
-        input.push_str(
-            "    state={'queued': 1, 'done': 7}\n\
-             anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'Number of request tokens has exceeded your per-minute rate limit'}}\n",
-        );
-        let input = input.into_bytes();
-        for engine in [
+        let tail = format!("    state={{'queued': 1, 'done': 7}}\n{RATE_LIMIT_ERROR}");
+        let engines = [
             Engine::sequential(),
             chunked(1, 1 << 20),
             chunked(2, 1 << 16),
-        ] {
-            let (got, _) = run_full(&input, &engine);
-            let times: Vec<_> = got.iter().filter_map(|g| g.3.clone()).collect();
+        ];
+        for (times, e) in failure_times("", &tail, &engines).iter().zip(&engines) {
             assert_eq!(
                 times,
-                ["2026-11-20T09:49:59+00:00"],
+                &["2026-11-20T09:49:59+00:00"],
                 "threads {}",
-                engine.threads
+                e.threads
             );
         }
     }
