@@ -7,8 +7,6 @@
 //! `CI`, `GITHUB_*`, proxies or TLS variables) except the few variables in [`KEEP`] that a
 //! shell script or `script(1)` needs to run at all. A test sets what it needs on top.
 
-#![allow(dead_code)] // each module uses its own share of the helpers
-
 pub mod pty;
 pub mod server;
 

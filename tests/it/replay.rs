@@ -860,7 +860,7 @@ fn replay_json_in_process(dir: &Path, bytes: &[u8]) -> Result<String, String> {
             failures_only: true,
         };
         let (stats, _unreadable) = claude_429::commands::replay::scan_files_with(
-            &[path.clone()],
+            std::slice::from_ref(&path),
             &opts,
             &engine,
             &mut |v| {
@@ -872,7 +872,6 @@ fn replay_json_in_process(dir: &Path, bytes: &[u8]) -> Result<String, String> {
         summary.skipped = stats.skipped;
         summary.files = stats.files;
         doc.finish(&summary).expect("write to memory");
-        drop(doc);
         String::from_utf8(out).expect("the JSON document is UTF-8")
     }));
     run.map_err(|p| {
