@@ -384,6 +384,41 @@ fn an_unwritable_output_is_an_error_and_writes_nothing_to_stdout() {
         .stderr(predicates::str::contains("cannot write"));
 }
 
+#[test]
+fn output_takes_any_format() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("day.jsonl");
+    std::fs::write(&input, one_day_incident()).unwrap();
+    let json = dir.path().join("report.json");
+    bin()
+        .arg("diagnose")
+        .arg(&input)
+        .args(["--json", "-o"])
+        .arg(&json)
+        .assert()
+        .code(1)
+        .stdout("");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["causes"][0]["class"], "rpm");
+    assert!(
+        v.get("headroom").is_none() && v.get("inputs").is_none(),
+        "not in the JSON"
+    );
+    let md = dir.path().join("report.md");
+    bin()
+        .arg("diagnose")
+        .arg(&input)
+        .args(["--format", "markdown", "-o"])
+        .arg(&md)
+        .assert()
+        .code(1);
+    assert!(
+        std::fs::read_to_string(&md)
+            .unwrap()
+            .starts_with("# Rate-limit incident report")
+    );
+}
+
 // ---- in a browser -------------------------------------------------------------------------
 
 /// Chromium's path, or `None` (the test then fails under CI=true and is skipped otherwise).
@@ -574,4 +609,117 @@ fn chromium_renders_the_page_offline() {
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(&shot, &to).unwrap();
     }
+}
+
+// ---- --live ------------------------------------------------------------------------------
+
+const ADMIN_KEY: &str = "sk-ant-admin01-HTMLTEST-5f3c9a1e7b2d4c6e8f0a1b3c-never-print";
+const API_KEY: &str = "sk-ant-api03-HTMLTEST-AbCdEfGhIjKlMnOpQrStUvWxYz-never-print";
+
+/// A fake of the Rate Limits API (Sonnet at 4,000 requests per minute) and the Messages API
+/// (200 with 3,999 of 4,000 requests left), on 127.0.0.1.
+async fn live_server() -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let s = MockServer::start().await;
+    let org: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/limits/org_rate_limits.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/v1/organizations/rate_limits"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"data": org, "next_page": null})),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/messages"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id": "msg_01", "type": "message",
+                    "role": "assistant", "model": "claude-sonnet-4-5",
+                    "content": [{"type": "text", "text": "Hi"}],
+                    "usage": {"input_tokens": 9, "output_tokens": 1}}))
+                .insert_header("anthropic-ratelimit-requests-limit", "4000")
+                .insert_header("anthropic-ratelimit-requests-remaining", "3999"),
+        )
+        .mount(&s)
+        .await;
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_data_shows_configured_limits_and_usage_now() {
+    let s = live_server().await;
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("incident.jsonl");
+    let mut log = String::new();
+    for i in 0..5 {
+        let (status, rem, body) = if i < 2 {
+            (200, 5, r#"{"type":"message","usage":{"output_tokens":5}}"#)
+        } else {
+            (429, 0, RPM)
+        };
+        let _ = writeln!(
+            log,
+            r#"{{"ts":"2026-11-20T14:00:{:02}Z","status":{status},"headers":{{"anthropic-ratelimit-requests-limit":"50","anthropic-ratelimit-requests-remaining":"{rem}","retry-after":"20"}},"body":{body},"request":{{"model":"claude-sonnet-4-5","max_tokens":100}}}}"#,
+            i * 5
+        );
+    }
+    std::fs::write(&input, log).unwrap();
+    let page = dir.path().join("live.html");
+    let uri = s.uri();
+    let input2 = input.clone();
+    let page2 = page.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        bin()
+            .env("ANTHROPIC_BASE_URL", &uri)
+            .env("ANTHROPIC_ADMIN_KEY", ADMIN_KEY)
+            .env("ANTHROPIC_API_KEY", API_KEY)
+            .arg("diagnose")
+            .arg(&input2)
+            .args(["--live", "--format", "html", "-o"])
+            .arg(&page2)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    let _ = std::fs::create_dir_all(&keep);
+    let _ = std::fs::write(keep.join("live.html"), &html);
+    for k in [ADMIN_KEY, API_KEY] {
+        assert!(!html.contains(k), "a key in the page");
+    }
+    let live = &html[html.find(r#"<section id="live">"#).expect("a live section")..];
+    let live = &live[..live.find("</section>").unwrap()];
+    assert!(live.contains(r#"<table id="configured">"#), "{live}");
+    assert!(
+        live.contains("<code>requests_per_minute</code>") && live.contains("4,000"),
+        "{live}"
+    );
+    assert!(live.contains(r#"<table id="usage">"#), "{live}");
+    assert!(
+        live.contains(r#"<meter min="0" max="4000" value="1""#),
+        "{live}"
+    );
+    assert!(live.contains("logs_limit_below_configured"), "{live}");
+    // In the reading order: after the headroom, before the causes.
+    let at = |s: &str| html.find(s).unwrap();
+    assert!(at(r#"<section id="headroom">"#) < at(r#"<section id="live">"#));
+    assert!(at(r#"<section id="live">"#) < at(r#"<section id="causes">"#));
 }

@@ -567,6 +567,20 @@ mod tests {
     }
 
     #[test]
+    fn skipped_chunks_are_listed_with_their_reasons() {
+        let d = one_day();
+        let skipped = [Skipped {
+            source: Arc::from("logs/app.jsonl"),
+            line: 7,
+            reason: "line longer than 64 MiB".into(),
+        }];
+        let page = page(&d, Extras { skipped: &skipped }).into_string();
+        let inputs = &page[page.find("<section id=\"inputs\">").unwrap()..];
+        assert!(inputs.contains("<code>logs/app.jsonl:7</code>: line longer than 64 MiB"));
+        assert!(inputs.contains("<code>day.jsonl</code>"), "the inputs read");
+    }
+
+    #[test]
     fn spans_name_the_day_once() {
         assert_eq!(
             span("2026-11-20T00:00:00Z", "2026-11-20T23:59:40Z"),

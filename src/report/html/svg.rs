@@ -16,6 +16,8 @@ use crate::diagnose::{Finding, Minute};
 
 /// Most bars in a timeline; the bar width is the smallest of [`STEPS`] that fits.
 pub const MAX_BARS: i64 = 360;
+/// Fewest bars drawn (a short incident gets empty bars around it).
+const MIN_BARS: usize = 15;
 /// Bar widths in minutes.
 const STEPS: [i64; 14] = [
     1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440, 10080, 40320, 524160,
@@ -82,8 +84,13 @@ impl Bars {
             .copied()
             .find(|s| *s >= widest && span.div_euclid(*s) < MAX_BARS)
             .unwrap_or(STEPS[STEPS.len() - 1]);
-        let start = first.0 - first.0.rem_euclid(step);
-        let n = ((last.0 - start).div_euclid(step) + 1).clamp(1, MAX_BARS * 2) as usize;
+        let mut start = first.0 - first.0.rem_euclid(step);
+        let mut n = ((last.0 - start).div_euclid(step) + 1).clamp(1, MAX_BARS * 2) as usize;
+        if n < MIN_BARS {
+            // A short incident is centred among empty bars, not drawn as one wide block.
+            start -= ((MIN_BARS - n) / 2) as i64 * step;
+            n = MIN_BARS;
+        }
         let mut bars: Vec<Bar> = (0..n)
             .map(|i| Bar {
                 start: start + i as i64 * step,
@@ -440,8 +447,7 @@ fn grid(ymax: u64, h: f64, ticks: &[i64], bars: &Bars) -> Markup {
     let plot_h = h - TOP - BOTTOM;
     html! {
         g.axis aria-hidden="true" {
-            @for i in 0..=4u64 {
-                @let v = ymax / 4 * i;
+            @for v in y_ticks(ymax) {
                 @let yy = h - BOTTOM - (v as f64 / ymax as f64) * plot_h;
                 line.grid x1=(f(LEFT)) x2=(f(W - RIGHT)) y1=(f(yy)) y2=(f(yy)) {}
                 text.yl x=(f(LEFT - 6.0)) y=(f(yy + 4.0)) { (short_num(v)) }
@@ -454,6 +460,13 @@ fn grid(ymax: u64, h: f64, ticks: &[i64], bars: &Bars) -> Markup {
             text.xl x=(f(W - RIGHT)) y=(f(h - 4.0)) text-anchor="end" { "UTC" }
         }
     }
+}
+
+/// Round y-axis values from 0 to at most `max`: a step of 1, 2 or 5 times a power of ten,
+/// about four steps.
+fn y_ticks(max: u64) -> Vec<u64> {
+    let step = nice_ceil(max.div_ceil(4)).max(1);
+    (0..=max / step).map(|i| i * step).collect()
 }
 
 /// `12`, `1.5k`, `2M`.
@@ -574,8 +587,7 @@ fn grid_headroom(ymax: u64, lmax: u64, ticks: &[i64], bars: &Bars) -> Markup {
     let plot_h = h - TOP - BOTTOM;
     html! {
         g.axis aria-hidden="true" {
-            @for i in 0..=4u64 {
-                @let v = lmax / 4 * i;
+            @for v in y_ticks(lmax) {
                 @let yy = h - BOTTOM - (v as f64 / ymax as f64) * plot_h;
                 line.grid x1=(f(LEFT)) x2=(f(W - RIGHT)) y1=(f(yy)) y2=(f(yy)) {}
                 text.yl x=(f(LEFT - 6.0)) y=(f(yy + 4.0)) { (short_num(v)) }
@@ -618,10 +630,13 @@ mod tests {
             minute("2026-11-20T14:03:00Z", 1, 7),
         ]);
         assert_eq!(b.step, 1);
-        assert_eq!(b.bars.len(), 4);
-        assert_eq!(b.bars[3].by_class[Class::Rpm as usize], 7);
+        assert_eq!(b.bars.len(), MIN_BARS, "centred among empty bars");
+        let at = b.bars.iter().position(|x| x.failures > 0).unwrap();
+        assert_eq!(b.bars[at].by_class[Class::Rpm as usize], 7);
+        assert_eq!(b.bars[at - 3].successes, 5);
+        assert_eq!(at, (MIN_BARS - 4) / 2 + 3);
         assert_eq!(b.bucket(), "1 minute");
-        assert_eq!(b.label(b.bars[3].start), "14:03");
+        assert_eq!(b.label(b.bars[at].start), "14:03");
     }
 
     #[test]
@@ -648,6 +663,10 @@ mod tests {
         assert_eq!(nice_ceil(37), 50);
         assert_eq!(nice_ceil(101), 200);
         assert_eq!(short_num(40_000), "40k");
+        assert_eq!(y_ticks(1000), vec![0, 500, 1000]);
+        assert_eq!(y_ticks(4000), vec![0, 1000, 2000, 3000, 4000]);
+        assert_eq!(y_ticks(50), vec![0, 20, 40]);
+        assert_eq!(y_ticks(1), vec![0, 1]);
         assert_eq!(bucket_words(120), "2 hours");
         assert_eq!(bucket_words(1440), "1 day");
     }
