@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command as Proc;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
@@ -134,21 +135,42 @@ fn one_day_incident() -> String {
 }
 
 struct Page {
-    _dir: TempDir,
     path: PathBuf,
     html: String,
     elapsed: Duration,
 }
 
+/// Where the generated input and the pages go (kept for a look after the run):
+/// target/tmp/html-report/.
+fn keep_dir() -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
+    std::fs::create_dir_all(&d).expect("target tmp dir");
+    d
+}
+
+/// The one-day incident's input, generated once per run.
+fn incident_input() -> &'static Path {
+    static INPUT: OnceLock<PathBuf> = OnceLock::new();
+    INPUT.get_or_init(|| {
+        let p = keep_dir().join("incident.jsonl");
+        std::fs::write(&p, one_day_incident()).expect("write input");
+        p
+    })
+}
+
+/// The page of the one-day incident, rendered once per run (the tests share it).
+fn page() -> &'static Page {
+    static PAGE: OnceLock<Page> = OnceLock::new();
+    PAGE.get_or_init(|| render(&[]))
+}
+
 fn render(extra: &[&str]) -> Page {
-    let dir = TempDir::new().expect("temp dir");
-    let input = dir.path().join("incident.jsonl");
-    std::fs::write(&input, one_day_incident()).expect("write input");
-    let path = dir.path().join("incident.html");
+    let input = incident_input();
+    let path = keep_dir().join(format!("incident{}.html", extra.join("")));
     let start = Instant::now();
     bin()
         .arg("diagnose")
-        .arg(&input)
+        .arg(input)
         .args(["--format", "html", "-o"])
         .arg(&path)
         .args(extra)
@@ -157,16 +179,7 @@ fn render(extra: &[&str]) -> Page {
         .stdout("");
     let elapsed = start.elapsed();
     let html = std::fs::read_to_string(&path).expect("page written");
-    // Kept for a look: target/tmp/html-report/incident*.html.
-    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report");
-    let _ = std::fs::create_dir_all(&keep);
-    let _ = std::fs::write(keep.join(format!("incident{}.html", extra.join(""))), &html);
-    let _ = std::fs::write(
-        keep.join("incident.jsonl"),
-        std::fs::read(&input).unwrap_or_default(),
-    );
     Page {
-        _dir: dir,
         path,
         html,
         elapsed,
@@ -239,7 +252,7 @@ fn fetches(html: &str) -> Vec<String> {
 
 #[test]
 fn a_one_day_incident_is_one_small_self_contained_page() {
-    let p = render(&[]);
+    let p = page();
     let size = p.html.len();
     eprintln!(
         "one-day incident: page {size} bytes, diagnose --format html took {:?}",
@@ -281,6 +294,7 @@ fn a_one_day_incident_is_one_small_self_contained_page() {
     );
     assert!(headline.contains("10,000 failures"), "{headline}");
     assert!(headline.contains("00:00:00 to 23:59:40 UTC"), "{headline}");
+    assert!(p.path.ends_with("incident.html"));
     // The bucket is shown: a day at 5 minutes a bar.
     assert!(p.html.contains(r#"<strong id="bucket">5 minutes</strong>"#));
     // The ranked causes, in order, each with its fix; the findings marked on the timeline.
@@ -305,7 +319,7 @@ fn a_one_day_incident_is_one_small_self_contained_page() {
 
 #[test]
 fn the_page_structure_is_stable() {
-    let p = render(&[]);
+    let p = page();
     let tree = structure(&p.html).join("\n");
     let expected = "\
 header#headline
@@ -387,12 +401,11 @@ fn an_unwritable_output_is_an_error_and_writes_nothing_to_stdout() {
 #[test]
 fn output_takes_any_format() {
     let dir = TempDir::new().unwrap();
-    let input = dir.path().join("day.jsonl");
-    std::fs::write(&input, one_day_incident()).unwrap();
+    let input = incident_input();
     let json = dir.path().join("report.json");
     bin()
         .arg("diagnose")
-        .arg(&input)
+        .arg(input)
         .args(["--json", "-o"])
         .arg(&json)
         .assert()
@@ -407,7 +420,7 @@ fn output_takes_any_format() {
     let md = dir.path().join("report.md");
     bin()
         .arg("diagnose")
-        .arg(&input)
+        .arg(input)
         .args(["--format", "markdown", "-o"])
         .arg(&md)
         .assert()
@@ -561,8 +574,9 @@ fn colours(png_path: &Path) -> (u32, u32, usize) {
 #[test]
 fn chromium_renders_the_page_offline() {
     let Some(chrome) = chromium() else { return };
-    let p = render(&[]);
-    let dir = p.path.parent().expect("dir").to_path_buf();
+    let p = page();
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().to_path_buf();
     let shot = dir.join("shot.png");
 
     let (dom, log1) = run_chromium(&chrome, &dir, &p.path, &["--dump-dom"], "dom");
