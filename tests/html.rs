@@ -311,10 +311,8 @@ fn a_one_day_incident_is_one_small_self_contained_page() {
     }
     // Inputs read.
     assert!(p.html.contains("incident.jsonl"));
-    // No key-like ids with --redact; ids stay without it.
-    assert!(
-        p.html.contains("8c0e5a3b-1f2d-4c7e-9a6b-2d4f6e8a0c1e") || !p.html.contains("[REDACTED")
-    );
+    // Request ids stay without --redact (see `redact_applies_to_the_page`).
+    assert!(p.html.contains("req_0"));
 }
 
 #[test]
