@@ -126,7 +126,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__diagnose)
-            opts="-h --since --until --model --live --workspace --base-url --connect-timeout --timeout --allow-insecure-http --cacert --format --json --redact --color --help"
+            opts="-o -h --since --until --model --live --workspace --base-url --connect-timeout --timeout --allow-insecure-http --cacert --format --output --json --redact --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,7 +165,15 @@ _claude__429() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "text markdown" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "text markdown html" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

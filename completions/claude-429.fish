@@ -71,8 +71,10 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l base-
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l cacert -d 'Also trust the CA certificates in this PEM file (a corporate TLS proxy\'s CA)' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l format -d 'Report format for people: text (default) or markdown' -r -f -a "text\t'A terminal report'
-markdown\t'Markdown, for a ticket or an incident document'"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l format -d 'Report format for people: text (default), markdown or html' -r -f -a "text\t'A terminal report'
+markdown\t'Markdown, for a ticket or an incident document'
+html\t'One self-contained HTML page with charts (timeline, headroom), for a ticket or a postmortem: nothing is fetched when it opens'"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -s o -l output -d 'Write the report to this file instead of stdout (replaced atomically)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -281,6 +281,9 @@ pub enum ReportFormat {
     Text,
     /// Markdown, for a ticket or an incident document.
     Markdown,
+    /// One self-contained HTML page with charts (timeline, headroom), for a ticket or a
+    /// postmortem: nothing is fetched when it opens.
+    Html,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -321,9 +324,24 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     pub api: ApiArgs,
 
-    /// Report format for people: text (default) or markdown.
+    /// Report format for people: text (default), markdown or html.
+    ///
+    /// html writes one self-contained page (inline SVG charts of the failures per minute by
+    /// class and of the headroom per dimension, the causes, the findings, the inputs) that
+    /// fetches nothing when opened. Example: --format html -o incident.html
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+
+    /// Write the report to this file instead of stdout (replaced atomically).
+    ///
+    /// Any format; the file gets no terminal colour. Example: --format html -o incident.html
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
+    pub output: Option<PathBuf>,
 
     /// Print the report as one JSON document: {"causes", "timeline", "findings", "summary"},
     /// causes ordered by rank.

@@ -13,7 +13,7 @@ use crate::commands::replay::{
 };
 use crate::diagnose::{self, Analyzer, Diagnosis, Events, Filter, Window};
 use crate::exit::Outcome;
-use crate::report::{Style, markdown};
+use crate::report::{Style, html, markdown};
 
 pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
     // Flags first: a bad --since is a usage error before any input is read.
@@ -35,7 +35,7 @@ pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
         pb.finish_and_clear();
     }
     let live_error = if a.live { live(a, &mut d)? } else { None };
-    write_report(a, style, &d)?;
+    write_report(a, style, &d, &stats)?;
     report_skipped(&stats);
     unreadable_inputs(errors + unreadable)?;
     if let Some(e) = live_error {
@@ -116,22 +116,58 @@ pub fn analyse(
 }
 
 /// Renders the report in the chosen format, with keys always and ids on `--redact` removed.
-/// Written line by line as it is rendered: a long timeline's JSON is never held whole.
-fn write_report(a: &DiagnoseArgs, style: &Style, d: &Diagnosis) -> Result<()> {
+/// Written line by line as it is rendered: a long timeline's JSON is never held whole. With
+/// `-o FILE` the report is rendered into memory (it is bounded: the timeline is) and the file
+/// replaced atomically, so a failed run leaves no half-written report.
+fn write_report(a: &DiagnoseArgs, style: &Style, d: &Diagnosis, stats: &ScanStats) -> Result<()> {
+    if let Some(path) = &a.output {
+        let mut out = RedactLines {
+            out: Vec::with_capacity(256 * 1024),
+            line: Vec::with_capacity(4096),
+            ids: a.redact,
+        };
+        render(
+            a,
+            &Style::plain().with_width(style.width),
+            d,
+            stats,
+            &mut out,
+        )?;
+        out.flush()?;
+        crate::fsutil::write_atomic(path, &out.out)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return Ok(());
+    }
     let mut out = RedactLines {
         out: BufWriter::new(crate::output::stdout().lock()),
         line: Vec::with_capacity(4096),
         ids: a.redact,
     };
+    render(a, style, d, stats, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn render(
+    a: &DiagnoseArgs,
+    style: &Style,
+    d: &Diagnosis,
+    stats: &ScanStats,
+    out: &mut dyn Write,
+) -> Result<()> {
     if a.json {
-        serde_json::to_writer_pretty(&mut out, d)?;
+        serde_json::to_writer_pretty(&mut *out, d)?;
         out.write_all(b"\n")?;
     } else if a.format == ReportFormat::Markdown {
-        markdown::diagnosis(&mut out, d)?;
+        markdown::diagnosis(out, d)?;
+    } else if a.format == ReportFormat::Html {
+        let extras = html::Extras {
+            skipped: &stats.skipped_samples,
+        };
+        html::diagnosis(out, d, extras)?;
     } else {
-        crate::report::diagnose::text(&mut out, d, style, a.redact)?;
+        crate::report::diagnose::text(out, d, style, a.redact)?;
     }
-    out.flush()?;
     Ok(())
 }
 

@@ -106,6 +106,10 @@ pub struct Finding {
     pub count: u64,
     /// What to do about it.
     pub advice: &'static str,
+    /// When it happened (ms since the Unix epoch): the moments its evidence points at, for
+    /// marking on a chart (the HTML report's timeline). Not in the JSON.
+    #[serde(skip)]
+    pub moments: Vec<i64>,
 }
 
 const MAX_KEYS: usize = 4096;
@@ -333,6 +337,11 @@ impl Retries {
                 if self.count == 1 { "y" } else { "ies" },
                 secs(self.shortest_wait_ms.unwrap_or(0)),
             ),
+            moments: self
+                .examples
+                .iter()
+                .filter_map(|(_, at, _, _)| at.time)
+                .collect(),
             evidence,
             count: self.count,
             advice: FindingKind::IgnoredRetryAfter.advice(),
@@ -393,6 +402,7 @@ fn storms(seconds: &BTreeMap<i64, u32>) -> Vec<Finding> {
                     .collect(),
                 count: g.len() as u64,
                 advice: FindingKind::RetryStorm.advice(),
+                moments: g.iter().map(|(s, _)| s.saturating_mul(1000)).collect(),
             }
         })
         .collect()
@@ -479,6 +489,7 @@ fn ramps(timeline: &Timeline) -> Vec<Finding> {
             evidence,
             count: 1,
             advice: FindingKind::Ramp.advice(),
+            moments: vec![onset.saturating_mul(60_000)],
         });
     }
     out
@@ -554,10 +565,12 @@ fn stray_keys(keys: &BTreeMap<String, KeyClass>, sources: &[Arc<str>]) -> Vec<Fi
     for (class, k) in keys {
         let mut parts = Vec::new();
         let mut evidence = Vec::new();
+        let mut moments = Vec::new();
         for (i, list) in k.limits.iter().enumerate() {
             if list.len() < 2 {
                 continue;
             }
+            moments.extend(list.iter().filter_map(|s| s.first.time));
             let mut list = list.clone();
             list.sort_by_key(|s| s.value.parse::<u64>().unwrap_or(u64::MAX));
             parts.push(format!(
@@ -589,6 +602,7 @@ fn stray_keys(keys: &BTreeMap<String, KeyClass>, sources: &[Arc<str>]) -> Vec<Fi
         }
         if k.orgs.len() >= 2 {
             parts.push(format!("responses carry {} organization ids", k.orgs.len()));
+            moments.extend(k.orgs.iter().filter_map(|s| s.first.time));
             for s in &k.orgs {
                 evidence.push(format!(
                     "anthropic-organization-id {}: {} ({} failed), first at {}",
@@ -611,6 +625,7 @@ fn stray_keys(keys: &BTreeMap<String, KeyClass>, sources: &[Arc<str>]) -> Vec<Fi
             count: evidence.len() as u64,
             evidence,
             advice: FindingKind::StrayKey.advice(),
+            moments,
         });
     }
     out
@@ -677,6 +692,7 @@ fn oversized(
                 evidence,
                 count: t.n,
                 advice: FindingKind::MaxTokensOversized.advice(),
+                moments: t.example.iter().filter_map(|(at, _, _)| at.time).collect(),
             })
         })
         .collect()
@@ -847,6 +863,16 @@ impl Near {
             ),
             (a, s) => (!a, !s),
         };
+        let mut moments: Vec<i64> = self
+            .first
+            .iter()
+            .flatten()
+            .filter_map(|(at, _, _)| at.time)
+            .filter(|t| cutoff.is_none_or(|c| *t < c))
+            .chain(windows.iter().filter_map(|w| w.at.time))
+            .collect();
+        moments.sort_unstable();
+        moments.dedup();
         let mut evidence = evidence;
         evidence.extend(sub_evidence);
         let when = match first_refusal {
@@ -882,6 +908,7 @@ impl Near {
             evidence,
             count,
             advice,
+            moments,
         })
     }
 }

@@ -8,6 +8,7 @@
 pub mod causes;
 pub mod event;
 pub mod findings;
+pub mod headroom;
 pub mod live;
 pub mod seen;
 pub mod timeline;
@@ -46,6 +47,13 @@ pub struct Diagnosis {
     /// JSON under `live.from_logs`).
     #[serde(skip)]
     pub limits_seen: Vec<seen::SeenClass>,
+    /// The lowest `-remaining` and the `-limit` per time bucket, per model class and
+    /// dimension (for the HTML report's headroom charts; not in the JSON).
+    #[serde(skip)]
+    pub headroom: Vec<headroom::Series>,
+    /// The inputs read, in order (for the HTML report's inputs section; not in the JSON).
+    #[serde(skip)]
+    pub inputs: Vec<String>,
 }
 
 impl Diagnosis {
@@ -194,6 +202,7 @@ pub struct Analyzer {
     causes: causes::Causes,
     findings: findings::Trackers,
     seen: seen::Seen,
+    headroom: headroom::Headroom,
 }
 
 impl Analyzer {
@@ -213,6 +222,7 @@ impl Analyzer {
             causes: causes::Causes::default(),
             findings: findings::Trackers::default(),
             seen: seen::Seen::default(),
+            headroom: headroom::Headroom::default(),
         }
     }
 
@@ -252,6 +262,7 @@ impl Analyzer {
         }
         self.summary.in_window += 1;
         self.seen.add(&ev);
+        self.headroom.add(&ev);
         if let Some(t) = ev.time {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
@@ -334,6 +345,7 @@ impl Analyzer {
             causes,
             findings,
             seen,
+            headroom,
             ..
         } = self;
         let (since, until) = filter.window.bounds();
@@ -369,6 +381,8 @@ impl Analyzer {
             summary,
             live: None,
             limits_seen: seen.finish(),
+            headroom: headroom.finish(),
+            inputs: sources.iter().map(|s| s.to_string()).collect(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod diagnose;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod limits;
 pub mod live;
