@@ -5,7 +5,7 @@
 //!
 //! # Layers
 //!
-//! A module imports only from layers below it (`tests/layers.rs` fails on a new import
+//! A module imports only from layers below it (`tests/it/layers.rs` fails on a new import
 //! circle, between top-level modules or between files):
 //!
 //! 1. `main` / `lib` ([`run`]);
@@ -30,7 +30,7 @@
 //!     model-class function), [`fixes`], [`fmt`], [`redact`], [`exit`], [`fsutil`], [`output`]
 //!     (they import nothing above them).
 //!
-//! `tests/layers.rs` checks there is no import circle.
+//! `tests/it/layers.rs` checks there is no import circle.
 
 pub mod api;
 pub mod capture;

@@ -14,6 +14,7 @@ mod fuzz;
 mod generated;
 mod har;
 mod hardening;
+mod html;
 #[cfg(unix)]
 mod install;
 mod layers;

@@ -19,14 +19,9 @@ use tempfile::TempDir;
 
 // ---- helpers ------------------------------------------------------------------------------
 
-/// The binary with a clean environment.
+/// The binary with a cleared environment, colour allowed, 120 columns.
 fn bin() -> Command {
-    let mut c = Command::cargo_bin("claude-429").expect("binary builds");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ANTHROPIC_") || k.starts_with("CLAUDE_429_") {
-            c.env_remove(k);
-        }
-    }
+    let mut c = crate::common::bin();
     c.env_remove("NO_COLOR").env("COLUMNS", "120");
     c
 }
