@@ -278,6 +278,7 @@ fn start_proxy(up: &Upstream, extra: &[&str]) -> Proxy {
         .args(extra)
         .env_remove("ANTHROPIC_API_KEY")
         .env("NO_COLOR", "1")
+        .env("CLAUDE_429_HISTORY", tmp.path().join("history.jsonl"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -747,6 +748,7 @@ fn status(args: &[&str], stdin: &str) -> (i32, String) {
         .arg("status")
         .args(args)
         .env("NO_COLOR", "1")
+        .env("CLAUDE_429_HISTORY", "off")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -803,7 +805,7 @@ fn status_shows_requests_left_the_tightest_dimension_and_the_last_failure() {
     .to_string();
     let (code, line) = status(&["-", "--dir", d], &sl);
     assert_eq!(code, 0);
-    assert!(line.starts_with("opus-4 req 40/50"), "{line}");
+    assert_eq!(line.trim_end(), "req 40/50 · in 97%");
     assert!(!line.contains("sonnet"), "{line}");
 
     let (code, out) = status(&[d, "--json"], "");
@@ -848,6 +850,7 @@ fn hook(input: &[u8]) -> (i32, String, String) {
     use std::io::Write;
     let mut child = Command::new(bin())
         .arg("hook")
+        .env("CLAUDE_429_HISTORY", "off")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -485,6 +485,7 @@ fn start_record(
         .arg(dir)
         .args(flags)
         .env("NO_COLOR", "1")
+        .env("CLAUDE_429_HISTORY", "off")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
