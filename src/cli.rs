@@ -754,6 +754,13 @@ pub struct SetupArgs {
     #[arg(long)]
     pub no_statusline: bool,
 
+    /// The record directory the statusline reads headroom from (`claude-429 record --out`).
+    ///
+    /// Without it the statusline reads ./claude-429-record in Claude Code's working directory.
+    /// Example: --records ~/claude-429-record
+    #[arg(long, value_name = "DIR", conflicts_with = "remove")]
+    pub records: Option<PathBuf>,
+
     /// A history file for the hook and the statusline to use (written into their commands).
     ///
     /// Example: --history ~/claude-429-history.jsonl

@@ -180,6 +180,50 @@ pub fn from_stop(input: &Value, verdict: Option<&Verdict>, now: DateTime<Utc>) -
     e
 }
 
+/// How recent a `record` entry must be for a stop to take its details.
+const SAME_STOP: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Completes a hook's stop with what `record` saw of the same failure (the newest history
+/// entry, when it is a `record` one from the last two minutes): the hook's payload carries no
+/// headers, so the retry time, and a surer class when the hook's is weaker, come from there.
+pub fn enrich(stop: &mut Entry, recorded: &Entry, now: DateTime<Utc>) {
+    if recorded.source != "record" || stop.source != "hook" {
+        return;
+    }
+    let Some(t) = recorded.time() else { return };
+    if now - t > SAME_STOP || t > now + chrono::Duration::minutes(1) {
+        return;
+    }
+    let rank = |e: &Entry| match (e.class.as_deref(), e.confidence.as_deref()) {
+        (None | Some("unknown"), _) => 0,
+        (_, Some("certain")) => 3,
+        (_, Some("likely")) => 2,
+        _ => 1,
+    };
+    if rank(recorded) > rank(stop) {
+        stop.class.clone_from(&recorded.class);
+        stop.confidence.clone_from(&recorded.confidence);
+        stop.fix.clone_from(&recorded.fix);
+    }
+    if stop.class != recorded.class {
+        return;
+    }
+    if stop.retry_after_s.is_none()
+        && let Some(at) = recorded.retry_at()
+    {
+        let left = (at - now).num_seconds();
+        if left > 0 {
+            stop.retry_after_s = Some(left as u64);
+        }
+    }
+    if stop.model.is_none() {
+        stop.model.clone_from(&recorded.model);
+    }
+    if stop.headers.is_none() {
+        stop.headers.clone_from(&recorded.headers);
+    }
+}
+
 /// Requests that are not API calls worth remembering: Claude Code's start-up `HEAD /`, and
 /// 404s of paths other than the Messages API.
 pub fn is_noise(method: Option<&str>, url: Option<&str>, status: Option<u16>) -> bool {
@@ -406,6 +450,17 @@ pub fn record_failure(line: &[u8]) {
     }
 }
 
+/// A wait in words: `13 s`, `4 min`, `17 h 29 min`.
+pub fn wait_text(secs: i64) -> String {
+    if secs < 100 {
+        format!("{} s", secs.max(0))
+    } else if secs < 3600 {
+        format!("{} min", (secs + 30) / 60)
+    } else {
+        format!("{} h {} min", secs / 3600, (secs % 3600) / 60)
+    }
+}
+
 /// How long after a stop the prompt hook still announces it.
 pub const ANNOUNCE_FOR: chrono::Duration = chrono::Duration::minutes(30);
 
@@ -462,7 +517,7 @@ pub fn message(e: &Entry, now: DateTime<Utc>) -> String {
     if let Some(at) = e.retry_at() {
         let s = (at - now).num_seconds();
         if s > 0 {
-            m.push_str(&format!(" · retry in {s} s"));
+            m.push_str(&format!(" · retry in {}", wait_text(s)));
         }
     }
     m.push_str(" · details: claude-429 history");
@@ -472,6 +527,13 @@ pub fn message(e: &Entry, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits() {
+        assert_eq!(wait_text(13), "13 s");
+        assert_eq!(wait_text(150), "3 min");
+        assert_eq!(wait_text(62995), "17 h 29 min");
+    }
 
     #[test]
     fn noise() {

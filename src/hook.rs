@@ -47,7 +47,10 @@ pub fn handle(
         "StopFailure" => {
             let verdict = verdict(input);
             if let Some(path) = history {
-                let e = crate::history::from_stop(&v, verdict.as_ref(), now);
+                let mut e = crate::history::from_stop(&v, verdict.as_ref(), now);
+                if let Some(r) = crate::history::newest(path) {
+                    crate::history::enrich(&mut e, &r, now);
+                }
                 let _ = crate::history::append(path, &e);
             }
             verdict.map(|v| lines(&v))

@@ -40,16 +40,19 @@ pub fn shell_word(s: &str) -> String {
 }
 
 /// The commands for the binary at `exe` (an absolute path, so Claude Code finds it whatever
-/// its `PATH`), with `--history` when one is given. The statusline sets `CLICOLOR_FORCE=1`:
+/// its `PATH`), with `--history` and the record directory when given. The statusline sets `CLICOLOR_FORCE=1`:
 /// Claude Code renders ANSI colours though its output is not a terminal (`NO_COLOR` still
 /// wins).
-pub fn commands(exe: &Path, history: Option<&Path>) -> Commands {
+pub fn commands(exe: &Path, history: Option<&Path>, records: Option<&Path>) -> Commands {
     let exe = shell_word(&exe.display().to_string());
     let hist = history
         .map(|h| format!(" --history {}", shell_word(&h.display().to_string())))
         .unwrap_or_default();
+    let dir = records
+        .map(|d| format!(" --dir {}", shell_word(&d.display().to_string())))
+        .unwrap_or_default();
     Commands {
-        status: format!("CLICOLOR_FORCE=1 {exe} status -{hist}"),
+        status: format!("CLICOLOR_FORCE=1 {exe} status -{dir}{hist}"),
         hook: format!("{exe} hook{hist}"),
     }
 }

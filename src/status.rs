@@ -533,7 +533,9 @@ pub fn statusline(
     {
         let mut text = format!("⚠ {}", e.what());
         match e.retry_at().map(|at| (at - now).num_seconds()) {
-            Some(secs) if secs > 0 => text.push_str(&format!(": retry in {secs} s")),
+            Some(secs) if secs > 0 => {
+                text.push_str(&format!(": retry in {}", crate::history::wait_text(secs)))
+            }
             _ => {
                 let ago = (now - t).num_minutes();
                 if ago >= 1 {

@@ -75,7 +75,12 @@ pub fn run(a: &SetupArgs, _: &Style) -> Result<Outcome> {
     let exe = std::env::current_exe()
         .and_then(|p| p.canonicalize())
         .map_err(|e| UsageError(format!("cannot find the claude-429 binary: {e}")))?;
-    let cmds = setup::commands(&exe, a.history.as_deref());
+    // The commands run in Claude Code's working directory: absolute paths.
+    let abs = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()))
+    };
+    let cmds = setup::commands(&exe, abs(&a.history).as_deref(), abs(&a.records).as_deref());
     let existing = if a.replace_statusline {
         Existing::Replace
     } else if a.no_statusline {
