@@ -707,3 +707,26 @@ fn setup_project_writes_the_project_settings() {
     assert!(v["statusLine"].is_object());
     assert!(!env.home().join(".claude/settings.json").exists());
 }
+
+#[test]
+fn a_stop_takes_the_retry_time_and_class_from_records_entry_of_the_same_failure() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.history().parent().unwrap()).unwrap();
+    let rec = json!({"ts": ts(1), "source": "record", "status": 429, "method": "POST",
+        "url": "http://127.0.0.1:8429/v1/messages", "model": "claude-sonnet-4-5",
+        "headers": {"retry-after": "14"}, "class": "rpm", "confidence": "certain",
+        "fix": "cap concurrency, add jitter, honour retry-after", "retry_after_s": 14});
+    std::fs::write(env.history(), format!("{rec}\n")).unwrap();
+    // Only the category: on its own a weak verdict.
+    env.hook(&hook_input("stop_failure_bare.json"));
+    let h = env.history_entries();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1]["source"], "hook");
+    assert_eq!(h[1]["class"], "rpm");
+    assert_eq!(h[1]["confidence"], "certain");
+    let left = h[1]["retry_after_s"].as_u64().unwrap();
+    assert!((1..=14).contains(&left), "{left}");
+    let line = env.status(&payload("api_key.json"), 80);
+    assert!(line.starts_with("⚠ rpm: retry in "), "{line}");
+    assert!(line.ends_with(" s"), "{line}");
+}
