@@ -151,6 +151,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The record directory when PATH is `-`')
             [CompletionResult]::new('--minutes', '--minutes', [CompletionResultType]::ParameterName, 'Only records from the last this many minutes count')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)')
+            [CompletionResult]::new('--then', '--then', [CompletionResultType]::ParameterName, 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429''s in the columns left')
             [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of one line')
@@ -183,8 +184,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'The project''s .claude/settings.json (in the current directory) instead of the user''s')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change and the new settings; write nothing')
             [CompletionResult]::new('--remove', '--remove', [CompletionResultType]::ParameterName, 'Take out what setup added (the original file comes back byte for byte when nothing else changed since)')
+            [CompletionResult]::new('--chain-statusline', '--chain-statusline', [CompletionResultType]::ParameterName, 'With a statusline that is not claude-429''s: run it first and show claude-429''s line after its output (`status - --then CMD`)')
             [CompletionResult]::new('--replace-statusline', '--replace-statusline', [CompletionResultType]::ParameterName, 'Replace a statusline that is not claude-429''s (the backup keeps it; --remove puts it back)')
-            [CompletionResult]::new('--no-statusline', '--no-statusline', [CompletionResultType]::ParameterName, 'Leave the statusline alone; add only the hooks')
+            [CompletionResult]::new('--no-statusline', '--no-statusline', [CompletionResultType]::ParameterName, 'Add no statusline; only the hooks')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -696,7 +696,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__setup)
-            opts="-h --project --settings --dry-run --remove --replace-statusline --no-statusline --records --history --color --help claude-code"
+            opts="-h --project --settings --dry-run --remove --chain-statusline --replace-statusline --no-statusline --records --history --color --help claude-code"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,7 +726,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__status)
-            opts="-h --dir --minutes --model --json --history --color --help"
+            opts="-h --dir --minutes --model --json --then --history --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -741,6 +741,10 @@ _claude__429() {
                     return 0
                     ;;
                 --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --then)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

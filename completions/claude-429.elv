@@ -140,6 +140,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --dir 'The record directory when PATH is `-`'
             cand --minutes 'Only records from the last this many minutes count'
             cand --model 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)'
+            cand --then 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429''s in the columns left'
             cand --history 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --json 'Print JSON instead of one line'
@@ -169,8 +170,9 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --project 'The project''s .claude/settings.json (in the current directory) instead of the user''s'
             cand --dry-run 'Show what would change and the new settings; write nothing'
             cand --remove 'Take out what setup added (the original file comes back byte for byte when nothing else changed since)'
+            cand --chain-statusline 'With a statusline that is not claude-429''s: run it first and show claude-429''s line after its output (`status - --then CMD`)'
             cand --replace-statusline 'Replace a statusline that is not claude-429''s (the backup keeps it; --remove puts it back)'
-            cand --no-statusline 'Leave the statusline alone; add only the hooks'
+            cand --no-statusline 'Add no statusline; only the hooks'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -150,6 +150,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -s h -l he
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l dir -d 'The record directory when PATH is `-`' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l minutes -d 'Only records from the last this many minutes count' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l model -d 'Only this model\'s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l then -d 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429\'s in the columns left' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l history -d 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
@@ -178,8 +179,9 @@ never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l project -d 'The project\'s .claude/settings.json (in the current directory) instead of the user\'s'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l dry-run -d 'Show what would change and the new settings; write nothing'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l remove -d 'Take out what setup added (the original file comes back byte for byte when nothing else changed since)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l chain-statusline -d 'With a statusline that is not claude-429\'s: run it first and show claude-429\'s line after its output (`status - --then CMD`)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l replace-statusline -d 'Replace a statusline that is not claude-429\'s (the backup keeps it; --remove puts it back)'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l no-statusline -d 'Leave the statusline alone; add only the hooks'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l no-statusline -d 'Add no statusline; only the hooks'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''

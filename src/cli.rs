@@ -196,9 +196,9 @@ pub enum Command {
     ///
     /// Merges a statusLine (`claude-429 status -`) and StopFailure, UserPromptSubmit and
     /// SessionStart hooks (`claude-429 hook`) into ~/.claude/settings.json (or the project's
-    /// .claude/settings.json). Keeps every other setting; refuses to replace another
-    /// statusline unless asked; running it twice changes nothing; writes atomically after a
-    /// backup; --remove takes out exactly what it added.
+    /// .claude/settings.json). Keeps every other setting; keeps another statusline unless
+    /// told to chain to it or replace it; running it twice changes nothing; writes
+    /// atomically after a backup; --remove takes out exactly what it added.
     ///
     /// Examples:
     ///   claude-429 setup claude-code --dry-run
@@ -665,6 +665,14 @@ pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// With `-`: run this statusline command first (same stdin) and show its first line,
+    /// then claude-429's in the columns left.
+    ///
+    /// Written by `setup claude-code --chain-statusline`; the command gets 1 s.
+    /// Example: claude-429 status - --then ~/.claude/statusline.sh
+    #[arg(long, value_name = "CMD")]
+    pub then: Option<String>,
+
     /// The limit-hit history file (with `-`, the last stop is shown for 5 minutes).
     ///
     /// Default: $CLAUDE_429_HISTORY, else $XDG_STATE_HOME/claude-429/history.jsonl, else
@@ -742,15 +750,23 @@ pub struct SetupArgs {
 
     /// Take out what setup added (the original file comes back byte for byte when nothing
     /// else changed since).
-    #[arg(long, conflicts_with_all = ["replace_statusline", "no_statusline"])]
+    #[arg(long, conflicts_with_all = ["replace_statusline", "chain_statusline", "no_statusline"])]
     pub remove: bool,
+
+    /// With a statusline that is not claude-429's: run it first and show claude-429's line
+    /// after its output (`status - --then CMD`).
+    ///
+    /// Without this flag (or --replace-statusline) an existing statusline is kept as it is
+    /// and only the hooks are added. --remove puts your command back.
+    #[arg(long, conflicts_with_all = ["replace_statusline", "no_statusline"])]
+    pub chain_statusline: bool,
 
     /// Replace a statusline that is not claude-429's (the backup keeps it; --remove puts it
     /// back).
     #[arg(long, conflicts_with = "no_statusline")]
     pub replace_statusline: bool,
 
-    /// Leave the statusline alone; add only the hooks.
+    /// Add no statusline; only the hooks.
     #[arg(long)]
     pub no_statusline: bool,
 

@@ -75,12 +75,12 @@ pub fn is_ours(cmd: &str) -> bool {
 /// What to do about a `statusLine` that is not claude-429's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Existing {
-    /// Stop with an error naming it.
-    Refuse,
+    /// Leave it as it is (the default), and say how to chain or replace it.
+    Keep,
+    /// Run it first and show claude-429's line after its output (`status - --then CMD`).
+    Chain,
     /// Replace it (the backup keeps it; `--remove` puts it back).
     Replace,
-    /// Leave it, add only the hooks.
-    Skip,
 }
 
 /// Why setup stopped.
@@ -88,13 +88,6 @@ pub enum Existing {
 pub enum SetupError {
     #[error("{0}")]
     NotAnObject(String),
-    #[error(
-        "the settings already have a statusLine that is not claude-429's ({0}); claude-429 leaves it alone. \
-         Run again with --replace-statusline to replace it (the backup keeps it and --remove puts it back), \
-         with --no-statusline to add only the hooks, or call `claude-429 status -` from your own statusline \
-         script (it reads the same JSON on stdin)"
-    )]
-    StatusLineTaken(String),
 }
 
 /// The new settings and what changed (empty: nothing to do).
@@ -102,6 +95,8 @@ pub enum SetupError {
 pub struct Plan {
     pub settings: Value,
     pub changes: Vec<String>,
+    /// What was left alone, and how to change it.
+    pub notes: Vec<String>,
 }
 
 fn hook_commands(group: &Value) -> impl Iterator<Item = &str> {
@@ -113,8 +108,14 @@ fn hook_commands(group: &Value) -> impl Iterator<Item = &str> {
         .filter_map(|h| h.get("command").and_then(Value::as_str))
 }
 
-/// Adds the statusline and the hooks to `settings` (an object; `null` is taken as `{}`).
-pub fn install(settings: &Value, cmds: &Commands, existing: Existing) -> Result<Plan, SetupError> {
+/// Adds the statusline (unless `statusline` is false) and the hooks to `settings` (an
+/// object; `null` is taken as `{}`).
+pub fn install(
+    settings: &Value,
+    cmds: &Commands,
+    existing: Existing,
+    statusline: bool,
+) -> Result<Plan, SetupError> {
     let mut root = match settings {
         Value::Object(m) => m.clone(),
         Value::Null => Map::new(),
@@ -125,8 +126,10 @@ pub fn install(settings: &Value, cmds: &Commands, existing: Existing) -> Result<
         }
     };
     let mut changes = Vec::new();
+    let mut notes = Vec::new();
     // The statusline.
-    let current = root.get("statusLine").map(|s| {
+    let current = root.get("statusLine").cloned();
+    let current_cmd = current.as_ref().map(|s| {
         s.get("command")
             .and_then(Value::as_str)
             .unwrap_or("")
@@ -138,16 +141,31 @@ pub fn install(settings: &Value, cmds: &Commands, existing: Existing) -> Result<
         "padding": 0,
         "refreshInterval": REFRESH_S,
     });
-    match current {
-        None => {
+    match (current_cmd, statusline) {
+        (None, true) => {
             root.insert("statusLine".into(), want);
             changes.push(format!("+ statusLine: {}", cmds.status));
         }
-        Some(c) if is_ours(&c) => {}
-        Some(c) => match existing {
-            Existing::Refuse => return Err(SetupError::StatusLineTaken(describe(&c))),
-            Existing::Skip => changes.push(format!("= statusLine kept: {}", describe(&c))),
-            Existing::Replace => {
+        (None, false) => {}
+        (Some(c), _) if is_ours(&c) => {}
+        (Some(c), false) => notes.push(format!("statusLine kept: {}", describe(&c))),
+        (Some(c), true) => match existing {
+            Existing::Keep => notes.push(format!(
+                "statusLine kept: {}; claude-429's is not added. --chain-statusline shows \
+                 both (yours first), --replace-statusline replaces yours (--remove puts it back)",
+                describe(&c)
+            )),
+            Existing::Chain if !c.trim().is_empty() => {
+                let chained = format!("{} --then {}", cmds.status, shell_word(&c));
+                let mut sl = match current {
+                    Some(Value::Object(m)) => m,
+                    _ => Map::new(),
+                };
+                sl.insert("command".into(), Value::String(chained.clone()));
+                root.insert("statusLine".into(), Value::Object(sl));
+                changes.push(format!("~ statusLine chained: {chained}"));
+            }
+            Existing::Chain | Existing::Replace => {
                 root.insert("statusLine".into(), want);
                 changes.push(format!(
                     "~ statusLine replaced ({}): {}",
@@ -186,10 +204,8 @@ pub fn install(settings: &Value, cmds: &Commands, existing: Existing) -> Result<
     }
     Ok(Plan {
         settings: Value::Object(root),
-        changes: changes
-            .into_iter()
-            .filter(|c| !c.starts_with('='))
-            .collect(),
+        changes,
+        notes,
     })
 }
 
@@ -208,18 +224,31 @@ pub fn uninstall(settings: &Value) -> Plan {
         return Plan {
             settings: settings.clone(),
             changes: Vec::new(),
+            notes: Vec::new(),
         };
     };
     let mut root = root.clone();
     let mut changes = Vec::new();
-    if root
+    let sl_cmd = root
         .get("statusLine")
         .and_then(|s| s.get("command"))
         .and_then(Value::as_str)
-        .is_some_and(is_ours)
-    {
-        root.remove("statusLine");
-        changes.push("- statusLine".to_string());
+        .filter(|c| is_ours(c))
+        .map(str::to_string);
+    if let Some(cmd) = sl_cmd {
+        match chained_command(&cmd) {
+            // Chained: the user's own command comes back in its place.
+            Some(orig) => {
+                if let Some(Value::Object(sl)) = root.get_mut("statusLine") {
+                    sl.insert("command".into(), Value::String(orig));
+                }
+                changes.push("~ statusLine unchained".to_string());
+            }
+            None => {
+                root.remove("statusLine");
+                changes.push("- statusLine".to_string());
+            }
+        }
     }
     if let Some(Value::Object(hooks)) = root.get_mut("hooks") {
         let mut emptied = false;
@@ -261,6 +290,18 @@ pub fn uninstall(settings: &Value) -> Plan {
     Plan {
         settings: Value::Object(root),
         changes,
+        notes: Vec::new(),
+    }
+}
+
+/// The user's command in a chained statusline (`... status - --then CMD`, `CMD` one shell
+/// word as [`shell_word`] wrote it).
+pub fn chained_command(cmd: &str) -> Option<String> {
+    let (_, rest) = cmd.split_once(" --then ")?;
+    let rest = rest.trim();
+    match rest.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        Some(inner) => Some(inner.replace(r"'\''", "'")),
+        None => Some(rest.to_string()),
     }
 }
 
@@ -283,6 +324,16 @@ mod tests {
         assert!(!is_ours("claude-429 status"));
         assert!(!is_ours("my-claude-429-wrapper hook"));
         assert!(!is_ours("~/.claude/statusline.sh"));
+    }
+
+    #[test]
+    fn chains_round_trip() {
+        for orig in ["~/.claude/statusline.sh", "bash -c 'echo it'\"s\"", "x"] {
+            let c = format!("claude-429 status - --then {}", shell_word(orig));
+            assert!(is_ours(&c));
+            assert_eq!(chained_command(&c).as_deref(), Some(orig));
+        }
+        assert_eq!(chained_command("claude-429 status -"), None);
     }
 
     #[test]

@@ -485,6 +485,9 @@ fn header_window(w: &classify::subscription::Windows, name: &str) -> Option<Usag
     })
 }
 
+/// The statusline when there is nothing to show.
+pub const CALM: &str = "claude-429 ✓";
+
 /// How long after a stop the statusline still shows it.
 pub const STOP_SHOWN_FOR: Duration = Duration::minutes(5);
 
@@ -617,7 +620,7 @@ pub fn statusline(
         }
     }
     if segs.is_empty() {
-        return "claude-429 ✓".into();
+        return CALM.into();
     }
     // Drop the least important pieces until the line fits.
     const SEP: usize = 3;

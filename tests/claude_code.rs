@@ -634,31 +634,39 @@ fn setup_keeps_unknown_keys_and_other_hooks_is_idempotent_and_remove_restores_by
 }
 
 #[test]
-fn setup_refuses_another_statusline_unless_told() {
+fn setup_keeps_another_statusline_adds_the_hooks_once_and_remove_restores() {
     let env = Env::new();
     let path = env.home().join("settings.json");
     let original = "{\"statusLine\": {\"type\": \"command\", \"command\": \"~/.claude/statusline.sh\", \"padding\": 1}, \"theme\": \"dark\"}\n";
     std::fs::write(&path, original).unwrap();
 
-    let (code, out, err) = setup(&env, &path, &[]);
-    assert_eq!(code, 2);
-    assert_eq!(out, "");
-    assert!(err.contains("~/.claude/statusline.sh"), "{err}");
-    assert!(err.contains("--replace-statusline"), "{err}");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
-
     // --dry-run shows the change and writes nothing.
-    let (code, out, _) = setup(&env, &path, &["--no-statusline", "--dry-run"]);
+    let (code, out, _) = setup(&env, &path, &["--dry-run"]);
     assert_eq!(code, 0);
     assert!(out.contains("+ hooks.StopFailure"), "{out}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
 
-    // Only the hooks: the statusline and the theme stay.
-    let (code, _, err) = setup(&env, &path, &["--no-statusline"]);
+    // The statusline and the theme stay; the hooks come; a note says how to chain.
+    let (code, out, err) = setup(&env, &path, &[]);
     assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("statusLine kept: command `~/.claude/statusline.sh`"),
+        "{out}"
+    );
+    assert!(out.contains("--chain-statusline"), "{out}");
     let v = read_json(&path);
-    assert_eq!(v["statusLine"]["command"], "~/.claude/statusline.sh");
+    let before: Value = serde_json::from_str(original).unwrap();
+    assert_eq!(v["statusLine"], before["statusLine"]);
     assert_eq!(v["theme"], "dark");
+    let once = std::fs::read(&path).unwrap();
+    // Twice: the hooks once.
+    let (code, out, _) = setup(&env, &path, &[]);
+    assert_eq!(code, 0);
+    assert!(out.contains("already set up"), "{out}");
+    assert_eq!(std::fs::read(&path).unwrap(), once);
+    for (_, n) in ours_per_event(&read_json(&path)) {
+        assert_eq!(n, 1);
+    }
     let (code, _, _) = setup(&env, &path, &["--remove"]);
     assert_eq!(code, 0);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
@@ -677,6 +685,99 @@ fn setup_refuses_another_statusline_unless_told() {
     let (code, _, _) = setup(&env, &path, &["--remove"]);
     assert_eq!(code, 0);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+}
+
+#[test]
+fn setup_chains_to_another_statusline() {
+    let env = Env::new();
+    let script = env.home().join("my statusline.sh");
+    std::fs::write(&script, "#!/bin/sh\ncat >/dev/null\necho 'my own line'\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let theirs = format!("'{}'", script.display());
+    let path = env.home().join("settings.json");
+    let original = serde_json::to_string_pretty(&json!({"statusLine":
+        {"type": "command", "command": theirs, "padding": 2}, "model": "opus"}))
+    .unwrap();
+    std::fs::write(&path, &original).unwrap();
+    let (code, out, err) = setup(&env, &path, &["--chain-statusline"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("statusLine chained"), "{out}");
+    let v = read_json(&path);
+    assert_eq!(v["statusLine"]["padding"], 2);
+    let cmd = v["statusLine"]["command"].as_str().unwrap().to_string();
+    assert!(cmd.contains(" status - --then "), "{cmd}");
+
+    // The chained command as Claude Code runs it: their line, then ours.
+    std::fs::create_dir_all(env.history().parent().unwrap()).unwrap();
+    let stop = json!({"ts": ts(5), "source": "hook", "stop_error": "rate_limit", "class": "rpm"});
+    std::fs::write(env.history(), format!("{stop}\n")).unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&cmd)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", env.home())
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .env("CLAUDE_429_HISTORY", env.history())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(&data("claude_code_statusline", "api_key.json"))?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(line.trim_end(), "my own line │ ⚠ rpm just now");
+
+    // Idempotent, and --remove gives their command back.
+    let (_, out, _) = setup(&env, &path, &["--chain-statusline"]);
+    assert!(out.contains("already set up"), "{out}");
+    let (code, _, _) = setup(&env, &path, &["--remove"]);
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+    // Without the backup (the user changed something since), the command still comes back.
+    setup(&env, &path, &["--chain-statusline"]);
+    let mut v = read_json(&path);
+    v["model"] = json!("sonnet");
+    std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+    let (code, _, _) = setup(&env, &path, &["--remove"]);
+    assert_eq!(code, 0);
+    let v = read_json(&path);
+    assert_eq!(v["statusLine"]["command"], theirs);
+    assert_eq!(v["model"], "sonnet");
+    assert!(v.get("hooks").is_none(), "{v}");
+}
+
+#[test]
+fn a_hanging_chained_statusline_is_cut_after_a_second() {
+    let env = Env::new();
+    let rec = env.records();
+    let t = Instant::now();
+    let (code, out, _) = env.run(
+        &[
+            "status",
+            "-",
+            "--dir",
+            rec.to_str().unwrap(),
+            "--then",
+            "sleep 20",
+        ],
+        payload("subscriber_one_window.json").to_string().as_bytes(),
+        80,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.trim_end(), "7d 63%");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
 }
 
 #[test]

@@ -83,12 +83,12 @@ pub fn run(a: &SetupArgs, _: &Style) -> Result<Outcome> {
     let cmds = setup::commands(&exe, abs(&a.history).as_deref(), abs(&a.records).as_deref());
     let existing = if a.replace_statusline {
         Existing::Replace
-    } else if a.no_statusline {
-        Existing::Skip
+    } else if a.chain_statusline {
+        Existing::Chain
     } else {
-        Existing::Refuse
+        Existing::Keep
     };
-    let plan = setup::install(&current, &cmds, existing)
+    let plan = setup::install(&current, &cmds, existing, !a.no_statusline)
         .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
     if plan.changes.is_empty() {
         writeln!(
@@ -107,6 +107,9 @@ pub fn run(a: &SetupArgs, _: &Style) -> Result<Outcome> {
     )?;
     for c in &plan.changes {
         writeln!(out, "  {c}")?;
+    }
+    for n in &plan.notes {
+        writeln!(out, "  note: {n}")?;
     }
     if a.dry_run {
         writeln!(out, "\nthe new settings (nothing written):\n{text}")?;
