@@ -484,6 +484,11 @@ pub fn announce(path: &Path, now: DateTime<Utc>) -> Option<String> {
         return None;
     }
     crate::fsutil::write_atomic(&shown, e.ts.as_bytes()).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&shown, std::fs::Permissions::from_mode(0o600));
+    }
     Some(message(&e, now))
 }
 
