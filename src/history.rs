@@ -88,6 +88,10 @@ pub struct Entry {
     /// Seconds to wait before retrying, as the answer said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_s: Option<u64>,
+    /// On a hook's stop: the `ts` of `record`'s entry of the same failure (this stop took its
+    /// details from it; `history` counts the two as one hit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_ts: Option<String>,
 }
 
 impl Entry {
@@ -208,6 +212,7 @@ pub fn enrich(stop: &mut Entry, recorded: &Entry, now: DateTime<Utc>) {
     if stop.class != recorded.class {
         return;
     }
+    stop.record_ts = Some(recorded.ts.clone());
     if stop.retry_after_s.is_none()
         && let Some(at) = recorded.retry_at()
     {

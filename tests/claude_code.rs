@@ -825,9 +825,15 @@ fn a_stop_takes_the_retry_time_and_class_from_records_entry_of_the_same_failure(
     assert_eq!(h[1]["source"], "hook");
     assert_eq!(h[1]["class"], "rpm");
     assert_eq!(h[1]["confidence"], "certain");
+    assert_eq!(h[1]["record_ts"], h[0]["ts"]);
     let left = h[1]["retry_after_s"].as_u64().unwrap();
     assert!((1..=14).contains(&left), "{left}");
     let line = env.status(&payload("api_key.json"), 80);
     assert!(line.starts_with("⚠ rpm: retry in "), "{line}");
     assert!(line.ends_with(" s"), "{line}");
+    // One hit, seen twice.
+    let (_, out, _) = env.run(&["history", "--json"], b"", 100);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(v["summary"]["total"], 1);
 }

@@ -53,9 +53,11 @@ struct Out<'a> {
     summary: Summary,
 }
 
+/// Counts hits: a hook's stop that `record` also saw (`record_ts`) is the same hit.
 fn summarise(entries: &[Entry]) -> Summary {
     let mut by: Vec<ClassCount> = Vec::new();
-    for e in entries {
+    let hits: Vec<&Entry> = entries.iter().filter(|e| e.record_ts.is_none()).collect();
+    for e in &hits {
         let what = e.what().to_string();
         match by.iter_mut().find(|c| c.class == what) {
             Some(c) => {
@@ -71,7 +73,7 @@ fn summarise(entries: &[Entry]) -> Summary {
     }
     by.sort_by(|a, b| b.count.cmp(&a.count).then(a.class.cmp(&b.class)));
     Summary {
-        total: entries.len(),
+        total: hits.len(),
         first: entries.first().map(|e| e.ts.clone()),
         last: entries.last().map(|e| e.ts.clone()),
         by_class: by,
