@@ -612,9 +612,14 @@ pub fn statusline(
             };
             segs.push(seg(paint(&text, color, left_level(pct)), &text, 3));
         }
-        if let Some(t) = c.tightest.as_ref().filter(|t| t.name != "requests")
-            && let Some(pct) = t.left_pct
-        {
+        // The token dimension with the smallest share left.
+        let tokens = c
+            .dims
+            .iter()
+            .filter(|d| d.name != "requests")
+            .filter_map(|d| d.left_pct.map(|p| (d, p)))
+            .min_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+        if let Some((t, pct)) = tokens {
             let text = format!("{} {pct:.0}%", short_dim(&t.name));
             segs.push(seg(paint(&text, color, left_level(pct)), &text, 4));
         }
