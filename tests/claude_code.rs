@@ -837,3 +837,29 @@ fn a_stop_takes_the_retry_time_and_class_from_records_entry_of_the_same_failure(
     assert_eq!(v["entries"].as_array().unwrap().len(), 2);
     assert_eq!(v["summary"]["total"], 1);
 }
+
+#[cfg(unix)]
+#[test]
+fn setup_writes_through_a_linked_settings_file() {
+    let env = Env::new();
+    let real = env.home().join("dotfiles/claude-settings.json");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::write(&real, "{\"model\": \"opus\"}\n").unwrap();
+    let link = env.home().join("settings.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let (code, _, err) = setup(&env, &link, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(read_json(&real)["hooks"]["StopFailure"].is_array());
+    let (code, _, _) = setup(&env, &link, &["--remove"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        std::fs::read_to_string(&real).unwrap(),
+        "{\"model\": \"opus\"}\n"
+    );
+}

@@ -66,6 +66,13 @@ fn write(p: &Path, bytes: &[u8]) -> Result<()> {
 
 pub fn run(a: &SetupArgs, _: &Style) -> Result<Outcome> {
     let path = settings_path(a)?;
+    // A settings file linked from a dotfiles repository: write the file it points to.
+    let path = match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&path).map_err(|e| {
+            UsageError(format!("{} is a broken symbolic link: {e}", path.display()))
+        })?,
+        _ => path,
+    };
     let old = read_settings(&path)?;
     let current = old.as_ref().map_or(Value::Null, |(_, v)| v.clone());
     let mut out = std::io::stdout().lock();
