@@ -413,8 +413,17 @@ fn record_lines_become_history_entries_but_noise_does_not() {
     assert_eq!(e.class.as_deref(), Some("itpm"));
     assert_eq!(e.retry_after_s, Some(13));
     assert_eq!(e.model.as_deref(), Some("claude-sonnet-4-5"));
-    let h = e.headers.unwrap();
+    let h = e.headers.clone().unwrap();
     assert!(h.contains_key("retry-after") && !h.contains_key("x-secret"));
+    // `diagnose` reads the entry as it read the record.
+    let env = Env::new();
+    claude_429::history::append(&env.history(), &e).unwrap();
+    let hist = env.history();
+    let (code, out, _) = env.run(&["diagnose", hist.to_str().unwrap(), "--json"], b"", 100);
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["by_class"]["itpm"], 1, "{out}");
+    assert_eq!(v["causes"][0]["retry_after_s"]["max"], 13, "{out}");
     let head =
         json!({"ts": ts(1), "method": "HEAD", "url": "http://127.0.0.1:8429/", "status": 404});
     assert!(from_record(head.to_string().as_bytes(), now).is_none());
