@@ -36,6 +36,8 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('record', 'record', [CompletionResultType]::ParameterValue, 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One line of live headroom from the newest records, for statuslines and prompts.')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The limit-hit history: every stop the hook saw and every failure record saw.')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Set up an integration: `claude-code` adds the statusline and the hooks.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -151,6 +153,8 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The record directory when PATH is `-`')
             [CompletionResult]::new('--minutes', '--minutes', [CompletionResultType]::ParameterName, 'Only records from the last this many minutes count')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)')
+            [CompletionResult]::new('--then', '--then', [CompletionResultType]::ParameterName, 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429''s in the columns left')
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of one line')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -158,7 +162,33 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;hook' {
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'The limit-hit history file the stops are written to and announced from')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;history' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only hits at or after this time: 30m, 2h, 7d, 1w ago, or a time')
+            [CompletionResult]::new('--last', '--last', [CompletionResultType]::ParameterName, 'Only the newest N hits')
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'The history file')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (`path`, `entries` and a `summary` by class) instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'claude-429;setup' {
+            [CompletionResult]::new('--settings', '--settings', [CompletionResultType]::ParameterName, 'This settings file instead of ~/.claude/settings.json ($CLAUDE_CONFIG_DIR is honoured)')
+            [CompletionResult]::new('--records', '--records', [CompletionResultType]::ParameterName, 'The record directory the statusline reads headroom from (`claude-429 record --out`)')
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'A history file for the hook and the statusline to use (written into their commands)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'The project''s .claude/settings.json (in the current directory) instead of the user''s')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change and the new settings; write nothing')
+            [CompletionResult]::new('--remove', '--remove', [CompletionResultType]::ParameterName, 'Take out what setup added (the original file comes back byte for byte when nothing else changed since)')
+            [CompletionResult]::new('--chain-statusline', '--chain-statusline', [CompletionResultType]::ParameterName, 'With a statusline that is not claude-429''s: run it first and show claude-429''s line after its output (`status - --then CMD`)')
+            [CompletionResult]::new('--replace-statusline', '--replace-statusline', [CompletionResultType]::ParameterName, 'Replace a statusline that is not claude-429''s (the backup keeps it; --remove puts it back)')
+            [CompletionResult]::new('--no-statusline', '--no-statusline', [CompletionResultType]::ParameterName, 'Add no statusline; only the hooks')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -179,6 +209,8 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('record', 'record', [CompletionResultType]::ParameterValue, 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One line of live headroom from the newest records, for statuslines and prompts.')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'The limit-hit history: every stop the hook saw and every failure record saw.')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Set up an integration: `claude-code` adds the statusline and the hooks.')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -208,6 +240,12 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;help;hook' {
+            break
+        }
+        'claude-429;help;history' {
+            break
+        }
+        'claude-429;help;setup' {
             break
         }
         'claude-429;help;completions' {

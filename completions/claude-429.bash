@@ -29,6 +29,9 @@ _claude__429() {
             claude__429,help)
                 cmd="claude__429__subcmd__help"
                 ;;
+            claude__429,history)
+                cmd="claude__429__subcmd__history"
+                ;;
             claude__429,hook)
                 cmd="claude__429__subcmd__hook"
                 ;;
@@ -47,6 +50,9 @@ _claude__429() {
             claude__429,replay)
                 cmd="claude__429__subcmd__replay"
                 ;;
+            claude__429,setup)
+                cmd="claude__429__subcmd__setup"
+                ;;
             claude__429,status)
                 cmd="claude__429__subcmd__status"
                 ;;
@@ -61,6 +67,9 @@ _claude__429() {
                 ;;
             claude__429__subcmd__help,help)
                 cmd="claude__429__subcmd__help__subcmd__help"
+                ;;
+            claude__429__subcmd__help,history)
+                cmd="claude__429__subcmd__help__subcmd__history"
                 ;;
             claude__429__subcmd__help,hook)
                 cmd="claude__429__subcmd__help__subcmd__hook"
@@ -80,6 +89,9 @@ _claude__429() {
             claude__429__subcmd__help,replay)
                 cmd="claude__429__subcmd__help__subcmd__replay"
                 ;;
+            claude__429__subcmd__help,setup)
+                cmd="claude__429__subcmd__help__subcmd__setup"
+                ;;
             claude__429__subcmd__help,status)
                 cmd="claude__429__subcmd__help__subcmd__status"
                 ;;
@@ -90,7 +102,7 @@ _claude__429() {
 
     case "${cmd}" in
         claude__429)
-            opts="-h -V --color --help --version replay diagnose limits probe fixes mock record status hook completions help"
+            opts="-h -V --color --help --version replay diagnose limits probe fixes mock record status hook history setup completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,7 +218,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help)
-            opts="replay diagnose limits probe fixes mock record status hook completions help"
+            opts="replay diagnose limits probe fixes mock record status hook history setup completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,6 +274,20 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -359,6 +385,20 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__429__subcmd__help__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__429__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -373,13 +413,47 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__hook)
-            opts="-h --color --help"
+        claude__subcmd__429__subcmd__history)
+            opts="-h --since --last --json --history --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__hook)
+            opts="-h --history --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -629,8 +703,38 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        claude__subcmd__429__subcmd__setup)
+            opts="-h --project --settings --dry-run --remove --chain-statusline --replace-statusline --no-statusline --records --history --color --help claude-code"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --settings)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --records)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         claude__subcmd__429__subcmd__status)
-            opts="-h --dir --minutes --model --json --color --help"
+            opts="-h --dir --minutes --model --json --then --history --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -645,6 +749,14 @@ _claude__429() {
                     return 0
                     ;;
                 --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --then)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,6 +33,8 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand record 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
             cand status 'One line of live headroom from the newest records, for statuslines and prompts.'
             cand hook 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
+            cand history 'The limit-hit history: every stop the hook saw and every failure record saw.'
+            cand setup 'Set up an integration: `claude-code` adds the statusline and the hooks.'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -140,13 +142,39 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --dir 'The record directory when PATH is `-`'
             cand --minutes 'Only records from the last this many minutes count'
             cand --model 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)'
+            cand --then 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429''s in the columns left'
+            cand --history 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --json 'Print JSON instead of one line'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'claude-429;hook'= {
+            cand --history 'The limit-hit history file the stops are written to and announced from'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;history'= {
+            cand --since 'Only hits at or after this time: 30m, 2h, 7d, 1w ago, or a time'
+            cand --last 'Only the newest N hits'
+            cand --history 'The history file'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --json 'Print JSON (`path`, `entries` and a `summary` by class) instead of a table'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'claude-429;setup'= {
+            cand --settings 'This settings file instead of ~/.claude/settings.json ($CLAUDE_CONFIG_DIR is honoured)'
+            cand --records 'The record directory the statusline reads headroom from (`claude-429 record --out`)'
+            cand --history 'A history file for the hook and the statusline to use (written into their commands)'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --project 'The project''s .claude/settings.json (in the current directory) instead of the user''s'
+            cand --dry-run 'Show what would change and the new settings; write nothing'
+            cand --remove 'Take out what setup added (the original file comes back byte for byte when nothing else changed since)'
+            cand --chain-statusline 'With a statusline that is not claude-429''s: run it first and show claude-429''s line after its output (`status - --then CMD`)'
+            cand --replace-statusline 'Replace a statusline that is not claude-429''s (the backup keeps it; --remove puts it back)'
+            cand --no-statusline 'Add no statusline; only the hooks'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -165,6 +193,8 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand record 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
             cand status 'One line of live headroom from the newest records, for statuslines and prompts.'
             cand hook 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
+            cand history 'The limit-hit history: every stop the hook saw and every failure record saw.'
+            cand setup 'Set up an integration: `claude-code` adds the statusline and the hooks.'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -185,6 +215,10 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;help;status'= {
         }
         &'claude-429;help;hook'= {
+        }
+        &'claude-429;help;history'= {
+        }
+        &'claude-429;help;setup'= {
         }
         &'claude-429;help;completions'= {
         }

@@ -39,6 +39,8 @@ complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "mock" -d 'Reh
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "history" -d 'The limit-hit history: every stop the hook saw and every failure record saw.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "setup" -d 'Set up an integration: `claude-code` adds the statusline and the hooks.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable)' -r -f -a "rpm\t''
@@ -150,27 +152,53 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -s h -l he
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l dir -d 'The record directory when PATH is `-`' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l minutes -d 'Only records from the last this many minutes count' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l model -d 'Only this model\'s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l then -d 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429\'s in the columns left' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l history -d 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l json -d 'Print JSON instead of one line'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -l history -d 'The limit-hit history file the stops are written to and announced from' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand history" -l since -d 'Only hits at or after this time: 30m, 2h, 7d, 1w ago, or a time' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand history" -l last -d 'Only the newest N hits' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand history" -l history -d 'The history file' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand history" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand history" -l json -d 'Print JSON (`path`, `entries` and a `summary` by class) instead of a table'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l settings -d 'This settings file instead of ~/.claude/settings.json ($CLAUDE_CONFIG_DIR is honoured)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l records -d 'The record directory the statusline reads headroom from (`claude-429 record --out`)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l history -d 'A history file for the hook and the statusline to use (written into their commands)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l project -d 'The project\'s .claude/settings.json (in the current directory) instead of the user\'s'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l dry-run -d 'Show what would change and the new settings; write nothing'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l remove -d 'Take out what setup added (the original file comes back byte for byte when nothing else changed since)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l chain-statusline -d 'With a statusline that is not claude-429\'s: run it first and show claude-429\'s line after its output (`status - --then CMD`)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l replace-statusline -d 'Replace a statusline that is not claude-429\'s (the backup keeps it; --remove puts it back)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -l no-statusline -d 'Add no statusline; only the hooks'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "history" -d 'The limit-hit history: every stop the hook saw and every failure record saw.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "setup" -d 'Set up an integration: `claude-code` adds the statusline and the hooks.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook history setup completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

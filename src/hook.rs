@@ -8,6 +8,10 @@
 //! `last_assistant_message` (the text Claude Code showed, e.g. `API Error: 429 {...}`).
 //! Variants seen in the wild name the type `error_type` and the text `error_message`; all of
 //! them are read.
+//!
+//! [`handle`] is the whole hook: a `StopFailure` is also written to the limit-hit history
+//! ([`crate::history`]), and a later `UserPromptSubmit` or `SessionStart` event announces it
+//! once as a `systemMessage` (Claude Code ignores what a `StopFailure` hook prints).
 
 use std::sync::Arc;
 
@@ -28,6 +32,36 @@ const TEXT_FIELDS: &[&str] = &[
     "error",
     "error_type",
 ];
+
+/// What the hook prints for `input`, after writing a `StopFailure` to the history at
+/// `history` (when there is one): the verdict's lines for a `StopFailure`, a JSON
+/// `{"systemMessage": ...}` for a `UserPromptSubmit` or `SessionStart` when a stop has not
+/// been announced yet, nothing otherwise.
+pub fn handle(
+    input: &[u8],
+    history: Option<&std::path::Path>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let v: Value = serde_json::from_slice(input).ok()?;
+    match v.get("hook_event_name").and_then(Value::as_str)? {
+        "StopFailure" => {
+            let verdict = verdict(input);
+            if let Some(path) = history {
+                let mut e = crate::history::from_stop(&v, verdict.as_ref(), now);
+                if let Some(r) = crate::history::newest(path) {
+                    crate::history::enrich(&mut e, &r, now);
+                }
+                let _ = crate::history::append(path, &e);
+            }
+            verdict.map(|v| lines(&v))
+        }
+        "UserPromptSubmit" | "SessionStart" => {
+            let msg = crate::history::announce(history?, now)?;
+            Some(serde_json::json!({ "systemMessage": msg }).to_string())
+        }
+        _ => None,
+    }
+}
 
 /// The verdict for a `StopFailure` hook input; `None` for anything else.
 pub fn verdict(input: &[u8]) -> Option<Verdict> {

@@ -22,8 +22,10 @@
 //!    callback;
 //! 9. [`api`]: HTTP, the error type and its one status mapping, `transport` (auth token,
 //!    custom headers, TLS roots, `Secret`); beside it [`record`] (the recording proxy; `cli`
-//!    reads its size parser), [`status`] (the status line over the records) and [`hook`]
-//!    (Claude Code's StopFailure hook), which read captures and verdicts only;
+//!    reads its size parser), [`status`] (the status line over the records and Claude Code's
+//!    statusline), [`hook`] (Claude Code's hooks) and [`setup`] (their settings.json), which
+//!    read captures and verdicts only; under them [`history`] (the limit-hit history that
+//!    `hook` and `record` write and `status` reads);
 //! 10. [`capture`], then [`classify`] (judge, provider, subscription windows);
 //! 11. leaves: [`exchange`] (the `Capture` data type and header parsing), [`verdict`]
 //!     (`Class`, `Provider`), [`ratelimit`] (one dimension enum, the exhaustion rule, one
@@ -43,6 +45,7 @@ pub mod exit;
 pub mod fixes;
 pub mod fmt;
 pub mod fsutil;
+pub mod history;
 pub mod hook;
 pub mod limits;
 pub mod mock;
@@ -53,6 +56,7 @@ pub mod record;
 pub mod redact;
 pub mod report;
 pub mod schema;
+pub mod setup;
 pub mod status;
 pub mod verdict;
 
@@ -71,6 +75,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Record(a) => commands::record::run(&a, &style),
         cli::Command::Status(a) => commands::status::run(&a, &style),
         cli::Command::Hook(a) => commands::hook::run(&a, &style),
+        cli::Command::History(a) => commands::history::run(&a, &style),
+        cli::Command::Setup(a) => commands::setup::run(&a, &style),
         cli::Command::Completions(a) => commands::generate::completions(&a),
         cli::Command::Generate(a) => commands::generate::generate(&a),
     }

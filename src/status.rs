@@ -69,6 +69,13 @@ pub struct Status {
     pub minutes: u64,
     pub classes: Vec<ClassStatus>,
     pub last_failure: Option<LastFailure>,
+    /// The subscription windows of the newest record with `anthropic-ratelimit-unified-*`
+    /// headers (Claude Code with a Pro/Max login).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<classify::subscription::Windows>,
+    /// The newest entry of the limit-hit history (`status -` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_stop: Option<crate::history::Entry>,
 }
 
 /// The rate-limit class of a model name: family and major version (`claude-sonnet-4-5` and
@@ -165,6 +172,7 @@ pub fn compute(
     let want = model.map(model_class);
     let mut classes: Vec<ClassStatus> = Vec::new();
     let mut last_failure: Option<LastFailure> = None;
+    let mut windows: Option<classify::subscription::Windows> = None;
     let mut records = 0usize;
     'files: for path in files {
         let buf = tail_lines(path)?;
@@ -186,7 +194,8 @@ pub fn compute(
                 .as_ref()
                 .is_none_or(|cl| !classes.iter().any(|s| &s.class == cl));
             let need_failure = last_failure.is_none() && !plain_success(line);
-            if !need_class && !need_failure {
+            let need_windows = windows.is_none() && memchr::memmem::find(line, UNIFIED).is_some();
+            if !need_class && !need_failure && !need_windows {
                 records += 1;
                 continue;
             }
@@ -205,8 +214,12 @@ pub fn compute(
                 continue;
             }
             records += 1;
+            if windows.is_none() {
+                windows = classify::subscription::read(&c.headers);
+            }
             if last_failure.is_none()
                 && classify::is_failure(&c)
+                && !crate::history::is_noise(c.method.as_deref(), c.url.as_deref(), c.status)
                 && let Some(v) = classify::classify(&c)
             {
                 last_failure = Some(LastFailure {
@@ -235,8 +248,12 @@ pub fn compute(
         minutes,
         classes,
         last_failure,
+        windows,
+        last_stop: None,
     })
 }
+
+const UNIFIED: &[u8] = b"anthropic-ratelimit-unified-";
 
 fn plain_success(line: &[u8]) -> bool {
     crate::capture::jsonl::plain_success(line)
@@ -395,6 +412,250 @@ pub fn statusline_model(input: &[u8]) -> Option<String> {
         .and_then(|m| m.as_str())
         .filter(|m| !m.trim().is_empty())
         .map(str::to_string)
+}
+
+/// One usage window as Claude Code's statusline payload (or the unified headers) gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct UsageWindow {
+    /// Percent used, 0-100.
+    pub used_pct: Option<f64>,
+    /// When the window resets (Unix seconds).
+    pub resets_at: Option<i64>,
+}
+
+/// What `status -` reads from Claude Code's statusline JSON.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Payload {
+    /// `model.id`.
+    pub model: Option<String>,
+    /// `session_id`.
+    pub session_id: Option<String>,
+    /// `rate_limits.five_hour` (subscribers only; absent, or null early in a session).
+    pub five_hour: Option<UsageWindow>,
+    /// `rate_limits.seven_day`.
+    pub seven_day: Option<UsageWindow>,
+}
+
+fn number(v: Option<&serde_json::Value>) -> Option<f64> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|f: &f64| f.is_finite())
+}
+
+/// Reads Claude Code's statusline JSON; anything unreadable gives an empty payload.
+pub fn parse_payload(input: &[u8]) -> Payload {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(input) else {
+        return Payload::default();
+    };
+    let window = |name: &str| {
+        let w = v.get("rate_limits")?.get(name)?;
+        let used_pct = number(w.get("used_percentage")).filter(|p| *p >= 0.0);
+        let resets_at = number(w.get("resets_at")).map(|t| t as i64);
+        (used_pct.is_some() || resets_at.is_some()).then_some(UsageWindow {
+            used_pct,
+            resets_at,
+        })
+    };
+    Payload {
+        model: statusline_model(input),
+        session_id: v
+            .get("session_id")
+            .and_then(|s| s.as_str())
+            .map(str::to_string),
+        five_hour: window("five_hour"),
+        seven_day: window("seven_day"),
+    }
+}
+
+/// A window from the unified headers (`5h`, `7d`), as a payload window.
+fn header_window(w: &classify::subscription::Windows, name: &str) -> Option<UsageWindow> {
+    let win = w.windows.iter().find(|x| x.name == name)?;
+    let used_pct = win.utilization.map(|u| u * 100.0);
+    let resets_at = win
+        .reset
+        .as_deref()
+        .and_then(crate::capture::jsonl::parse_time_str)
+        .map(|t| t.timestamp());
+    (used_pct.is_some() || resets_at.is_some()).then_some(UsageWindow {
+        used_pct,
+        resets_at,
+    })
+}
+
+/// The statusline when there is nothing to show.
+pub const CALM: &str = "claude-429 ✓";
+
+/// How long after a stop the statusline still shows it.
+pub const STOP_SHOWN_FOR: Duration = Duration::minutes(5);
+
+/// One piece of the statusline, with how much it matters (0 first kept).
+struct Segment {
+    text: String,
+    plain_width: usize,
+    rank: u8,
+}
+
+fn seg(text: String, plain: &str, rank: u8) -> Segment {
+    Segment {
+        plain_width: unicode_width::UnicodeWidthStr::width(plain),
+        text,
+        rank,
+    }
+}
+
+fn paint(s: &str, color: bool, level: u8) -> String {
+    use owo_colors::OwoColorize;
+    match (color, level) {
+        (false, _) | (_, 0) => s.to_string(),
+        (_, 1) => s.yellow().to_string(),
+        _ => s.red().bold().to_string(),
+    }
+}
+
+/// The `status -` line: the last stop (for [`STOP_SHOWN_FOR`]), the subscription windows
+/// (from the payload, else the unified headers of the records), and the API-key headroom of
+/// the newest record, joined with ` · `; the least important pieces are dropped until the
+/// line fits `width` columns.
+pub fn statusline(
+    p: &Payload,
+    s: &Status,
+    stop: Option<&crate::history::Entry>,
+    now: DateTime<Utc>,
+    width: usize,
+    color: bool,
+) -> String {
+    let mut segs: Vec<Segment> = Vec::new();
+    // The last stop, while it is fresh.
+    if let Some(e) = stop
+        && let Some(t) = e.time()
+        && now - t <= STOP_SHOWN_FOR
+        && t <= now + Duration::minutes(1)
+    {
+        let mut text = format!("⚠ {}", e.what());
+        match e.retry_at().map(|at| (at - now).num_seconds()) {
+            Some(secs) if secs > 0 => {
+                text.push_str(&format!(": retry in {}", crate::history::wait_text(secs)))
+            }
+            _ => {
+                let ago = (now - t).num_minutes();
+                if ago >= 1 {
+                    text.push_str(&format!(" {ago} min ago"));
+                } else {
+                    text.push_str(" just now");
+                }
+            }
+        }
+        segs.push(seg(paint(&text, color, 2), &text, 0));
+    }
+    // Subscription windows.
+    let five = p
+        .five_hour
+        .or_else(|| s.windows.as_ref().and_then(|w| header_window(w, "5h")));
+    let seven = p
+        .seven_day
+        .or_else(|| s.windows.as_ref().and_then(|w| header_window(w, "7d")));
+    let level = |pct: f64| {
+        if pct >= 90.0 {
+            2
+        } else if pct >= 75.0 {
+            1
+        } else {
+            0
+        }
+    };
+    for (name, w, rank) in [("5h", five, 1u8), ("7d", seven, 2)] {
+        let Some(w) = w else { continue };
+        if let Some(pct) = w.used_pct {
+            let text = format!("{name} {pct:.0}%");
+            segs.push(seg(paint(&text, color, level(pct)), &text, rank));
+        }
+        if name == "5h"
+            && let Some(at) = w
+                .resets_at
+                .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+            && at > now
+        {
+            let local = at.with_timezone(&chrono::Local);
+            let text = if at - now < Duration::hours(24) {
+                format!("resets {}", local.format("%H:%M"))
+            } else {
+                format!("resets {}", local.format("%a %H:%M"))
+            };
+            segs.push(seg(text.clone(), &text, 5));
+        }
+    }
+    // API-key headroom: the class the payload names (compute filtered on it), else the
+    // tightest class seen.
+    let class = s.classes.iter().min_by(|a, b| {
+        let pa = a
+            .tightest
+            .as_ref()
+            .and_then(|t| t.left_pct)
+            .unwrap_or(100.0);
+        let pb = b
+            .tightest
+            .as_ref()
+            .and_then(|t| t.left_pct)
+            .unwrap_or(100.0);
+        pa.partial_cmp(&pb).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    if let Some(c) = class {
+        if let (Some(r), Some(l)) = (c.requests_remaining, c.requests_limit) {
+            let text = format!("req {}/{}", human(r), human(l));
+            let pct = if l > 0 {
+                r as f64 * 100.0 / l as f64
+            } else {
+                100.0
+            };
+            segs.push(seg(paint(&text, color, left_level(pct)), &text, 3));
+        }
+        // The token dimension with the smallest share left.
+        let tokens = c
+            .dims
+            .iter()
+            .filter(|d| d.name != "requests")
+            .filter_map(|d| d.left_pct.map(|p| (d, p)))
+            .min_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+        if let Some((t, pct)) = tokens {
+            let text = format!("{} {pct:.0}%", short_dim(&t.name));
+            segs.push(seg(paint(&text, color, left_level(pct)), &text, 4));
+        }
+    }
+    if segs.is_empty() {
+        return CALM.into();
+    }
+    // Drop the least important pieces until the line fits.
+    const SEP: usize = 3;
+    let total = |segs: &[Segment]| {
+        segs.iter().map(|s| s.plain_width).sum::<usize>() + SEP * (segs.len() - 1)
+    };
+    while segs.len() > 1 && total(&segs) > width {
+        let worst = segs
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, s)| (s.rank, *i))
+            .map(|(i, _)| i)
+            .expect("not empty");
+        segs.remove(worst);
+    }
+    segs.iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// Colour level of a share left: red under 10 %, yellow under 25 %.
+fn left_level(pct: f64) -> u8 {
+    if pct < 10.0 {
+        2
+    } else if pct < 25.0 {
+        1
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,9 @@
 //! `claude-429 hook`: the Claude Code hook handler. Always exits 0.
+//!
+//! * `StopFailure`: the verdict goes to the limit-hit history (Claude Code ignores this
+//!   event's output, so the history is what keeps it) and, for logs, to stdout.
+//! * `UserPromptSubmit` / `SessionStart`: the newest stop not yet shown becomes a
+//!   `{"systemMessage": ...}` Claude Code puts on screen, once.
 
 use std::io::{IsTerminal, Read, Write};
 
@@ -8,7 +13,7 @@ use crate::cli::HookArgs;
 use crate::exit::Outcome;
 use crate::report::Style;
 
-pub fn run(_: &HookArgs, _: &Style) -> Result<Outcome> {
+pub fn run(a: &HookArgs, _: &Style) -> Result<Outcome> {
     // Nothing on stdin (run by hand in a terminal): nothing to do.
     if std::io::stdin().is_terminal() {
         return Ok(Outcome::Clean);
@@ -23,9 +28,11 @@ pub fn run(_: &HookArgs, _: &Style) -> Result<Outcome> {
     {
         return Ok(Outcome::Clean);
     }
+    let history = crate::history::resolve(a.history.as_deref());
     // A panic here must not become a failing hook: catch it and stay quiet.
-    let out =
-        std::panic::catch_unwind(|| crate::hook::verdict(&input).map(|v| crate::hook::lines(&v)));
+    let out = std::panic::catch_unwind(|| {
+        crate::hook::handle(&input, history.as_deref(), chrono::Utc::now())
+    });
     if let Ok(Some(text)) = out {
         let mut o = std::io::stdout().lock();
         let _ = writeln!(o, "{text}");

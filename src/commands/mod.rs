@@ -3,10 +3,12 @@
 pub mod diagnose;
 pub mod fixes;
 pub mod generate;
+pub mod history;
 pub mod hook;
 pub mod limits;
 pub mod mock;
 pub mod probe;
 pub mod record;
 pub mod replay;
+pub mod setup;
 pub mod status;

@@ -1,4 +1,5 @@
-//! `claude-429 status`: one line of live headroom from the newest records.
+//! `claude-429 status`: one line of live headroom from the newest records; with `-`, Claude
+//! Code's statusline (its JSON on stdin, the records and the limit-hit history).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -12,32 +13,69 @@ use crate::status;
 
 pub fn run(a: &StatusArgs, style: &Style) -> Result<Outcome> {
     let mut model = a.model.clone();
+    let mut payload = None;
+    let mut raw = Vec::new();
     let dir: PathBuf = match &a.path {
         Some(p) if p.as_os_str() == "-" => {
-            // Claude Code's statusline JSON: use the model it names.
+            // Claude Code's statusline JSON: its windows and the model it names.
             let mut input = Vec::new();
             let _ = std::io::stdin()
                 .lock()
                 .take(1 << 20)
                 .read_to_end(&mut input);
+            let p = status::parse_payload(&input);
             if model.is_none() {
-                model = status::statusline_model(&input);
+                model.clone_from(&p.model);
             }
+            payload = Some(p);
+            raw = input;
             a.dir.clone()
         }
         Some(p) => p.clone(),
         None => a.dir.clone(),
     };
     let files = if dir.exists() {
-        status::files_for(&dir)
-            .map_err(|e| UsageError(format!("cannot read {}: {e}", dir.display())))?
+        match status::files_for(&dir) {
+            Ok(f) => f,
+            // A statusline must not fail: an unreadable directory shows as no records.
+            Err(_) if payload.is_some() => Vec::new(),
+            Err(e) => return Err(UsageError(format!("cannot read {}: {e}", dir.display())).into()),
+        }
     } else {
         Vec::new()
     };
-    let st = status::compute(&files, a.minutes, model.as_deref(), chrono::Utc::now())
-        .map_err(|e| UsageError(format!("cannot read {}: {e}", dir.display())))?;
+    let now = chrono::Utc::now();
+    let mut st = match status::compute(&files, a.minutes, model.as_deref(), now) {
+        Ok(st) => st,
+        Err(_) if payload.is_some() => status::compute(&[], a.minutes, None, now)?,
+        Err(e) => return Err(UsageError(format!("cannot read {}: {e}", dir.display())).into()),
+    };
     let mut out = std::io::stdout().lock();
-    if a.json {
+    if let Some(p) = payload {
+        let stop =
+            crate::history::resolve(a.history.as_deref()).and_then(|h| crate::history::newest(&h));
+        if a.json {
+            st.last_stop = stop;
+            writeln!(out, "{}", serde_json::to_string_pretty(&st)?)?;
+        } else {
+            let width = usize::from(style.width);
+            let theirs = a.then.as_deref().and_then(|c| run_then(c, &raw));
+            let line = match theirs {
+                Some(t) => {
+                    let left = width.saturating_sub(crate::report::visible_width(&t) + 3);
+                    let ours =
+                        status::statusline(&p, &st, stop.as_ref(), now, left.max(20), style.color);
+                    if ours == status::CALM {
+                        t
+                    } else {
+                        format!("{t} │ {ours}")
+                    }
+                }
+                None => status::statusline(&p, &st, stop.as_ref(), now, width, style.color),
+            };
+            writeln!(out, "{line}")?;
+        }
+    } else if a.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&st)?)?;
     } else if files.is_empty() {
         writeln!(out, "claude-429: no records in {}", dir.display())?;
@@ -45,4 +83,36 @@ pub fn run(a: &StatusArgs, style: &Style) -> Result<Outcome> {
         writeln!(out, "{}", status::line(&st, style.color))?;
     }
     Ok(Outcome::Clean)
+}
+
+/// Runs a chained statusline command (`sh -c CMD`) with the same stdin and returns the first
+/// line it printed within one second; `None` when it printed nothing, failed or hung.
+fn run_then(cmd: &str, input: &[u8]) -> Option<String> {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let input = input.to_vec();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let stdout = child.stdout.take()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stdout.take(64 * 1024).read_to_end(&mut buf);
+        let _ = tx.send(buf);
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(1));
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = String::from_utf8_lossy(&got.ok()?).into_owned();
+    let first = text.lines().next()?.trim_end().to_string();
+    (!first.trim().is_empty()).then_some(first)
 }

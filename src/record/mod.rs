@@ -100,6 +100,7 @@ pub fn start_writer(
                 }
                 if let Some(msg) = live_line(&source, line_no, &line, &r, color) {
                     c2.failures.fetch_add(1, Ordering::Relaxed);
+                    crate::history::record_failure(&line);
                     let _ = writeln!(live, "{msg}");
                     let _ = live.flush();
                 }

@@ -45,7 +45,7 @@ pub fn data(rel: &str) -> PathBuf {
 }
 
 /// Clears `c`'s environment but for [`KEEP`], and sets `NO_COLOR=1` (remove it where a test
-/// wants colour).
+/// wants colour) and `CLAUDE_429_HISTORY=off`.
 pub fn clean_env(c: &mut StdCommand) -> &mut StdCommand {
     c.env_clear();
     for k in KEEP {
@@ -53,7 +53,9 @@ pub fn clean_env(c: &mut StdCommand) -> &mut StdCommand {
             c.env(k, v);
         }
     }
-    c.env("NO_COLOR", "1")
+    // No test writes to the developer's own limit-hit history (a test that wants one sets
+    // its own file).
+    c.env("NO_COLOR", "1").env("CLAUDE_429_HISTORY", "off")
 }
 
 /// Any program (`sh`, `script`) with a cleared environment.

@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod claude_code;
 mod classify;
 mod diagnose;
 mod fuzz;

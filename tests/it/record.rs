@@ -277,6 +277,7 @@ fn start_proxy(up: &Upstream, extra: &[&str]) -> Proxy {
         .arg("--out")
         .arg(&dir)
         .args(extra)
+        .env("CLAUDE_429_HISTORY", tmp.path().join("history.jsonl"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -737,6 +738,7 @@ fn status(args: &[&str], stdin: &str) -> (i32, String) {
         .arg("status")
         .args(args)
         .env("NO_COLOR", "1")
+        .env("CLAUDE_429_HISTORY", "off")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -793,7 +795,7 @@ fn status_shows_requests_left_the_tightest_dimension_and_the_last_failure() {
     .to_string();
     let (code, line) = status(&["-", "--dir", d], &sl);
     assert_eq!(code, 0);
-    assert!(line.starts_with("opus-4 req 40/50"), "{line}");
+    assert_eq!(line.trim_end(), "req 40/50 · in 97%");
     assert!(!line.contains("sonnet"), "{line}");
 
     let (code, out) = status(&[d, "--json"], "");
@@ -838,6 +840,7 @@ fn hook(input: &[u8]) -> (i32, String, String) {
     use std::io::Write;
     let mut child = bin()
         .arg("hook")
+        .env("CLAUDE_429_HISTORY", "off")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

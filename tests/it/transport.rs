@@ -457,6 +457,7 @@ fn start_record(
         .arg("--out")
         .arg(dir)
         .args(flags)
+        .env("CLAUDE_429_HISTORY", "off")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
