@@ -55,6 +55,7 @@ impl Command {
             Command::Limits(_) => "limits",
             Command::Probe(_) => "probe",
             Command::Fixes(_) => "fixes",
+            Command::Usage(_) => "usage",
             _ => "",
         }
     }
@@ -174,6 +175,21 @@ pub enum Command {
     ///   {"hooks": {"StopFailure": [{"hooks": [{"type": "command", "command": "claude-429 hook"}]}]}}
     #[command(verbatim_doc_comment)]
     Hook(HookArgs),
+
+    /// Who used the limit: the org's token use per minute or hour against its limits, by key,
+    /// workspace or model (the Admin API's usage report).
+    ///
+    /// Needs an Admin API key (sk-ant-admin...) in ANTHROPIC_ADMIN_KEY or --admin-key-file.
+    /// Reads the usage report once (its pages in one burst: within the documented polling rate
+    /// of once a minute), names keys and workspaces, and lists the tightest buckets first,
+    /// each with its top consumers. Exit 1 when a bucket reached its limit.
+    ///
+    /// Examples:
+    ///   claude-429 usage --since 2h
+    ///   claude-429 usage --since 2026-11-20T13:55:00Z --until 2026-11-20T14:10:00Z
+    ///   claude-429 usage --since 1d --bucket hour --group-by workspace --json
+    #[command(verbatim_doc_comment)]
+    Usage(UsageArgs),
 
     /// Print a shell completion script.
     ///
@@ -334,6 +350,70 @@ pub struct DiagnoseArgs {
     /// keys are always removed, with or without this flag).
     #[arg(long, help_heading = "Output")]
     pub redact: bool,
+}
+
+/// `claude-429 usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Start of the window: RFC 3339, a UTC date and time, or a time ago (15m, 2h, 1d).
+    ///
+    /// The report snaps to the UTC minute (or hour). At one-minute buckets the window is at
+    /// most 1,440 minutes; at one-hour buckets, 31 days. Example: --since 2h
+    #[arg(long, value_name = "TIME", default_value = "1h")]
+    pub since: String,
+
+    /// End of the window (same forms as --since; default now). The last 5 minutes may not be
+    /// in the report yet. Example: --until 2026-11-20T14:10:00Z
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// How to split each bucket's use: key (and its workspace), workspace or model.
+    ///
+    /// Example: --group-by workspace
+    #[arg(long, value_enum, default_value_t = UsageGroupBy::Key, value_name = "BY")]
+    pub group_by: UsageGroupBy,
+
+    /// Bucket width: minute (compared with the per-minute limit) or hour (with 60 times it).
+    ///
+    /// Example: --bucket hour
+    #[arg(long, value_enum, default_value_t = UsageBucket::Minute, value_name = "WIDTH")]
+    pub bucket: UsageBucket,
+
+    /// Rows shown (tightest buckets first, across limit groups), 1 to 1440.
+    ///
+    /// Example: --top 5
+    #[arg(long, value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub top: u32,
+
+    /// Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY.
+    ///
+    /// There is no flag that takes the key itself: a key on the command line lands in shell
+    /// history and `ps`. The key is never printed, not even in errors.
+    #[arg(long, value_name = "FILE")]
+    pub admin_key_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
+
+    /// Print one JSON document (schema/usage.schema.json) instead of the table.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// `usage --group-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageGroupBy {
+    Key,
+    Workspace,
+    Model,
+}
+
+/// `usage --bucket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageBucket {
+    Minute,
+    Hour,
 }
 
 /// Where the API lives and how long to wait for it.

@@ -10,3 +10,4 @@ pub mod probe;
 pub mod record;
 pub mod replay;
 pub mod status;
+pub mod usage;
