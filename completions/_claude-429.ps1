@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('record', 'record', [CompletionResultType]::ParameterValue, 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One line of live headroom from the newest records, for statuslines and prompts.')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Who used the limit: the org''s token use per minute or hour against its limits, by key, workspace or model (the Admin API''s usage report).')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -161,6 +162,24 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'claude-429;usage' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Start of the window: RFC 3339, a UTC date and time, or a time ago (15m, 2h, 1d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'End of the window (same forms as --since; default now). The last 5 minutes may not be in the report yet. Example: --until 2026-11-20T14:10:00Z')
+            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'How to split each bucket''s use: key (and its workspace), workspace or model')
+            [CompletionResult]::new('--bucket', '--bucket', [CompletionResultType]::ParameterName, 'Bucket width: minute (compared with the per-minute limit) or hour (with 60 times it)')
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'Rows shown (tightest buckets first, across limit groups), 1 to 1440')
+            [CompletionResult]::new('--admin-key-file', '--admin-key-file', [CompletionResultType]::ParameterName, 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY')
+            [CompletionResult]::new('--base-url', '--base-url', [CompletionResultType]::ParameterName, 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a connection (0.1 to 3600)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for a whole request, body included (0.1 to 3600)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file (a corporate TLS proxy''s CA)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (schema/usage.schema.json) instead of the table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'claude-429;completions' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -177,6 +196,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('record', 'record', [CompletionResultType]::ParameterValue, 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'One line of live headroom from the newest records, for statuslines and prompts.')
             [CompletionResult]::new('hook', 'hook', [CompletionResultType]::ParameterValue, 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.')
+            [CompletionResult]::new('usage', 'usage', [CompletionResultType]::ParameterValue, 'Who used the limit: the org''s token use per minute or hour against its limits, by key, workspace or model (the Admin API''s usage report).')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -206,6 +226,9 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;help;hook' {
+            break
+        }
+        'claude-429;help;usage' {
             break
         }
         'claude-429;help;completions' {

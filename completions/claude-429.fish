@@ -39,6 +39,7 @@ complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "mock" -d 'Reh
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
+complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "usage" -d 'Who used the limit: the org\'s token use per minute or hour against its limits, by key, workspace or model (the Admin API\'s usage report).'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c claude-429 -n "__fish_claude_429_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l only -d 'Show only failures of this class (repeatable)' -r -f -a "rpm\t''
@@ -157,18 +158,38 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -l color -d 
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand hook" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l since -d 'Start of the window: RFC 3339, a UTC date and time, or a time ago (15m, 2h, 1d)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l until -d 'End of the window (same forms as --since; default now). The last 5 minutes may not be in the report yet. Example: --until 2026-11-20T14:10:00Z' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l group-by -d 'How to split each bucket\'s use: key (and its workspace), workspace or model' -r -f -a "key\t''
+workspace\t''
+model\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l bucket -d 'Bucket width: minute (compared with the per-minute limit) or hour (with 60 times it)' -r -f -a "minute\t''
+hour\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l top -d 'Rows shown (tightest buckets first, across limit groups), 1 to 1440' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l admin-key-file -d 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l base-url -d 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l connect-timeout -d 'Seconds to wait for a connection (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l timeout -d 'Seconds to wait for a whole request, body included (0.1 to 3600)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l cacert -d 'Also trust the CA certificates in this PEM file (a corporate TLS proxy\'s CA)' -r -F
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l allow-insecure-http -d 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -l json -d 'Print one JSON document (schema/usage.schema.json) instead of the table'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand usage" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "replay" -d 'Classify captured failures: one row per failure, then a summary by class.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "diagnose" -d 'The incident report: ranked causes, a timeline, client-behaviour findings.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "limits" -d 'The org\'s configured rate limits through the Rate Limits API; save and check a lock file.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "probe" -d 'Live headroom per model: one minimal request each (max_tokens 1), never retried.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "fixes" -d 'Print the decision table (cause -> fix), or one class\'s entry.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "mock" -d 'Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the client behaved.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "record" -d 'A recording proxy: point ANTHROPIC_BASE_URL at it and every exchange is logged.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "status" -d 'One line of live headroom from the newest records, for statuslines and prompts.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "usage" -d 'Who used the limit: the org\'s token use per minute or hour against its limits, by key, workspace or model (the Admin API\'s usage report).'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook usage completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

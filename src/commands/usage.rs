@@ -73,6 +73,7 @@ pub fn run(a: &UsageArgs, style: &Style) -> Result<Outcome> {
             .map(Secret::new),
         top: a.top as usize,
         now,
+        incident: false,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

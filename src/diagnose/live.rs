@@ -323,6 +323,7 @@ pub fn attribution_request(
             own_key: None,
             top: 3,
             now,
+            incident: true,
         },
         caveats,
     ))

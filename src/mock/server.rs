@@ -217,7 +217,9 @@ pub async fn handle(
             }
             (Method::GET, "/v1/organizations/usage_report/messages")
             | (Method::GET, "/v1/organizations/api_keys")
-            | (Method::GET, "/v1/organizations/workspaces") => admin_usage(&shared, &path, &query, &rid),
+            | (Method::GET, "/v1/organizations/workspaces") => {
+                admin_usage(&shared, &path, &query, &rid)
+            }
             _ => Answer::error(404, "not_found_error", "Not found", &rid, Outcome::NotFound),
         }
     };
@@ -625,17 +627,24 @@ fn messages(
             a
         }
         Ok(()) => {
-            shared.usage.lock().unwrap_or_else(|e| e.into_inner()).record(
-                &s.usage,
-                s.workspace.as_ref().filter(|_| profile == 0).map(|w| w.id.as_str()),
-                key,
-                model,
-                shared.wall(now),
-                uncached,
-                cache_write,
-                cache_read,
-                output,
-            );
+            shared
+                .usage
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(
+                    &s.usage,
+                    s.workspace
+                        .as_ref()
+                        .filter(|_| profile == 0)
+                        .map(|w| w.id.as_str()),
+                    key,
+                    model,
+                    shared.wall(now),
+                    uncached,
+                    cache_write,
+                    cache_read,
+                    output,
+                );
             let stop = if output >= max_tokens && s.response.output_tokens > max_tokens {
                 "max_tokens"
             } else {

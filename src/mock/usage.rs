@@ -151,7 +151,12 @@ impl Book {
                 hash: h,
             },
             None => {
-                let n = self.keys.iter().filter(|k| k.name.starts_with("unnamed key")).count() + 1;
+                let n = self
+                    .keys
+                    .iter()
+                    .filter(|k| k.name.starts_with("unnamed key"))
+                    .count()
+                    + 1;
                 SeenKey {
                     id: format!("apikey_mock_{h:016x}"),
                     name: format!("unnamed key {n}"),
@@ -311,7 +316,9 @@ pub fn report(book: &Book, query: &str, now: DateTime<Utc>) -> Reply {
         let hi = (t + secs).div_euclid(60);
         let mut sums: BTreeMap<(Option<String>, Option<String>, Option<String>), Tokens> =
             BTreeMap::new();
-        for ((_, k, model), tok) in book.rows.range((lo, 0, String::new())..(hi, 0, String::new()))
+        for ((_, k, model), tok) in book
+            .rows
+            .range((lo, 0, String::new())..(hi, 0, String::new()))
         {
             let key = &book.keys[*k];
             let slot = (
@@ -371,18 +378,24 @@ pub fn report(book: &Book, query: &str, now: DateTime<Utc>) -> Reply {
 fn all_workspaces(dir: &Directory, scenario_ws: Option<&str>, default: bool) -> Vec<Value> {
     let mut out = Vec::new();
     if default {
-        out.push(json!({"id": "wrkspc_mock_default", "type": "workspace", "name": "Default Workspace",
-            "archived_at": null, "created_at": "2025-01-01T00:00:00Z", "display_color": "#6C5BB9"}));
+        out.push(
+            json!({"id": "wrkspc_mock_default", "type": "workspace", "name": "Default Workspace",
+            "archived_at": null, "created_at": "2025-01-01T00:00:00Z", "display_color": "#6C5BB9"}),
+        );
     }
     for w in &dir.workspaces {
-        out.push(json!({"id": w.id, "type": "workspace", "name": w.name, "archived_at": null,
-            "created_at": "2025-01-01T00:00:00Z", "display_color": "#6C5BB9"}));
+        out.push(
+            json!({"id": w.id, "type": "workspace", "name": w.name, "archived_at": null,
+            "created_at": "2025-01-01T00:00:00Z", "display_color": "#6C5BB9"}),
+        );
     }
     if let Some(id) = scenario_ws
         && !dir.workspaces.iter().any(|w| w.id == id)
     {
-        out.push(json!({"id": id, "type": "workspace", "name": id, "archived_at": null,
-            "created_at": "2025-01-01T00:00:00Z", "display_color": "#6C5BB9"}));
+        out.push(
+            json!({"id": id, "type": "workspace", "name": id, "archived_at": null,
+            "created_at": "2025-01-01T00:00:00Z", "display_color": "#6C5BB9"}),
+        );
     }
     out
 }
@@ -443,7 +456,12 @@ pub fn api_keys(book: &Book, dir: &Directory, scenario_ws: Option<&str>, query: 
     }
     for s in &book.keys {
         if !dir.keys.iter().any(|k| k.name == s.name) {
-            items.push(obj(&s.id, &s.name, s.workspace.as_deref(), s.hint.as_deref()));
+            items.push(obj(
+                &s.id,
+                &s.name,
+                s.workspace.as_deref(),
+                s.hint.as_deref(),
+            ));
         }
     }
     let _ = scenario_ws;

@@ -28,10 +28,7 @@ fn status_line(a: &Attribution) -> String {
             "skipped: {}",
             a.reason.as_deref().unwrap_or("nothing to do")
         ),
-        Status::Failed => format!(
-            "failed: {}",
-            a.reason.as_deref().unwrap_or("error")
-        ),
+        Status::Failed => format!("failed: {}", a.reason.as_deref().unwrap_or("error")),
     }
 }
 
@@ -54,8 +51,10 @@ fn series_head(s: &Series) -> String {
         s.group,
         s.dimension.label(),
         scope(s),
-        s.limit_per_minute
-            .map_or_else(|| "unknown".to_string(), |l| format!("{} per minute", short(l))),
+        s.limit_per_minute.map_or_else(
+            || "unknown".to_string(),
+            |l| format!("{} per minute", short(l))
+        ),
         s.limiter
             .as_deref()
             .map(|l| format!(" ({l})"))
@@ -111,7 +110,11 @@ pub fn write_markdown(
     a: &Attribution,
     escape: &dyn Fn(&str) -> String,
 ) -> io::Result<()> {
-    writeln!(out, "**Who used the limit (usage report):** {}", escape(&status_line(a)))?;
+    writeln!(
+        out,
+        "**Who used the limit (usage report):** {}",
+        escape(&status_line(a))
+    )?;
     writeln!(out)?;
     if let Some(h) = &a.hint {
         writeln!(out, "Hint: {}", escape(h))?;
@@ -144,7 +147,12 @@ pub fn write_markdown(
 
 /// `claude-429 usage`: one table row per bucket, tightest first over every series, then the
 /// conclusions and caveats.
-pub fn write_table(out: &mut dyn Write, a: &Attribution, style: &Style, rows: usize) -> io::Result<()> {
+pub fn write_table(
+    out: &mut dyn Write,
+    a: &Attribution,
+    style: &Style,
+    rows: usize,
+) -> io::Result<()> {
     writeln!(out, "{}", status_line(a))?;
     if let Some(h) = &a.hint {
         writeln!(out, "hint: {h}")?;
@@ -170,7 +178,15 @@ pub fn write_table(out: &mut dyn Write, a: &Attribution, style: &Style, rows: us
     } else {
         let mut t = new_table(
             style,
-            &["Time", "Limit group", "Scope", "Used", "Limit", "%", "Top consumers"],
+            &[
+                "Time",
+                "Limit group",
+                "Scope",
+                "Used",
+                "Limit",
+                "%",
+                "Top consumers",
+            ],
         );
         for (s, b) in all {
             let consumers = b
@@ -193,7 +209,8 @@ pub fn write_table(out: &mut dyn Write, a: &Attribution, style: &Style, rows: us
                 scope(s),
                 short(b.used),
                 b.limit.map_or_else(|| "-".into(), short),
-                b.percent.map_or_else(|| "-".into(), |p| format!("{}%", pct(p))),
+                b.percent
+                    .map_or_else(|| "-".into(), |p| format!("{}%", pct(p))),
                 consumers,
             ]);
         }

@@ -155,7 +155,12 @@ pub struct Inputs<'a> {
 
 /// The group index a model belongs to.
 fn group_index(groups: &[RateLimitGroup], model: &str) -> Option<usize> {
-    let model_groups = || groups.iter().enumerate().filter(|(_, g)| g.models.is_some());
+    let model_groups = || {
+        groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.models.is_some())
+    };
     model_groups()
         .find(|(_, g)| g.models.iter().flatten().any(|m| m == model))
         .or_else(|| {
@@ -400,11 +405,7 @@ pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
                     })
                     .collect();
                 consumers.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.label.cmp(&b.label)));
-                let others_tokens = consumers
-                    .iter()
-                    .skip(MAX_CONSUMERS)
-                    .map(|c| c.tokens)
-                    .sum();
+                let others_tokens = consumers.iter().skip(MAX_CONSUMERS).map(|c| c.tokens).sum();
                 consumers.truncate(MAX_CONSUMERS);
                 BucketUse {
                     start: start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -441,7 +442,10 @@ pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
             } else {
                 Scope::Organization
             },
-            workspace_name: k.workspace.as_ref().and_then(|w| ws_label(&Some(w.clone()))),
+            workspace_name: k
+                .workspace
+                .as_ref()
+                .and_then(|w| ws_label(&Some(w.clone()))),
             workspace_id: k.workspace,
             limit_per_minute: per_minute,
             cache_reads_counted: g.is_some_and(|g| {
@@ -568,7 +572,7 @@ pub fn line(s: &Series, b: &BucketUse) -> String {
 /// A percent for people: whole above 10, one decimal below.
 pub fn pct(p: f64) -> String {
     if p >= 10.0 || p == 0.0 {
-        format!("{:.0}", p)
+        format!("{}", p.round() as i64)
     } else {
         let s = format!("{:.1}", p);
         s.trim_end_matches(".0").to_string()

@@ -114,6 +114,9 @@ pub struct Request {
     pub top: usize,
     /// The time "now", for the lag caveat.
     pub now: DateTime<Utc>,
+    /// An incident's window (`diagnose --live`): every series is concluded on. Otherwise
+    /// (`usage`) only series whose tightest bucket reached 90% of the limit.
+    pub incident: bool,
 }
 
 /// A clear reason and hint for an Admin API error of the usage endpoints.
@@ -274,7 +277,7 @@ pub async fn gather(
         top: req.top,
     });
     out.caveats = caveats(req, &out);
-    out.conclusions = conclude(&out, req.own_key.is_some());
+    out.conclusions = conclude(&out, req.own_key.is_some(), req.incident);
     Ok(out)
 }
 
@@ -295,8 +298,7 @@ fn caveats(req: &Request, a: &Attribution) -> Vec<String> {
     } else {
         out.push("hourly buckets are compared with 60 times the per-minute limit: they show sustained load, not the minute that was refused (use --bucket minute)".into());
     }
-    if a
-        .series
+    if a.series
         .iter()
         .any(|s| s.dimension == DimensionName::OutputTokens)
     {
@@ -312,7 +314,7 @@ fn caveats(req: &Request, a: &Attribution) -> Vec<String> {
 }
 
 /// What the series show, in sentences a reader can check.
-pub fn conclude(a: &Attribution, own_key_given: bool) -> Vec<Conclusion> {
+pub fn conclude(a: &Attribution, own_key_given: bool, incident: bool) -> Vec<Conclusion> {
     let mut out = Vec::new();
     let org: Vec<&Series> = a
         .series
@@ -334,6 +336,9 @@ pub fn conclude(a: &Attribution, own_key_given: bool) -> Vec<Conclusion> {
         let Some(peak) = s.peaks.first() else {
             continue;
         };
+        if !incident && peak.percent.is_none_or(|p| p < 90.0) {
+            continue;
+        }
         let evidence = vec![format!("usage report: {}", attribution::line(s, peak))];
         let top = peak.consumers.first();
         let own = peak.consumers.iter().find(|c| c.own_key);
