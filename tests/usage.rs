@@ -309,6 +309,18 @@ fn json_of(r: &Run) -> Value {
     serde_json::from_str(&r.out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", r.out, r.err))
 }
 
+/// `doc` matches `schema/<name>.schema.json`.
+fn check_schema(name: &str, doc: &Value) {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("schema/{name}.schema.json"));
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}");
+}
+
 fn kinds(a: &Value) -> Vec<String> {
     a["conclusions"]
         .as_array()
@@ -339,6 +351,8 @@ async fn diagnose_live_names_the_batch_key_its_workspace_and_share_and_not_the_c
         .await
         .unwrap();
     assert_eq!(r.code, 1, "{}\n{}", r.out, r.err);
+    // Shown with --nocapture: the report as a reader sees it.
+    eprintln!("{}", r.out);
     // The peak minute, the limit, and the shares, in one line.
     assert!(
         r.out.contains("2026-11-20 14:02 UTC · Claude Sonnet 4.x input tokens: 1.97M of 2M per minute (99%) · etl-nightly (batch-jobs) 94% · web-app (Default workspace) [your key] 6%"),
@@ -377,6 +391,25 @@ async fn diagnose_live_names_the_batch_key_its_workspace_and_share_and_not_the_c
     }
     assert!(qs[1].contains("page=page_2_opaque"));
 
+    // Markdown carries the same section.
+    let base = s.uri();
+    let logp = log.to_str().unwrap().to_string();
+    let r = tokio::task::spawn_blocking(move || {
+        run(
+            &base,
+            true,
+            &["diagnose", "--live", "--format", "markdown", &logp],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(
+        r.out.contains("**Who used the limit (usage report):**"),
+        "{}",
+        r.out
+    );
+    assert!(r.out.contains("`another_key_used_the_limit`"), "{}", r.out);
+
     // The same in JSON: sums per minute, the cache-read rule, the names and the limit.
     let base = s.uri();
     let logp = log.to_str().unwrap().to_string();
@@ -386,6 +419,7 @@ async fn diagnose_live_names_the_batch_key_its_workspace_and_share_and_not_the_c
     .await
     .unwrap();
     let v = json_of(&r);
+    check_schema("diagnose", &v);
     let a = &v["live"]["attribution"];
     assert_eq!(a["status"], "read");
     assert_eq!(a["own_key_id"], "apikey_web");
@@ -459,6 +493,7 @@ async fn usage_since_lists_the_same_peak_minute_first_and_counts_haiku_cache_rea
     .await
     .unwrap();
     assert_eq!(r.code, 0, "{}\n{}", r.out, r.err);
+    eprintln!("{}", r.out);
     let rows: Vec<&str> = r
         .out
         .lines()
@@ -499,6 +534,7 @@ async fn usage_since_lists_the_same_peak_minute_first_and_counts_haiku_cache_rea
     .await
     .unwrap();
     let v = json_of(&r);
+    check_schema("usage", &v);
     assert_eq!(v["group_by"], "workspace");
     let series = v["series"].as_array().unwrap();
     assert_eq!(series[0]["group"], "Claude Sonnet 4.x");

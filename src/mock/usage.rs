@@ -100,6 +100,9 @@ struct SeenKey {
     hash: u64,
 }
 
+/// A report row's grouped-by values: key id, workspace id, model.
+type Slot = (Option<String>, Option<String>, Option<String>);
+
 /// What the mock served, per minute, key and model.
 #[derive(Debug, Default)]
 pub struct Book {
@@ -314,8 +317,7 @@ pub fn report(book: &Book, query: &str, now: DateTime<Utc>) -> Reply {
     while t < stop && n < limit {
         let lo = t.div_euclid(60);
         let hi = (t + secs).div_euclid(60);
-        let mut sums: BTreeMap<(Option<String>, Option<String>, Option<String>), Tokens> =
-            BTreeMap::new();
+        let mut sums: BTreeMap<Slot, Tokens> = BTreeMap::new();
         for ((_, k, model), tok) in book
             .rows
             .range((lo, 0, String::new())..(hi, 0, String::new()))

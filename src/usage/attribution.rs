@@ -230,11 +230,14 @@ struct SeriesKey {
     workspace: Option<String>,
 }
 
+/// A consumer: key id, workspace id, model (each `None` unless split by it).
+type ConsumerKey = (Option<String>, Option<String>, Option<String>);
+
 #[derive(Default)]
 struct Acc {
     used: u64,
     reads: u64,
-    consumers: BTreeMap<(Option<String>, Option<String>, Option<String>), ConsumerAcc>,
+    consumers: BTreeMap<ConsumerKey, ConsumerAcc>,
 }
 
 #[derive(Default)]
@@ -576,5 +579,107 @@ pub fn pct(p: f64) -> String {
     } else {
         let s = format!("{:.1}", p);
         s.trim_end_matches(".0").to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::rate_limits::Limiter;
+    use crate::api::usage::CacheCreation;
+
+    fn group(id: &str, models: &[&str], limiter: &str, value: f64) -> RateLimitGroup {
+        RateLimitGroup {
+            group_id: id.into(),
+            group_type: "model_group".into(),
+            display_name: Some(id.into()),
+            models: Some(models.iter().map(|m| m.to_string()).collect()),
+            limits: vec![Limiter {
+                kind: limiter.into(),
+                value: Some(value),
+            }],
+        }
+    }
+
+    fn row(key: &str, model: &str, uncached: u64, write: u64, read: u64) -> UsageRow {
+        UsageRow {
+            uncached_input_tokens: uncached,
+            cache_creation: CacheCreation {
+                ephemeral_1h_input_tokens: write,
+                ephemeral_5m_input_tokens: 0,
+            },
+            cache_read_input_tokens: read,
+            output_tokens: 1,
+            api_key_id: Some(key.into()),
+            workspace_id: None,
+            model: Some(model.into()),
+            service_tier: None,
+        }
+    }
+
+    #[test]
+    fn itpm_counts_uncached_and_writes_and_reads_only_where_marked() {
+        let sonnet = group(
+            "S",
+            &["claude-sonnet-4-5"],
+            "input_tokens_per_minute_cache_aware",
+            1000.0,
+        );
+        let r = row("k", "claude-sonnet-4-5", 10, 5, 100);
+        let reads = cache_reads_count(Some(&sonnet), "claude-sonnet-4-5");
+        assert!(!reads);
+        assert_eq!(counted(&r, DimensionName::InputTokens, reads), (15, 100));
+        // Haiku 3 and 3.5 (the tables' dagger), and a group limited on plain input tokens.
+        assert!(cache_reads_count(None, "claude-3-5-haiku-20241022"));
+        assert!(cache_reads_count(None, "claude-3-haiku-20240307"));
+        let plain = group("P", &["claude-x-1"], "input_tokens_per_minute", 1.0);
+        assert!(cache_reads_count(Some(&plain), "claude-x-1"));
+        assert_eq!(counted(&r, DimensionName::InputTokens, true), (115, 0));
+        assert_eq!(counted(&r, DimensionName::OutputTokens, false), (1, 0));
+    }
+
+    #[test]
+    fn a_dated_model_maps_to_its_class_group_and_shares_add_up() {
+        let groups = [group(
+            "S",
+            &["claude-sonnet-4-5"],
+            "input_tokens_per_minute_cache_aware",
+            1000.0,
+        )];
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-20T14:02:00Z")
+            .unwrap()
+            .to_utc();
+        let buckets = [UsageBucket {
+            starting_at: t,
+            ending_at: t + chrono::Duration::minutes(1),
+            results: vec![
+                row("a", "claude-sonnet-4-20250514", 600, 0, 0),
+                row("b", "claude-sonnet-4-5", 300, 0, 0),
+            ],
+        }];
+        let s = compute(&Inputs {
+            buckets: &buckets,
+            width: BucketWidth::Minute,
+            groups: &groups,
+            overrides: &[],
+            keys: &[],
+            workspaces: &[],
+            own_key_id: Some("b"),
+            dims: &[DimensionName::InputTokens],
+            group_by: GroupBy::Key,
+            classes: &[],
+            top: 5,
+        });
+        assert_eq!(s.len(), 1);
+        let p = &s[0].peaks[0];
+        assert_eq!((p.used, p.limit, p.percent), (900, Some(1000), Some(90.0)));
+        assert_eq!(p.consumers[0].label, "a (Default workspace)");
+        assert!(p.consumers[1].own_key);
+        let total: f64 = p.consumers.iter().map(|c| c.share).sum();
+        assert!((total - 1.0).abs() < 1e-9);
+        assert_eq!(
+            line(&s[0], p),
+            "2026-11-20 14:02 UTC · S input tokens: 900 of 1k per minute (90%) · a (Default workspace) 67% · b (Default workspace) [your key] 33%"
+        );
     }
 }

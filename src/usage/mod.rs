@@ -374,7 +374,7 @@ pub fn conclude(a: &Attribution, own_key_given: bool, incident: bool) -> Vec<Con
                     },
                     detail: if small {
                         format!(
-                            "Another key used the limit: {name} in workspace {ws} had {}% of {what}{}; {yours}. Limits are shared by every key of the organization: pace or move that job, or raise the limit.",
+                            "Another key used the limit: {name} in workspace {ws} had {}% of {what}{}; {yours}. Limits are shared by every key of the organization: pace that job, cap its workspace with a workspace rate limit below the org's, or raise the limit.",
                             attribution::pct(t.share * 100.0),
                             of_limit(peak),
                         )
