@@ -124,10 +124,11 @@ pub enum Command {
     /// Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the
     /// client behaved.
     ///
-    /// Serves POST /v1/messages (JSON and streams), /v1/messages/count_tokens, /v1/models and
-    /// the Rate Limits API on 127.0.0.1:8430. Point ANTHROPIC_BASE_URL at it, run your client,
-    /// stop with Ctrl-C (or --for): the report names retries that ignored retry-after, retry
-    /// storms and missing backoff after overloads (exit 1 when it found any).
+    /// Serves POST /v1/messages (JSON and streams), /v1/messages/count_tokens, /v1/models,
+    /// the Rate Limits API and the Admin usage report (who used the limit) on 127.0.0.1:8430.
+    /// Point ANTHROPIC_BASE_URL at it, run your client, stop with Ctrl-C (or --for): the report
+    /// names retries that ignored retry-after, retry storms and missing backoff after
+    /// overloads (exit 1 when it found any).
     ///
     /// Examples:
     ///   claude-429 mock --list

@@ -826,3 +826,29 @@ async fn mock_end_to_end_two_keys_of_different_volume() {
             .any(|c| c.as_str().unwrap().contains("report lag"))
     );
 }
+
+#[test]
+fn a_usage_key_in_an_undeclared_workspace_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let sc = dir.path().join("bad.toml");
+    std::fs::write(
+        &sc,
+        "[[usage.key]]\ncontains = 'x'\nname = 'x'\nworkspace = 'wrkspc_nowhere'\n",
+    )
+    .unwrap();
+    let o = Command::cargo_bin("claude-429")
+        .unwrap()
+        .args([
+            "mock",
+            "--for",
+            "1",
+            "--listen",
+            "127.0.0.1:0",
+            "--scenario",
+        ])
+        .arg(&sc)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrkspc_nowhere"));
+}

@@ -21,6 +21,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "subscription",
         include_str!("../../scenarios/subscription.toml"),
     ),
+    (
+        "shared-limit",
+        include_str!("../../scenarios/shared-limit.toml"),
+    ),
 ];
 
 /// A whole scenario.

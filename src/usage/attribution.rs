@@ -153,6 +153,23 @@ pub struct Inputs<'a> {
     pub top: usize,
 }
 
+/// Longest name or id kept from the API (longer ones are cut, with `…`).
+pub const MAX_NAME: usize = 80;
+
+/// A name or id from the API made safe to print: control characters (a terminal escape
+/// sequence in a key name) become `?`, and it is cut at [`MAX_NAME`] characters.
+pub fn clean(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(MAX_NAME)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if s.chars().count() > MAX_NAME {
+        out.push('…');
+    }
+    out
+}
+
 /// The group index a model belongs to.
 fn group_index(groups: &[RateLimitGroup], model: &str) -> Option<usize> {
     let model_groups = || {
@@ -343,7 +360,7 @@ pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
             Some(id) => ws_names
                 .get(id.as_str())
                 .filter(|n| !n.is_empty())
-                .map_or_else(|| id.clone(), |n| (*n).to_string()),
+                .map_or_else(|| clean(id), |n| clean(n)),
         })
     };
     let mut out = Vec::new();
@@ -371,8 +388,11 @@ pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
                     .into_iter()
                     .map(|((key, ws, model), c)| {
                         let info = key.as_deref().and_then(|k| key_names.get(k));
-                        let key_name = info.map(|i| i.name.clone()).filter(|n| !n.is_empty());
+                        let key_name = info.map(|i| clean(&i.name)).filter(|n| !n.is_empty());
                         let own = key.is_some() && key.as_deref() == inp.own_key_id;
+                        let key = key.as_deref().map(clean);
+                        let ws = ws.as_deref().map(clean);
+                        let model = model.as_deref().map(clean);
                         let wname = match inp.group_by {
                             GroupBy::Model => None,
                             _ => ws_label(&ws),
@@ -395,7 +415,7 @@ pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
                             key_name,
                             workspace_id: ws,
                             workspace_name: wname,
-                            models: c.models,
+                            models: c.models.iter().map(|m| clean(m)).collect(),
                             tokens: c.tokens,
                             share: if a.used > 0 {
                                 c.tokens as f64 / a.used as f64
@@ -449,7 +469,7 @@ pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
                 .workspace
                 .as_ref()
                 .and_then(|w| ws_label(&Some(w.clone()))),
-            workspace_id: k.workspace,
+            workspace_id: k.workspace.as_deref().map(clean),
             limit_per_minute: per_minute,
             cache_reads_counted: g.is_some_and(|g| {
                 g.models
@@ -677,6 +697,8 @@ mod tests {
         assert!(p.consumers[1].own_key);
         let total: f64 = p.consumers.iter().map(|c| c.share).sum();
         assert!((total - 1.0).abs() < 1e-9);
+        assert_eq!(clean("evil\u{1b}[31mname"), "evil?[31mname");
+        assert_eq!(clean(&"x".repeat(100)).chars().count(), MAX_NAME + 1);
         assert_eq!(
             line(&s[0], p),
             "2026-11-20 14:02 UTC · S input tokens: 900 of 1k per minute (90%) · a (Default workspace) 67% · b (Default workspace) [your key] 33%"

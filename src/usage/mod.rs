@@ -259,7 +259,7 @@ pub async fn gather(
     let own = req.own_key.as_ref().and_then(|k| {
         keys.iter()
             .find(|i| i.matches(k.expose()))
-            .map(|i| (i.id.clone(), i.name.clone()))
+            .map(|i| (attribution::clean(&i.id), attribution::clean(&i.name)))
     });
     out.own_key_id = own.as_ref().map(|(id, _)| id.clone());
     out.own_key_name = own.map(|(_, n)| n).filter(|n| !n.is_empty());
