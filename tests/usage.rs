@@ -799,6 +799,8 @@ async fn mock_end_to_end_two_keys_of_different_volume() {
     let a = &v["live"]["attribution"];
     assert_eq!(a["status"], "read", "{a:#}");
     assert_eq!(a["own_key_name"], "web-app", "{a:#}");
+    // Names, and the declared workspace's (empty) override list, were all read.
+    assert_eq!(a["notes"], json!([]), "{a:#}");
     let s0 = &a["series"][0];
     assert_eq!(s0["limit_per_minute"], 40_000);
     let top = &s0["peaks"][0]["consumers"][0];

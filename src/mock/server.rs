@@ -902,6 +902,10 @@ fn org_limits(shared: &Shared, query: &str, rid: &str) -> Answer {
 fn workspace_limits(shared: &Shared, id: &str, query: &str, rid: &str) -> Answer {
     let s = &shared.scenario;
     let Some(w) = s.workspace.as_ref().filter(|w| w.id == id) else {
+        if s.usage.workspaces.iter().any(|w| w.id == id) {
+            // A workspace the `[usage]` table declares: it has no overrides.
+            return Answer::json(200, paged(Vec::new(), query), Outcome::Ok);
+        }
         return Answer::error(
             404,
             "not_found_error",

@@ -594,7 +594,10 @@ pub fn line(s: &Series, b: &BucketUse) -> String {
 
 /// A percent for people: whole above 10, one decimal below.
 pub fn pct(p: f64) -> String {
-    if p >= 10.0 || p == 0.0 {
+    if (99.5..100.0).contains(&p) {
+        // Not rounded up to 100: "100%" would say the limit was reached.
+        format!("{:.1}", (p * 10.0).floor() / 10.0)
+    } else if p >= 10.0 || p == 0.0 {
         format!("{}", p.round() as i64)
     } else {
         let s = format!("{:.1}", p);
@@ -697,6 +700,10 @@ mod tests {
         assert!(p.consumers[1].own_key);
         let total: f64 = p.consumers.iter().map(|c| c.share).sum();
         assert!((total - 1.0).abs() < 1e-9);
+        assert_eq!(pct(99.7), "99.7");
+        assert_eq!(pct(98.5), "99");
+        assert_eq!(pct(100.0), "100");
+        assert_eq!(pct(6.25), "6.2");
         assert_eq!(clean("evil\u{1b}[31mname"), "evil?[31mname");
         assert_eq!(clean(&"x".repeat(100)).chars().count(), MAX_NAME + 1);
         assert_eq!(
