@@ -325,7 +325,9 @@ pub struct DiagnoseArgs {
     /// seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs
     /// ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'
     /// anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace
-    /// override), the binding dimension's headroom now, and limits changed since. A missing key
+    /// override), the binding dimension's headroom now, and limits changed since. With the
+    /// admin key and ITPM/OTPM failures, also who used the limit in the incident window (the
+    /// usage report per minute by key and workspace; see `claude-429 usage`). A missing key
     /// skips its part (the report says which); an API or network error exits 3.
     #[arg(long, help_heading = "Live")]
     pub live: bool,
