@@ -56,6 +56,9 @@ _claude__429() {
             claude__429,status)
                 cmd="claude__429__subcmd__status"
                 ;;
+            claude__429,usage)
+                cmd="claude__429__subcmd__usage"
+                ;;
             claude__429__subcmd__help,completions)
                 cmd="claude__429__subcmd__help__subcmd__completions"
                 ;;
@@ -95,6 +98,9 @@ _claude__429() {
             claude__429__subcmd__help,status)
                 cmd="claude__429__subcmd__help__subcmd__status"
                 ;;
+            claude__429__subcmd__help,usage)
+                cmd="claude__429__subcmd__help__subcmd__usage"
+                ;;
             *)
                 ;;
         esac
@@ -102,7 +108,7 @@ _claude__429() {
 
     case "${cmd}" in
         claude__429)
-            opts="-h -V --color --help --version replay diagnose limits probe fixes mock record status hook history setup completions help"
+            opts="-h -V --color --help --version replay diagnose limits probe fixes mock record status hook history setup usage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -218,7 +224,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help)
-            opts="replay diagnose limits probe fixes mock record status hook history setup completions help"
+            opts="replay diagnose limits probe fixes mock record status hook history setup usage completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -400,6 +406,20 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__help__subcmd__usage)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -757,6 +777,64 @@ _claude__429() {
                     return 0
                     ;;
                 --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        claude__subcmd__429__subcmd__usage)
+            opts="-h --since --until --group-by --bucket --top --admin-key-file --base-url --connect-timeout --timeout --allow-insecure-http --cacert --json --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group-by)
+                    COMPREPLY=($(compgen -W "key workspace model" -- "${cur}"))
+                    return 0
+                    ;;
+                --bucket)
+                    COMPREPLY=($(compgen -W "minute hour" -- "${cur}"))
+                    return 0
+                    ;;
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand hook 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
             cand history 'The limit-hit history: every stop the hook saw and every failure record saw.'
             cand setup 'Set up an integration: `claude-code` adds the statusline and the hooks.'
+            cand usage 'Who used the limit: the org''s token use per minute or hour against its limits, by key, workspace or model (the Admin API''s usage report).'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -62,7 +63,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand -o 'Write the report to this file instead of stdout (replaced atomically)'
             cand --output 'Write the report to this file instead of stdout (replaced atomically)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
-            cand --live 'Also compare the logs with the API now: the org''s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension''s headroom now, and limits changed since. A missing key skips its part (the report says which); an API or network error exits 3'
+            cand --live 'Also compare the logs with the API now: the org''s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension''s headroom now, and limits changed since. With the admin key and ITPM/OTPM failures, also who used the limit in the incident window (the usage report per minute by key and workspace; see `claude-429 usage`). A missing key skips its part (the report says which); an API or network error exits 3'
             cand --allow-insecure-http 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
             cand --json 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
             cand --redact 'Replace org ids, workspace ids, request ids and anything key-like in the report (API keys are always removed, with or without this flag)'
@@ -178,6 +179,23 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'claude-429;usage'= {
+            cand --since 'Start of the window: RFC 3339, a UTC date and time, or a time ago (15m, 2h, 1d)'
+            cand --until 'End of the window (same forms as --since; default now). The last 5 minutes may not be in the report yet. Example: --until 2026-11-20T14:10:00Z'
+            cand --group-by 'How to split each bucket''s use: key (and its workspace), workspace or model'
+            cand --bucket 'Bucket width: minute (compared with the per-minute limit) or hour (with 60 times it)'
+            cand --top 'Rows shown (tightest buckets first, across limit groups), 1 to 1440'
+            cand --admin-key-file 'Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY'
+            cand --base-url 'Base URL of the API (default https://api.anthropic.com; a proxy or a local server)'
+            cand --connect-timeout 'Seconds to wait for a connection (0.1 to 3600)'
+            cand --timeout 'Seconds to wait for a whole request, body included (0.1 to 3600)'
+            cand --cacert 'Also trust the CA certificates in this PEM file (a corporate TLS proxy''s CA)'
+            cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand --allow-insecure-http 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
+            cand --json 'Print one JSON document (schema/usage.schema.json) instead of the table'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'claude-429;completions'= {
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand -h 'Print help (see more with ''--help'')'
@@ -195,6 +213,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand hook 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
             cand history 'The limit-hit history: every stop the hook saw and every failure record saw.'
             cand setup 'Set up an integration: `claude-code` adds the statusline and the hooks.'
+            cand usage 'Who used the limit: the org''s token use per minute or hour against its limits, by key, workspace or model (the Admin API''s usage report).'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -219,6 +238,8 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;help;history'= {
         }
         &'claude-429;help;setup'= {
+        }
+        &'claude-429;help;usage'= {
         }
         &'claude-429;help;completions'= {
         }

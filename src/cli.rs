@@ -55,6 +55,7 @@ impl Command {
             Command::Limits(_) => "limits",
             Command::Probe(_) => "probe",
             Command::Fixes(_) => "fixes",
+            Command::Usage(_) => "usage",
             _ => "",
         }
     }
@@ -123,10 +124,11 @@ pub enum Command {
     /// Rehearse: a local Anthropic API with a real limiter and scenarios; reports how the
     /// client behaved.
     ///
-    /// Serves POST /v1/messages (JSON and streams), /v1/messages/count_tokens, /v1/models and
-    /// the Rate Limits API on 127.0.0.1:8430. Point ANTHROPIC_BASE_URL at it, run your client,
-    /// stop with Ctrl-C (or --for): the report names retries that ignored retry-after, retry
-    /// storms and missing backoff after overloads (exit 1 when it found any).
+    /// Serves POST /v1/messages (JSON and streams), /v1/messages/count_tokens, /v1/models,
+    /// the Rate Limits API and the Admin usage report (who used the limit) on 127.0.0.1:8430.
+    /// Point ANTHROPIC_BASE_URL at it, run your client, stop with Ctrl-C (or --for): the report
+    /// names retries that ignored retry-after, retry storms and missing backoff after
+    /// overloads (exit 1 when it found any).
     ///
     /// Examples:
     ///   claude-429 mock --list
@@ -207,6 +209,21 @@ pub enum Command {
     ///   claude-429 setup claude-code --remove
     #[command(verbatim_doc_comment)]
     Setup(SetupArgs),
+
+    /// Who used the limit: the org's token use per minute or hour against its limits, by key,
+    /// workspace or model (the Admin API's usage report).
+    ///
+    /// Needs an Admin API key (sk-ant-admin...) in ANTHROPIC_ADMIN_KEY or --admin-key-file.
+    /// Reads the usage report once (its pages in one burst: within the documented polling rate
+    /// of once a minute), names keys and workspaces, and lists the tightest buckets first,
+    /// each with its top consumers. Exit 1 when a bucket reached its limit.
+    ///
+    /// Examples:
+    ///   claude-429 usage --since 2h
+    ///   claude-429 usage --since 2026-11-20T13:55:00Z --until 2026-11-20T14:10:00Z
+    ///   claude-429 usage --since 1d --bucket hour --group-by workspace --json
+    #[command(verbatim_doc_comment)]
+    Usage(UsageArgs),
 
     /// Print a shell completion script.
     ///
@@ -344,7 +361,9 @@ pub struct DiagnoseArgs {
     /// seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs
     /// ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'
     /// anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace
-    /// override), the binding dimension's headroom now, and limits changed since. A missing key
+    /// override), the binding dimension's headroom now, and limits changed since. With the
+    /// admin key and ITPM/OTPM failures, also who used the limit in the incident window (the
+    /// usage report per minute by key and workspace; see `claude-429 usage`). A missing key
     /// skips its part (the report says which); an API or network error exits 3.
     #[arg(long, help_heading = "Live")]
     pub live: bool,
@@ -385,6 +404,70 @@ pub struct DiagnoseArgs {
     /// keys are always removed, with or without this flag).
     #[arg(long, help_heading = "Output")]
     pub redact: bool,
+}
+
+/// `claude-429 usage`.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    /// Start of the window: RFC 3339, a UTC date and time, or a time ago (15m, 2h, 1d).
+    ///
+    /// The report snaps to the UTC minute (or hour). At one-minute buckets the window is at
+    /// most 1,440 minutes; at one-hour buckets, 31 days. Example: --since 2h
+    #[arg(long, value_name = "TIME", default_value = "1h")]
+    pub since: String,
+
+    /// End of the window (same forms as --since; default now). The last 5 minutes may not be
+    /// in the report yet. Example: --until 2026-11-20T14:10:00Z
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// How to split each bucket's use: key (and its workspace), workspace or model.
+    ///
+    /// Example: --group-by workspace
+    #[arg(long, value_enum, default_value_t = UsageGroupBy::Key, value_name = "BY")]
+    pub group_by: UsageGroupBy,
+
+    /// Bucket width: minute (compared with the per-minute limit) or hour (with 60 times it).
+    ///
+    /// Example: --bucket hour
+    #[arg(long, value_enum, default_value_t = UsageBucket::Minute, value_name = "WIDTH")]
+    pub bucket: UsageBucket,
+
+    /// Rows shown (tightest buckets first, across limit groups), 1 to 1440.
+    ///
+    /// Example: --top 5
+    #[arg(long, value_name = "N", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub top: u32,
+
+    /// Read the Admin API key from this file instead of ANTHROPIC_ADMIN_KEY.
+    ///
+    /// There is no flag that takes the key itself: a key on the command line lands in shell
+    /// history and `ps`. The key is never printed, not even in errors.
+    #[arg(long, value_name = "FILE")]
+    pub admin_key_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub api: ApiArgs,
+
+    /// Print one JSON document (schema/usage.schema.json) instead of the table.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+}
+
+/// `usage --group-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageGroupBy {
+    Key,
+    Workspace,
+    Model,
+}
+
+/// `usage --bucket`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UsageBucket {
+    Minute,
+    Hour,
 }
 
 /// Where the API lives and how long to wait for it.

@@ -17,9 +17,10 @@
 //! 6. [`cli`]: the clap definitions (and `ApiArgs::client_config`), read by `commands` and,
 //!    for the colour choice, by `report`;
 //! 7. [`diagnose`]: the incident analysis, and `--live` on top of the two below;
-//! 8. [`limits`] (fetch, lock, drift, floors, `--json` shapes) and [`probe`] (targets, budget,
-//!    session, headroom, stray key): the live-API domain, each a library call with a progress
-//!    callback;
+//! 8. [`limits`] (fetch, lock, drift, floors, `--json` shapes), [`probe`] (targets, budget,
+//!    session, headroom, stray key) and [`usage`] (who used the limit: the usage report joined
+//!    with the limits and the key and workspace names): the live-API domain, each a library
+//!    call with a progress callback;
 //! 9. [`api`]: HTTP, the error type and its one status mapping, `transport` (auth token,
 //!    custom headers, TLS roots, `Secret`); beside it [`record`] (the recording proxy; `cli`
 //!    reads its size parser), [`status`] (the status line over the records and Claude Code's
@@ -58,6 +59,7 @@ pub mod report;
 pub mod schema;
 pub mod setup;
 pub mod status;
+pub mod usage;
 pub mod verdict;
 
 pub use exit::{Exit, Outcome};
@@ -77,6 +79,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
         cli::Command::Hook(a) => commands::hook::run(&a, &style),
         cli::Command::History(a) => commands::history::run(&a, &style),
         cli::Command::Setup(a) => commands::setup::run(&a, &style),
+        cli::Command::Usage(a) => commands::usage::run(&a, &style),
         cli::Command::Completions(a) => commands::generate::completions(&a),
         cli::Command::Generate(a) => commands::generate::generate(&a),
     }

@@ -35,6 +35,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     ];
     all.extend(crate::limits::json::json_schemas());
     all.push(("probe", crate::probe::json_schema()));
+    all.push(("usage", schemars::schema_for!(crate::usage::Attribution)));
     all
 }
 

@@ -7,6 +7,7 @@ pub mod messages;
 pub mod models;
 pub mod rate_limits;
 pub mod transport;
+pub mod usage;
 
 pub use client::{Client, ClientConfig, Secret};
 

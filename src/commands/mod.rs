@@ -12,3 +12,4 @@ pub mod record;
 pub mod replay;
 pub mod setup;
 pub mod status;
+pub mod usage;

@@ -23,6 +23,7 @@ use crate::api::{ApiError, Client, ClientConfig, Secret};
 use crate::classify::Class;
 use crate::limits::{self, Filters};
 use crate::probe::{self, Probe, Round, Session, State, Target};
+use crate::usage::{self, Attribution};
 
 /// Most probes one `diagnose --live` sends (one per model class seen, the first classes).
 pub const MAX_PROBES: u32 = 4;
@@ -51,6 +52,10 @@ pub struct Live {
     pub from_logs: Vec<SeenClass>,
     /// What the comparison shows, each with its evidence.
     pub conclusions: Vec<Conclusion>,
+    /// Who used the limit in the incident window (the Admin API's usage report); absent when
+    /// the incident has no token-based failures and no admin key was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
 }
 
 /// Whether a part ran.
@@ -164,6 +169,7 @@ pub async fn gather(
         },
         from_logs,
         conclusions: Vec::new(),
+        attribution: None,
     };
     let mut org: Option<Vec<RateLimitGroup>> = None;
     let mut failure: Option<ApiError> = None;
@@ -189,6 +195,8 @@ pub async fn gather(
                 .into(),
         );
     }
+
+    live.attribution = attribute(d, opts, org.clone(), progress).await;
 
     if failure.is_none() {
         if let Some(key) = &opts.api_key {
@@ -231,6 +239,142 @@ pub async fn gather(
         Some(e) => Err(Box::new((live, e))),
         None => Ok(live),
     }
+}
+
+/// Minutes the incident window is widened by on each side for the attribution.
+pub const WIDEN_MINUTES: i64 = 3;
+
+/// The attribution request for the incident: the token-based failures' span, widened by
+/// [`WIDEN_MINUTES`], at most [`usage::MAX_MINUTES`]; `Err` says why there is none.
+pub fn attribution_request(
+    d: &Diagnosis,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(usage::Request, Vec<String>), String> {
+    use chrono::{DateTime, Duration, Utc};
+    let mut dims = Vec::new();
+    let mut caveats: Vec<String> = Vec::new();
+    let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut classes: Vec<String> = Vec::new();
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    for c in &d.causes {
+        let dim = match c.class {
+            Class::Itpm => DimensionName::InputTokens,
+            Class::Otpm => DimensionName::OutputTokens,
+            Class::Daily => {
+                caveats.push("daily (tokens per day) failures are not attributed: a day's total needs day buckets (claude-429 usage --bucket hour over the day shows the load)".into());
+                continue;
+            }
+            Class::Rpm => {
+                caveats.push("RPM is not in the report: the usage report has no request counts, so the requests-per-minute failures cannot be attributed to a key".into());
+                continue;
+            }
+            _ => continue,
+        };
+        if !dims.contains(&dim) {
+            dims.push(dim);
+        }
+        for m in c.models.keys() {
+            let class = model_class(m);
+            if !classes.contains(&class) {
+                classes.push(class);
+            }
+        }
+        if let (Some(f), Some(l)) = (parse(&c.first_seen), parse(&c.last_seen)) {
+            span = Some(match span {
+                Some((a, b)) => (a.min(f), b.max(l)),
+                None => (f, l),
+            });
+        }
+    }
+    if dims.is_empty() {
+        let mut why = "no token-based failures (ITPM, OTPM) in the logs to attribute".to_string();
+        if let Some(c) = caveats.first() {
+            why.push_str("; ");
+            why.push_str(c);
+        }
+        return Err(why);
+    }
+    let Some((first, last)) = span else {
+        return Err("the token-based failures carry no times: no incident window to read".into());
+    };
+    let until = (usage::floor_minute(last) + Duration::minutes(1 + WIDEN_MINUTES))
+        .min(usage::floor_minute(now) + Duration::minutes(1));
+    let mut since = usage::floor_minute(first) - Duration::minutes(WIDEN_MINUTES);
+    if until - since > Duration::minutes(usage::MAX_MINUTES) {
+        since = until - Duration::minutes(usage::MAX_MINUTES);
+        caveats.push(format!(
+            "the incident spans more than {} minutes: only its last {} are read",
+            usage::MAX_MINUTES,
+            usage::MAX_MINUTES
+        ));
+    }
+    Ok((
+        usage::Request {
+            since,
+            until,
+            width: crate::api::usage::BucketWidth::Minute,
+            group_by: usage::GroupBy::Key,
+            dims,
+            classes,
+            own_key: None,
+            top: 3,
+            now,
+            incident: true,
+        },
+        caveats,
+    ))
+}
+
+/// The attribution part: never an error of the run (a failure is reported in it).
+async fn attribute(
+    d: &Diagnosis,
+    opts: &Options,
+    org: Option<Vec<RateLimitGroup>>,
+    progress: &mut dyn FnMut(&str),
+) -> Option<Attribution> {
+    let now = chrono::Utc::now();
+    let (mut req, caveats) = match attribution_request(d, now) {
+        Ok(r) => r,
+        Err(why) => {
+            return opts.admin_key.as_ref().map(|_| Attribution::skipped(why));
+        }
+    };
+    let Some(key) = &opts.admin_key else {
+        return Some(Attribution::skipped(
+            "ANTHROPIC_ADMIN_KEY is not set; the usage report (who used the limit) needs an Admin API key",
+        ));
+    };
+    let Some(groups) = org else {
+        return Some(Attribution::skipped(
+            "not read: reading the configured limits failed",
+        ));
+    };
+    req.own_key = opts.api_key.clone();
+    let client = match Client::new(opts.config.clone(), key.clone()) {
+        Ok(c) => c.with_retry(crate::api::client::RetryPolicy {
+            max_retries: 1,
+            max_retry_after: std::time::Duration::from_secs(10),
+            ..Default::default()
+        }),
+        Err(e) => {
+            let mut a = Attribution::skipped("");
+            a.status = usage::Status::Failed;
+            a.reason = Some(crate::redact::keys(&e.to_string()));
+            return Some(a);
+        }
+    };
+    let mut a = match usage::gather(&client, &req, Some(groups), progress).await {
+        Ok(a) => a,
+        Err((a, _)) => a,
+    };
+    for c in caveats.into_iter().rev() {
+        a.caveats.insert(0, c);
+    }
+    Some(a)
 }
 
 /// The org's model groups, and per class seen the configured (and workspace) limits.
@@ -729,6 +873,7 @@ mod tests {
             },
             from_logs,
             conclusions: Vec::new(),
+            attribution: None,
         }
     }
 

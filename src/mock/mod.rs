@@ -7,6 +7,8 @@
 //!   dimension; the acceleration limit; the input-token estimate and the prompt cache.
 //! * [`wire`]: bodies, texts and SSE events as the real API sends them.
 //! * [`server`]: hyper 1 on tokio; the Messages, Models and Rate Limits routes.
+//! * [`usage`]: per-key token use of what it served, answered as the Admin API's usage
+//!   report, `api_keys` and `workspaces` lists.
 //! * [`record`]: the format-5 JSON Lines record and the rehearsal report, computed by
 //!   `diagnose`'s engine.
 
@@ -14,6 +16,7 @@ pub mod limiter;
 pub mod record;
 pub mod scenario;
 pub mod server;
+pub mod usage;
 pub mod wire;
 
 use std::io::Write;

@@ -21,6 +21,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "subscription",
         include_str!("../../scenarios/subscription.toml"),
     ),
+    (
+        "shared-limit",
+        include_str!("../../scenarios/shared-limit.toml"),
+    ),
 ];
 
 /// A whole scenario.
@@ -58,6 +62,9 @@ pub struct Scenario {
     /// Responses: how long a generated answer is.
     #[serde(default)]
     pub response: Response,
+    /// Names of keys and workspaces for the Admin API's usage report (see `mock::usage`).
+    #[serde(default)]
+    pub usage: super::usage::Directory,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -407,6 +414,8 @@ impl Scenario {
                 }
             }
         }
+        self.usage
+            .check(self.workspace.as_ref().map(|w| w.id.as_str()))?;
         if let Some(o) = &self.overload
             && !((0.0..=1.0).contains(&o.rate) && (0.0..=1.0).contains(&o.as_500))
         {

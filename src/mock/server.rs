@@ -36,6 +36,8 @@ pub struct Shared {
     inner: Mutex<Inner>,
     ids: AtomicU64,
     records: mpsc::Sender<Exchange>,
+    /// Per-key token use, for the Admin API's usage report (`mock::usage`).
+    usage: Mutex<super::usage::Book>,
 }
 
 struct Inner {
@@ -103,6 +105,7 @@ impl Shared {
             }),
             ids: AtomicU64::new(1),
             records,
+            usage: Mutex::default(),
         }
     }
 
@@ -212,10 +215,32 @@ pub async fn handle(
                 let id = &p["/v1/organizations/workspaces/".len()..p.len() - "/rate_limits".len()];
                 workspace_limits(&shared, id, &query, &rid)
             }
+            (Method::GET, "/v1/organizations/usage_report/messages")
+            | (Method::GET, "/v1/organizations/api_keys")
+            | (Method::GET, "/v1/organizations/workspaces") => {
+                admin_usage(&shared, &path, &query, &rid)
+            }
             _ => Answer::error(404, "not_found_error", "Not found", &rid, Outcome::NotFound),
         }
     };
     Ok(respond(&shared, answer, &method, &path, rid, key.as_deref(), asked).await)
+}
+
+/// The usage report, `api_keys` and `workspaces` routes (`mock::usage`).
+fn admin_usage(shared: &Shared, path: &str, query: &str, rid: &str) -> Answer {
+    use super::usage;
+    let s = &shared.scenario;
+    let ws = s.workspace.as_ref().map(|w| w.id.as_str());
+    let book = shared.usage.lock().unwrap_or_else(|e| e.into_inner());
+    let reply = match path {
+        "/v1/organizations/api_keys" => usage::api_keys(&book, &s.usage, ws, query),
+        "/v1/organizations/workspaces" => usage::workspaces(&s.usage, ws, query),
+        _ => usage::report(&book, query, shared.wall(shared.now())),
+    };
+    match reply {
+        Ok(v) => Answer::json(200, v, Outcome::Ok),
+        Err((status, kind, msg)) => Answer::error(status, kind, &msg, rid, Outcome::BadRequest),
+    }
 }
 
 fn api_key<B>(req: &Request<B>) -> Option<String> {
@@ -602,6 +627,24 @@ fn messages(
             a
         }
         Ok(()) => {
+            shared
+                .usage
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .record(
+                    &s.usage,
+                    s.workspace
+                        .as_ref()
+                        .filter(|_| profile == 0)
+                        .map(|w| w.id.as_str()),
+                    key,
+                    model,
+                    shared.wall(now),
+                    uncached,
+                    cache_write,
+                    cache_read,
+                    output,
+                );
             let stop = if output >= max_tokens && s.response.output_tokens > max_tokens {
                 "max_tokens"
             } else {
@@ -859,6 +902,10 @@ fn org_limits(shared: &Shared, query: &str, rid: &str) -> Answer {
 fn workspace_limits(shared: &Shared, id: &str, query: &str, rid: &str) -> Answer {
     let s = &shared.scenario;
     let Some(w) = s.workspace.as_ref().filter(|w| w.id == id) else {
+        if s.usage.workspaces.iter().any(|w| w.id == id) {
+            // A workspace the `[usage]` table declares: it has no overrides.
+            return Answer::json(200, paged(Vec::new(), query), Outcome::Ok);
+        }
         return Answer::error(
             404,
             "not_found_error",

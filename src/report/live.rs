@@ -135,6 +135,9 @@ pub fn write_text(out: &mut dyn Write, live: &Live, style: &Style) -> io::Result
             writeln!(out, "      {}", style.dim(e))?;
         }
     }
+    if let Some(a) = &live.attribution {
+        super::usage::write_text(out, a, style)?;
+    }
     Ok(())
 }
 
@@ -185,6 +188,9 @@ pub fn write_markdown(
             }
         }
         writeln!(out)?;
+    }
+    if let Some(a) = &live.attribution {
+        super::usage::write_markdown(out, a, escape)?;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ pub mod live;
 pub mod markdown;
 pub mod probe;
 pub mod table;
+pub mod usage;
 
 use std::io::IsTerminal;
 

@@ -28,3 +28,4 @@ mod replay;
 mod schema;
 mod terminal;
 mod transport;
+mod usage;
