@@ -8,8 +8,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-mod claude_code;
 mod classify;
+mod claude_code;
 mod diagnose;
 mod fuzz;
 mod generated;
