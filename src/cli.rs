@@ -641,7 +641,7 @@ pub struct StatusArgs {
     pub dir: PathBuf,
 
     /// Only records from the last this many minutes count (1 to 10080, a week).
-    #[arg(long, value_name = "MIN", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_080))]
+    #[arg(long, value_name = "MIN", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=crate::status::MAX_MINUTES))]
     pub minutes: u64,
 
     /// Only this model's class (e.g. claude-sonnet-4-5 shows the sonnet-4 class).

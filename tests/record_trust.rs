@@ -812,3 +812,18 @@ fn record_files_are_private_and_never_written_through_a_symlink() {
         assert!(out.stderr.contains("writable by anyone"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn status_minutes_has_a_range() {
+    for (arg, code) in [("99999999999999", 2), ("0", 2), ("10081", 2), ("10080", 0)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = Command::new(bin())
+            .arg("status")
+            .arg(tmp.path())
+            .args(["--minutes", arg])
+            .env_clear()
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "--minutes {arg}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}

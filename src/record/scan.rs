@@ -431,6 +431,35 @@ mod tests {
         assert_eq!(t.get("max_tokens"), Some(Value::from(5)));
     }
 
+    #[test]
+    fn repeated_and_ever_new_keys_keep_fixed_memory() {
+        // A repeated wanted key keeps one value, not one per repeat.
+        let mut t = TopLevel::new(REQ);
+        t.feed(b"{");
+        for _ in 0..10_000 {
+            t.feed(br#""model":"claude-x","#);
+        }
+        assert_eq!(t.found.len(), REQ.len());
+        assert_eq!(t.get("model"), Some(Value::from("claude-x")));
+        // Ever-new keys: past the cap the rest is not examined.
+        let mut t = TopLevel::new(REQ);
+        t.feed(b"{");
+        for i in 0..(MAX_KEYS + 10) {
+            t.feed(format!("\"k{i}\":1,").as_bytes());
+        }
+        assert!(t.done());
+        t.feed(br#""model":"late"}"#);
+        assert_eq!(t.get("model"), None);
+        // A stream of ever-new usage keys keeps only the documented counts.
+        let mut sse = Sse::new();
+        for i in 0..1000 {
+            sse.feed(format!("event: message_delta\ndata: {{\"type\":\"message_delta\",\"usage\":{{\"output_tokens\":{i},\"k{i}\":1}}}}\n\n").as_bytes());
+        }
+        let u = sse.facts.usage.unwrap();
+        assert_eq!(u.len(), 1);
+        assert_eq!(u["output_tokens"], 999);
+    }
+
     const STREAM: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"secret words\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":15}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
 
     #[test]
