@@ -92,7 +92,10 @@ fn echo_of(req_headers: &hyper::HeaderMap, query: &str, body: &[u8]) -> String {
     for (k, v) in req_headers {
         s.push_str(&format!("{k}: {} ", String::from_utf8_lossy(v.as_bytes())));
     }
-    s.push_str(&format!("query {query} body {}", String::from_utf8_lossy(body)));
+    s.push_str(&format!(
+        "query {query} body {}",
+        String::from_utf8_lossy(body)
+    ));
     s
 }
 
@@ -437,7 +440,10 @@ fn records(dir: &Path) -> Vec<Value> {
     let mut out = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
-        assert!(text.is_empty() || text.ends_with('\n'), "a half-written line in {f:?}");
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "a half-written line in {f:?}"
+        );
         for line in text.lines() {
             out.push(serde_json::from_str(line).expect("every line a whole record"));
         }
@@ -537,15 +543,28 @@ async fn an_echoing_upstream_leaves_no_secret_in_records_stdout_or_stderr() {
     let msg = r429["body"]["error"]["message"].as_str().unwrap();
     assert!(msg.contains("30,000 input tokens per minute"), "{msg}");
     assert_eq!(r429["headers"]["retry-after"], "7");
-    assert_eq!(r429["headers"]["anthropic-ratelimit-requests-remaining"], "3999");
-    assert!(r429["headers"].get("request-id").is_none(), "{}", r429["headers"]);
+    assert_eq!(
+        r429["headers"]["anthropic-ratelimit-requests-remaining"],
+        "3999"
+    );
+    assert!(
+        r429["headers"].get("request-id").is_none(),
+        "{}",
+        r429["headers"]
+    );
     assert!(r429["url"].as_str().unwrap().ends_with("/v1/messages"));
-    let ok = recs.iter().find(|r| r["status"] == 200 && r["stream_error"] != true).unwrap();
+    let ok = recs
+        .iter()
+        .find(|r| r["status"] == 200 && r["stream_error"] != true)
+        .unwrap();
     assert_eq!(ok["usage"], json!({"input_tokens": 21, "output_tokens": 3}));
     assert_eq!(ok["request"]["model"], "claude-sonnet-4-5");
     let sse = recs.iter().find(|r| r["stream_error"] == true).unwrap();
     assert!(sse["body"].as_str().unwrap().contains("overloaded_error"));
-    assert_eq!(sse["usage"], json!({"input_tokens": 12, "output_tokens": 5}));
+    assert_eq!(
+        sse["usage"],
+        json!({"input_tokens": 12, "output_tokens": 5})
+    );
     let redirect = recs.iter().find(|r| r["status"] == 307).unwrap();
     assert!(redirect["headers"].get("location").is_none());
     // The failures were printed live, classified.
@@ -783,7 +802,13 @@ fn record_files_are_private_and_never_written_through_a_symlink() {
     #[cfg(unix)]
     std::os::unix::fs::symlink(&target, dir.join(format!("{today}.jsonl"))).unwrap();
     let out = Command::new(bin())
-        .args(["record", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9"])
+        .args([
+            "record",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            "http://127.0.0.1:9",
+        ])
         .arg("--out")
         .arg(&dir)
         .env_clear()
@@ -824,6 +849,11 @@ fn status_minutes_has_a_range() {
             .env_clear()
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(code), "--minutes {arg}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "--minutes {arg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

@@ -474,7 +474,10 @@ impl Scenario {
                 return Err(format!("ramp.floor must be at most {MAX_LIMIT}"));
             }
             if !(r.growth.is_finite() && (1.0..=1000.0).contains(&r.growth)) {
-                return Err(format!("ramp.growth must be between 1 and 1000, not {}", r.growth));
+                return Err(format!(
+                    "ramp.growth must be between 1 and 1000, not {}",
+                    r.growth
+                ));
             }
         }
         if let Some(o) = &self.overload {
@@ -580,15 +583,34 @@ mod tests {
             )
         };
         for (text, field) in [
-            ("[timing]\nminute_seconds = 1e30".to_string(), "minute_seconds"),
-            ("[timing]\nminute_seconds = -1".to_string(), "minute_seconds"),
-            ("[timing]\nminute_seconds = nan".to_string(), "minute_seconds"),
+            (
+                "[timing]\nminute_seconds = 1e30".to_string(),
+                "minute_seconds",
+            ),
+            (
+                "[timing]\nminute_seconds = -1".to_string(),
+                "minute_seconds",
+            ),
+            (
+                "[timing]\nminute_seconds = nan".to_string(),
+                "minute_seconds",
+            ),
             (group("requests_per_minute = 0"), "requests_per_minute"),
-            (group("input_tokens_per_minute = 2000000000000"), "input_tokens_per_minute"),
+            (
+                group("input_tokens_per_minute = 2000000000000"),
+                "input_tokens_per_minute",
+            ),
             (group("requests_per_minute = -5"), "requests_per_minute"),
             ("[ramp]\nfloor = 1\ngrowth = inf".to_string(), "ramp.growth"),
-            ("[overload]\nrate = 0.5\nstart_s = 1e300".to_string(), "overload.start_s"),
-            ("[subscription]\nfive_hour_requests = 1\nseven_day_requests = 1\nwarn_at = 7".to_string(), "warn_at"),
+            (
+                "[overload]\nrate = 0.5\nstart_s = 1e300".to_string(),
+                "overload.start_s",
+            ),
+            (
+                "[subscription]\nfive_hour_requests = 1\nseven_day_requests = 1\nwarn_at = 7"
+                    .to_string(),
+                "warn_at",
+            ),
             ("[response]\noutput_tokens = 0".to_string(), "output_tokens"),
         ] {
             let e = format!("{:#}", Scenario::parse("x", &text).unwrap_err());

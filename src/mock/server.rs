@@ -294,7 +294,13 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
             Ok(r) => r,
             Err(_) => {
                 return Err(Box::new(|rid: &str| {
-                    Answer::error(500, "api_error", "Internal server error", rid, Outcome::BadRequest)
+                    Answer::error(
+                        500,
+                        "api_error",
+                        "Internal server error",
+                        rid,
+                        Outcome::BadRequest,
+                    )
                 }));
             }
         }
@@ -302,11 +308,11 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
         digest()
     };
     parsed.map_err(|e| {
-            let msg = format!("The request body is not valid JSON: {e}");
-            Box::new(move |rid: &str| {
-                Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
-            }) as Refuse
-        })
+        let msg = format!("The request body is not valid JSON: {e}");
+        Box::new(move |rid: &str| {
+            Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
+        }) as Refuse
+    })
 }
 
 /// The group a model belongs to: listed by id, else the same line and major version.

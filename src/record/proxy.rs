@@ -625,7 +625,10 @@ impl Base {
             max_tokens: t.scan.get("max_tokens").and_then(|v| v.as_u64()),
             stream: t.scan.get("stream").and_then(|v| v.as_bool()),
             bytes: t.bytes,
-            input_tokens: usage.and_then(safe::usage).as_ref().and_then(entry::counted_input),
+            input_tokens: usage
+                .and_then(safe::usage)
+                .as_ref()
+                .and_then(entry::counted_input),
         };
         Record {
             ts: self.ts.clone(),

@@ -110,8 +110,9 @@ fn fold(b: u8) -> u8 {
 }
 
 fn hash_word(w: &[u8]) -> u64 {
-    w.iter()
-        .fold(FNV_OFFSET, |h, &b| (h ^ fold(b) as u64).wrapping_mul(FNV_PRIME))
+    w.iter().fold(FNV_OFFSET, |h, &b| {
+        (h ^ fold(b) as u64).wrapping_mul(FNV_PRIME)
+    })
 }
 
 fn bloom_bits(h: u64) -> [u64; 3] {
@@ -423,7 +424,8 @@ fn header_shaped(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= MAX_SHORT
         && v.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'+' | b'-' | b'/' | b' ' | b',')
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'.' | b'_' | b':' | b'+' | b'-' | b'/' | b' ' | b',')
         })
 }
 
@@ -484,9 +486,9 @@ pub fn model(s: &str, asked: Option<&str>, secrets: &Secrets) -> Option<String> 
     let shaped = !s.is_empty()
         && s.len() <= MAX_SHORT
         && s.as_bytes()[0].is_ascii_alphanumeric()
-        && s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'@' | b'/' | b'-'));
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'@' | b'/' | b'-')
+        });
     let known = s.to_ascii_lowercase().contains("claude") || asked == Some(s);
     (shaped && known && secrets.no_credential(s)).then(|| s.to_string())
 }
@@ -495,7 +497,8 @@ pub fn model(s: &str, asked: Option<&str>, secrets: &Secrets) -> Option<String> 
 pub fn id(s: &str, secrets: &Secrets) -> Option<String> {
     let shaped = !s.is_empty()
         && s.len() <= MAX_SHORT
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
     shaped.then(|| secrets.clean(s)).flatten()
 }
 
@@ -603,7 +606,11 @@ fn error_object(o: &Map<String, Value>, secrets: &Secrets) -> Map<String, Value>
             }
         }
     }
-    if let Some(r) = o.get("request_id").and_then(Value::as_str).and_then(|r| id(r, secrets)) {
+    if let Some(r) = o
+        .get("request_id")
+        .and_then(Value::as_str)
+        .and_then(|r| id(r, secrets))
+    {
         out.insert("request_id".into(), Value::String(r));
     }
     if let Some(code) = word(o.get("details").and_then(|d| d.get("error_code")), secrets) {
@@ -696,11 +703,18 @@ mod tests {
 
     #[test]
     fn error_bodies_keep_only_known_fields() {
-        let s = secrets(&[("x-api-key", "sekrit-value-0001")], None, "{\"system\":\"hush-hush-canary\"}");
+        let s = secrets(
+            &[("x-api-key", "sekrit-value-0001")],
+            None,
+            "{\"system\":\"hush-hush-canary\"}",
+        );
         let body = br#"{"type":"error","error":{"type":"rate_limit_error","message":"echo sekrit-value-0001 hush-hush-canary","details":{"error_code":"ramp_limit_exceeded"}},"request_id":"req_1","echo":{"x-api-key":"sekrit-value-0001"},"usage":{"input_tokens":3}}"#;
         let v = error_body(body, &s).unwrap();
         let text = v.to_string();
-        assert!(!text.contains("sekrit") && !text.contains("canary") && !text.contains("echo\""), "{text}");
+        assert!(
+            !text.contains("sekrit") && !text.contains("canary") && !text.contains("echo\""),
+            "{text}"
+        );
         assert_eq!(v["error"]["type"], "rate_limit_error");
         assert_eq!(v["error"]["details"]["error_code"], "ramp_limit_exceeded");
         assert_eq!(v["request_id"], "req_1");
@@ -712,7 +726,10 @@ mod tests {
     #[test]
     fn shapes() {
         let s = Secrets::default();
-        assert_eq!(model("claude-sonnet-4-5", None, &s).as_deref(), Some("claude-sonnet-4-5"));
+        assert_eq!(
+            model("claude-sonnet-4-5", None, &s).as_deref(),
+            Some("claude-sonnet-4-5")
+        );
         assert_eq!(model("my model with spaces", None, &s), None);
         assert_eq!(model("gpt-x", Some("gpt-x"), &s).as_deref(), Some("gpt-x"));
         assert_eq!(model("gpt-x", None, &s), None);

@@ -207,7 +207,10 @@ fn open_private(path: &Path) -> io::Result<File> {
         if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
             io::Error::new(
                 io::ErrorKind::PermissionDenied,
-                format!("{} is a symbolic link; refusing to write records through it", path.display()),
+                format!(
+                    "{} is a symbolic link; refusing to write records through it",
+                    path.display()
+                ),
             )
         } else {
             e
