@@ -163,7 +163,7 @@ async fn answer(req: Request<hyper::body::Incoming>) -> Response<UpBody> {
             .body(full(format!("internal error while handling {echo}")))
             .unwrap(),
         "sse" => {
-            let events = vec![
+            let events = [
                 sse("message_start", json!({"type": "message_start", "message": {
                     "id": API_KEY, "type": "message", "model": req_json["system"],
                     "content": [], "usage": {"input_tokens": 12, "output_tokens": 1,

@@ -127,25 +127,22 @@ fn shutdown_signals() -> tokio::sync::mpsc::UnboundedReceiver<()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
+        if let (Ok(mut i), Ok(mut t)) = (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
         ) {
-            (Ok(mut i), Ok(mut t)) => {
-                tokio::spawn(async move {
-                    loop {
-                        tokio::select! {
-                            _ = i.recv() => {}
-                            _ = t.recv() => {}
-                        }
-                        if tx.send(()).is_err() {
-                            break;
-                        }
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = i.recv() => {}
+                        _ = t.recv() => {}
                     }
-                });
-                return rx;
-            }
-            _ => {}
+                    if tx.send(()).is_err() {
+                        break;
+                    }
+                }
+            });
+            return rx;
         }
     }
     tokio::spawn(async move {

@@ -97,11 +97,15 @@ pub fn start_writer(
                 let Ok(line) = serde_json::to_vec(&r) else {
                     continue;
                 };
-                if let Some(at) = paused_at {
-                    if at.elapsed() < RETRY || writer.reopen().is_err() {
-                        c2.write_errors.fetch_add(1, Ordering::Relaxed);
-                        continue;
+                if let Some(at) = paused_at
+                    && (at.elapsed() < RETRY || writer.reopen().is_err())
+                {
+                    if at.elapsed() >= RETRY {
+                        // The retry failed: wait another RETRY before the next one.
+                        paused_at = Some(std::time::Instant::now());
                     }
+                    c2.write_errors.fetch_add(1, Ordering::Relaxed);
+                    continue;
                 }
                 if let Err(e) = writer.write_line(chrono::Utc::now(), &line) {
                     let lost = c2.write_errors.fetch_add(1, Ordering::Relaxed) + 1;

@@ -55,6 +55,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const BUSY_IDLE_TIMEOUT: Duration = Duration::from_secs(2);
 /// The default cap on open client connections (`--max-connections`).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// 503 answers being written at once, at most.
+const MAX_REFUSING: usize = 256;
 /// How long Ctrl-C lets answers in flight finish (a second Ctrl-C stops at once).
 pub const GRACE: Duration = Duration::from_secs(10);
 
@@ -361,6 +363,7 @@ pub async fn serve(
     mut stop: tokio::sync::mpsc::UnboundedReceiver<()>,
 ) -> std::io::Result<()> {
     let open = Arc::new(AtomicUsize::new(0));
+    let refusing = Arc::new(AtomicUsize::new(0));
     let (quit_tx, quit_rx) = tokio::sync::watch::channel(false);
     let mut accept_errors = 0u32;
     loop {
@@ -384,7 +387,16 @@ pub async fn serve(
             },
         };
         if open.load(Ordering::Relaxed) >= proxy.max_connections {
-            tokio::spawn(refuse(stream));
+            // At most a few hundred 503s in progress; past that a connection is just closed
+            // (refusals must not use up the descriptors they protect).
+            if refusing.load(Ordering::Relaxed) < MAX_REFUSING {
+                refusing.fetch_add(1, Ordering::Relaxed);
+                let refusing = refusing.clone();
+                tokio::spawn(async move {
+                    refuse(stream).await;
+                    refusing.fetch_sub(1, Ordering::Relaxed);
+                });
+            }
             continue;
         }
         let _ = stream.set_nodelay(true);

@@ -125,7 +125,7 @@ fn bloom_bits(h: u64) -> [u64; 3] {
 static VOCABULARY: LazyLock<HashSet<String>> = LazyLock::new(|| {
     let mut v = HashSet::new();
     let mut add = |text: &str| {
-        for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || !c.is_ascii())) {
+        for w in text.split(|c: char| !c.is_ascii_alphanumeric() && c.is_ascii()) {
             if w.len() >= MIN_WORD {
                 v.insert(w.to_ascii_lowercase());
             }
@@ -156,7 +156,8 @@ const EXTRA_VOCABULARY: &str = "error type message request requests response org
     concurrent concurrency connections spend contract enforced linked unknown network \
     too many large long context window acceleration ramp stream streaming event data \
     redacted text http https console settings plan subscription pro max team enterprise \
-    code true false null none only also some more less than least most";
+    code true false null none only also some more less than least most level weekly \
+    session";
 
 /// True for a word made of digits only (counts and limits stay readable).
 fn all_digits(w: &[u8]) -> bool {
@@ -202,10 +203,14 @@ impl Secrets {
     }
 
     fn add_cred(&mut self, v: &str) {
-        // Short values would mask ordinary text (`true`, `1`); their words still go into the
-        // filter below.
+        // Short values and plain numbers would mask ordinary text (`true`, `400000`); their
+        // words still go into the filter below.
         self.add_words(v.as_bytes());
-        if v.len() < 6 || v.len() > MAX_CRED || self.creds.len() >= MAX_CREDS {
+        if v.len() < 6
+            || v.len() > MAX_CRED
+            || self.creds.len() >= MAX_CREDS
+            || all_digits(v.as_bytes())
+        {
             return;
         }
         if !self.creds.iter().any(|c| c == v) {
@@ -375,11 +380,7 @@ impl Secrets {
     /// Scrubs every string inside a JSON value (the last pass over a record's body).
     pub fn scrub_value(&self, v: &mut Value) {
         match v {
-            Value::String(s) => {
-                if !self.no_credential(s) {
-                    *s = self.scrub(s);
-                }
-            }
+            Value::String(s) if !self.no_credential(s) => *s = self.scrub(s),
             Value::Array(a) => a.iter_mut().for_each(|x| self.scrub_value(x)),
             Value::Object(m) => m.values_mut().for_each(|x| self.scrub_value(x)),
             _ => {}
