@@ -135,7 +135,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
         'claude-429;record' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on. Loopback only unless --allow-remote is given too')
             [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'Where requests go (a gateway, or a local server for tests)')
-            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Client connections served at once; a new one past this gets a 503 at once')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Client connections served at once; past this a new one gets a 503 at once')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory for the record files (one JSON Lines file per UTC day, created 0600)')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Start a new file when one would grow past this size (K, M, G: powers of 1024)')
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep at most this many record files; the oldest are deleted')

@@ -125,7 +125,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;record'= {
             cand --listen 'Address to listen on. Loopback only unless --allow-remote is given too'
             cand --upstream 'Where requests go (a gateway, or a local server for tests)'
-            cand --max-connections 'Client connections served at once; a new one past this gets a 503 at once'
+            cand --max-connections 'Client connections served at once; past this a new one gets a 503 at once'
             cand --out 'Directory for the record files (one JSON Lines file per UTC day, created 0600)'
             cand --max-size 'Start a new file when one would grow past this size (K, M, G: powers of 1024)'
             cand --keep 'Keep at most this many record files; the oldest are deleted'

@@ -136,7 +136,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l json -d '
 complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l listen -d 'Address to listen on. Loopback only unless --allow-remote is given too' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l upstream -d 'Where requests go (a gateway, or a local server for tests)' -r
-complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-connections -d 'Client connections served at once; a new one past this gets a 503 at once' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-connections -d 'Client connections served at once; past this a new one gets a 503 at once' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l out -d 'Directory for the record files (one JSON Lines file per UTC day, created 0600)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-size -d 'Start a new file when one would grow past this size (K, M, G: powers of 1024)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l keep -d 'Keep at most this many record files; the oldest are deleted' -r

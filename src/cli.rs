@@ -603,10 +603,12 @@ pub struct RecordArgs {
     #[arg(long)]
     pub allow_insecure_http: bool,
 
-    /// Client connections served at once; a new one past this gets a 503 at once.
+    /// Client connections served at once; past this a new one gets a 503 at once.
     ///
-    /// Idle connections are closed after 60 s (2 s once three quarters of the cap are in
-    /// use), so the cap holds only under real load. E.g. `--max-connections 2048`.
+    /// At the cap the connection idle the longest is closed to make room; only when every
+    /// connection has a request in flight is a new one refused. Idle connections are closed
+    /// after 60 s (2 s once three quarters of the cap are in use). E.g. `--max-connections
+    /// 2048`.
     #[arg(long, value_name = "N", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_connections: u32,

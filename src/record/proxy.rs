@@ -212,6 +212,9 @@ struct Activity {
     epoch: Instant,
     last_ms: AtomicU64,
     in_flight: AtomicUsize,
+    /// Told to close to make room for a new connection (the cap is reached).
+    close: tokio::sync::Notify,
+    evicted: std::sync::atomic::AtomicBool,
 }
 
 impl Activity {
@@ -220,6 +223,8 @@ impl Activity {
             epoch: Instant::now(),
             last_ms: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            close: tokio::sync::Notify::new(),
+            evicted: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -321,7 +326,7 @@ async fn refuse(mut stream: TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // Read the request's head first (briefly, a little): a client that gets an answer before
     // it has sent its request takes it for a broken connection rather than a 503.
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+    let _ = tokio::time::timeout(Duration::from_millis(300), async {
         let mut buf = [0u8; 4096];
         let mut seen = 0usize;
         let mut tail = [0u8; 4];
@@ -356,7 +361,9 @@ async fn refuse(mut stream: TcpStream) {
 
 /// Accepts connections until `stop` yields once; then lets answers in flight finish for
 /// [`GRACE`] (or until `stop` yields again). Each connection is served on its own task, at
-/// most the cap at once (a 503 beyond), closed when idle or when its headers are too slow.
+/// most the cap at once: at the cap the longest-idle connection is closed to make room, and
+/// a new one gets a 503 only when all are busy. Connections are closed when idle or when
+/// their headers are too slow.
 pub async fn serve(
     listener: TcpListener,
     proxy: Arc<Proxy>,
@@ -364,6 +371,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let open = Arc::new(AtomicUsize::new(0));
     let refusing = Arc::new(AtomicUsize::new(0));
+    let registry: Registry = Arc::default();
+    let mut next_id = 0u64;
     let (quit_tx, quit_rx) = tokio::sync::watch::channel(false);
     let mut accept_errors = 0u32;
     loop {
@@ -386,7 +395,7 @@ pub async fn serve(
                 }
             },
         };
-        if open.load(Ordering::Relaxed) >= proxy.max_connections {
+        if open.load(Ordering::Relaxed) >= proxy.max_connections && !evict_idle(&registry) {
             // At most a few hundred 503s in progress; past that a connection is just closed
             // (refusals must not use up the descriptors they protect).
             if refusing.load(Ordering::Relaxed) < MAX_REFUSING {
@@ -401,11 +410,13 @@ pub async fn serve(
         }
         let _ = stream.set_nodelay(true);
         open.fetch_add(1, Ordering::Relaxed);
+        next_id += 1;
         tokio::spawn(connection(
             stream,
             proxy.clone(),
             open.clone(),
             quit_rx.clone(),
+            (registry.clone(), next_id),
         ));
     }
     drop(listener);
@@ -422,13 +433,46 @@ pub async fn serve(
     Ok(())
 }
 
+/// The open connections' activity, by connection number.
+type Registry = Arc<Mutex<std::collections::HashMap<u64, Arc<Activity>>>>;
+
+/// Shortest idle time of a connection closed to make room for a new one.
+const EVICT_AFTER: Duration = Duration::from_millis(250);
+
+/// At the cap: closes the connection idle the longest (no request in flight) so a new client
+/// is served rather than refused. False when every connection is busy.
+fn evict_idle(registry: &Registry) -> bool {
+    let map = registry.lock().unwrap_or_else(|e| e.into_inner());
+    let victim = map
+        .values()
+        .filter(|a| {
+            a.in_flight.load(Ordering::Relaxed) == 0
+                && !a.evicted.load(Ordering::Relaxed)
+                && a.idle_for() >= EVICT_AFTER
+        })
+        .max_by_key(|a| a.idle_for());
+    match victim {
+        Some(a) => {
+            a.evicted.store(true, Ordering::Relaxed);
+            a.close.notify_one();
+            true
+        }
+        None => false,
+    }
+}
+
 async fn connection(
     stream: TcpStream,
     proxy: Arc<Proxy>,
     open: Arc<AtomicUsize>,
     mut quit: tokio::sync::watch::Receiver<bool>,
+    (registry, id): (Registry, u64),
 ) {
     let act = Activity::new();
+    registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, act.clone());
     let max = (proxy.max_connections,);
     let io = Watched {
         io: stream,
@@ -455,6 +499,13 @@ async fn connection(
     loop {
         tokio::select! {
             _ = conn.as_mut() => break,
+            _ = act.close.notified() => {
+                if act.in_flight.load(Ordering::Relaxed) == 0 {
+                    break;
+                }
+                // A request started meanwhile: let it finish, the idle timeout closes it.
+                act.evicted.store(false, Ordering::Relaxed);
+            }
             _ = quit.changed(), if !draining => {
                 draining = true;
                 conn.as_mut().graceful_shutdown();
@@ -468,6 +519,10 @@ async fn connection(
             }
         }
     }
+    registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
     open.fetch_sub(1, Ordering::Relaxed);
 }
 
