@@ -140,19 +140,21 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
         'claude-429;record' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on. Loopback only unless --allow-remote is given too')
             [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'Where requests go (a gateway, or a local server for tests)')
+            [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Client connections served at once; past this a new one gets a 503 at once')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory for the record files (one JSON Lines file per UTC day, created 0600)')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Start a new file when one would grow past this size (K, M, G: powers of 1024)')
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep at most this many record files; the oldest are deleted')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform''s store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy''s CA)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Listen on a non-loopback address. Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow a plain http:// --upstream on another host (keys then cross the network unencrypted)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'claude-429;status' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The record directory when PATH is `-`')
-            [CompletionResult]::new('--minutes', '--minutes', [CompletionResultType]::ParameterName, 'Only records from the last this many minutes count')
+            [CompletionResult]::new('--minutes', '--minutes', [CompletionResultType]::ParameterName, 'Only records from the last this many minutes count (1 to 10080, a week)')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)')
             [CompletionResult]::new('--then', '--then', [CompletionResultType]::ParameterName, 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429''s in the columns left')
             [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)')

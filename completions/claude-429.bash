@@ -656,7 +656,7 @@ _claude__429() {
             return 0
             ;;
         claude__subcmd__429__subcmd__record)
-            opts="-h --listen --allow-remote --upstream --out --max-size --keep --cacert --color --help"
+            opts="-h --listen --allow-remote --upstream --allow-insecure-http --max-connections --out --max-size --keep --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -667,6 +667,10 @@ _claude__429() {
                     return 0
                     ;;
                 --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -130,18 +130,20 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;record'= {
             cand --listen 'Address to listen on. Loopback only unless --allow-remote is given too'
             cand --upstream 'Where requests go (a gateway, or a local server for tests)'
+            cand --max-connections 'Client connections served at once; past this a new one gets a 503 at once'
             cand --out 'Directory for the record files (one JSON Lines file per UTC day, created 0600)'
             cand --max-size 'Start a new file when one would grow past this size (K, M, G: powers of 1024)'
             cand --keep 'Keep at most this many record files; the oldest are deleted'
             cand --cacert 'Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform''s store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy''s CA)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
             cand --allow-remote 'Listen on a non-loopback address. Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network'
+            cand --allow-insecure-http 'Allow a plain http:// --upstream on another host (keys then cross the network unencrypted)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'claude-429;status'= {
             cand --dir 'The record directory when PATH is `-`'
-            cand --minutes 'Only records from the last this many minutes count'
+            cand --minutes 'Only records from the last this many minutes count (1 to 10080, a week)'
             cand --model 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)'
             cand --then 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429''s in the columns left'
             cand --history 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)'

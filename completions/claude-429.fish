@@ -141,6 +141,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l json -d '
 complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l listen -d 'Address to listen on. Loopback only unless --allow-remote is given too' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l upstream -d 'Where requests go (a gateway, or a local server for tests)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-connections -d 'Client connections served at once; past this a new one gets a 503 at once' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l out -d 'Directory for the record files (one JSON Lines file per UTC day, created 0600)' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-size -d 'Start a new file when one would grow past this size (K, M, G: powers of 1024)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l keep -d 'Keep at most this many record files; the oldest are deleted' -r
@@ -149,9 +150,10 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l color -
 always\t''
 never\t''"
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l allow-remote -d 'Listen on a non-loopback address. Anyone who can reach it can use your API key\'s traffic path and read timing; only for a trusted network'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l allow-insecure-http -d 'Allow a plain http:// --upstream on another host (keys then cross the network unencrypted)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l dir -d 'The record directory when PATH is `-`' -r -F
-complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l minutes -d 'Only records from the last this many minutes count' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l minutes -d 'Only records from the last this many minutes count (1 to 10080, a week)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l model -d 'Only this model\'s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l then -d 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429\'s in the columns left' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l history -d 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)' -r -F

@@ -722,8 +722,30 @@ pub struct RecordArgs {
     pub allow_remote: bool,
 
     /// Where requests go (a gateway, or a local server for tests).
+    ///
+    /// Checked like --base-url: no user:password@, no ?query or #fragment, no trailing /v1,
+    /// and plain http:// only to this machine (e.g. --upstream http://127.0.0.1:8430 for
+    /// `claude-429 mock`) unless --allow-insecure-http.
     #[arg(long, value_name = "URL", default_value = "https://api.anthropic.com")]
     pub upstream: String,
+
+    /// Allow a plain http:// --upstream on another host (keys then cross the network
+    /// unencrypted).
+    ///
+    /// For a gateway on a trusted network only, e.g.
+    /// `--upstream http://gateway.internal:8080 --allow-insecure-http`.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+
+    /// Client connections served at once; past this a new one gets a 503 at once.
+    ///
+    /// At the cap the connection idle the longest is closed to make room; only when every
+    /// connection has a request in flight is a new one refused. Idle connections are closed
+    /// after 60 s (2 s once three quarters of the cap are in use). E.g. `--max-connections
+    /// 2048`.
+    #[arg(long, value_name = "N", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
 
     /// Directory for the record files (one JSON Lines file per UTC day, created 0600).
     #[arg(long, value_name = "PATH", default_value = "claude-429-record")]
@@ -754,8 +776,8 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DIR", default_value = "claude-429-record")]
     pub dir: PathBuf,
 
-    /// Only records from the last this many minutes count.
-    #[arg(long, value_name = "MIN", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Only records from the last this many minutes count (1 to 10080, a week).
+    #[arg(long, value_name = "MIN", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=crate::status::MAX_MINUTES))]
     pub minutes: u64,
 
     /// Only this model's class (e.g. claude-sonnet-4-5 shows the sonnet-4 class).

@@ -157,6 +157,9 @@ fn quick_model(line: &[u8]) -> Option<&str> {
     quick_str(line, b"\"model\":")
 }
 
+/// The longest `--minutes` window (a week); longer ones are read as a week.
+pub const MAX_MINUTES: u64 = 10_080;
+
 /// Builds the status from `files` (newest first), keeping records newer than `minutes`.
 ///
 /// Lines are read newest first; a line is parsed only when it may be the newest of a model
@@ -168,7 +171,7 @@ pub fn compute(
     model: Option<&str>,
     now: DateTime<Utc>,
 ) -> io::Result<Status> {
-    let since = now - Duration::minutes(minutes as i64);
+    let since = now - Duration::minutes(minutes.min(MAX_MINUTES) as i64);
     let want = model.map(model_class);
     let mut classes: Vec<ClassStatus> = Vec::new();
     let mut last_failure: Option<LastFailure> = None;

@@ -40,11 +40,19 @@ pub fn check_base_url(
     raw: &str,
     allow_insecure_http: bool,
 ) -> Result<String, crate::exit::UsageError> {
+    check_url(raw, allow_insecure_http, "ANTHROPIC_BASE_URL / --base-url")
+}
+
+/// [`check_base_url`] for a URL the messages call `what` (`record --upstream` uses it too).
+pub fn check_url(
+    raw: &str,
+    allow_insecure_http: bool,
+    what: &str,
+) -> Result<String, crate::exit::UsageError> {
     use crate::exit::UsageError;
-    const WHAT: &str = "ANTHROPIC_BASE_URL / --base-url";
     let url = reqwest::Url::parse(raw).map_err(|e| {
         UsageError(format!(
-            "{WHAT} is not a URL ({e}): {}\nhint: write it as https://api.anthropic.com or http://127.0.0.1:8080",
+            "{what} is not a URL ({e}): {}\nhint: write it as https://api.anthropic.com or http://127.0.0.1:8080",
             crate::redact::keys(&strip_userinfo_text(raw))
         ))
     })?;
@@ -53,37 +61,42 @@ pub fn check_base_url(
         let _ = shown.set_username("");
         let _ = shown.set_password(None);
         return Err(UsageError(format!(
-            "{WHAT} carries credentials (user:password@): {}\nhint: remove them; the key goes in ANTHROPIC_API_KEY / ANTHROPIC_ADMIN_KEY, never in the URL",
+            "{what} carries credentials (user:password@): {}\nhint: remove them; the key goes in ANTHROPIC_API_KEY / ANTHROPIC_ADMIN_KEY, never in the URL",
             shown.as_str().trim_end_matches('/')
         )));
     }
     let scheme = url.scheme();
     if scheme != "https" && scheme != "http" {
         return Err(UsageError(format!(
-            "{WHAT} must start with https:// (or http:// for a local server), not {scheme}://\nhint: write it as https://api.anthropic.com"
+            "{what} must start with https:// (or http:// for a local server), not {scheme}://\nhint: write it as https://api.anthropic.com"
         )));
     }
     let Some(host) = url.host_str().map(str::to_string) else {
         return Err(UsageError(format!(
-            "{WHAT} has no host: {raw}\nhint: write it as https://api.anthropic.com"
+            "{what} has no host: {}\nhint: write it as https://api.anthropic.com",
+            crate::redact::keys(&strip_userinfo_text(raw))
         )));
     };
     if url.query().is_some() || url.fragment().is_some() {
+        // Shown without them: a query may carry a key.
+        let mut shown = url.clone();
+        shown.set_query(None);
+        shown.set_fragment(None);
         return Err(UsageError(format!(
-            "{WHAT} must not carry a ?query or #fragment: {}\nhint: write it as https://api.anthropic.com",
-            crate::redact::keys(raw)
+            "{what} must not carry a ?query or #fragment (not shown: it may hold a key)\nhint: write it as {}",
+            crate::redact::keys(shown.as_str().trim_end_matches('/'))
         )));
     }
     let base = url.as_str().trim_end_matches('/').to_string();
     if url.path().trim_end_matches('/').ends_with("/v1") {
         let fixed = base.trim_end_matches("/v1");
         return Err(UsageError(format!(
-            "{WHAT} ends in /v1: {base}\nhint: drop the /v1 (claude-429 adds /v1/... itself): {fixed}"
+            "{what} ends in /v1: {base}\nhint: drop the /v1 (claude-429 adds /v1/... itself): {fixed}"
         )));
     }
     if scheme == "http" && !allow_insecure_http && !is_loopback(&host) {
         return Err(UsageError(format!(
-            "{WHAT} is plain http:// to a host that is not this machine ({host}): the API key would cross the network unencrypted\nhint: use https://, or pass --allow-insecure-http if you really mean it"
+            "{what} is plain http:// to a host that is not this machine ({host}): the API key would cross the network unencrypted\nhint: use https://, or pass --allow-insecure-http if you really mean it"
         )));
     }
     Ok(base)

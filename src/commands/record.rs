@@ -20,15 +20,19 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         ))
         .into());
     }
-    let upstream = reqwest::Url::parse(&a.upstream)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| {
-            UsageError(format!(
-                "--upstream '{}' is not an http(s) URL (e.g. https://api.anthropic.com)",
-                a.upstream
-            ))
-        })?;
+    // The same check as --base-url: no user:password@ (never printed), no query, no /v1,
+    // plain http only to this machine unless asked for.
+    let checked =
+        crate::api::client::check_url(a.upstream.trim(), a.allow_insecure_http, "--upstream")?;
+    let upstream = reqwest::Url::parse(&checked)
+        .map_err(|e| UsageError(format!("--upstream is not a URL ({e})")))?;
+    if record::writer::world_writable(&a.out) {
+        crate::record::note!(
+            "claude-429: warning: {} is writable by anyone: others could read, replace or \
+             remove the records; use a directory only you can write (chmod 700)",
+            a.out.display()
+        );
+    }
     let opts = Options {
         listen: a.listen,
         upstream,
@@ -36,6 +40,7 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         max_size: a.max_size,
         keep: a.keep as usize,
         cacert: a.cacert.clone(),
+        max_connections: a.max_connections as usize,
     };
     let writer = Writer::open(Rotation {
         dir: opts.out.clone(),
@@ -50,6 +55,7 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     })?;
     let path = writer.path().to_path_buf();
 
+    record::raise_descriptor_limit();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -65,7 +71,10 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let proxy = Arc::new(Proxy::new(&opts, sink)?);
     let stop = {
         let _in_runtime = rt.enter();
-        shutdown_signal()
+        // A write past a file-size limit (`ulimit -f`) must fail, not kill the proxy and every
+        // connection through it: SIGXFSZ gets a handler that does nothing.
+        record::ignore_file_size_signal();
+        shutdown_signals()
     };
 
     crate::record::note!("claude-429 record: listening on http://{local}");
@@ -75,11 +84,14 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     );
     crate::record::note!("  writing records to {}", path.display());
     crate::record::note!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
-    crate::record::note!("  Ctrl-C stops and flushes");
+    crate::record::note!(
+        "  Ctrl-C stops: answers in flight get up to {}s to finish (a second Ctrl-C cuts them)",
+        record::proxy::GRACE.as_secs()
+    );
 
     rt.block_on(record::serve(listener, proxy.clone(), stop))?;
-    // Let answers in flight finish for a moment, then cut them (their records say so).
-    rt.shutdown_timeout(Duration::from_secs(2));
+    // Answers still in flight after the grace period are cut (their records say so).
+    rt.shutdown_timeout(Duration::from_millis(200));
     drop(proxy);
     let counters_end = writer_thread
         .join()
@@ -88,6 +100,7 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let n = counters.exchanges.load(Ordering::Relaxed);
     let f = counters.failures.load(Ordering::Relaxed);
     let d = counters.dropped.load(Ordering::Relaxed);
+    let lost = counters.write_errors.load(Ordering::Relaxed);
     crate::record::note!(
         "claude-429 record: stopped; {n} exchanges, {f} failures recorded in {}",
         opts.out.display()
@@ -97,35 +110,47 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
             "claude-429: warning: {d} records dropped (the disk could not keep up)"
         );
     }
+    if lost > 0 {
+        crate::record::note!(
+            "claude-429: warning: {lost} records lost (they could not be written; the requests \
+             themselves were answered)"
+        );
+    }
     Ok(Outcome::Clean)
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is called
-/// (inside the runtime), before the proxy says it listens, so an early Ctrl-C is not lost.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+/// Sends one message per Ctrl-C (SIGINT) or SIGTERM: the first stops accepting, the second
+/// cuts answers still in flight. The handlers are installed when this is called (inside the
+/// runtime), before the proxy says it listens, so an early Ctrl-C is not lost.
+fn shutdown_signals() -> tokio::sync::mpsc::UnboundedReceiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let int = signal(SignalKind::interrupt());
-        let term = signal(SignalKind::terminate());
-        async move {
-            match (int, term) {
-                (Ok(mut i), Ok(mut t)) => {
+        if let (Ok(mut i), Ok(mut t)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            tokio::spawn(async move {
+                loop {
                     tokio::select! {
                         _ = i.recv() => {}
                         _ = t.recv() => {}
                     }
+                    if tx.send(()).is_err() {
+                        break;
+                    }
                 }
-                _ => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
+            });
+            return rx;
+        }
+    }
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if tx.send(()).is_err() {
+                break;
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        async {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    });
+    rx
 }

@@ -140,15 +140,76 @@ pub struct Group {
 /// Limits per dimension; a missing one is not enforced.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct Limits {
+    #[serde(default, deserialize_with = "rpm")]
     pub requests_per_minute: Option<u64>,
     /// Cache-aware: cache reads do not count.
+    #[serde(default, deserialize_with = "itpm")]
     pub input_tokens_per_minute: Option<u64>,
+    #[serde(default, deserialize_with = "otpm")]
     pub output_tokens_per_minute: Option<u64>,
     /// Input plus output tokens per day (a day is 1440 limiter minutes).
+    #[serde(default, deserialize_with = "tpd")]
     pub tokens_per_day: Option<u64>,
 }
 
+/// A limit read as any integer, so that a negative one is refused with its name (inside a
+/// flattened table serde's own error would not say which field).
+fn limit_named<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    name: &str,
+) -> Result<Option<u64>, D::Error> {
+    use serde::de::Error;
+    match Option::<i64>::deserialize(d)? {
+        None => Ok(None),
+        Some(n) if n >= 1 && n as u64 <= MAX_LIMIT => Ok(Some(n as u64)),
+        Some(n) => Err(D::Error::custom(format!(
+            "{name} must be between 1 and {MAX_LIMIT}, not {n}"
+        ))),
+    }
+}
+fn rpm<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    limit_named(d, "requests_per_minute")
+}
+fn itpm<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    limit_named(d, "input_tokens_per_minute")
+}
+fn otpm<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    limit_named(d, "output_tokens_per_minute")
+}
+fn tpd<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    limit_named(d, "tokens_per_day")
+}
+
+/// The shortest and longest limiter minute, in seconds (a millisecond to a day).
+const MIN_MINUTE: f64 = 0.001;
+const MAX_MINUTE: f64 = 86_400.0;
+/// The largest limit (per minute or per day) a scenario may set.
+const MAX_LIMIT: u64 = 1_000_000_000_000;
+/// The latest overload window bound, in seconds since start (a year).
+const MAX_SECONDS: f64 = 31_536_000.0;
+/// The longest generated answer, in tokens.
+const MAX_OUTPUT: u64 = 1_000_000;
+
 impl Limits {
+    /// Each limit that is set is between 1 and [`MAX_LIMIT`] (0 would never refill).
+    fn check(&self, what: &str) -> Result<(), String> {
+        for (name, v) in [
+            ("requests_per_minute", self.requests_per_minute),
+            ("input_tokens_per_minute", self.input_tokens_per_minute),
+            ("output_tokens_per_minute", self.output_tokens_per_minute),
+            ("tokens_per_day", self.tokens_per_day),
+        ] {
+            if let Some(v) = v
+                && !(1..=MAX_LIMIT).contains(&v)
+            {
+                return Err(format!(
+                    "{what}: {name} must be between 1 and {MAX_LIMIT}, not {v}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// `self` with `over`'s values where set.
     pub fn overlaid(&self, over: &Limits) -> Limits {
         Limits {
@@ -396,8 +457,56 @@ impl Scenario {
     }
 
     fn check(&self) -> Result<(), String> {
-        if !(self.timing.minute_seconds > 0.0 && self.timing.minute_seconds.is_finite()) {
-            return Err("timing.minute_seconds must be above 0".into());
+        let m = self.timing.minute_seconds;
+        if !(m.is_finite() && (MIN_MINUTE..=MAX_MINUTE).contains(&m)) {
+            return Err(format!(
+                "timing.minute_seconds must be between {MIN_MINUTE} and {MAX_MINUTE}, not {m}"
+            ));
+        }
+        // Every number a request computes with is in range here, never a panic per request.
+        for g in &self.groups {
+            g.limits.check(&format!("group {}", g.id))?;
+        }
+        if let Some(w) = &self.workspace {
+            for o in &w.overrides {
+                o.limits
+                    .check(&format!("workspace override for group {}", o.group))?;
+            }
+        }
+        for k in &self.keys {
+            k.limits.check(&format!("key profile '{}'", k.contains))?;
+        }
+        if let Some(r) = &self.ramp {
+            if r.floor > MAX_LIMIT {
+                return Err(format!("ramp.floor must be at most {MAX_LIMIT}"));
+            }
+            if !(r.growth.is_finite() && (1.0..=1000.0).contains(&r.growth)) {
+                return Err(format!(
+                    "ramp.growth must be between 1 and 1000, not {}",
+                    r.growth
+                ));
+            }
+        }
+        if let Some(o) = &self.overload {
+            let ok = |x: f64| x.is_finite() && (0.0..=MAX_SECONDS).contains(&x);
+            if !ok(o.start_s) || !o.end_s.is_none_or(ok) {
+                return Err(format!(
+                    "overload.start_s and overload.end_s must be between 0 and {MAX_SECONDS} seconds"
+                ));
+            }
+        }
+        if let Some(s) = &self.subscription {
+            if !(s.warn_at.is_finite() && (0.0..=1.0).contains(&s.warn_at)) {
+                return Err("subscription.warn_at must be between 0 and 1".into());
+            }
+            if s.five_hour_requests > MAX_LIMIT || s.seven_day_requests > MAX_LIMIT {
+                return Err(format!("subscription budgets must be at most {MAX_LIMIT}"));
+            }
+        }
+        if !(1..=MAX_OUTPUT).contains(&self.response.output_tokens) {
+            return Err(format!(
+                "response.output_tokens must be between 1 and {MAX_OUTPUT}"
+            ));
         }
         if self.groups.is_empty() {
             return Err("at least one [[group]] is needed".into());
@@ -473,5 +582,48 @@ mod tests {
     fn unknown_keys_are_refused() {
         assert!(Scenario::parse("x", "nmae = 'typo'").is_err());
         assert!(Scenario::parse("x", "[timing]\nminute_seconds = 0").is_err());
+    }
+
+    #[test]
+    fn out_of_range_values_are_refused_at_load_with_the_field_named() {
+        let group = |limits: &str| {
+            format!(
+                "[[group]]\nid = \"rlg_1\"\ndisplay_name = \"x\"\nmodels = [\"claude-x\"]\n{limits}\n"
+            )
+        };
+        for (text, field) in [
+            (
+                "[timing]\nminute_seconds = 1e30".to_string(),
+                "minute_seconds",
+            ),
+            (
+                "[timing]\nminute_seconds = -1".to_string(),
+                "minute_seconds",
+            ),
+            (
+                "[timing]\nminute_seconds = nan".to_string(),
+                "minute_seconds",
+            ),
+            (group("requests_per_minute = 0"), "requests_per_minute"),
+            (
+                group("input_tokens_per_minute = 2000000000000"),
+                "input_tokens_per_minute",
+            ),
+            (group("requests_per_minute = -5"), "requests_per_minute"),
+            ("[ramp]\nfloor = 1\ngrowth = inf".to_string(), "ramp.growth"),
+            (
+                "[overload]\nrate = 0.5\nstart_s = 1e300".to_string(),
+                "overload.start_s",
+            ),
+            (
+                "[subscription]\nfive_hour_requests = 1\nseven_day_requests = 1\nwarn_at = 7"
+                    .to_string(),
+                "warn_at",
+            ),
+            ("[response]\noutput_tokens = 0".to_string(), "output_tokens"),
+        ] {
+            let e = format!("{:#}", Scenario::parse("x", &text).unwrap_err());
+            assert!(e.contains(field), "{text}: {e}");
+        }
     }
 }

@@ -27,6 +27,8 @@ type Body = BoxBody<Bytes, Infallible>;
 
 /// Request bodies above this are refused (413), like the API's 32 MB cap.
 const MAX_BODY: usize = 32 * 1024 * 1024;
+/// Bodies larger than this are parsed on the blocking pool.
+const BLOCKING_PARSE: usize = 256 * 1024;
 
 /// Everything the handlers share.
 pub struct Shared {
@@ -300,20 +302,42 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
             }));
         }
     };
-    let hash = {
-        use std::hash::{DefaultHasher, Hasher};
-        let mut h = DefaultHasher::new();
-        h.write(&bytes);
-        h.finish()
+    let bytes_len = bytes.len();
+    let digest = move || {
+        let hash = {
+            use std::hash::{DefaultHasher, Hasher};
+            let mut h = DefaultHasher::new();
+            h.write(&bytes);
+            h.finish()
+        };
+        serde_json::from_slice::<Value>(&bytes).map(|v| (v, hash))
     };
-    serde_json::from_slice::<Value>(&bytes)
-        .map(|v| (v, hash))
-        .map_err(|e| {
-            let msg = format!("The request body is not valid JSON: {e}");
-            Box::new(move |rid: &str| {
-                Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
-            }) as Refuse
-        })
+    // A large body is hashed and parsed off the runtime's worker threads (a 32 MB parse
+    // would stall every other connection on that worker).
+    let parsed = if bytes_len > BLOCKING_PARSE {
+        match tokio::task::spawn_blocking(digest).await {
+            Ok(r) => r,
+            Err(_) => {
+                return Err(Box::new(|rid: &str| {
+                    Answer::error(
+                        500,
+                        "api_error",
+                        "Internal server error",
+                        rid,
+                        Outcome::BadRequest,
+                    )
+                }));
+            }
+        }
+    } else {
+        digest()
+    };
+    parsed.map_err(|e| {
+        let msg = format!("The request body is not valid JSON: {e}");
+        Box::new(move |rid: &str| {
+            Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
+        }) as Refuse
+    })
 }
 
 /// The group a model belongs to: listed by id, else the same line and major version.

@@ -19,6 +19,7 @@ pub(crate) use note;
 
 pub mod entry;
 pub mod proxy;
+pub mod safe;
 pub mod scan;
 pub mod writer;
 
@@ -37,6 +38,9 @@ pub use writer::{Rotation, Writer};
 /// letting memory grow when the disk cannot keep up.
 const QUEUE: usize = 8192;
 
+/// How long recording stays paused after a failed write before it is tried again.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The default record directory.
 pub const DEFAULT_DIR: &str = "claude-429-record";
 
@@ -45,7 +49,9 @@ pub const DEFAULT_DIR: &str = "claude-429-record";
 pub struct Counters {
     pub exchanges: AtomicU64,
     pub failures: AtomicU64,
+    /// Records dropped because the queue was full (the disk could not keep up).
     pub dropped: AtomicU64,
+    /// Records lost because they could not be written (recording was paused).
     pub write_errors: AtomicU64,
 }
 
@@ -84,20 +90,44 @@ pub fn start_writer(
         .spawn(move || {
             let source: Arc<str> = Arc::from(writer.path().display().to_string());
             let mut line_no = 0u64;
+            // After a failed write, recording pauses (requests keep flowing) and is tried
+            // again every RETRY; records meanwhile are lost and counted.
+            let mut paused_at: Option<std::time::Instant> = None;
             for r in rx {
                 let Ok(line) = serde_json::to_vec(&r) else {
                     continue;
                 };
-                line_no += 1;
-                if let Err(e) = writer.write_line(chrono::Utc::now(), &line) {
-                    if c2.write_errors.fetch_add(1, Ordering::Relaxed) == 0 {
-                        crate::record::note!(
-                            "claude-429: error: cannot write {}: {e}",
-                            writer.path().display()
-                        );
+                if let Some(at) = paused_at
+                    && (at.elapsed() < RETRY || writer.reopen().is_err())
+                {
+                    if at.elapsed() >= RETRY {
+                        // The retry failed: wait another RETRY before the next one.
+                        paused_at = Some(std::time::Instant::now());
                     }
+                    c2.write_errors.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
+                if let Err(e) = writer.write_line(chrono::Utc::now(), &line) {
+                    let lost = c2.write_errors.fetch_add(1, Ordering::Relaxed) + 1;
+                    if paused_at.is_none() {
+                        crate::record::note!(
+                            "claude-429: error: cannot write records to {}: {e}; recording paused \
+                             ({lost} lost so far), requests keep flowing; retrying every {}s",
+                            writer.path().display(),
+                            RETRY.as_secs()
+                        );
+                    }
+                    paused_at = Some(std::time::Instant::now());
+                    continue;
+                }
+                if paused_at.take().is_some() {
+                    crate::record::note!(
+                        "claude-429: recording resumed in {} ({} records lost)",
+                        writer.path().display(),
+                        c2.write_errors.load(Ordering::Relaxed)
+                    );
+                }
+                line_no += 1;
                 if let Some(msg) = live_line(&source, line_no, &line, &r, color) {
                     c2.failures.fetch_add(1, Ordering::Relaxed);
                     crate::history::record_failure(&line);
@@ -188,6 +218,36 @@ pub struct Options {
     /// Extra trust anchors for the upstream (`--cacert`), besides the platform's,
     /// `SSL_CERT_FILE` and `SSL_CERT_DIR`.
     pub cacert: Option<PathBuf>,
+    /// Client connections served at once; past this a new one gets a 503.
+    pub max_connections: usize,
+}
+
+/// Raises the open-descriptor limit to the hard limit: each client connection and its
+/// upstream connection take one each, and the usual soft limit (1,024) is low for a proxy.
+pub fn raise_descriptor_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut l = getrlimit(Resource::Nofile);
+        if l.current.is_some() && l.current != l.maximum {
+            l.current = l.maximum;
+            let _ = setrlimit(Resource::Nofile, l);
+        }
+    }
+}
+
+/// Catches SIGXFSZ (sent when a write passes the file-size limit, `ulimit -f`) so that the
+/// write fails with an error the writer handles instead of the signal ending the process.
+/// Call inside the runtime.
+pub fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let raw = rustix::process::Signal::XFSZ.as_raw();
+        if let Ok(mut s) = signal(SignalKind::from_raw(raw)) {
+            tokio::spawn(async move { while s.recv().await.is_some() {} });
+        }
+    }
 }
 
 /// True when `addr` is loopback (the default, safe to listen on without --allow-remote).

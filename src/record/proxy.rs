@@ -3,8 +3,8 @@
 //! scanners and send one [`Record`] per exchange when the answer ends (or is cut off).
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -15,11 +15,13 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Map, Value};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 
 use super::entry::{self, Record, RequestFacts};
+use super::safe::{self, Secrets};
 use super::scan::{Sse, TopLevel};
 use super::{Options, Sink};
 
@@ -45,11 +47,25 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// How long a client connection may wait before its request's headers are in.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a connection with no request in flight and no bytes moving is kept open.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// The idle timeout once three quarters of the connection cap are in use.
+pub const BUSY_IDLE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The default cap on open client connections (`--max-connections`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// 503 answers being written at once, at most.
+const MAX_REFUSING: usize = 256;
+/// How long Ctrl-C lets answers in flight finish (a second Ctrl-C stops at once).
+pub const GRACE: Duration = Duration::from_secs(10);
+
 /// The shared proxy state: the upstream client and the record queue.
 pub struct Proxy {
     client: reqwest::Client,
     upstream: String,
     sink: Sink,
+    max_connections: usize,
 }
 
 impl Proxy {
@@ -70,6 +86,7 @@ impl Proxy {
             client,
             upstream: opts.upstream.as_str().trim_end_matches('/').to_string(),
             sink,
+            max_connections: opts.max_connections.max(1),
         })
     }
 
@@ -78,9 +95,12 @@ impl Proxy {
         let started = Instant::now();
         let ts = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
         let (parts, body) = req.into_parts();
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let url = format!("{}{}", self.upstream, path);
-        let shared = Arc::new(Mutex::new(RequestTap::new()));
+        let secrets = Secrets::from_request(&parts.headers, parts.uri.query());
+        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        // The query goes upstream unchanged but is never kept: it may carry a key.
+        let url = format!("{}{}", self.upstream, path_and_query);
+        let shown_path = secrets.scrub_credentials(parts.uri.path(), 512);
+        let shared = Arc::new(Mutex::new(RequestTap::new(secrets)));
         let body = ReqBody {
             inner: Mutex::new(body),
             tap: shared.clone(),
@@ -92,6 +112,19 @@ impl Proxy {
         // the one change the proxy makes to a request. Clients read identity answers fine.
         headers.remove(header::ACCEPT_ENCODING);
         let method = parts.method.to_string();
+        let base = Base {
+            ts,
+            method,
+            url: format!("{}{}", self.upstream, shown_path),
+            started,
+            request: shared,
+        };
+        // A client that gives up before the upstream's headers drops this future: the guard
+        // still sends a record (`client_closed`, with the time waited).
+        let mut pending = Pending {
+            base: Some(base),
+            sink: self.sink.clone(),
+        };
         let result = self
             .client
             .request(parts.method, &url)
@@ -99,13 +132,7 @@ impl Proxy {
             .body(reqwest::Body::wrap(body))
             .send()
             .await;
-        let base = Base {
-            ts,
-            method,
-            url: crate::redact::keys(&url),
-            started,
-            request: shared,
-        };
+        let base = pending.base.take().expect("taken once");
         match result {
             Ok(resp) => {
                 let resp: Response<reqwest::Body> = resp.into();
@@ -117,21 +144,29 @@ impl Proxy {
                     .get(header::CONTENT_LENGTH)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse().ok());
+                let kept = {
+                    let t = base.request.lock().unwrap_or_else(|e| e.into_inner());
+                    safe::headers(&parts.headers, &t.secrets)
+                };
                 let tap = RespBody {
                     inner: body,
                     base: Some(base),
                     status: parts.status.as_u16(),
-                    headers: headers_json(&parts.headers),
+                    headers: kept,
                     kind,
                     ttfb: None,
                     received: 0,
                     content_length,
                     sink: self.sink.clone(),
+                    in_flight: None,
                 };
                 Response::from_parts(parts, ProxyBody::Tap(Box::new(tap)))
             }
             Err(e) => {
-                let why = error_chain(&e);
+                let why = {
+                    let t = base.request.lock().unwrap_or_else(|e| e.into_inner());
+                    t.secrets.scrub(&error_chain(&e.without_url()))
+                };
                 let rec = base.record(502, Map::new(), None, None);
                 self.sink.send(Record {
                     proxy_error: Some(why.clone()),
@@ -139,50 +174,356 @@ impl Proxy {
                 });
                 let body = serde_json::json!({"type": "error", "error": {"type": "api_error",
                     "message": format!("claude-429 record: upstream unreachable: {why}")}});
-                let mut resp = Response::new(ProxyBody::Full(Some(Bytes::from(body.to_string()))));
-                *resp.status_mut() = StatusCode::BAD_GATEWAY;
-                resp.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                resp
+                short_answer(StatusCode::BAD_GATEWAY, body.to_string())
             }
         }
     }
 }
 
-/// Accepts connections until `shutdown` resolves; each connection is served on its own task.
+fn short_answer(status: StatusCode, body: String) -> Response<ProxyBody> {
+    let mut resp = Response::new(ProxyBody::Full(Some(Bytes::from(body))));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// Sends a `client_closed` record when a request is dropped before the upstream answered.
+struct Pending {
+    base: Option<Base>,
+    sink: Sink,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(base) = self.base.take() {
+            let mut rec = base.record(0, Map::new(), None, None);
+            rec.incomplete = Some("client_closed");
+            self.sink.send(rec);
+        }
+    }
+}
+
+/// When a connection last moved a byte, and whether a request is in flight on it.
+#[derive(Debug)]
+struct Activity {
+    epoch: Instant,
+    last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+    /// Told to close to make room for a new connection (the cap is reached).
+    close: tokio::sync::Notify,
+    evicted: std::sync::atomic::AtomicBool,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity {
+            epoch: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            close: tokio::sync::Notify::new(),
+            evicted: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    fn touch(&self) {
+        let ms = self.epoch.elapsed().as_millis() as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn idle_for(&self) -> Duration {
+        let now = self.epoch.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
+    }
+}
+
+/// Counts a request in flight until the answer's body is done.
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(a: &Arc<Activity>) -> InFlight {
+        a.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(a.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touch();
+    }
+}
+
+/// A client socket that notes when bytes move (for the idle timeout).
+struct Watched {
+    io: TcpStream,
+    act: Arc<Activity>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let r = Pin::new(&mut this.io).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.act.touch();
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_write(cx, data);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.act.touch();
+        }
+        r
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            this.act.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+}
+
+/// The answer to a connection past the cap: a 503 in an `overloaded_error` body (SDKs retry
+/// it), then the connection is closed.
+const FULL_ANSWER: &str = "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"claude-429 record: too many open connections; retry shortly\"}}";
+
+async fn refuse(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Read the request's head first (briefly, a little): a client that gets an answer before
+    // it has sent its request takes it for a broken connection rather than a 503.
+    let _ = tokio::time::timeout(Duration::from_millis(300), async {
+        let mut buf = [0u8; 4096];
+        let mut seen = 0usize;
+        let mut tail = [0u8; 4];
+        while seen < 16 * 1024 {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            seen += n;
+            let mut joined = tail.to_vec();
+            joined.extend_from_slice(&buf[..n]);
+            if memchr::memmem::find(&joined, b"\r\n\r\n").is_some() {
+                break;
+            }
+            let k = joined.len();
+            tail.copy_from_slice(&joined[k - 4..]);
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+        FULL_ANSWER.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(FULL_ANSWER.as_bytes()).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+/// Accepts connections until `stop` yields once; then lets answers in flight finish for
+/// [`GRACE`] (or until `stop` yields again). Each connection is served on its own task, at
+/// most the cap at once: at the cap the longest-idle connection is closed to make room, and
+/// a new one gets a 503 only when all are busy. Connections are closed when idle or when
+/// their headers are too slow.
 pub async fn serve(
     listener: TcpListener,
     proxy: Arc<Proxy>,
-    shutdown: impl Future<Output = ()>,
+    mut stop: tokio::sync::mpsc::UnboundedReceiver<()>,
 ) -> std::io::Result<()> {
-    let mut shutdown = std::pin::pin!(shutdown);
+    let open = Arc::new(AtomicUsize::new(0));
+    let refusing = Arc::new(AtomicUsize::new(0));
+    let registry: Registry = Arc::default();
+    let mut next_id = 0u64;
+    let (quit_tx, quit_rx) = tokio::sync::watch::channel(false);
+    let mut accept_errors = 0u32;
     loop {
         let (stream, _) = tokio::select! {
-            _ = &mut shutdown => return Ok(()),
+            _ = stop.recv() => break,
             acc = listener.accept() => match acc {
-                Ok(x) => x,
+                Ok(x) => {
+                    accept_errors = 0;
+                    x
+                }
                 Err(e) => {
-                    // Out of file descriptors and the like: wait a moment, keep serving.
-                    crate::record::note!("claude-429: warning: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    // Out of file descriptors and the like: back off, keep serving.
+                    if accept_errors == 0 {
+                        crate::record::note!("claude-429: warning: accept failed: {e}");
+                    }
+                    accept_errors = accept_errors.saturating_add(1);
+                    let wait = 10u64 << accept_errors.min(6);
+                    tokio::time::sleep(Duration::from_millis(wait)).await;
                     continue;
                 }
             },
         };
+        if open.load(Ordering::Relaxed) >= proxy.max_connections && !evict_idle(&registry) {
+            // At most a few hundred 503s in progress; past that a connection is just closed
+            // (refusals must not use up the descriptors they protect).
+            if refusing.load(Ordering::Relaxed) < MAX_REFUSING {
+                refusing.fetch_add(1, Ordering::Relaxed);
+                let refusing = refusing.clone();
+                tokio::spawn(async move {
+                    refuse(stream).await;
+                    refusing.fetch_sub(1, Ordering::Relaxed);
+                });
+            }
+            continue;
+        }
         let _ = stream.set_nodelay(true);
-        let proxy = proxy.clone();
-        tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| {
-                let proxy = proxy.clone();
-                async move { Ok::<_, Infallible>(proxy.handle(req).await) }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
-        });
+        open.fetch_add(1, Ordering::Relaxed);
+        next_id += 1;
+        tokio::spawn(connection(
+            stream,
+            proxy.clone(),
+            open.clone(),
+            quit_rx.clone(),
+            (registry.clone(), next_id),
+        ));
     }
+    drop(listener);
+    let _ = quit_tx.send(true);
+    let deadline = tokio::time::sleep(GRACE);
+    tokio::pin!(deadline);
+    while open.load(Ordering::Relaxed) > 0 {
+        tokio::select! {
+            _ = &mut deadline => break,
+            _ = stop.recv() => break,
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The open connections' activity, by connection number.
+type Registry = Arc<Mutex<std::collections::HashMap<u64, Arc<Activity>>>>;
+
+/// Shortest idle time of a connection closed to make room for a new one.
+const EVICT_AFTER: Duration = Duration::from_millis(250);
+
+/// At the cap: closes the connection idle the longest (no request in flight) so a new client
+/// is served rather than refused. False when every connection is busy.
+fn evict_idle(registry: &Registry) -> bool {
+    let map = registry.lock().unwrap_or_else(|e| e.into_inner());
+    let victim = map
+        .values()
+        .filter(|a| {
+            a.in_flight.load(Ordering::Relaxed) == 0
+                && !a.evicted.load(Ordering::Relaxed)
+                && a.idle_for() >= EVICT_AFTER
+        })
+        .max_by_key(|a| a.idle_for());
+    match victim {
+        Some(a) => {
+            a.evicted.store(true, Ordering::Relaxed);
+            a.close.notify_one();
+            true
+        }
+        None => false,
+    }
+}
+
+async fn connection(
+    stream: TcpStream,
+    proxy: Arc<Proxy>,
+    open: Arc<AtomicUsize>,
+    mut quit: tokio::sync::watch::Receiver<bool>,
+    (registry, id): (Registry, u64),
+) {
+    let act = Activity::new();
+    registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, act.clone());
+    let max = (proxy.max_connections,);
+    let io = Watched {
+        io: stream,
+        act: act.clone(),
+    };
+    let svc_act = act.clone();
+    let svc = hyper::service::service_fn(move |req| {
+        let proxy = proxy.clone();
+        let guard = InFlight::new(&svc_act);
+        async move {
+            let mut resp = proxy.handle(req).await;
+            if let ProxyBody::Tap(t) = resp.body_mut() {
+                t.in_flight = Some(guard);
+            }
+            Ok::<_, Infallible>(resp)
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => break,
+            _ = act.close.notified() => {
+                if act.in_flight.load(Ordering::Relaxed) == 0 {
+                    break;
+                }
+                // A request started meanwhile: let it finish, the idle timeout closes it.
+                act.evicted.store(false, Ordering::Relaxed);
+            }
+            _ = quit.changed(), if !draining => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {
+                let busy = open.load(Ordering::Relaxed) * 4 >= max.0 * 3;
+                let limit = if busy || draining { BUSY_IDLE_TIMEOUT } else { IDLE_TIMEOUT };
+                if act.in_flight.load(Ordering::Relaxed) == 0 && act.idle_for() >= limit {
+                    break;
+                }
+            }
+        }
+    }
+    registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
+    open.fetch_sub(1, Ordering::Relaxed);
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -215,39 +556,20 @@ fn strip_hop_by_hop(h: &mut HeaderMap) {
     }
 }
 
-/// Response headers as a JSON object (repeated headers joined with `, `), minus cookies.
-fn headers_json(h: &HeaderMap) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (name, value) in h {
-        let n = name.as_str();
-        if entry::DROPPED_RESPONSE_HEADERS.contains(&n) {
-            continue;
-        }
-        let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        match out.get_mut(n) {
-            Some(Value::String(prev)) => {
-                prev.push_str(", ");
-                prev.push_str(&v);
-            }
-            _ => {
-                out.insert(n.to_string(), Value::String(v));
-            }
-        }
-    }
-    out
-}
-
 /// What the request body showed as it went by.
 struct RequestTap {
     scan: TopLevel,
     bytes: u64,
+    /// The request's credentials and words, removed from everything the record keeps.
+    secrets: Secrets,
 }
 
 impl RequestTap {
-    fn new() -> Self {
+    fn new(secrets: Secrets) -> Self {
         RequestTap {
             scan: TopLevel::new(REQUEST_KEYS),
             bytes: 0,
+            secrets,
         }
     }
 }
@@ -278,6 +600,7 @@ impl Body for ReqBody {
             if !t.scan.done() {
                 t.scan.feed(data);
             }
+            t.secrets.feed_body(data);
         }
         polled
     }
@@ -358,16 +681,21 @@ impl Base {
         ttfb: Option<Duration>,
         usage: Option<&Map<String, Value>>,
     ) -> Record {
-        let t = self.request.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = self.request.lock().unwrap_or_else(|e| e.into_inner());
+        t.secrets.finish_body();
         let request = RequestFacts {
             model: t
                 .scan
                 .get("model")
-                .and_then(|v| v.as_str().map(str::to_string)),
+                .and_then(|v| v.as_str().map(str::to_string))
+                .and_then(|m| safe::model(&m, Some(&m), &t.secrets)),
             max_tokens: t.scan.get("max_tokens").and_then(|v| v.as_u64()),
             stream: t.scan.get("stream").and_then(|v| v.as_bool()),
             bytes: t.bytes,
-            input_tokens: usage.and_then(entry::counted_input),
+            input_tokens: usage
+                .and_then(safe::usage)
+                .as_ref()
+                .and_then(entry::counted_input),
         };
         Record {
             ts: self.ts.clone(),
@@ -378,7 +706,7 @@ impl Base {
             ttfb_ms: ttfb.map(ms),
             headers,
             body: None,
-            usage: usage.map(|u| Value::Object(u.clone())),
+            usage: usage.and_then(safe::usage).map(Value::Object),
             request,
             stream_error: false,
             incomplete: None,
@@ -402,6 +730,8 @@ pub struct RespBody {
     received: u64,
     content_length: Option<u64>,
     sink: Sink,
+    /// Holds the connection's in-flight count until the answer is done.
+    in_flight: Option<InFlight>,
 }
 
 impl RespBody {
@@ -411,47 +741,73 @@ impl RespBody {
         };
         let headers = std::mem::take(&mut self.headers);
         let kind = std::mem::replace(&mut self.kind, Kind::Other);
-        let mut body = None;
-        let mut usage = None;
-        let mut stream_error = false;
-        match kind {
-            Kind::Error(buf) => {
-                if !buf.is_empty() {
-                    body = Some(entry::body_value(&buf));
+        let mut rec = {
+            let t = base.request.lock().unwrap_or_else(|e| e.into_inner());
+            let sec = &t.secrets;
+            let asked = t
+                .scan
+                .get("model")
+                .and_then(|v| v.as_str().map(str::to_string));
+            let model = |m: Option<String>| m.and_then(|m| safe::model(&m, asked.as_deref(), sec));
+            let mut body = None;
+            let mut usage = None;
+            let mut stream_error = false;
+            match kind {
+                Kind::Error(buf) => {
+                    if !buf.is_empty() {
+                        body = safe::error_body(&buf, sec);
+                    }
                 }
-            }
-            Kind::Sse(mut s) => {
-                s.finish();
-                let f = s.facts;
-                usage = f.usage.clone();
-                if let Some(err) = f.error {
-                    stream_error = true;
-                    body = Some(Value::String(format!("event: error\ndata: {err}\n\n")));
-                } else if f.model.is_some() || f.usage.is_some() {
-                    body = Some(skeleton(f.id, f.model, f.stop_reason, f.usage));
+                Kind::Sse(mut s) => {
+                    s.finish();
+                    let f = s.facts;
+                    usage = f.usage.clone();
+                    if let Some(err) = f.error {
+                        stream_error = true;
+                        // The event as SSE text, rebuilt from its allowed fields.
+                        let data = safe::error_body(err.as_bytes(), sec)
+                            .filter(Value::is_object)
+                            .unwrap_or_else(|| serde_json::json!({"type": "error"}));
+                        body = Some(Value::String(format!("event: error\ndata: {data}\n\n")));
+                    } else if f.model.is_some() || f.usage.is_some() {
+                        body = Some(skeleton(
+                            f.id.and_then(|i| safe::id(&i, sec)),
+                            model(f.model),
+                            f.stop_reason.and_then(|r| safe::stop_reason(&r)),
+                            f.usage,
+                        ));
+                    }
                 }
-            }
-            Kind::Json(t) => {
-                usage = t.get("usage").and_then(|u| u.as_object().cloned());
-                if t.get("type").and_then(|v| v.as_str().map(str::to_string))
-                    == Some("message".into())
-                {
-                    let s = |k: &str| t.get(k).and_then(|v| v.as_str().map(str::to_string));
-                    body = Some(skeleton(
-                        s("id"),
-                        s("model"),
-                        s("stop_reason"),
-                        usage.clone(),
-                    ));
+                Kind::Json(t) => {
+                    usage = t
+                        .get("usage")
+                        .and_then(|u| u.as_object().and_then(safe::usage));
+                    if t.get("type").and_then(|v| v.as_str().map(str::to_string))
+                        == Some("message".into())
+                    {
+                        let s = |k: &str| t.get(k).and_then(|v| v.as_str().map(str::to_string));
+                        body = Some(skeleton(
+                            s("id").and_then(|i| safe::id(&i, sec)),
+                            model(s("model")),
+                            s("stop_reason").and_then(|r| safe::stop_reason(&r)),
+                            usage.clone(),
+                        ));
+                    }
                 }
+                Kind::Other => {}
             }
-            Kind::Other => {}
-        }
-        let mut rec = base.record(self.status, headers, self.ttfb, usage.as_ref());
-        rec.body = body;
-        rec.stream_error = stream_error;
+            if let Some(b) = body.as_mut() {
+                sec.scrub_value(b);
+            }
+            drop(t);
+            let mut rec = base.record(self.status, headers, self.ttfb, usage.as_ref());
+            rec.body = body;
+            rec.stream_error = stream_error;
+            rec
+        };
         rec.incomplete = incomplete;
         self.sink.send(rec);
+        self.in_flight = None;
     }
 }
 

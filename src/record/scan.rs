@@ -13,6 +13,11 @@ use serde_json::Value;
 const MAX_VALUE: usize = 16 * 1024;
 /// Longest key name compared (longer keys are never wanted).
 const MAX_KEY: usize = 64;
+/// Top-level keys looked at; past this (a body of ever-new keys) the rest is not examined.
+pub const MAX_KEYS: u32 = 4096;
+/// Bytes examined; past this the rest passes unexamined (the wanted keys come well before
+/// in any real request or answer, or not at all).
+pub const MAX_EXAMINED: u64 = 64 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -46,7 +51,11 @@ pub struct TopLevel {
     depth: u32,
     in_string: bool,
     escape: bool,
-    found: Vec<(usize, Vec<u8>)>,
+    /// The last whole value seen for each wanted key (one slot per key: a body that repeats
+    /// a key keeps one value, not all of them).
+    found: Vec<Option<Vec<u8>>>,
+    keys_seen: u32,
+    examined: u64,
 }
 
 impl TopLevel {
@@ -62,7 +71,9 @@ impl TopLevel {
             depth: 0,
             in_string: false,
             escape: false,
-            found: Vec::new(),
+            found: vec![None; wanted.len()],
+            keys_seen: 0,
+            examined: 0,
         }
     }
 
@@ -72,6 +83,11 @@ impl TopLevel {
     }
 
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.examined += bytes.len() as u64;
+        if self.examined > MAX_EXAMINED {
+            self.state = State::Done;
+            return;
+        }
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
@@ -86,6 +102,11 @@ impl TopLevel {
                 },
                 State::Key => match b {
                     b'"' => {
+                        self.keys_seen += 1;
+                        if self.keys_seen > MAX_KEYS {
+                            self.state = State::Done;
+                            return;
+                        }
                         self.key.clear();
                         self.key_too_long = false;
                         self.escape = false;
@@ -194,18 +215,16 @@ impl TopLevel {
             && !self.value_too_long
         {
             let v = std::mem::take(&mut self.value);
-            self.found.push((k, v));
+            self.found[k] = Some(v);
         }
     }
 
     /// The parsed value of a wanted key, when it was seen whole (the last one wins).
     pub fn get(&self, key: &str) -> Option<Value> {
         let idx = self.wanted.iter().position(|w| *w == key)?;
-        self.found
-            .iter()
-            .rev()
-            .find(|(k, _)| *k == idx)
-            .and_then(|(_, v)| serde_json::from_slice(trim(v)).ok())
+        self.found[idx]
+            .as_ref()
+            .and_then(|v| serde_json::from_slice(trim(v)).ok())
     }
 }
 
@@ -231,11 +250,13 @@ pub struct StreamFacts {
     pub id: Option<String>,
     /// `message_start`'s `message.model`.
     pub model: Option<String>,
-    /// Usage: `message_start`'s, updated by every `message_delta`'s (cumulative counts).
+    /// Usage counts (the documented keys only): `message_start`'s, updated by every
+    /// `message_delta`'s (cumulative counts).
     pub usage: Option<serde_json::Map<String, Value>>,
     /// The last `message_delta`'s `delta.stop_reason`.
     pub stop_reason: Option<String>,
-    /// The `data:` of an `error` event, verbatim (the first one).
+    /// The `data:` of an `error` event as it came (the first one; a record keeps only its
+    /// allowed fields, see [`crate::record::safe::error_body`]).
     pub error: Option<String>,
     /// A `message_stop` event was seen: the stream ended normally.
     pub stopped: bool,
@@ -330,7 +351,7 @@ impl Sse {
                     self.facts.id = s("id");
                     self.facts.model = s("model");
                     if let Some(u) = m.get("usage").and_then(Value::as_object) {
-                        self.facts.usage = Some(u.clone());
+                        self.facts.usage = crate::record::safe::usage(u);
                     }
                 }
             }
@@ -343,12 +364,8 @@ impl Sse {
                     self.facts.stop_reason = Some(r.to_string());
                 }
                 if let Some(u) = v.get("usage").and_then(Value::as_object) {
-                    let usage = self.facts.usage.get_or_insert_with(Default::default);
-                    for (k, n) in u {
-                        if !n.is_null() {
-                            usage.insert(k.clone(), n.clone());
-                        }
-                    }
+                    // Only the documented counts: a stream of ever-new usage keys keeps none.
+                    crate::record::safe::merge_usage(&mut self.facts.usage, u);
                 }
             }
             (_, "message_stop") => self.facts.stopped = true,
@@ -412,6 +429,35 @@ mod tests {
         let t = top(&body, 1000);
         assert_eq!(t.get("model"), None);
         assert_eq!(t.get("max_tokens"), Some(Value::from(5)));
+    }
+
+    #[test]
+    fn repeated_and_ever_new_keys_keep_fixed_memory() {
+        // A repeated wanted key keeps one value, not one per repeat.
+        let mut t = TopLevel::new(REQ);
+        t.feed(b"{");
+        for _ in 0..10_000 {
+            t.feed(br#""model":"claude-x","#);
+        }
+        assert_eq!(t.found.len(), REQ.len());
+        assert_eq!(t.get("model"), Some(Value::from("claude-x")));
+        // Ever-new keys: past the cap the rest is not examined.
+        let mut t = TopLevel::new(REQ);
+        t.feed(b"{");
+        for i in 0..(MAX_KEYS + 10) {
+            t.feed(format!("\"k{i}\":1,").as_bytes());
+        }
+        assert!(t.done());
+        t.feed(br#""model":"late"}"#);
+        assert_eq!(t.get("model"), None);
+        // A stream of ever-new usage keys keeps only the documented counts.
+        let mut sse = Sse::new();
+        for i in 0..1000 {
+            sse.feed(format!("event: message_delta\ndata: {{\"type\":\"message_delta\",\"usage\":{{\"output_tokens\":{i},\"k{i}\":1}}}}\n\n").as_bytes());
+        }
+        let u = sse.facts.usage.unwrap();
+        assert_eq!(u.len(), 1);
+        assert_eq!(u["output_tokens"], 999);
     }
 
     const STREAM: &str = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"secret words\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":15}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";

@@ -67,6 +67,9 @@ pub struct Writer {
     seq: u32,
     size: u64,
     path: PathBuf,
+    /// A failed write left bytes that could not be cut off: the next line starts on a new
+    /// line so the torn one stays separate (readers skip it).
+    torn: bool,
 }
 
 impl Writer {
@@ -80,9 +83,19 @@ impl Writer {
             day: None,
             seq: 0,
             size: 0,
+            torn: false,
         };
         w.roll(Utc::now(), 0)?;
         Ok(w)
+    }
+
+    /// Opens the record file again after a failure (the directory may have been removed or
+    /// its permissions changed); the next line goes to today's newest file.
+    pub fn reopen(&mut self) -> io::Result<()> {
+        self.file = None;
+        self.day = None;
+        create_dir(&self.rot.dir)?;
+        self.roll(Utc::now(), 0)
     }
 
     /// The file being written.
@@ -98,13 +111,24 @@ impl Writer {
         {
             self.roll(now, len)?;
         }
-        let f = self.file.as_mut().expect("open after roll");
-        // One write per record: a reader never sees half a line from us unless the disk fills.
-        let mut buf = Vec::with_capacity(line.len() + 1);
+        let Some(f) = self.file.as_mut() else {
+            return Err(io::Error::other("no record file open"));
+        };
+        // One write per record. When it fails part way (disk full, file-size limit), the
+        // part written is cut off again: a half-written last line is never left behind.
+        let mut buf = Vec::with_capacity(line.len() + 2);
+        if self.torn {
+            buf.push(b'\n');
+        }
         buf.extend_from_slice(line);
         buf.push(b'\n');
-        f.write_all(&buf)?;
-        self.size += len;
+        let before = f.metadata().map(|m| m.len()).unwrap_or(self.size);
+        if let Err(e) = f.write_all(&buf) {
+            self.torn = f.set_len(before).is_err();
+            return Err(e);
+        }
+        self.torn = false;
+        self.size = before + buf.len() as u64;
         Ok(())
     }
 
@@ -168,6 +192,8 @@ fn create_dir(dir: &Path) -> io::Result<()> {
     b.create(dir)
 }
 
+/// Opens a record file for appending, created 0600. A symbolic link in its place is refused
+/// (`O_NOFOLLOW`): records must not be written wherever someone else's link points.
 fn open_private(path: &Path) -> io::Result<File> {
     let mut o = OpenOptions::new();
     o.create(true).append(true);
@@ -175,8 +201,42 @@ fn open_private(path: &Path) -> io::Result<File> {
     {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
+        o.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
     }
-    o.open(path)
+    let f = o.open(path).map_err(|e| {
+        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!(
+                    "{} is a symbolic link; refusing to write records through it",
+                    path.display()
+                ),
+            )
+        } else {
+            e
+        }
+    })?;
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(f)
+}
+
+/// True when `dir` exists and anyone may write to it (others could swap record files).
+pub fn world_writable(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o002 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        false
+    }
 }
 
 /// Parses a size: `100MB`, `100M`, `2KiB`, `1G`, `5000` (bytes). Units are powers of 1024.
