@@ -24,6 +24,7 @@ mod live;
 mod mock;
 mod probe;
 mod record;
+mod record_trust;
 mod replay;
 mod schema;
 mod terminal;

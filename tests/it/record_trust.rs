@@ -323,7 +323,7 @@ struct Proxy {
 }
 
 fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("claude-429")
+    crate::common::exe()
 }
 
 /// Starts `record` towards `up`, writing to `dir` (a fresh temporary one when `None`);
@@ -353,6 +353,7 @@ fn start(up: SocketAddr, dir: Option<PathBuf>, extra: &[&str], shell: &str) -> P
         .arg(bin())
         .args(&args)
         .env_clear()
+        .env("CLAUDE_429_HISTORY", "off")
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -585,6 +586,7 @@ fn upstream_urls_are_checked_like_the_api_clients() {
         let out = Command::new(bin())
             .args(["record", "--listen", "127.0.0.1:0", "--upstream", url])
             .env_clear()
+            .env("CLAUDE_429_HISTORY", "off")
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -812,6 +814,7 @@ fn record_files_are_private_and_never_written_through_a_symlink() {
         .arg("--out")
         .arg(&dir)
         .env_clear()
+        .env("CLAUDE_429_HISTORY", "off")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -847,6 +850,7 @@ fn status_minutes_has_a_range() {
             .arg(tmp.path())
             .args(["--minutes", arg])
             .env_clear()
+            .env("CLAUDE_429_HISTORY", "off")
             .output()
             .unwrap();
         assert_eq!(
