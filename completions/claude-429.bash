@@ -107,7 +107,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__completions)
+        claude__429__subcmd__completions)
             opts="-h --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -125,7 +125,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__diagnose)
+        claude__429__subcmd__diagnose)
             opts="-h --since --until --model --live --workspace --base-url --connect-timeout --timeout --allow-insecure-http --cacert --format --json --redact --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -179,7 +179,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__fixes)
+        claude__429__subcmd__fixes)
             opts="-h --json --color --help rpm itpm otpm daily concurrency spend workspace acceleration overload batch_queue subscription_cap not_rate_limit unknown"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -197,7 +197,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help)
+        claude__429__subcmd__help)
             opts="replay diagnose limits probe fixes mock record status hook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -211,7 +211,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__completions)
+        claude__429__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -225,7 +225,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__diagnose)
+        claude__429__subcmd__help__subcmd__diagnose)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -239,7 +239,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__fixes)
+        claude__429__subcmd__help__subcmd__fixes)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -253,7 +253,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__help)
+        claude__429__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -267,7 +267,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__hook)
+        claude__429__subcmd__help__subcmd__hook)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -281,7 +281,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__limits)
+        claude__429__subcmd__help__subcmd__limits)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -295,7 +295,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__mock)
+        claude__429__subcmd__help__subcmd__mock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -309,7 +309,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__probe)
+        claude__429__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -323,7 +323,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__record)
+        claude__429__subcmd__help__subcmd__record)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -337,7 +337,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__replay)
+        claude__429__subcmd__help__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -351,7 +351,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__help__subcmd__status)
+        claude__429__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -365,7 +365,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__hook)
+        claude__429__subcmd__hook)
             opts="-h --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -383,7 +383,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__limits)
+        claude__429__subcmd__limits)
             opts="-h --admin-key-file --model --group-type --workspace --save --check --min --json --max-retries --page-size --base-url --connect-timeout --timeout --allow-insecure-http --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -453,7 +453,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__mock)
+        claude__429__subcmd__mock)
             opts="-h --listen --scenario --record --seed --for --list --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -491,7 +491,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__probe)
+        claude__429__subcmd__probe)
             opts="-h --model --api-key-file --admin-key-file --max-requests --max-tokens-budget --dry-run --watch --rounds --json --base-url --connect-timeout --timeout --allow-insecure-http --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -553,7 +553,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__record)
+        claude__429__subcmd__record)
             opts="-h --listen --allow-remote --upstream --out --max-size --keep --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -595,7 +595,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__replay)
+        claude__429__subcmd__replay)
             opts="-h --only --strict --max-rows --json --jsonl --redact --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -621,7 +621,7 @@ _claude__429() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        claude__subcmd__429__subcmd__status)
+        claude__429__subcmd__status)
             opts="-h --dir --minutes --model --json --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -172,3 +172,5 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fi
 complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "hook" -d 'Claude Code hook handler: a turn that ended on an API error gets its verdict and fix.'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand help; and not __fish_seen_subcommand_from replay diagnose limits probe fixes mock record status hook completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand fixes" -f -a "rpm itpm otpm daily concurrency spend workspace acceleration overload batch_queue subscription_cap not_rate_limit unknown"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand completions" -f -a "bash elvish fish powershell zsh"
