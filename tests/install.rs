@@ -25,6 +25,8 @@ fn install(args: &[&str], extra_env: &[(&str, &Path)]) -> Output {
         }
     }
     c.env_remove("GITHUB_PATH");
+    // Completions are tested in tests/shipping.rs; never write to the real home here.
+    c.env("CLAUDE_429_COMPLETIONS", "0");
     for (k, v) in extra_env {
         c.env(k, v);
     }

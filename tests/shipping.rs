@@ -1,7 +1,9 @@
 //! What a user meets first: the packaged crate holds every file the code embeds; the shell
 //! completions really complete (bash always; zsh and fish when installed); GitHub Actions
 //! annotations for every failing `limits --check`, `replay` and `diagnose`; the fix line in
-//! normal weight; `diagnose --live` with only `ANTHROPIC_AUTH_TOKEN`.
+//! normal weight; `diagnose --live` with only `ANTHROPIC_AUTH_TOKEN`; install.sh installs the
+//! completions. The shell tests are Unix-only.
+#![cfg_attr(not(unix), allow(dead_code))]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -195,6 +197,7 @@ printf '%s\n' "${{COMPREPLY[@]}}""#,
         .collect()
 }
 
+#[cfg(unix)]
 #[test]
 fn bash_completes_past_the_subcommand() {
     let dir = TempDir::new().unwrap();
@@ -227,6 +230,7 @@ fn bash_completes_past_the_subcommand() {
     assert_eq!(narrowed, ["otpm"]);
 }
 
+#[cfg(unix)]
 #[test]
 fn the_committed_bash_script_completes_too() {
     let script = root().join("completions/claude-429.bash");
@@ -234,6 +238,7 @@ fn the_committed_bash_script_completes_too() {
     assert!(classes.contains(&"itpm".into()), "{classes:?}");
 }
 
+#[cfg(unix)]
 #[test]
 fn fish_completes_classes_flags_and_formats() {
     if !have("fish") {
@@ -330,6 +335,7 @@ print -r -- "$all"
     clean
 }
 
+#[cfg(unix)]
 #[test]
 fn zsh_completes_classes_and_flags() {
     if !have("zsh") {
@@ -614,4 +620,92 @@ async fn diagnose_live_with_only_an_auth_token_runs_the_probe() {
         .filter(|r| r.method.as_str() == "POST")
         .count();
     assert_eq!(posts, 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// install.sh
+
+/// install.sh from a local fake release (the binary under test, tar.gz and .sha256) installs
+/// completion scripts that bash then uses.
+#[cfg(unix)]
+#[test]
+fn install_sh_installs_completions_bash_then_uses() {
+    let script = root().join("scripts/install.sh");
+    let sh = |args: &[&str], envs: &[(&str, &Path)]| {
+        let mut c = Command::new("sh");
+        c.arg(&script).args(args);
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("CLAUDE_429_") {
+                c.env_remove(k);
+            }
+        }
+        c.env_remove("GITHUB_PATH");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        c.output().expect("sh")
+    };
+    let o = sh(&["--print-target"], &[]);
+    if !o.status.success() {
+        eprintln!("skipped: no release binary is built for this machine");
+        return;
+    }
+    let target = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let tmp = TempDir::new().unwrap();
+    let stage = tmp.path().join("stage");
+    let dist = tmp.path().join("dist");
+    std::fs::create_dir_all(&stage).unwrap();
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::copy(bin(), stage.join("claude-429")).unwrap();
+    let name = format!("claude-429-{target}.tar.gz");
+    let st = Command::new("sh")
+        .args([
+            "-c",
+            "tar -cf - -C \"$1\" claude-429 | gzip -1 > \"$2/$3\" && cd \"$2\" && \
+             (sha256sum \"$3\" 2>/dev/null || shasum -a 256 \"$3\") > \"$4\"",
+            "sh",
+        ])
+        .arg(&stage)
+        .arg(&dist)
+        .arg(&name)
+        .arg(format!("claude-429-{target}.sha256"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let bin_dir = tmp.path().join("bin");
+    let comp_dir = tmp.path().join("share");
+    let o = sh(
+        &["--no-fallback"],
+        &[
+            ("CLAUDE_429_DIST_DIR", &dist),
+            ("CLAUDE_429_INSTALL_DIR", &bin_dir),
+            ("CLAUDE_429_COMPLETIONS_DIR", &comp_dir),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("completions"), "{err}");
+    let bash = comp_dir.join("bash-completion/completions/claude-429");
+    for f in [
+        bash.clone(),
+        comp_dir.join("zsh/site-functions/_claude-429"),
+        comp_dir.join("fish/vendor_completions.d/claude-429.fish"),
+    ] {
+        assert!(f.is_file(), "missing {}", f.display());
+    }
+    let classes = bash_complete(&bash, &["claude-429", "fixes", ""]);
+    assert!(classes.contains(&"itpm".into()), "{classes:?}");
+
+    // --no-completions installs none.
+    let none = tmp.path().join("none");
+    let o = sh(
+        &["--no-fallback", "--no-completions"],
+        &[
+            ("CLAUDE_429_DIST_DIR", &dist),
+            ("CLAUDE_429_INSTALL_DIR", &bin_dir),
+            ("CLAUDE_429_COMPLETIONS_DIR", &none),
+        ],
+    );
+    assert!(o.status.success());
+    assert!(!none.exists());
 }
