@@ -620,6 +620,29 @@ async fn diagnose_live_with_only_an_auth_token_runs_the_probe() {
         .filter(|r| r.method.as_str() == "POST")
         .count();
     assert_eq!(posts, 1);
+
+    // The text report's live section is wrapped to the width (it ran past 300 columns).
+    let mut c = claude();
+    c.env("ANTHROPIC_BASE_URL", s.uri())
+        .env("ANTHROPIC_AUTH_TOKEN", TOKEN)
+        .env("COLUMNS", "72")
+        .args(["diagnose", log.to_str().unwrap(), "--live"]);
+    let r = blocking(c).await;
+    assert_eq!(r.code, 1, "{}", r.err);
+    let live = r
+        .out
+        .split("Live comparison")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no live section:\n{}", r.out));
+    assert!(live.contains("probe (now"), "{live}");
+    for line in live.lines() {
+        let width = line.chars().count();
+        let longest_word = line.split_whitespace().map(|w| w.chars().count()).max();
+        assert!(
+            width <= 72 || longest_word.is_some_and(|w| w > 60),
+            "a {width}-column line in the live section:\n{line}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

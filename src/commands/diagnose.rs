@@ -33,7 +33,12 @@ fn run_unannotated(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
         models: a.model.clone(),
     };
     let engine = Engine {
-        progress: progress_bar(&files, style),
+        // A progress bar is for people: never beside --json output.
+        progress: if a.json {
+            None
+        } else {
+            progress_bar(&files, style)
+        },
         ..Engine::auto()
     };
     let (mut d, stats, errors) = analyse(&files, filter, &engine);

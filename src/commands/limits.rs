@@ -80,9 +80,22 @@ fn run_unannotated(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let spinner = super::Spinner::start(!a.json, "reading the configured limits");
     let live = rt
-        .block_on(fetch(&client, &filters, a.page_size, &mut |_| {}))
+        .block_on(fetch(&client, &filters, a.page_size, &mut |p| {
+            if let Some(s) = &spinner {
+                s.set_message(match p {
+                    crate::limits::Progress::OrgListed(n) => {
+                        format!("read the org's {n} groups; reading the workspace's")
+                    }
+                    crate::limits::Progress::WorkspaceListed(n) => {
+                        format!("read the workspace's {n} groups")
+                    }
+                });
+            }
+        }))
         .map_err(|e| admin_key_context(e, looks_admin))?;
+    drop(spinner);
     let taken_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let snapshot = live.snapshot();
 

@@ -212,7 +212,12 @@ fn run_unannotated(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
     let mut summary = Summary::default();
     let mut write_err: Option<io::Error> = None;
     let engine = Engine {
-        progress: progress_bar(&files, style),
+        // A progress bar is for people: never beside --json / --jsonl output.
+        progress: if a.output.json || a.output.jsonl {
+            None
+        } else {
+            progress_bar(&files, style)
+        },
         ..Engine::auto()
     };
     let (stats, errors) = scan_files_with(&files, &opts, &engine, &mut |v| {
