@@ -732,3 +732,64 @@ fn install_sh_installs_completions_bash_then_uses() {
     assert!(o.status.success());
     assert!(!none.exists());
 }
+
+// ---------------------------------------------------------------------------------------
+// JSON Schemas for fixes, status and mock
+
+/// Validates `doc` against `schema/<name>.schema.json`, listing every error.
+fn validate(name: &str, doc: &Value) {
+    let p = root().join(format!("schema/{name}.schema.json"));
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}\n{doc:#}");
+}
+
+fn json_of(mut c: assert_cmd::Command, code: i32) -> Value {
+    let o = c.output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn fixes_status_and_mock_json_validate_against_their_schemas() {
+    let mut c = claude();
+    c.args(["fixes", "--json"]);
+    let all = json_of(c, 0);
+    assert!(all.as_array().is_some_and(|a| a.len() >= 13));
+    validate("fixes", &all);
+    let mut c = claude();
+    c.args(["fixes", "itpm", "--json"]);
+    let one = json_of(c, 0);
+    assert_eq!(one["class"], "itpm");
+    validate("fixes", &one);
+
+    let dir = TempDir::new().unwrap();
+    let mut c = claude();
+    c.args(["status", "--json", "--dir"]).arg(dir.path());
+    validate("status", &json_of(c, 0));
+
+    // A rehearsal with no client: the report still has every field.
+    let mut c = claude();
+    c.args([
+        "mock",
+        "--scenario",
+        "rpm",
+        "--listen",
+        "127.0.0.1:0",
+        "--for",
+        "1",
+        "--json",
+    ]);
+    let report = json_of(c, 0);
+    assert_eq!(report["scenario"], "rpm");
+    validate("mock", &report);
+}
