@@ -793,3 +793,98 @@ fn fixes_status_and_mock_json_validate_against_their_schemas() {
     assert_eq!(report["scenario"], "rpm");
     validate("mock", &report);
 }
+
+// ---------------------------------------------------------------------------------------
+// The spinner while limits waits
+
+/// Runs `claude-429 ARGS` on a pseudo-terminal (util-linux `script`), stdout and stderr both
+/// on it; returns the raw transcript.
+#[cfg(target_os = "linux")]
+fn on_a_terminal(args: &[&str], envs: &[(&str, &str)]) -> String {
+    let mut line = format!("stty cols 100 rows 40 && exec '{}'", bin().display());
+    for a in args {
+        line.push_str(&format!(" '{a}'"));
+    }
+    let mut c = Command::new("script");
+    c.args(["-q", "-e", "-c", &line, "/dev/null"])
+        .stdin(std::process::Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ANTHROPIC_") || k.starts_with("GITHUB_") || k == "CI" {
+            c.env_remove(k);
+        }
+    }
+    c.env("TERM", "xterm-256color").env("SHELL", "/bin/sh");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    let o = c.output().expect("script (util-linux)");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn limits_shows_a_spinner_on_a_terminal_only_and_clears_it() {
+    let s = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/organizations/rate_limits"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": org_limits(), "next_page": null}))
+                .set_delay(Duration::from_millis(600)),
+        )
+        .mount(&s)
+        .await;
+    let base = s.uri();
+    let env = [
+        ("ANTHROPIC_BASE_URL", base.as_str()),
+        ("ANTHROPIC_ADMIN_KEY", ADMIN_KEY),
+    ];
+    let text = tokio::task::spawn_blocking({
+        let env = env.map(|(k, v)| (k, v.to_string()));
+        move || {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            on_a_terminal(&["limits"], &env)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(
+        text.contains("reading the configured limits"),
+        "no spinner on a terminal:\n{text}"
+    );
+    // Cleared (carriage return, erase line) before the table.
+    let table = text.find("requests_per_minute").expect("the table");
+    let last_clear = text[..table]
+        .rfind("\x1b[2K")
+        .expect("the spinner line is erased");
+    assert!(!text[last_clear..].contains("reading the"), "{text}");
+
+    // Never with --json, never under CI, never in a pipe.
+    for (args, ci) in [(&["limits", "--json"][..], false), (&["limits"][..], true)] {
+        let mut envs = env.to_vec();
+        if ci {
+            envs.push(("CI", "true"));
+        }
+        let envs: Vec<(&'static str, String)> =
+            envs.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let text = tokio::task::spawn_blocking(move || {
+            let e: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let a: Vec<&str> = owned.iter().map(String::as_str).collect();
+            on_a_terminal(&a, &e)
+        })
+        .await
+        .unwrap();
+        assert!(!text.contains("reading the"), "{args:?} ci={ci}:\n{text}");
+    }
+    let r = blocking({
+        let mut c = claude();
+        c.env("ANTHROPIC_BASE_URL", &base)
+            .env("ANTHROPIC_ADMIN_KEY", ADMIN_KEY)
+            .arg("limits");
+        c
+    })
+    .await;
+    assert_eq!(r.code, 0);
+    assert!(!r.err.contains("reading the"), "{}", r.err);
+}
