@@ -2,6 +2,7 @@
 # Installs a claude-429 release binary for this machine, after checking its SHA-256.
 #
 #   sh install.sh [--version v0.1.0|latest] [--bin-dir DIR] [--man-dir DIR]
+#                 [--completions-dir DIR | --no-completions]
 #                 [--from-dir DIR | --base-url URL] [--target TRIPLE] [--no-fallback]
 #   sh install.sh --print-target
 #
@@ -9,12 +10,18 @@
 # GitHub release (or a local directory / another base URL, for mirrors and tests), verifies the
 # checksum, and copies the binary to --bin-dir (default ~/.local/bin). A checksum mismatch is
 # always fatal. When no binary exists for this platform (or the download fails) it falls back to
-# `cargo install --locked claude-429`, unless --no-fallback is given.
+# `cargo install --locked claude-429`, unless --no-fallback is given. Shell completions for
+# bash, zsh and fish go under --completions-dir (default ${XDG_DATA_HOME:-~/.local/share}):
+# bash-completion/completions/claude-429 and fish/vendor_completions.d/claude-429.fish are
+# found by bash-completion and fish; zsh/site-functions/_claude-429 needs that directory on
+# fpath (the script says so).
 #
 # Environment (each flag wins over its variable):
 #   CLAUDE_429_VERSION      --version   (default: latest)
 #   CLAUDE_429_INSTALL_DIR  --bin-dir
 #   CLAUDE_429_MAN_DIR      --man-dir   (man pages are installed only when set)
+#   CLAUDE_429_COMPLETIONS_DIR  --completions-dir
+#   CLAUDE_429_COMPLETIONS  0 for --no-completions
 #   CLAUDE_429_DIST_DIR     --from-dir  (a directory holding the archive and its .sha256)
 #   CLAUDE_429_BASE_URL     --base-url  (files are fetched from BASE_URL/<asset name>)
 #   CLAUDE_429_REPO         GitHub owner/name (default claude-429/claude-429)
@@ -25,6 +32,8 @@ VERSION="${CLAUDE_429_VERSION:-latest}"
 BIN_DIR="${CLAUDE_429_INSTALL_DIR:-${HOME:-.}/.local/bin}"
 MAN_DIR="${CLAUDE_429_MAN_DIR:-}"
 DIST_DIR="${CLAUDE_429_DIST_DIR:-}"
+COMPLETIONS_DIR="${CLAUDE_429_COMPLETIONS_DIR:-}"
+COMPLETIONS="${CLAUDE_429_COMPLETIONS:-1}"
 BASE_URL="${CLAUDE_429_BASE_URL:-}"
 TARGET=""
 FALLBACK=1
@@ -41,12 +50,14 @@ while [ $# -gt 0 ]; do
     --version) VERSION="${2:?--version needs a value}"; shift 2 ;;
     --bin-dir) BIN_DIR="${2:?--bin-dir needs a value}"; shift 2 ;;
     --man-dir) MAN_DIR="${2:?--man-dir needs a value}"; shift 2 ;;
+    --completions-dir) COMPLETIONS_DIR="${2:?--completions-dir needs a value}"; shift 2 ;;
+    --no-completions) COMPLETIONS=0; shift ;;
     --from-dir) DIST_DIR="${2:?--from-dir needs a value}"; shift 2 ;;
     --base-url) BASE_URL="${2:?--base-url needs a value}"; shift 2 ;;
     --target) TARGET="${2:?--target needs a value}"; shift 2 ;;
     --no-fallback) FALLBACK=0; shift ;;
     --print-target) PRINT_TARGET=1; shift ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
     esac
 done
@@ -98,7 +109,27 @@ cargo_fallback() {
     finish
 }
 
+# Writes the bash, zsh and fish completion scripts the installed binary prints. A binary that
+# cannot run here (--target for another machine) installs none; that is not an error.
+install_completions() {
+    [ "$COMPLETIONS" != 0 ] || return 0
+    dir="${COMPLETIONS_DIR:-${XDG_DATA_HOME:-${HOME:-.}/.local/share}}"
+    bin="$BIN_DIR/claude-429$EXE"
+    "$bin" completions bash >/dev/null 2>&1 || return 0
+    for shell in bash zsh fish; do
+        case "$shell" in
+        bash) dest="$dir/bash-completion/completions/claude-429" ;;
+        zsh) dest="$dir/zsh/site-functions/_claude-429" ;;
+        fish) dest="$dir/fish/vendor_completions.d/claude-429.fish" ;;
+        esac
+        mkdir -p "$(dirname "$dest")" && "$bin" completions "$shell" >"$dest.tmp" && mv -f "$dest.tmp" "$dest" ||
+            { rm -f "$dest.tmp"; say "warning: could not write $dest"; continue; }
+    done
+    say "installed bash, zsh and fish completions under $dir (zsh: add $dir/zsh/site-functions to fpath before compinit)"
+}
+
 finish() {
+    install_completions
     say "installed $BIN_DIR/claude-429$EXE"
     if [ -n "${GITHUB_PATH:-}" ]; then
         echo "$BIN_DIR" >>"$GITHUB_PATH"

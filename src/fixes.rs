@@ -7,6 +7,7 @@ use crate::verdict::{Class, Provider};
 
 /// One row of the decision table.
 #[derive(Debug, Clone, Copy, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Fix {
     /// The class this row is for.
     pub class: Class,

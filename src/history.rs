@@ -35,6 +35,7 @@ const MAX_TEXT: usize = 4096;
 const TAIL: u64 = 64 * 1024;
 
 /// One limit hit (or other API failure).
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Entry {
     /// When it was written (RFC 3339, UTC, milliseconds).

@@ -10,7 +10,8 @@
 //!
 //! 1. `main` / `lib` ([`run`]);
 //! 2. [`commands`]: flags, keys, runtime, pick a renderer, map the outcome (glue only);
-//! 3. [`schema`]: the JSON Schemas of every `--json` output (read by `commands::generate`);
+//! 3. `schema`: the JSON Schemas of every `--json` output (read by `commands::generate`; only
+//!    with the `generate` feature, like the `schemars` derives on the serialized types);
 //! 4. [`mock`]: a local Anthropic API for rehearsals (its report goes through `diagnose`
 //!    and `report`);
 //! 5. [`report`]: every renderer (replay, diagnose, limits, probe, live, markdown, JSON);
@@ -56,6 +57,7 @@ pub mod ratelimit;
 pub mod record;
 pub mod redact;
 pub mod report;
+#[cfg(feature = "generate")]
 pub mod schema;
 pub mod setup;
 pub mod status;

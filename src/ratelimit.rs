@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 /// The four views the `anthropic-ratelimit-*` headers give.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DimensionName {
     Requests,

@@ -23,6 +23,17 @@ pub struct ReplayJson {
     pub summary: Summary,
 }
 
+/// `claude-429 fixes --json`: every entry of the decision table, or with a CLASS that one entry.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum FixesJson {
+    /// `fixes CLASS --json`: one entry.
+    One(crate::fixes::Fix),
+    /// `fixes --json`: every class, in table order.
+    All(Vec<crate::fixes::Fix>),
+}
+
 /// Where the schemas are written, relative to the repository root.
 pub const DIR: &str = "schema";
 
@@ -36,6 +47,9 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     all.extend(crate::limits::json::json_schemas());
     all.push(("probe", crate::probe::json_schema()));
     all.push(("usage", schemars::schema_for!(crate::usage::Attribution)));
+    all.push(("fixes", schemars::schema_for!(FixesJson)));
+    all.push(("status", schemars::schema_for!(crate::status::Status)));
+    all.push(("mock", schemars::schema_for!(crate::mock::record::Report)));
     all
 }
 

@@ -19,6 +19,7 @@ const TAIL: u64 = 512 * 1024;
 
 /// One rate-limit dimension as last seen.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct DimStatus {
     /// `requests`, `input-tokens`, `output-tokens` or `tokens`.
     pub name: String,
@@ -34,6 +35,7 @@ pub struct DimStatus {
 
 /// The newest headroom seen for one model class.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct ClassStatus {
     /// The model class, e.g. `sonnet-4` (rate limits are per class).
     pub class: String,
@@ -50,6 +52,7 @@ pub struct ClassStatus {
 
 /// The last failure seen in the window.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct LastFailure {
     pub time: Option<String>,
     pub status: Option<u16>,
@@ -60,6 +63,7 @@ pub struct LastFailure {
 
 /// What `status` prints.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Status {
     /// The files read.
     pub sources: Vec<String>,

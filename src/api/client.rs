@@ -1,7 +1,7 @@
 //! The one HTTP client: base URL, auth, version header, user agent, timeouts, a bounded
 //! retry that honours `retry-after`, and cursor paging.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::de::DeserializeOwned;
 
@@ -213,15 +213,9 @@ impl RetryPolicy {
     }
 }
 
-/// A pseudo-random duration in `[0, max)`, from the clock: enough to spread retries, no
-/// extra crate.
+/// A random duration in `[0, max)` (fastrand), to spread retries.
 fn jitter(max: Duration) -> Duration {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let frac = f64::from(nanos % 1_000_000) / 1_000_000.0;
-    max.mul_f64(frac)
+    max.mul_f64(fastrand::f64())
 }
 
 /// Reads `retry-after-ms` (milliseconds, wins), else `retry-after` as seconds (integer or

@@ -29,7 +29,8 @@ pub fn probe_body(model: &str) -> serde_json::Value {
 }
 
 /// Token counts from a success body's `usage`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Usage {
     /// Input tokens billed (cache reads and writes included).
     pub input_tokens: u64,
@@ -197,9 +198,8 @@ pub use crate::ratelimit::DimensionName;
 /// * `tight`: less than [`TIGHT_BELOW_PCT`] % of the limit remaining;
 /// * `ok`: at least [`TIGHT_BELOW_PCT`] % remaining;
 /// * `unknown`: the headers do not give both a limit and a remaining value.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Headroom {
     Exhausted,
@@ -237,7 +237,8 @@ impl Headroom {
 }
 
 /// One dimension as the headers show it, judged.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Dimension {
     /// `requests`, `input_tokens`, `output_tokens` or `tokens` (the combined view).
     pub name: DimensionName,

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, Client};
 
 /// One limiter of a group: its type (an open string, e.g. `requests_per_minute`) and value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Limiter {
     #[serde(rename = "type")]
     pub kind: String,
@@ -20,7 +21,8 @@ pub struct Limiter {
 }
 
 /// The org's limits for one group (a model class, batch, files...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct RateLimitGroup {
     /// `group.id`: the same in every organization and stable.
     pub group_id: String,
@@ -34,7 +36,8 @@ pub struct RateLimitGroup {
 }
 
 /// Where a workspace limiter's value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A workspace-level override.
@@ -46,7 +49,8 @@ pub enum Source {
 }
 
 /// One limiter of a workspace group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct WorkspaceLimiter {
     #[serde(rename = "type")]
     pub kind: String,
@@ -85,7 +89,8 @@ impl WorkspaceLimiter {
 }
 
 /// How a workspace limiter relates to the org limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OverrideStatus {
     /// The org's value, inherited.
@@ -112,7 +117,8 @@ impl OverrideStatus {
 }
 
 /// A workspace's limits for one group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct WorkspaceRateLimitGroup {
     pub workspace_id: String,
     /// The org entry this group's limits belong to (per org, not stable).

@@ -6,9 +6,9 @@
 //!   `--api-key-file` wins over both.
 //! - **Extra headers**: `ANTHROPIC_CUSTOM_HEADERS`, newline-separated `Name: value` lines, on
 //!   every request.
-//! - **TLS roots**: the platform's trust store (rustls-native-certs, which also honours
-//!   `SSL_CERT_FILE` / `SSL_CERT_DIR`) plus the bundled Mozilla roots, plus the PEM
-//!   certificates in `SSL_CERT_FILE`, `SSL_CERT_DIR` and `--cacert FILE`.
+//! - **TLS roots**: the platform's trust store (rustls-native-certs, which reads
+//!   `SSL_CERT_FILE` / `SSL_CERT_DIR` instead when either is set) plus the bundled Mozilla
+//!   roots, plus the PEM certificates in `--cacert FILE`.
 //! - **Proxies**: `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` and `NO_PROXY` are read by reqwest.
 
 use std::path::{Path, PathBuf};
@@ -155,45 +155,20 @@ pub fn parse_cacert(s: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Every extra trust anchor: `--cacert`, `SSL_CERT_FILE`, and the files in `SSL_CERT_DIR`
-/// (`:`-separated, as OpenSSL reads it). A bad `--cacert` is an error; a bad environment
-/// variable is a warning on stderr (the platform roots still apply).
+/// The extra trust anchors of `--cacert` (a bad file is an error). `SSL_CERT_FILE` and
+/// `SSL_CERT_DIR` need nothing here: reqwest loads the platform's roots through
+/// `rustls-native-certs`, which reads those two variables in their place when they are set
+/// (a `:`-separated list of directories for `SSL_CERT_DIR`, as OpenSSL reads it).
 pub fn extra_roots(cacert: Option<&Path>) -> Result<Vec<reqwest::Certificate>, String> {
     let mut roots = Vec::new();
     if let Some(path) = cacert {
         roots.extend(read_pem_certs(path).map_err(|e| format!("--cacert: {e}"))?);
     }
-    if let Some(file) = std::env::var_os("SSL_CERT_FILE").filter(|v| !v.is_empty()) {
-        match read_pem_certs(Path::new(&file)) {
-            Ok(c) => roots.extend(c),
-            Err(e) => crate::errln!("claude-429: warning: SSL_CERT_FILE: {e}; ignored"),
-        }
-    }
-    if let Some(dirs) = std::env::var_os("SSL_CERT_DIR").filter(|v| !v.is_empty()) {
-        for dir in std::env::split_paths(&dirs) {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                crate::errln!(
-                    "claude-429: warning: SSL_CERT_DIR: cannot read {}; ignored",
-                    dir.display()
-                );
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_file() {
-                    // Hash links, .pem, .crt: whatever parses as PEM is taken, the rest skipped.
-                    if let Ok(c) = read_pem_certs(&path) {
-                        roots.extend(c);
-                    }
-                }
-            }
-        }
-    }
     Ok(roots)
 }
 
-/// Adds the extra trust anchors ([`extra_roots`]: `--cacert`, `SSL_CERT_FILE`,
-/// `SSL_CERT_DIR`) to a client builder, besides the platform's and the bundled roots. The TLS
+/// Adds the extra trust anchors ([`extra_roots`]: `--cacert`) to a client builder, besides
+/// the platform's (or `SSL_CERT_FILE` / `SSL_CERT_DIR`'s) and the bundled roots. The TLS
 /// part of [`configure`], alone: `record`'s upstream client uses it (a proxy adds no headers).
 pub fn trust(
     mut builder: reqwest::ClientBuilder,

@@ -20,9 +20,8 @@ use crate::ratelimit::DimensionName;
 pub use crate::verdict::Class;
 
 /// How sure a verdict is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     Possible,
@@ -41,7 +40,8 @@ impl Confidence {
 }
 
 /// The fix printed with a verdict: the decision table's row for its class.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct FixRef {
     /// The first thing to do.
     pub first: &'static str,
@@ -50,7 +50,8 @@ pub struct FixRef {
 }
 
 /// The judgement on one failed request.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Verdict {
     /// Input path (`-` for stdin).
     pub source: String,

@@ -10,7 +10,8 @@ use crate::exchange::{Capture, Headers};
 const PREFIX: &str = "anthropic-ratelimit-unified-";
 
 /// One usage window (`5h`, `7d`, `7d_opus`, ...).
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Window {
     /// The window as the header names it (`5h`, `7d`, ...).
     pub name: String,
@@ -23,7 +24,8 @@ pub struct Window {
 }
 
 /// Everything the unified headers say.
-#[derive(Debug, Clone, PartialEq, Serialize, Default, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Windows {
     /// `anthropic-ratelimit-unified-status`.
     pub status: Option<String>,

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::{Class, Confidence, Verdict};
 
 /// Counts over all verdicts of a run (the `summary` object of `replay --json`).
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Summary {
     /// Exchanges read, successes included.
     pub captures: u64,

@@ -16,6 +16,12 @@ use crate::exit::Outcome;
 use crate::report::{Style, html, markdown};
 
 pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
+    let result = run_unannotated(a, style);
+    crate::commands::replay::annotate_error("diagnose", &a.paths, &result, a.json);
+    result
+}
+
+fn run_unannotated(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
     // Flags first: a bad --since is a usage error before any input is read.
     let window = Window::new(a.since.as_deref(), a.until.as_deref())?;
     if let Some(w) = &a.workspace {
@@ -27,7 +33,12 @@ pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
         models: a.model.clone(),
     };
     let engine = Engine {
-        progress: progress_bar(&files, style),
+        // A progress bar is for people: never beside --json output.
+        progress: if a.json {
+            None
+        } else {
+            progress_bar(&files, style)
+        },
         ..Engine::auto()
     };
     let (mut d, stats, errors) = analyse(&files, filter, &engine);
@@ -42,6 +53,14 @@ pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
         return Err(e.into());
     }
     Ok(if d.found_rate_limits() {
+        if crate::report::github::active() {
+            crate::report::github::failures_found(
+                "diagnose",
+                crate::commands::replay::single_file(&a.paths).as_deref(),
+                &d.summary.counts.by_class,
+                a.json,
+            );
+        }
         Outcome::Found
     } else {
         Outcome::Clean
@@ -60,7 +79,8 @@ fn live(a: &DiagnoseArgs, d: &mut Diagnosis) -> Result<Option<crate::api::ApiErr
     let opts = diagnose::live::Options {
         config: a.api.client_config()?,
         admin_key: key("ANTHROPIC_ADMIN_KEY"),
-        api_key: key("ANTHROPIC_API_KEY"),
+        // As for probe: a set ANTHROPIC_AUTH_TOKEN wins and is sent as a bearer token.
+        api_key: crate::api::transport::auth_token_from_env().or_else(|| key("ANTHROPIC_API_KEY")),
         workspace: a.workspace.clone(),
     };
     let rt = tokio::runtime::Builder::new_current_thread()

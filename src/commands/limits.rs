@@ -17,6 +17,31 @@ use crate::limits::{
 };
 
 pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
+    let result = run_unannotated(a, style);
+    // Under GitHub Actions a failing `--check` says so in an annotation and the step summary,
+    // whatever the cause (drift and floors annotate themselves in `run_unannotated`).
+    if let (Err(e), Some(path)) = (&result, &a.check)
+        && crate::report::github::active()
+        && !crate::exit::is_broken_pipe(e)
+    {
+        let lock_involved = e.chain().any(|c| c.downcast_ref::<LockError>().is_some());
+        let file = path.display().to_string();
+        crate::report::github::command_failed(
+            "limits --check",
+            lock_involved.then_some(file.as_str()),
+            e,
+            a.json,
+        );
+    }
+    result
+}
+
+/// Marks an error as being about the lock file (for the annotation's `file=`).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+struct LockError(crate::exit::UsageError);
+
+fn run_unannotated(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
     // Usage errors first (exit 2), before any key or network.
     let floors = a
         .min
@@ -24,7 +49,7 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
         .map(|s| Floor::parse(s))
         .collect::<Result<Vec<_>, _>>()?;
     let lock = match &a.check {
-        Some(path) => Some(Lock::read(path)?),
+        Some(path) => Some(Lock::read(path).map_err(LockError)?),
         None => None,
     };
     let filters = Filters::resolve(
@@ -55,9 +80,22 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let spinner = super::Spinner::start(!a.json, "reading the configured limits");
     let live = rt
-        .block_on(fetch(&client, &filters, a.page_size, &mut |_| {}))
+        .block_on(fetch(&client, &filters, a.page_size, &mut |p| {
+            if let Some(s) = &spinner {
+                s.set_message(match p {
+                    crate::limits::Progress::OrgListed(n) => {
+                        format!("read the org's {n} groups; reading the workspace's")
+                    }
+                    crate::limits::Progress::WorkspaceListed(n) => {
+                        format!("read the workspace's {n} groups")
+                    }
+                });
+            }
+        }))
         .map_err(|e| admin_key_context(e, looks_admin))?;
+    drop(spinner);
     let taken_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let snapshot = live.snapshot();
 
@@ -85,8 +123,8 @@ pub fn run(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
     if let (Some(path), Some(lock)) = (&a.check, lock) {
         let report = CheckReport::new(path, &lock, &snapshot, &floors);
         let drift = report.drift;
-        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-            crate::report::github::emit(&report, a.json)?;
+        if crate::report::github::active() {
+            crate::report::github::emit(&report, a.json);
         }
         if a.json {
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;

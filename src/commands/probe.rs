@@ -108,6 +108,15 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
         return Err(UsageError("no API key".into()).into());
     };
     let client = Client::new(config.clone(), secret)?;
+    // --watch draws its own live lines; --json is for machines.
+    let spinner = super::Spinner::start(
+        !a.json && a.watch.is_none(),
+        if admin.is_some() {
+            "reading the org's limits"
+        } else {
+            "listing the models"
+        },
+    );
 
     let org = match admin.as_ref().and_then(|k| k.secret.clone()) {
         Some(s) => {
@@ -141,6 +150,9 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
         style: style.clone(),
     };
 
+    if let Some(s) = &spinner {
+        s.set_message("probing".into());
+    }
     let mut out = crate::output::stdout().lock();
     if ctx.watch.is_some() && !ctx.json {
         write_intro(&mut out, &ctx, from)?;
@@ -148,7 +160,12 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
     let mut st = State::default();
     st.interrupted = {
         let show_live = ctx.watch.is_some() && !ctx.json;
+        let mut probed = 0u32;
         let mut on_probe = |st: &mut State, n: u32, p: &Probe| {
+            if let Some(s) = &spinner {
+                probed += 1;
+                s.set_message(format!("probing: {probed} answered, last {}", p.model));
+            }
             if show_live {
                 // Live line for --watch; a failed write (closed pipe) ends nothing here, the
                 // final summary write reports it.
@@ -166,6 +183,7 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
         }
     };
 
+    drop(spinner);
     if ctx.json {
         write_json(&mut out, &ctx, &st, from)?;
     } else if ctx.watch.is_some() {

@@ -160,7 +160,33 @@ pub fn report_skipped(stats: &ScanStats) {
     }
 }
 
+/// The one file a run reads, for an annotation's `file=` (none for stdin, a directory or
+/// several paths).
+pub fn single_file(paths: &[PathBuf]) -> Option<String> {
+    match paths {
+        [p] if p.as_os_str() != "-" && p.is_file() => Some(p.display().to_string()),
+        _ => None,
+    }
+}
+
+/// Under GitHub Actions, a run that ends with an error gets an `::error` annotation and a
+/// step-summary line (see [`crate::report::github`]).
+pub fn annotate_error(command: &str, paths: &[PathBuf], result: &Result<Outcome>, json: bool) {
+    if let Err(e) = result
+        && crate::report::github::active()
+        && !crate::exit::is_broken_pipe(e)
+    {
+        crate::report::github::command_failed(command, single_file(paths).as_deref(), e, json);
+    }
+}
+
 pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
+    let result = run_unannotated(a, style);
+    annotate_error("replay", &a.paths, &result, a.output.json || a.output.jsonl);
+    result
+}
+
+fn run_unannotated(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
     let Inputs { files, unreadable } = expand_all(&a.paths)?;
     let stdout = crate::output::stdout();
     let out: Box<dyn Write> = if style.tty {
@@ -186,7 +212,12 @@ pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
     let mut summary = Summary::default();
     let mut write_err: Option<io::Error> = None;
     let engine = Engine {
-        progress: progress_bar(&files, style),
+        // A progress bar is for people: never beside --json / --jsonl output.
+        progress: if a.output.json || a.output.jsonl {
+            None
+        } else {
+            progress_bar(&files, style)
+        },
         ..Engine::auto()
     };
     let (stats, errors) = scan_files_with(&files, &opts, &engine, &mut |v| {
@@ -215,6 +246,14 @@ pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
         .into());
     }
     Ok(if summary.found_rate_limits() {
+        if crate::report::github::active() {
+            crate::report::github::failures_found(
+                "replay",
+                single_file(&a.paths).as_deref(),
+                &summary.by_class,
+                a.output.json || a.output.jsonl,
+            );
+        }
         Outcome::Found
     } else {
         Outcome::Clean

@@ -40,7 +40,8 @@ const MAX_EXAMPLES: usize = 3;
 const MAX_MODELS: usize = 8;
 
 /// A ranked cause.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Cause {
     /// 1 for the cause that explains most.
     pub rank: usize,
@@ -81,14 +82,16 @@ pub struct Cause {
 }
 
 /// A range of seconds.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Range {
     pub min: u64,
     pub max: u64,
 }
 
 /// A failure to look at.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Example {
     /// `source:line (HH:MM:SS)`.
     pub at: String,

@@ -46,7 +46,8 @@ use super::{At, Event, clock, place, thousands};
 use crate::classify::Class;
 
 /// What kind of behaviour a finding is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     Ramp,
@@ -95,7 +96,8 @@ impl FindingKind {
 }
 
 /// One client-behaviour finding.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Finding {
     pub kind: FindingKind,
     /// What was seen, in one or two sentences.

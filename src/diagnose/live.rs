@@ -38,7 +38,8 @@ pub const COMPARED: [DimensionName; 3] = [
 ];
 
 /// The live comparison.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Live {
     /// Whether anything live was read (configured limits or a probe).
     pub available: bool,
@@ -59,7 +60,8 @@ pub struct Live {
 }
 
 /// Whether a part ran.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PartStatus {
     Read,
@@ -68,7 +70,8 @@ pub enum PartStatus {
 }
 
 /// The configured limits per model class seen in the logs.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Configured {
     pub status: PartStatus,
     /// Why it was skipped or failed.
@@ -79,7 +82,8 @@ pub struct Configured {
 }
 
 /// One model class's configured limits.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct ConfiguredClass {
     /// The class as the logs name it (`claude sonnet 4.x`).
     pub class: String,
@@ -94,7 +98,8 @@ pub struct ConfiguredClass {
 }
 
 /// A workspace limiter beside the org's.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct WorkspaceValue {
     pub value: limits::Value,
     pub org_limit: limits::Value,
@@ -104,7 +109,8 @@ pub struct WorkspaceValue {
 }
 
 /// The probe part.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct ProbePart {
     pub status: PartStatus,
     pub reason: Option<String>,
@@ -115,7 +121,8 @@ pub struct ProbePart {
 }
 
 /// One thing the comparison shows.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Conclusion {
     /// `logs_limit_below_configured`, `logs_limit_above_configured`, `limit_changed`,
     /// `workspace_override_below_org`, `binding_headroom`.

@@ -30,7 +30,8 @@ pub use live::Live;
 pub use window::Window;
 
 /// Everything `diagnose` found: the data behind every output format.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Diagnosis {
     /// Causes, most explanatory first (see [`causes`] for the ranking rule).
     pub causes: Vec<Cause>,
@@ -65,7 +66,8 @@ impl Diagnosis {
 
 /// One minute of the timeline (or, in a long log, an hour or a day folded into one entry:
 /// see `width_minutes`).
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Minute {
     /// Start of the minute (RFC 3339, UTC).
     pub minute: String,
@@ -86,6 +88,8 @@ pub struct Minute {
     pub near_limit: u64,
 }
 
+/// The schema's default (serde's `default` is read only by the `schemars` derive).
+#[cfg(feature = "generate")]
 fn one() -> u64 {
     1
 }
@@ -95,7 +99,8 @@ fn is_one(n: &u64) -> bool {
 }
 
 /// Counts over a `diagnose` run.
-#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct DiagSummary {
     /// Captures read, failures in the window by class and confidence, skipped chunks, files
     /// (the same fields as `replay --json`'s summary).

@@ -17,7 +17,8 @@ pub const MAX_IDS: usize = 4;
 pub const MAX_MODELS: usize = 64;
 
 /// One limit value seen for one dimension of one class.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct SeenValue {
     /// The `anthropic-ratelimit-{dimension}-limit` value.
     pub limit: u64,
@@ -33,7 +34,8 @@ pub struct SeenValue {
 }
 
 /// What the logs said about one model class.
-#[derive(Debug, Clone, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct SeenClass {
     /// The model class (`claude sonnet 4.x`).
     pub class: String,

@@ -11,7 +11,8 @@ use super::lock::{Lock, Snapshot, Value};
 use crate::api::rate_limits::num;
 
 /// Which way a limit moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     Up,
@@ -36,7 +37,8 @@ impl ChangeKind {
 }
 
 /// One limiter that differs from the lock.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Change {
     pub group_id: String,
     pub display_name: Option<String>,
@@ -77,7 +79,8 @@ pub fn label(id: &str, name: &Option<String>) -> String {
 }
 
 /// What --check found.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct CheckReport {
     /// The lock file compared with.
     pub lock: String,

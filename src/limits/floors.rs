@@ -66,7 +66,8 @@ impl Floor {
 }
 
 /// One floor checked against one group (or against nothing, when nothing matched).
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct FloorResult {
     /// The --min argument as given.
     pub floor: String,

@@ -6,11 +6,14 @@ use std::io::Write;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::{CheckReport, Live, Lock, Value};
+#[cfg(feature = "generate")]
+use super::{CheckReport, Lock};
+use super::{Live, Value};
 use crate::api::rate_limits::{self, OverrideStatus, RateLimitGroup};
 
 /// `--json` without a workspace.
-#[derive(Serialize, schemars::JsonSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 struct OrgJson<'a> {
     /// When the limits were read (RFC 3339, UTC).
     taken_at: &'a str,
@@ -19,14 +22,16 @@ struct OrgJson<'a> {
 }
 
 /// `--json` with --workspace.
-#[derive(Serialize, schemars::JsonSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 struct WorkspaceJson<'a> {
     taken_at: &'a str,
     workspace_id: &'a str,
     groups: Vec<WorkspaceGroupJson<'a>>,
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 struct WorkspaceGroupJson<'a> {
     group_id: &'a str,
     group_type: &'a str,
@@ -36,7 +41,8 @@ struct WorkspaceGroupJson<'a> {
     limits: Vec<WorkspaceLimitJson<'a>>,
 }
 
-#[derive(Serialize, schemars::JsonSchema)]
+#[derive(Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 struct WorkspaceLimitJson<'a> {
     #[serde(rename = "type")]
     kind: &'a str,
@@ -94,6 +100,7 @@ impl Live {
 
 /// The schemas of `limits --json` (org-wide, or with --workspace), `limits --check --json` and
 /// the lock file `limits --save` writes.
+#[cfg(feature = "generate")]
 pub fn json_schemas() -> Vec<(&'static str, schemars::Schema)> {
     /// `claude-429 limits --json`: the org's limits, or with --workspace the workspace's
     /// effective limits beside the org's.

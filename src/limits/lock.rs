@@ -14,7 +14,8 @@ use crate::exit::UsageError;
 pub const LOCK_VERSION: u32 = 1;
 
 /// A number in the lock: whole numbers as JSON integers; `null` for "no limit".
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Value(pub Option<f64>);
 
@@ -25,7 +26,8 @@ impl Serialize for Value {
 }
 
 /// One group in the lock (and in the live snapshot).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct LockGroup {
     pub group_type: String,
     #[serde(default)]
@@ -41,7 +43,8 @@ pub struct LockGroup {
 pub type Snapshot = BTreeMap<String, LockGroup>;
 
 /// The lock file written by --save and read by --check.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Lock {
     /// Format version (1).
     pub version: u32,

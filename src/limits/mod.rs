@@ -41,7 +41,8 @@ pub fn check_workspace_id(id: &str) -> Result<(), UsageError> {
 
 /// The filters a listing was taken with; saved in the lock so --check compares like with
 /// like.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Filters {
     #[serde(default)]
     pub model: Option<String>,

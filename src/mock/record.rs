@@ -125,6 +125,7 @@ impl Exchange {
 
 /// Retries after an overload: did the client wait?
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Backoff {
     /// Overloaded answers (529, 500 "Overloaded", errors inside 200 streams).
     pub overloads: u64,
@@ -141,6 +142,7 @@ pub const NO_BACKOFF_MS: u64 = 250;
 
 /// The rehearsal report.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Report {
     pub scenario: String,
     /// Seconds the server ran.

@@ -36,7 +36,8 @@ pub const PROBE_GAP: Duration = Duration::from_millis(250);
 pub const TOKENS_PER_PROBE: u64 = 20;
 
 /// Where the list of models came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ModelsFrom {
     /// `--model` on the command line.
@@ -66,7 +67,8 @@ pub struct Target {
 }
 
 /// What one probe found.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Probe {
     /// The model asked for.
     pub model: String,
@@ -105,7 +107,8 @@ pub struct Probe {
 }
 
 /// The stray-key finding: the key sees a lower requests limit than the org has configured.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct StrayKey {
     /// The model group compared with.
     pub group: Option<String>,
@@ -120,14 +123,16 @@ pub struct StrayKey {
 }
 
 /// A model the round did not probe, and why.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Skipped {
     pub model: String,
     pub reason: String,
 }
 
 /// What the round spent against its budget.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Budget {
     /// --max-requests for the round.
     pub max_requests: u32,
@@ -142,7 +147,8 @@ pub struct Budget {
 }
 
 /// One pass over the models.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct Round {
     /// 1-based (always 1 without --watch).
     pub round: u32,
@@ -200,6 +206,7 @@ pub fn find_group<'a>(
 /// The schema of `probe --json`: one round, or with --watch every round. The two envelopes
 /// mirror `One` and `Watch` in the command's `write_json` (they are local there); the test that
 /// validates real output against `schema/probe.schema.json` fails when they drift apart.
+#[cfg(feature = "generate")]
 pub fn json_schema() -> schemars::Schema {
     /// One round (without --watch); the round's fields are inlined.
     #[derive(schemars::JsonSchema)]

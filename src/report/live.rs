@@ -8,7 +8,7 @@ use crate::api::rate_limits::num;
 use crate::diagnose::live::{COMPARED, ConfiguredClass, Live, group_label};
 use crate::diagnose::seen::SeenClass;
 use crate::probe::Probe;
-use crate::report::Style;
+use crate::report::{Paint, Style};
 
 fn dims_line(c: &SeenClass) -> String {
     COMPARED
@@ -88,9 +88,10 @@ fn probe_line(p: &Probe) -> String {
     )
 }
 
-/// The terminal section (under "Live comparison").
+/// The terminal section (under "Live comparison"), every line wrapped to the width (long
+/// values and evidence continue indented under themselves).
 pub fn write_text(out: &mut dyn Write, live: &Live, style: &Style) -> io::Result<()> {
-    writeln!(out, "  {}", live.note)?;
+    style.para(out, &live.note, "  ", "  ", Paint::Plain)?;
     if !live.from_logs.is_empty() {
         writeln!(
             out,
@@ -98,22 +99,25 @@ pub fn write_text(out: &mut dyn Write, live: &Live, style: &Style) -> io::Result
             style.dim("limits in the logs (per model class):")
         )?;
         for c in &live.from_logs {
-            writeln!(out, "    {}: {}", c.class, dims_line(c))?;
+            let line = format!("{}: {}", c.class, dims_line(c));
+            style.para(out, &line, "    ", "      ", Paint::Plain)?;
         }
     }
     if !live.configured.classes.is_empty() {
         writeln!(out, "  {}", style.dim("configured (Rate Limits API):"))?;
         for c in &live.configured.classes {
-            writeln!(out, "    {}: {}", c.class, configured_line(c))?;
+            let line = format!("{}: {}", c.class, configured_line(c));
+            style.para(out, &line, "    ", "      ", Paint::Plain)?;
         }
     }
     if !live.probe.probes.is_empty() || !live.probe.skipped.is_empty() {
         writeln!(out, "  {}", style.dim("probe (now, never retried):"))?;
         for p in &live.probe.probes {
-            writeln!(out, "    {}", probe_line(p))?;
+            style.para(out, &probe_line(p), "    ", "      ", Paint::Plain)?;
         }
-        for s in &live.probe.skipped {
-            writeln!(out, "    not probed: {s}")?;
+        for sk in &live.probe.skipped {
+            let line = format!("not probed: {sk}");
+            style.para(out, &line, "    ", "      ", Paint::Plain)?;
         }
     }
     if live.conclusions.is_empty() {
@@ -122,17 +126,22 @@ pub fn write_text(out: &mut dyn Write, live: &Live, style: &Style) -> io::Result
         } else {
             "conclusions: none (nothing live was read)"
         };
-        writeln!(out, "  {}", style.dim(why))?;
+        style.para(out, why, "  ", "  ", Paint::Dim)?;
     }
     for c in &live.conclusions {
-        writeln!(
-            out,
-            "  {} {}",
-            style.bold(&format!("[{}]", c.kind)),
-            c.detail
-        )?;
+        let kind = format!("[{}]", c.kind);
+        for (i, l) in style
+            .wrap(&format!("{kind} {}", c.detail), "  ", "      ")
+            .into_iter()
+            .enumerate()
+        {
+            match l.strip_prefix(&format!("  {kind}")) {
+                Some(rest) if i == 0 => writeln!(out, "  {}{rest}", style.bold(&kind))?,
+                _ => writeln!(out, "{l}")?,
+            }
+        }
         for e in &c.evidence {
-            writeln!(out, "      {}", style.dim(e))?;
+            style.para(out, e, "      ", "        ", Paint::Dim)?;
         }
     }
     if let Some(a) = &live.attribution {

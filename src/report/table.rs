@@ -148,11 +148,17 @@ pub fn failure_block(style: &Style, v: &Verdict, redact_ids: bool) -> Vec<String
     if let Some(s) = v.retry_after_s {
         fix.push_str(&format!(" · retry after {s} s"));
     }
+    // The fix is what the eye should land on: normal weight, its label bold (the class on
+    // the first line carries the colour).
     lines.extend(
         style
             .wrap(&fix, "  ", "       ")
             .into_iter()
-            .map(|l| style.dim(&l)),
+            .enumerate()
+            .map(|(i, l)| match l.strip_prefix("  fix:") {
+                Some(rest) if i == 0 => format!("  {}{rest}", style.bold("fix:")),
+                _ => l,
+            }),
     );
     lines
 }

@@ -32,7 +32,8 @@ pub const CONSOLE: &str = "Console / Workbench (no API key)";
 pub const DEFAULT_WORKSPACE: &str = "Default workspace";
 
 /// How consumers are split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// Per API key (and its workspace).
@@ -52,7 +53,8 @@ impl GroupBy {
 }
 
 /// What a series is compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// The whole organization's use against the org limit.
@@ -62,7 +64,8 @@ pub enum Scope {
 }
 
 /// One consumer's part of a bucket.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Consumer {
     /// For people: `etl-nightly (batch-jobs)`, a workspace name, or a model.
     pub label: String,
@@ -87,7 +90,8 @@ pub struct Consumer {
 }
 
 /// One bucket of a series.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct BucketUse {
     /// Start of the bucket (RFC 3339, UTC): a calendar minute or hour.
     pub start: String,
@@ -107,7 +111,8 @@ pub struct BucketUse {
 }
 
 /// One limit group, dimension and scope over the window.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Series {
     /// The org's group id (`null`: no group lists the rows' models).
     pub group_id: Option<String>,

@@ -27,7 +27,8 @@ pub const MAX_MINUTES: i64 = 1_440;
 pub const MAX_HOURS: i64 = 31 * 24;
 
 /// Whether the attribution ran.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Read,
@@ -36,7 +37,8 @@ pub enum Status {
 }
 
 /// One thing the attribution shows, with the numbers it rests on.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Conclusion {
     /// `another_key_used_the_limit`, `own_key_used_most`, `top_consumer`,
     /// `workspace_limit_reached`, `peak_below_limit`, `no_usage`, `cache_reads_not_counted`,
@@ -47,7 +49,8 @@ pub struct Conclusion {
 }
 
 /// The attribution: who used which limit, when.
-#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Attribution {
     pub status: Status,
     /// Why it was skipped or failed.

@@ -18,6 +18,8 @@ fn script() -> PathBuf {
 fn install(args: &[&str], extra_env: &[(&str, &Path)]) -> Output {
     let mut c = crate::common::command("sh");
     c.arg(script()).args(args);
+    // Completions are tested in tests/it/shipping.rs; never write to the real home here.
+    c.env("CLAUDE_429_COMPLETIONS", "0");
     for (k, v) in extra_env {
         c.env(k, v);
     }

@@ -661,25 +661,24 @@ async fn github_actions_annotations_and_step_summary() {
     expect(&o, 1, &[]);
     let lines: Vec<&str> = o.stdout.lines().collect();
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("::error title=claude-429 limits drift::")
-                && l.contains(
-                    "Claude Sonnet 4.x (rlg_01SONNET) requests_per_minute: 4,000 -> 2,000 (down)"
-                )),
+        lines.iter().any(|l| l.starts_with(&format!(
+            "::error title=claude-429 limits drift,file={}::",
+            lock.display()
+        )) && l.contains(
+            "Claude Sonnet 4.x (rlg_01SONNET) requests_per_minute: 4,000 -> 2,000 (down)"
+        )),
         "{}",
         o.stdout
     );
-    assert!(lines.iter().any(
-        |l| l.starts_with("::warning title=claude-429 limits drift::")
-            && l.contains("output_tokens_per_minute: 800,000 -> 1,600,000 (up)")
-    ));
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("::error title=claude-429 limits floor::")
-                && l.contains("2,000 is below the floor 3,000"))
-    );
+    assert!(lines.iter().any(|l| l.starts_with(&format!(
+        "::warning title=claude-429 limits drift,file={}::",
+        lock.display()
+    ))
+        && l.contains("output_tokens_per_minute: 800,000 -> 1,600,000 (up)")));
+    assert!(lines.iter().any(|l| l.starts_with(&format!(
+        "::error title=claude-429 limits floor,file={}::",
+        lock.display()
+    )) && l.contains("2,000 is below the floor 3,000")));
 
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("earlier step\n"), "appends, never truncates");
@@ -700,7 +699,10 @@ async fn github_actions_annotations_and_step_summary() {
     let o = run(&mut c);
     expect(&o, 1, &[]);
     json_of(&o);
-    assert!(o.stderr.contains("::error title=claude-429 limits drift::"));
+    assert!(
+        o.stderr
+            .contains("::error title=claude-429 limits drift,file=")
+    );
 
     // No drift: a one-line summary, no annotations.
     let clean = dir.path().join("clean.md");

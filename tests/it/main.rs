@@ -27,6 +27,8 @@ mod record;
 mod record_trust;
 mod replay;
 mod schema;
+#[cfg(unix)]
+mod shipping;
 mod terminal;
 mod transport;
 mod usage;

@@ -43,7 +43,12 @@ fn visible(text: &str) -> String {
         }
         assert!(closed, "an escape sequence cut off:\n{text}");
     }
-    out
+    // A carriage return redraws the line from its start (a spinner on stderr, cleared before
+    // the output): what stays visible is what was written after the last one.
+    out.split('\n')
+        .map(|l| l.rsplit('\r').next().unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Checks what a terminal `cols` wide shows; returns the visible text.
