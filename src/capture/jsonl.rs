@@ -9,7 +9,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use memchr::memmem;
 use serde_json::{Map, Value};
 
-use super::{Capture, Format, relaxed};
+use super::{Capture, Format};
+use crate::json::relaxed;
 
 /// What one line turned out to be.
 pub enum Parsed {

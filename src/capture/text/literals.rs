@@ -10,7 +10,8 @@ use super::lines::{Marker, js_key, status_in_text, status_of_exception};
 use super::merge::{finish_capture, statuses_differ};
 use crate::capture::jsonl::{from_object, parse_time_str, read_headers};
 use crate::capture::stats::ScanStats;
-use crate::capture::{Capture, Format, headers, relaxed};
+use crate::capture::{Capture, Format, headers};
+use crate::json::relaxed;
 use crate::classify::rules;
 
 /// A pretty-printed literal is given up after this many bytes or lines.
