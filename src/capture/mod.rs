@@ -18,6 +18,7 @@
 
 pub mod har;
 pub mod jsonl;
+pub mod object;
 pub mod scan;
 pub mod stats;
 pub mod text;

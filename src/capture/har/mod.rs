@@ -35,7 +35,7 @@ use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use super::stats::{ScanOptions, ScanStats};
-use super::{Capture, Format, jsonl};
+use super::{Capture, Format, object};
 
 mod cap;
 mod splice;
@@ -288,7 +288,7 @@ impl Ctx<'_> {
             return;
         }
         let mut c = Capture::new(self.source.clone(), line, Format::Har);
-        c.time = e.started.as_deref().and_then(jsonl::parse_time_str);
+        c.time = e.started.as_deref().and_then(object::parse_time_str);
         c.status = resp.status;
         for (n, v) in &resp.headers {
             c.headers.set(n, v);
@@ -387,7 +387,7 @@ fn read_body(c: &mut Capture, body: &Body, mime: &str) {
         || text.starts_with("event:")
         || text.starts_with("data:");
     if sse {
-        jsonl::read_sse(c, text);
+        object::read_sse(c, text);
         return;
     }
     if !whole || text.is_empty() {
@@ -415,7 +415,7 @@ fn read_body(c: &mut Capture, body: &Body, mime: &str) {
         return;
     }
     if failed {
-        jsonl::read_body_text(c, text);
+        object::read_body_text(c, text);
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::read::CountingReader;
 use super::{Handler, ScanOptions, ScanStats};
-use crate::capture::{har, jsonl};
+use crate::capture::{har, object};
 
 pub(super) enum Sniffed {
     /// Empty, binary or HAR: already handled.
@@ -73,7 +73,7 @@ pub(super) fn looks_jsonl(source: &Arc<str>, head: &[u8]) -> bool {
         if l.first() == Some(&b'{') {
             objects += 1;
             if !exchange && let Ok(serde_json::Value::Object(o)) = serde_json::from_slice(l) {
-                exchange = jsonl::from_object(source, 1, &o).is_some();
+                exchange = object::from_object(source, 1, &o).is_some();
             }
         }
         if lines >= 16 {

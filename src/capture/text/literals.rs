@@ -8,11 +8,11 @@ use serde_json::Value;
 use super::TextScanner;
 use super::lines::{Marker, js_key, status_in_text, status_of_exception};
 use super::merge::{finish_capture, statuses_differ};
-use crate::capture::jsonl::{from_object, parse_time_str, read_headers};
+use crate::capture::object::{from_object, parse_time_str, read_headers};
 use crate::capture::stats::ScanStats;
 use crate::capture::{Capture, Format, headers};
-use crate::json::relaxed;
 use crate::classify::rules;
+use crate::json::relaxed;
 
 /// A pretty-printed literal is given up after this many bytes or lines.
 const MAX_PENDING_BYTES: usize = 1024 * 1024;

@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::jsonl::parse_time_str;
+use super::object::parse_time_str;
 use super::stats::ScanStats;
 use super::{Capture, Format};
 use lines::{inert_lowered, inert_when_quiet, might_start_capture, status_line, strip_log_prefix};

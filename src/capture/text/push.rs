@@ -11,7 +11,7 @@ use super::lines::{
 };
 use super::merge::has_specific_text;
 use super::{MAX_CONTINUATION, MAX_UNRELATED};
-use crate::capture::jsonl::read_sse;
+use crate::capture::object::read_sse;
 use crate::capture::stats::ScanStats;
 use crate::capture::{Capture, Format, headers};
 use crate::classify::rules;
