@@ -5,11 +5,14 @@
 
 use std::sync::{Arc, LazyLock};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use memchr::memmem;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Capture, Format, relaxed};
+use super::Capture;
+use super::object::from_object;
+// `status.rs` reads `jsonl::parse_time_str`; it moves to `object::` with status's next edit.
+pub use super::object::parse_time_str;
 
 /// What one line turned out to be.
 pub enum Parsed {
@@ -77,228 +80,6 @@ pub fn plain_success(line: &[u8]) -> bool {
         && RROR.find(line).is_none()
         && VERLOADED.find(line).is_none()
         && EJECTED.find(line).is_none()
-}
-
-fn status_of(v: &Value) -> Option<u16> {
-    match v {
-        Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        Value::String(s) => s.trim().get(..3).and_then(|d| d.parse().ok()),
-        _ => None,
-    }
-    .filter(|s| (100..600).contains(s))
-}
-
-fn first<'a>(obj: &'a Map<String, Value>, keys: &[&str]) -> Option<&'a Value> {
-    keys.iter().find_map(|k| obj.get(*k))
-}
-
-/// Builds a capture from a parsed log object; `None` when it is not an exchange (no status,
-/// no headers and no response inside).
-pub fn from_object(source: &Arc<str>, line_no: u64, obj: &Map<String, Value>) -> Option<Capture> {
-    let response = obj.get("response").and_then(Value::as_object);
-    let status = first(obj, &["status", "status_code", "statusCode", "http_status"])
-        .and_then(status_of)
-        .or_else(|| {
-            response.and_then(|r| {
-                first(r, &["status", "status_code", "statusCode"]).and_then(status_of)
-            })
-        });
-    let headers = first(obj, &["headers", "response_headers", "responseHeaders"])
-        .or_else(|| response.and_then(|r| r.get("headers")));
-    if status.is_none() && headers.is_none() {
-        return None;
-    }
-    let mut c = Capture::new(source.clone(), line_no, Format::Jsonl);
-    c.status = status;
-    if let Some(h) = headers {
-        read_headers(&mut c, h);
-    }
-    c.time = first(
-        obj,
-        &[
-            "ts",
-            "time",
-            "timestamp",
-            "@timestamp",
-            "date",
-            "start_time",
-            "startedDateTime",
-        ],
-    )
-    .and_then(parse_time);
-    c.method = first(obj, &["method"])
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    c.url = first(obj, &["url", "path", "endpoint"])
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let body = first(obj, &["body", "response_body", "error"])
-        .or_else(|| response.and_then(|r| first(r, &["body", "content"])));
-    if let Some(b) = body {
-        read_body(&mut c, b);
-    }
-    if let Some(req) = obj.get("request").and_then(Value::as_object) {
-        c.model = req.get("model").and_then(Value::as_str).map(str::to_string);
-        let n = |k: &str| req.get(k).and_then(Value::as_u64);
-        c.request.max_tokens = n("max_tokens");
-        c.request.input_tokens = n("input_tokens");
-    }
-    if c.model.is_none() {
-        c.model = obj.get("model").and_then(Value::as_str).map(str::to_string);
-    }
-    if let Some(rid) = obj.get("request_id").and_then(Value::as_str) {
-        c.request_id.get_or_insert_with(|| rid.to_string());
-    }
-    Some(c)
-}
-
-/// Header objects as `{"name": "value"}` (numbers, arrays of values tolerated) or as a list of
-/// `{"name", "value"}` pairs.
-pub fn read_headers(c: &mut Capture, h: &Value) {
-    match h {
-        Value::Object(m) => {
-            for (k, v) in m {
-                if let Some(v) = scalar(v) {
-                    c.headers.set(k, &v);
-                }
-            }
-        }
-        Value::Array(items) => {
-            for it in items {
-                // [["name", "value"], ...] pairs.
-                if let Some([n, v]) = it.as_array().map(Vec::as_slice)
-                    && let (Some(n), Some(v)) = (n.as_str(), scalar(v))
-                {
-                    c.headers.set(n, &v);
-                    continue;
-                }
-                if let (Some(n), Some(v)) = (
-                    it.get("name").and_then(Value::as_str),
-                    it.get("value").and_then(scalar),
-                ) {
-                    c.headers.set(n, &v);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Array(a) => a.first().and_then(scalar),
-        _ => None,
-    }
-}
-
-/// A body as an object, or as a string holding JSON, a Python/JS literal or an SSE stream.
-pub fn read_body(c: &mut Capture, b: &Value) {
-    match b {
-        Value::Object(_) => {
-            if looks_like_error(b) {
-                c.absorb_body(b);
-            }
-            if let Some(m) = b.get("model").and_then(Value::as_str) {
-                c.model.get_or_insert_with(|| m.to_string());
-            }
-            if let Some(n) = b
-                .get("usage")
-                .and_then(|u| u.get("output_tokens"))
-                .and_then(Value::as_u64)
-            {
-                c.output_tokens = Some(n);
-            }
-        }
-        Value::String(s) => read_body_text(c, s),
-        _ => {}
-    }
-}
-
-/// An error body (`{"type":"error",...}`, `{"error":...}`, a bare `{"type":"..._error"}`),
-/// not a success body: a Messages response is `{"type":"message",...}`, whose `type` must not
-/// be read as an error type (that made every 200 with a body a failure).
-fn looks_like_error(v: &Value) -> bool {
-    match v.get("type").and_then(Value::as_str) {
-        _ if v.get("error").is_some() => true,
-        Some(t) => t == "error" || t.ends_with("_error"),
-        // `{"message": "Overloaded"}` from a gateway.
-        None => v.get("message").is_some(),
-    }
-}
-
-/// A body given as text: JSON (possibly escaped), an SSE stream, or plain words.
-pub fn read_body_text(c: &mut Capture, s: &str) {
-    let t = s.trim_start();
-    if t.starts_with("event:") || t.starts_with("data:") {
-        read_sse(c, t);
-        return;
-    }
-    if let Some((_, v, _)) = relaxed::find_object(t)
-        && looks_like_error(&v)
-        && c.absorb_body(&v)
-    {
-        return;
-    }
-    c.push_text(t);
-}
-
-/// Finds an `error` event in an SSE stream (`event: error` / `data: {"type":"error",...}`).
-pub fn read_sse(c: &mut Capture, s: &str) {
-    for line in s.lines() {
-        let Some(data) = line.trim().strip_prefix("data:") else {
-            continue;
-        };
-        if let Ok(v) = serde_json::from_str::<Value>(data.trim())
-            && v.get("type").and_then(Value::as_str) == Some("error")
-        {
-            c.absorb_body(&v);
-            c.stream_error = true;
-            return;
-        }
-    }
-}
-
-/// RFC 3339 text (with or without zone; `Z` assumed), or epoch seconds / milliseconds.
-pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
-    match v {
-        Value::String(s) => parse_time_str(s),
-        Value::Number(n) => {
-            let f = n.as_f64()?;
-            let (secs, nanos) = if f > 1e12 {
-                ((f / 1000.0).trunc(), ((f % 1000.0) * 1e6) as u32)
-            } else {
-                (f.trunc(), (f.fract() * 1e9) as u32)
-            };
-            Utc.timestamp_opt(secs as i64, nanos).single()
-        }
-        _ => None,
-    }
-}
-
-pub fn parse_time_str(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f%:z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-    ] {
-        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
-            return Some(t.with_timezone(&Utc));
-        }
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(t.and_utc());
-        }
-    }
-    DateTime::parse_from_rfc2822(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
 }
 
 /// What an incident analysis reads from a plain success, parsed straight from the line into
@@ -517,14 +298,18 @@ mod light {
                     Ok(Time(super::parse_time_str(v)))
                 }
                 fn visit_u64<E: de::Error>(self, v: u64) -> Result<Time, E> {
-                    Ok(Time(super::parse_time(&serde_json::Value::from(v))))
+                    Ok(Time(crate::capture::object::parse_time(
+                        &serde_json::Value::from(v),
+                    )))
                 }
                 fn visit_i64<E: de::Error>(self, v: i64) -> Result<Time, E> {
-                    Ok(Time(super::parse_time(&serde_json::Value::from(v))))
+                    Ok(Time(crate::capture::object::parse_time(
+                        &serde_json::Value::from(v),
+                    )))
                 }
                 fn visit_f64<E: de::Error>(self, v: f64) -> Result<Time, E> {
                     Ok(Time(serde_json::Number::from_f64(v).and_then(|n| {
-                        super::parse_time(&serde_json::Value::Number(n))
+                        crate::capture::object::parse_time(&serde_json::Value::Number(n))
                     })))
                 }
                 fn visit_bool<E: de::Error>(self, _: bool) -> Result<Time, E> {
@@ -885,6 +670,32 @@ mod light {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The light parser's serde aliases are the mapping's key lists (`object::*_KEYS`): a
+    /// line naming its status, time and headers under any listed key reads the same both
+    /// ways, and a key in neither list is read by neither.
+    #[test]
+    fn the_light_keys_are_the_mappings_keys() {
+        use crate::capture::object::{HEADERS_KEYS, STATUS_KEYS, TIME_KEYS};
+        let src: Arc<str> = Arc::from("t");
+        for s in STATUS_KEYS {
+            for t in TIME_KEYS.iter().chain(&["stamp"]) {
+                for h in HEADERS_KEYS {
+                    let line = format!(
+                        r#"{{"{s}":200,"{t}":"2026-11-20T14:00:00Z","{h}":{{"anthropic-ratelimit-requests-remaining":"7"}}}}"#
+                    );
+                    let light = parse_light(line.as_bytes()).expect(&line);
+                    let Parsed::Capture(c) = parse_full(&src, 1, line.as_bytes(), false) else {
+                        panic!("{line}");
+                    };
+                    assert_eq!((light.status, light.time), (c.status, c.time), "{line}");
+                    assert_eq!(light.time.is_some(), *t != "stamp", "{line}");
+                    assert_eq!(light.dims[0].1, Some(7), "{line}");
+                    assert_eq!(c.headers.0.len(), 1, "{line}");
+                }
+            }
+        }
+    }
 
     fn parse(line: &str, failures_only: bool) -> Parsed {
         parse_line(&Arc::from("t.jsonl"), 1, line.as_bytes(), failures_only)

@@ -12,12 +12,13 @@
 //! `status_in_text`/`status_of_exception`, plus its trigger words in the rule table
 //! (`classify::rules`), from which the pre-filter is built, so a new shape cannot be filtered
 //! out before it is seen. JSON bodies and Python/JS object dumps inside text are read by
-//! [`relaxed`]; a new envelope shape goes in `text::envelopes`. Every new shape gets a fixture
-//! pair under `tests/fixtures/<format>/` (`NAME.txt` + `NAME.expected.json`).
+//! [`crate::json::relaxed`]; a new envelope shape goes in `text::envelopes`
+//! (text/literals.rs). Every new shape gets a fixture pair under `tests/fixtures/<format>/`
+//! (`NAME.txt` + `NAME.expected.json`).
 
 pub mod har;
 pub mod jsonl;
-pub mod relaxed;
+pub mod object;
 pub mod scan;
 pub mod stats;
 pub mod text;

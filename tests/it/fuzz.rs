@@ -13,7 +13,8 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 use claude_429::capture::scan::{ScanOptions, ScanStats, scan_reader};
-use claude_429::capture::{har, headers, jsonl, relaxed};
+use claude_429::capture::{har, headers, jsonl};
+use claude_429::json::relaxed;
 
 fn cfg() -> Config {
     let cases = std::env::var("FUZZ_CASES")

@@ -1,0 +1,228 @@
+//! The JSON Lines path: each chunk's lines parsed by the workers (a plain success only
+//! counted or made cheaply, an exchange parsed in full, anything else kept as a text line),
+//! then, in input order, items to the sink and text lines through the text scanner (a log may
+//! mix exchanges and pasted errors).
+
+use std::io;
+use std::sync::Arc;
+
+use super::pipeline::Job;
+use super::read::{Chunk, too_long, trim_eol};
+use super::{Handler, Light, ScanOptions, ScanStats};
+use crate::capture::{jsonl, text};
+
+/// The JSON Lines work on the [pipeline](super::pipeline): each worker keeps its own copy of
+/// the source name (no shared reference count to bounce between cores for every capture)
+/// and gets back emptied result vectors.
+pub(super) struct Lines<'a, H> {
+    pub(super) source: &'a Arc<str>,
+    pub(super) opts: &'a ScanOptions,
+    pub(super) handler: &'a H,
+}
+
+impl<H: Handler> Job for Lines<'_, H> {
+    type State = Arc<str>;
+    type Spare = Vec<Out<H::Item>>;
+    type Batch = Batch<H::Item>;
+    fn state(&self) -> Arc<str> {
+        Arc::from(&**self.source)
+    }
+    fn work(&self, source: &mut Arc<str>, chunk: Chunk, outs: Self::Spare) -> Self::Batch {
+        work(source, self.opts, self.handler, chunk, outs)
+    }
+}
+
+/// Runs the JSON Lines path: `run` drives the [pipeline](super::pipeline) (inline or
+/// parallel) with the job and the ordered consumption it is given, and returns the bytes read.
+pub(super) fn scan<'a, H: Handler>(
+    source: &'a Arc<str>,
+    opts: &'a ScanOptions,
+    handler: &'a H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+    run: impl FnOnce(
+        &Lines<'a, H>,
+        &mut dyn FnMut(Batch<H::Item>) -> (Vec<u8>, Vec<Out<H::Item>>),
+    ) -> io::Result<u64>,
+) -> io::Result<()> {
+    let mut text = text::TextScanner::new(source.clone());
+    let job = Lines {
+        source,
+        opts,
+        handler,
+    };
+    let bytes = run(&job, &mut |mut b| {
+        consume(source, handler, &mut text, &mut b, sink, stats);
+        (b.buf, b.outs)
+    })?;
+    flush_text(&mut text, handler, sink, stats);
+    stats.bytes = bytes;
+    Ok(())
+}
+
+/// What a worker made of one line, for the ordered consumer.
+pub(super) enum Out<T> {
+    Item(T),
+    /// A line for the text chunker (which keeps state across lines, so it runs in order).
+    Text(u64, String),
+    /// A JSONL exchange without an item: ends a text capture in progress.
+    Flush,
+    Skip(u64, String),
+}
+
+pub(super) struct Batch<T> {
+    outs: Vec<Out<T>>,
+    captures: u64,
+    buf: Vec<u8>,
+}
+
+/// The worker's side: every line of a chunk through the pre-filter and the parsers.
+fn work<H: Handler>(
+    source: &Arc<str>,
+    opts: &ScanOptions,
+    handler: &H,
+    chunk: Chunk,
+    mut outs: Vec<Out<H::Item>>,
+) -> Batch<H::Item> {
+    outs.clear();
+    let mut captures = 0u64;
+    if let Some(len) = chunk.too_long {
+        outs.push(Out::Skip(chunk.first_line, too_long(len)));
+        return Batch {
+            outs,
+            captures,
+            buf: chunk.buf,
+        };
+    }
+    let data = &chunk.buf[..chunk.len];
+    // A text capture may be open from the previous chunk.
+    let mut text_open = true;
+    let mut line_no = chunk.first_line;
+    let mut start = 0;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
+        let bytes = trim_eol(&data[start..end]);
+        start = end;
+        let this = line_no;
+        line_no += 1;
+        if bytes.first() == Some(&b'{') {
+            let mut handled = false;
+            if jsonl::plain_success(bytes) {
+                // replay: a plain success is only counted; diagnose: the handler decides.
+                let light = if opts.failures_only {
+                    Light::Count
+                } else {
+                    handler.plain_success(source, this, bytes)
+                };
+                match light {
+                    Light::Item(t) => {
+                        captures += 1;
+                        text_open = false;
+                        outs.push(Out::Item(t));
+                        handled = true;
+                    }
+                    Light::Count => {
+                        captures += 1;
+                        if text_open {
+                            outs.push(Out::Flush);
+                            text_open = false;
+                        }
+                        handled = true;
+                    }
+                    Light::Full => {}
+                }
+            }
+            if handled {
+                continue;
+            }
+            match jsonl::parse_full(source, this, bytes, opts.failures_only) {
+                jsonl::Parsed::Capture(c) => {
+                    captures += 1;
+                    match handler.capture(*c) {
+                        Some(t) => {
+                            outs.push(Out::Item(t));
+                            text_open = false;
+                        }
+                        None if text_open => {
+                            outs.push(Out::Flush);
+                            text_open = false;
+                        }
+                        None => {}
+                    }
+                    continue;
+                }
+                jsonl::Parsed::Success => {
+                    captures += 1;
+                    if text_open {
+                        outs.push(Out::Flush);
+                        text_open = false;
+                    }
+                    continue;
+                }
+                jsonl::Parsed::NotJsonl => {}
+            }
+        }
+        text_open = true;
+        if bytes.contains(&0) {
+            outs.push(Out::Skip(this, "binary data in line".into()));
+            continue;
+        }
+        outs.push(Out::Text(this, String::from_utf8_lossy(bytes).into_owned()));
+    }
+    Batch {
+        outs,
+        captures,
+        buf: chunk.buf,
+    }
+}
+
+/// The consumer's side, in input order: items to the sink, text lines through the chunker.
+fn consume<H: Handler>(
+    source: &Arc<str>,
+    handler: &H,
+    text: &mut text::TextScanner,
+    batch: &mut Batch<H::Item>,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) {
+    stats.captures += batch.captures;
+    for out in batch.outs.drain(..) {
+        match out {
+            Out::Item(t) => {
+                flush_text(text, handler, sink, stats);
+                sink(t);
+            }
+            Out::Flush => flush_text(text, handler, sink, stats),
+            Out::Text(no, s) => text.push_line(
+                no,
+                &s,
+                &mut |c| {
+                    if let Some(t) = handler.capture(c) {
+                        sink(t)
+                    }
+                },
+                stats,
+            ),
+            Out::Skip(no, reason) => {
+                flush_text(text, handler, sink, stats);
+                stats.skip(source, no, reason);
+            }
+        }
+    }
+}
+
+fn flush_text<H: Handler>(
+    text: &mut text::TextScanner,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) {
+    text.flush(
+        &mut |c| {
+            if let Some(t) = handler.capture(c) {
+                sink(t)
+            }
+        },
+        stats,
+    );
+}

@@ -1,0 +1,246 @@
+//! Streams an input (file, directory or stdin) into captures with flat memory: fixed-size
+//! reads, lines split with memchr, a cap on the longest line, and per-chunk format sniffing so
+//! one file can mix formats (a ticket with a header dump and then a traceback).
+//!
+//! This module is the scanning API ([`scan_path_with`], [`Handler`], [`Engine`]); its files
+//! do one job each:
+//! - [`input`]: what to read (a path expanded, program source told apart, [`InputError`]);
+//! - [`sniff`]: what an input is, from its head (empty, binary, HAR, JSON Lines or text);
+//! - [`read`]: reading with flat memory (line-aligned chunks, single lines, the line cap);
+//! - [`pipeline`]: the one ordered reader -> workers -> consumer pipeline, generic over the
+//!   work and the consumption;
+//! - [`jsonl_stream`] and [`text_stream`]: the JSON Lines and text paths on it;
+//! - [`prefilter`]: the text path's whole-chunk trigger-word search.
+
+mod input;
+mod jsonl_stream;
+mod pipeline;
+mod prefilter;
+mod read;
+mod sniff;
+mod text_stream;
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::Capture;
+pub use super::stats::{ScanOptions, ScanStats, Skipped};
+use input::is_source_code;
+pub use input::{InputError, expand};
+pub use read::MAX_LINE;
+use read::{MAX_CHUNK_LINES, READ_BUF};
+use sniff::{Sniffed, sniff};
+use text_stream::{text_lines, text_parallel};
+
+/// Scans one path (file or `-`) and hands each capture to `out`.
+pub fn scan_path(
+    path: &Path,
+    opts: &ScanOptions,
+    out: &mut dyn FnMut(Capture),
+) -> Result<ScanStats, InputError> {
+    scan_path_with(path, opts, &Engine::sequential(), &Captures, out)
+}
+
+/// Scans one path (file or `-`) with `handler`, handing its items to `sink` in input order.
+/// Big JSON Lines inputs are read by one thread and parsed by `engine.threads` workers.
+pub fn scan_path_with<H: Handler>(
+    path: &Path,
+    opts: &ScanOptions,
+    engine: &Engine,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+) -> Result<ScanStats, InputError> {
+    let name: Arc<str> = Arc::from(path.display().to_string());
+    let wrap = |e: io::Error| InputError {
+        path: name.to_string(),
+        source: e,
+    };
+    if path.as_os_str() == "-" {
+        // `Stdin` (not its lock) so the reader can move to its own thread.
+        return scan_input(name.clone(), io::stdin(), None, opts, engine, handler, sink)
+            .map_err(wrap);
+    }
+    let file = File::open(path).map_err(wrap)?;
+    // Source code mentions 429s in comments and constants; it is never a capture.
+    if is_source_code(path) {
+        let mut stats = ScanStats {
+            files: 1,
+            ..Default::default()
+        };
+        stats.skip(
+            &name,
+            1,
+            "source code, not a capture (paste the error into a .txt or -)",
+        );
+        return Ok(stats);
+    }
+    let size = file.metadata().ok().map(|m| m.len());
+    scan_input(name.clone(), file, size, opts, engine, handler, sink).map_err(wrap)
+}
+/// whole-file JSON document); a JSON Lines log goes through the chunked fast path; everything
+/// else is read line by line, each line going to the JSONL parser or the text chunker.
+pub fn scan_reader<R: Read>(
+    source: Arc<str>,
+    reader: R,
+    opts: &ScanOptions,
+    out: &mut dyn FnMut(Capture),
+) -> io::Result<ScanStats> {
+    let mut stats = ScanStats {
+        files: 1,
+        ..Default::default()
+    };
+    let mut reader = BufReader::with_capacity(READ_BUF, reader);
+    match sniff(&source, &mut reader, opts, &Captures, out, &mut stats)? {
+        Sniffed::Done => Ok(stats),
+        Sniffed::Jsonl => {
+            let engine = Engine::sequential();
+            let run = |job: &_, consume: &mut dyn FnMut(_) -> _| {
+                pipeline::inline(reader, &engine, MAX_CHUNK_LINES, job, consume)
+            };
+            jsonl_stream::scan(&source, opts, &Captures, out, &mut stats, run)?;
+            Ok(stats)
+        }
+        Sniffed::Text => {
+            text_lines(&source, reader, opts, &Captures, out, &mut stats)?;
+            Ok(stats)
+        }
+    }
+}
+
+/// What the workers do with each exchange. Items reach the sink in input order.
+pub trait Handler: Sync {
+    /// What a capture turns into (a verdict for `replay`, an event for `diagnose`).
+    type Item: Send;
+
+    /// A JSON Lines line that the cheap pre-filter calls a plain success (status below 400,
+    /// no `error` anywhere on the line). Runs in a worker thread.
+    fn plain_success(&self, source: &Arc<str>, line_no: u64, line: &[u8]) -> Light<Self::Item>;
+
+    /// Any other capture. Runs in a worker thread for JSON Lines, else on the calling thread.
+    fn capture(&self, c: Capture) -> Option<Self::Item>;
+}
+
+/// What [`Handler::plain_success`] made of a plain success.
+pub enum Light<T> {
+    /// An item built cheaply from the line.
+    Item(T),
+    /// Count it as a capture, build nothing.
+    Count,
+    /// Parse it fully and hand the capture to [`Handler::capture`].
+    Full,
+}
+
+/// The identity handler: every capture as it is (what [`scan_path`] hands out).
+pub struct Captures;
+
+impl Handler for Captures {
+    type Item = Capture;
+    fn plain_success(&self, _: &Arc<str>, _: u64, _: &[u8]) -> Light<Capture> {
+        Light::Full
+    }
+    fn capture(&self, c: Capture) -> Option<Capture> {
+        Some(c)
+    }
+}
+
+/// How the chunked JSON Lines path runs.
+#[derive(Clone)]
+pub struct Engine {
+    /// Worker threads for one big JSON Lines input (1: everything on the calling thread).
+    pub threads: usize,
+    /// Bytes per chunk handed to a worker (a chunk always ends on a line boundary).
+    pub chunk: usize,
+    /// Inputs smaller than this are scanned on the calling thread (threads cost more than
+    /// they save on small files). Stdin, whose size is unknown, always counts as big.
+    pub parallel_min: u64,
+    /// Advanced by the bytes read, when shown.
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+/// Default chunk: big enough that per-chunk costs vanish, small enough that the few in
+/// flight keep memory flat.
+pub const CHUNK: usize = 1024 * 1024;
+
+impl Engine {
+    /// Everything on the calling thread.
+    pub fn sequential() -> Engine {
+        Engine {
+            threads: 1,
+            chunk: CHUNK,
+            parallel_min: u64::MAX,
+            progress: None,
+        }
+    }
+
+    /// One worker per core (capped at 8), or `CLAUDE_429_THREADS` when set (benchmarks).
+    pub fn auto() -> Engine {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = std::env::var("CLAUDE_429_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(cores)
+            .min(8);
+        Engine {
+            threads,
+            chunk: CHUNK,
+            parallel_min: 4 * CHUNK as u64,
+            progress: None,
+        }
+    }
+}
+
+/// Scans one opened input with `handler`.
+fn scan_input<H: Handler, R: Read + Send>(
+    source: Arc<str>,
+    reader: R,
+    size: Option<u64>,
+    opts: &ScanOptions,
+    engine: &Engine,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+) -> io::Result<ScanStats> {
+    let mut stats = ScanStats {
+        files: 1,
+        ..Default::default()
+    };
+    let mut reader = BufReader::with_capacity(READ_BUF, reader);
+    let mut chunked = false;
+    match sniff(&source, &mut reader, opts, handler, sink, &mut stats)? {
+        Sniffed::Done => {}
+        Sniffed::Jsonl => {
+            chunked = true;
+            let big = size.is_none_or(|s| s >= engine.parallel_min);
+            let run = |job: &_, consume: &mut dyn FnMut(_) -> _| {
+                if engine.threads > 1 && big {
+                    pipeline::parallel(reader, engine, MAX_CHUNK_LINES, job, consume)
+                } else {
+                    pipeline::inline(reader, engine, MAX_CHUNK_LINES, job, consume)
+                }
+            };
+            jsonl_stream::scan(&source, opts, handler, sink, &mut stats, run)?;
+        }
+        Sniffed::Text => {
+            // One worker still gains the whole-chunk pre-filter and a reader thread.
+            let big = size.is_none_or(|s| s >= engine.parallel_min);
+            if big && engine.parallel_min < u64::MAX {
+                chunked = true;
+                text_parallel(&source, reader, opts, engine, handler, sink, &mut stats)?;
+            } else {
+                text_lines(&source, reader, opts, handler, sink, &mut stats)?;
+            }
+        }
+    }
+    if let Some(pb) = &engine.progress
+        && !chunked
+    {
+        // Text and HAR inputs do not report as they go.
+        pb.inc(stats.bytes);
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! The whole-chunk pre-filter of the text path (see [`Prefilter`]).
+
+use super::read::trim_eol;
+use crate::capture::text;
+
+/// The whole-chunk pre-filter of the text path: finds the next line that can matter to a
+/// quiet scanner (one holding a trigger word in any case, a `{`, or a NUL byte). The chunk
+/// is lower-cased once into a scratch buffer so the multi-pattern search runs case-sensitive
+/// (SIMD) over it; single-byte triggers go to `memchr`.
+pub(super) struct Prefilter {
+    lower: Vec<u8>,
+    /// Last search result per kind: (searched from, hit).
+    words: (usize, Option<usize>),
+    bytes: (usize, Option<usize>),
+    fresh: bool,
+}
+
+struct Triggers {
+    words: crate::classify::rules::WordSearch,
+    /// Single-byte triggers (and NUL), searched for with memchr3.
+    bytes: [u8; 3],
+}
+
+fn triggers() -> &'static Triggers {
+    static T: std::sync::LazyLock<Triggers> = std::sync::LazyLock::new(|| {
+        let mut words: Vec<String> = Vec::new();
+        let mut singles: Vec<u8> = Vec::new();
+        for t in crate::classify::rules::triggers() {
+            let t = t.to_ascii_lowercase();
+            match t.as_bytes() {
+                [b] if !b.is_ascii_alphabetic() && singles.len() < 2 => singles.push(*b),
+                _ => words.push(t),
+            }
+        }
+        let fill = singles.first().copied().unwrap_or(0);
+        let words =
+            crate::classify::rules::bucket_order(crate::classify::rules::minimal_words(&words));
+        Triggers {
+            words: crate::classify::rules::WordSearch::new(&words),
+            bytes: [0, fill, singles.get(1).copied().unwrap_or(fill)],
+        }
+    });
+    &T
+}
+
+impl Prefilter {
+    pub(super) fn new() -> Self {
+        Prefilter {
+            lower: Vec::new(),
+            words: (0, None),
+            bytes: (0, None),
+            fresh: false,
+        }
+    }
+
+    pub(super) fn reset(&mut self) {
+        self.fresh = false;
+    }
+
+    /// Start of the first line at or after `pos` that the scanner must see, if any.
+    pub(super) fn next(&mut self, data: &[u8], pos: usize) -> Option<usize> {
+        let t = triggers();
+        if !self.fresh {
+            self.lower.clear();
+            self.lower.extend(data.iter().map(u8::to_ascii_lowercase));
+            self.words = (0, None);
+            self.bytes = (0, None);
+            self.fresh = true;
+            self.words = (0, t.words.find(&self.lower, 0));
+            let [a, b, c] = t.bytes;
+            self.bytes = (0, memchr::memchr3(a, b, c, data));
+        }
+        let stale = |(from, hit): (usize, Option<usize>)| match hit {
+            Some(h) => h < pos,
+            None => pos < from,
+        };
+        if stale(self.words) {
+            let hit = t.words.find(&self.lower, pos);
+            self.words = (pos, hit);
+        }
+        if stale(self.bytes) {
+            let [a, b, c] = t.bytes;
+            self.bytes = (pos, memchr::memchr3(a, b, c, &data[pos..]).map(|i| pos + i));
+        }
+        let hit = match (self.words.1, self.bytes.1) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
+        };
+        Some(memchr::memrchr(b'\n', &data[pos..hit]).map_or(pos, |i| pos + i + 1))
+    }
+
+    /// Lets a quiet scanner dismiss the line `data[pos..end]` (which the pre-filter stopped
+    /// at) from its lower-cased copy, without decoding or pushing it: only ASCII lines with
+    /// no NUL that do not start with `{` (the JSON Lines and binary checks of [`text_line`]).
+    pub(super) fn take_quiet(
+        &self,
+        text: &mut text::TextScanner,
+        data: &[u8],
+        pos: usize,
+        end: usize,
+        before: &[u8],
+    ) -> bool {
+        let raw = trim_eol(&data[pos..end]);
+        if raw.first() == Some(&b'{') || !raw.is_ascii() || memchr::memchr(0, raw).is_some() {
+            return false;
+        }
+        let lower = &self.lower[pos..pos + raw.len()];
+        // The word search's last hit is the first trigger word at or after this line's start.
+        let has_word = self.words.1.is_some_and(|h| h < end);
+        std::str::from_utf8(raw).is_ok_and(|raw| text.take_quiet_line(raw, lower, has_word, before))
+    }
+}

@@ -1,0 +1,455 @@
+use std::io::BufReader;
+
+use super::pipeline::{IN_FLIGHT_BYTES, in_flight};
+use super::read::{Line, LineReader, trim_eol};
+use super::sniff::looks_binary;
+use super::*;
+use crate::classify::rules::WordSearch;
+
+fn lines(input: &[u8]) -> Vec<String> {
+    let mut r = LineReader::new(BufReader::with_capacity(7, input));
+    let mut v = Vec::new();
+    while let Some(l) = r.next_line().unwrap() {
+        v.push(match l {
+            Line::Bytes(b) => String::from_utf8_lossy(trim_eol(b)).into_owned(),
+            Line::TooLong(n) => format!("<{n}>"),
+        });
+    }
+    v
+}
+
+#[test]
+fn splits_across_small_reads() {
+    assert_eq!(
+        lines(b"alpha\r\nbeta gamma delta\n\nlast"),
+        vec!["alpha", "beta gamma delta", "", "last"]
+    );
+}
+
+/// Records what the sink saw: (line, status, format) per capture.
+struct Record;
+type Seen = (u64, Option<u16>, &'static str);
+
+impl Handler for Record {
+    type Item = Seen;
+    fn plain_success(&self, _: &Arc<str>, line_no: u64, _: &[u8]) -> Light<Self::Item> {
+        Light::Item((line_no, Some(200), "light"))
+    }
+    fn capture(&self, c: Capture) -> Option<Self::Item> {
+        Some((c.line, c.status, c.format.as_str()))
+    }
+}
+
+fn run(input: &[u8], engine: &Engine, failures_only: bool) -> (Vec<Seen>, ScanStats) {
+    let mut got = Vec::new();
+    let opts = ScanOptions { failures_only };
+    let stats = scan_input(
+        Arc::from("t"),
+        io::Cursor::new(input.to_vec()),
+        Some(input.len() as u64),
+        &opts,
+        engine,
+        &Record,
+        &mut |x| got.push(x),
+    )
+    .unwrap();
+    (got, stats)
+}
+
+fn mixed_log() -> Vec<u8> {
+    let mut s = String::new();
+    for i in 1..=60 {
+        match i % 10 {
+            5 if i % 20 == 15 => {}
+            3 => s.push_str(
+                r#"{"status":429,"headers":{"anthropic-ratelimit-requests-remaining":"0"}}"#,
+            ),
+            5 => s.push_str("HTTP/1.1 529 \nretry-after: 3\n"),
+            6 => s.push_str(&format!(r#"{{"status":200,"pad":"{}"}}"#, "y".repeat(300))),
+            7 => {}
+            _ => s.push_str(r#"{"ts":"2026-11-20T14:00:00Z","status":200,"headers":{}}"#),
+        }
+        s.push('\n');
+    }
+    s.push_str(r#"{"status":500,"body":"Overloaded"}"#);
+    s.into_bytes()
+}
+
+#[test]
+fn parallel_chunks_match_the_inline_scan() {
+    let input = mixed_log();
+    let tiny = |threads| Engine {
+        threads,
+        chunk: 64,
+        parallel_min: 0,
+        progress: None,
+    };
+    for failures_only in [false, true] {
+        let (want, ws) = run(&input, &Engine::sequential(), failures_only);
+        for threads in [1, 2, 3] {
+            let (got, gs) = run(&input, &tiny(threads), failures_only);
+            assert_eq!(got, want, "threads={threads} failures_only={failures_only}");
+            assert_eq!(
+                (gs.captures, gs.bytes, gs.skipped),
+                (ws.captures, ws.bytes, ws.skipped)
+            );
+        }
+        assert_eq!(ws.bytes, input.len() as u64);
+        let lines: Vec<u64> = want.iter().map(|w| w.0).collect();
+        assert!(
+            lines.windows(2).all(|w| w[0] < w[1]),
+            "input order: {lines:?}"
+        );
+        let last_line = input.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        assert_eq!(
+            want.last().map(|w| (w.0, w.1)),
+            Some((last_line, Some(500)))
+        );
+    }
+    let (all, _) = run(&input, &tiny(2), false);
+    // Text captures come through the chunker, in place.
+    assert!(all.contains(&(5, Some(529), "http")), "{all:?}");
+    assert!(all.contains(&(3, Some(429), "jsonl")));
+    assert!(all.contains(&(1, Some(200), "light")), "{all:?}");
+    let (fails, _) = run(&input, &tiny(2), true);
+    assert!(fails.iter().all(|f| f.1 != Some(200)), "{fails:?}");
+}
+
+#[test]
+fn many_tiny_lines_are_split_by_count_and_stay_in_order() {
+    let n = 3 * MAX_CHUNK_LINES + 17;
+    let input: Vec<u8> = (0..n)
+        .flat_map(|_| br#"{"status":429}"#.iter().copied().chain([b'\n']))
+        .collect();
+    let engine = Engine {
+        threads: 2,
+        parallel_min: 0,
+        ..Engine::sequential()
+    };
+    let (got, stats) = run(&input, &engine, true);
+    assert_eq!(got.len() as u64, n);
+    assert!(got.iter().enumerate().all(|(i, g)| g.0 == i as u64 + 1));
+    assert_eq!(stats.captures, n);
+}
+
+#[test]
+fn a_line_longer_than_the_cap_is_skipped_and_counted() {
+    let mut input = br#"{"status":429}"#.to_vec();
+    input.push(b'\n');
+    input.push(b'{');
+    input.extend(std::iter::repeat_n(b'a', MAX_LINE + 10));
+    input.push(b'\n');
+    input.extend_from_slice(br#"{"status":529}"#);
+    let engine = Engine {
+        threads: 2,
+        chunk: 4096,
+        parallel_min: 0,
+        progress: None,
+    };
+    for e in [Engine::sequential(), engine] {
+        let (got, stats) = run(&input, &e, true);
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(stats.skipped, 1);
+        assert_eq!(stats.skipped_samples[0].line, 2);
+        assert!(stats.skipped_samples[0].reason.contains("longer than"));
+        assert_eq!(stats.bytes, input.len() as u64);
+    }
+}
+
+/// A Python service's log: unrelated lines, httpx lines, tracebacks ending in SDK errors.
+fn service_log(incidents: usize) -> Vec<u8> {
+    let mut s = String::new();
+    for i in 0..incidents {
+        for j in 0..(7 + i % 5) {
+            s.push_str(&format!(
+                "2026-11-20 09:{:02}:{:02},{:03} - INFO - app.api - GET /v1/orders/{j} took {i} ms\n",
+                i % 60,
+                j % 60,
+                i % 1000
+            ));
+        }
+        if i % 3 == 0 {
+            s.push_str("2026-11-20 09:00:01,000 - httpx - INFO - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 200 OK\"\n");
+        }
+        let (status, exc, kind, msg) = if i % 4 == 1 {
+            (
+                529,
+                "InternalServerError",
+                "overloaded_error",
+                "Overloaded".to_string(),
+            )
+        } else {
+            (
+                429,
+                "RateLimitError",
+                "rate_limit_error",
+                format!(
+                    "This request would exceed your organization's rate limit of {} requests per minute.",
+                    50 + i
+                ),
+            )
+        };
+        s.push_str(&format!(
+            "2026-11-20 09:{:02}:30,{:03} - httpx - INFO - HTTP Request: POST https://api.anthropic.com/v1/messages \"HTTP/1.1 {status} Too Many Requests\"\n\
+             2026-11-20 09:{:02}:30,{:03} - root - ERROR - step {i} failed\n\
+             Traceback (most recent call last):\n  File \"/srv/run.py\", line 41, in <module>\n    main()\n\
+             \x20 File \"/srv/.venv/lib/python3.12/site-packages/anthropic/_base_client.py\", line 1047, in request\n\
+             \x20   raise self._make_status_error_from_response(err.response) from None\n\
+             anthropic.{exc}: Error code: {status} - {{'type': 'error', 'error': {{'type': '{kind}', 'message': '{msg}'}}, 'request_id': 'req_{i:024}'}}\n",
+            i % 60,
+            i % 1000,
+            i % 60,
+            i % 1000 + 1
+        ));
+    }
+    s.into_bytes()
+}
+
+/// What `replay` sees of each capture: everything the verdict is built from.
+struct Full;
+type Seen2 = (
+    u64,
+    Option<u16>,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+impl Handler for Full {
+    type Item = Seen2;
+    fn plain_success(&self, _: &Arc<str>, _: u64, _: &[u8]) -> Light<Seen2> {
+        Light::Full
+    }
+    fn capture(&self, c: Capture) -> Option<Seen2> {
+        let class = crate::classify::classify(&c).map(|v| v.class.as_str());
+        Some((
+            c.line,
+            c.status,
+            format!("{class:?}"),
+            c.time.map(|t| t.to_rfc3339()),
+            c.request_id.clone(),
+            c.text.clone(),
+        ))
+    }
+}
+
+fn run_full(input: &[u8], engine: &Engine) -> (Vec<Seen2>, ScanStats) {
+    let mut got = Vec::new();
+    let stats = scan_input(
+        Arc::from("t"),
+        io::Cursor::new(input.to_vec()),
+        Some(input.len() as u64),
+        &ScanOptions::default(),
+        engine,
+        &Full,
+        &mut |x| got.push(x),
+    )
+    .unwrap();
+    (got, stats)
+}
+
+fn chunked(threads: usize, chunk: usize) -> Engine {
+    Engine {
+        threads,
+        chunk,
+        parallel_min: 0,
+        progress: None,
+    }
+}
+
+/// `head`, 3000 stamped lines that name nothing (the last at 09:49:59), then `tail`:
+/// the times of the failures each engine finds.
+fn failure_times(head: &str, tail: &str, engines: &[Engine]) -> Vec<Vec<String>> {
+    let mut input = String::from(head);
+    for i in 0..3000 {
+        input.push_str(&format!(
+            "2026-11-20 09:{:02}:{:02},000 - INFO - app.worker - summarised document {i}\n",
+            i / 60 % 60,
+            i % 60
+        ));
+    }
+    input.push_str(tail);
+    engines
+        .iter()
+        .map(|e| {
+            let (got, _) = run_full(input.as_bytes(), e);
+            got.iter().filter_map(|g| g.3.clone()).collect()
+        })
+        .collect()
+}
+
+const RATE_LIMIT_ERROR: &str = "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'Number of request tokens has exceeded your per-minute rate limit'}}\n";
+
+/// A traceback carries no stamp of its own: its capture takes the time of the last
+/// timestamped line before it, even when that line names nothing (it used to take the
+/// stamp of the last line holding a trigger word, which could be hours older).
+#[test]
+fn a_traceback_takes_the_time_of_the_line_before_it() {
+    let tail = format!(
+        "Traceback (most recent call last):\n  File \"/srv/run.py\", line 41, in <module>\n{RATE_LIMIT_ERROR}"
+    );
+    let engines = [Engine::sequential(), chunked(2, 4096), chunked(1, 4096)];
+    for (times, e) in failure_times(
+        "2026-11-20 09:00:00,000 - INFO - app - user 7 signed in: rate limited to 5/s\n",
+        &tail,
+        &engines,
+    )
+    .iter()
+    .zip(&engines)
+    {
+        assert_eq!(
+            times,
+            &["2026-11-20T09:49:59+00:00"],
+            "threads {}",
+            e.threads
+        );
+    }
+}
+
+/// The chunked scan takes the skipped lines' last stamp only when it needs it: a line it
+/// dismisses without a stamp of its own (a dict dump) must still pass it on, far past the
+/// start of a chunk where no checkpoint reads it.
+#[test]
+fn an_unstamped_line_taken_in_passing_keeps_the_time() {
+    let tail = format!("    state={{'queued': 1, 'done': 7}}\n{RATE_LIMIT_ERROR}");
+    let engines = [
+        Engine::sequential(),
+        chunked(1, 1 << 20),
+        chunked(2, 1 << 16),
+    ];
+    for (times, e) in failure_times("", &tail, &engines).iter().zip(&engines) {
+        assert_eq!(
+            times,
+            &["2026-11-20T09:49:59+00:00"],
+            "threads {}",
+            e.threads
+        );
+    }
+}
+
+#[test]
+fn text_chunks_give_the_same_verdicts_as_one_pass() {
+    let input = service_log(40);
+    let (want, ws) = run_full(&input, &Engine::sequential());
+    let failures = want.iter().filter(|w| w.2 != "None").count();
+    // (How many captures the scanner makes of these lines is its business; here it only
+    // matters that chunking changes nothing.)
+    assert!(failures >= 10, "{failures}");
+    // Every chunk size from tiny (a traceback split across many chunks) to whole.
+    for chunk in [64, 100, 257, 1000, 4096, 1 << 20] {
+        for threads in [2, 3] {
+            let (got, gs) = run_full(&input, &chunked(threads, chunk));
+            assert_eq!(got, want, "chunk={chunk} threads={threads}");
+            assert_eq!(
+                (gs.captures, gs.skipped, gs.bytes),
+                (ws.captures, ws.skipped, ws.bytes),
+                "chunk={chunk} threads={threads}"
+            );
+        }
+    }
+}
+
+/// Every text fixture and example, one after another in one log and each line also
+/// behind a log stamp: the chunked scan (pre-filter, quiet-line take) finds what the
+/// line-by-line scan finds.
+#[test]
+fn fixture_text_chunked_gives_the_same_verdicts_as_one_pass() {
+    // A plain first line: the input reads as text, not as a HAR or JSON Lines.
+    let mut log = String::from("2026-11-20 08:00:00,000 - INFO - app - start\n");
+    for root in ["tests/fixtures", "examples"] {
+        for e in walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            let p = e.path();
+            // (Binary and broken inputs have tests of their own.)
+            let text = p.extension().is_some_and(|x| x != "har" && x != "jsonl")
+                && !p.starts_with("tests/fixtures/bad");
+            if e.file_type().is_file() && text {
+                let body = std::fs::read(p).unwrap_or_default();
+                for l in String::from_utf8_lossy(&body).lines() {
+                    log.push_str(&format!(
+                        "{l}\n2026-11-20 09:00:00,123 - INFO - app - {l}\n"
+                    ));
+                }
+                log.push_str("\n\n\n\n\n");
+            }
+        }
+    }
+    let input = log.into_bytes();
+    let (want, _) = run_full(&input, &Engine::sequential());
+    assert!(want.len() > 100, "{} of {} bytes", want.len(), input.len());
+    for (threads, chunk) in [(1, 1 << 20), (2, 4096), (2, 1 << 16)] {
+        let (got, _) = run_full(&input, &chunked(threads, chunk));
+        assert_eq!(got, want, "threads {threads} chunk {chunk}");
+    }
+}
+
+/// The SIMD searcher on its own and the automaton (the fallback where there is no SIMD
+/// searcher) find the same first word from every position.
+#[test]
+fn both_word_searches_agree() {
+    let words = ["error", "429", "anthropic", "rate", "http/", "exceeded"];
+    let packed = WordSearch::new(&words);
+    assert!(matches!(packed, WordSearch::Packed(_)) || !cfg!(target_arch = "x86_64"));
+    let automaton = WordSearch::Automaton(
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(words)
+            .unwrap(),
+    );
+    let hay = String::from_utf8_lossy(&service_log(3)).to_ascii_lowercase();
+    let hay = hay.as_bytes();
+    let mut hits = 0;
+    for from in 0..hay.len() {
+        let a = packed.find(hay, from);
+        assert_eq!(a, automaton.find(hay, from), "from {from}");
+        hits += usize::from(a == Some(from));
+    }
+    assert!(hits > 10, "{hits}");
+    assert_eq!(packed.find(b"short", 0), None);
+    assert_eq!(packed.find(b"a 429", 0), Some(2));
+}
+
+#[test]
+fn a_traceback_split_at_every_byte_gives_the_same_verdicts() {
+    let input = service_log(3);
+    let (want, _) = run_full(&input, &Engine::sequential());
+    let tb = input
+        .windows(9)
+        .position(|w| w == b"Traceback")
+        .expect("has a traceback");
+    // Chunks end on line boundaries: a chunk size just past each position in the first
+    // incident cuts the log there (and at its multiples).
+    for chunk in (64..tb + 700).step_by(7) {
+        let (got, _) = run_full(&input, &chunked(2, chunk));
+        assert_eq!(got, want, "chunk={chunk}");
+    }
+}
+
+#[test]
+fn text_items_keep_input_order() {
+    let input = service_log(200);
+    let (got, _) = run_full(&input, &chunked(3, 300));
+    let lines: Vec<u64> = got.iter().map(|g| g.0).collect();
+    assert!(lines.windows(2).all(|w| w[0] < w[1]), "{lines:?}");
+    let (want, _) = run_full(&input, &Engine::sequential());
+    assert_eq!(got, want);
+}
+
+#[test]
+fn the_pool_is_bounded_in_bytes_whatever_the_workers() {
+    for workers in [1, 2, 8, 64] {
+        let (pool, e) = in_flight(workers, &Engine::auto());
+        assert!(pool > workers, "every worker can be busy");
+        assert!(pool * e.chunk <= IN_FLIGHT_BYTES, "workers={workers}");
+    }
+}
+
+#[test]
+fn binary_sniff() {
+    assert!(looks_binary(b"\x00\x01\x02abc"));
+    assert!(!looks_binary(b"HTTP/1.1 429 Too Many Requests\r\n"));
+}

@@ -1,0 +1,105 @@
+//! When two captures are one failure pasted in two forms (merged into one), and what a
+//! finished capture gets filled in from its own text.
+
+use crate::capture::Capture;
+use crate::classify::rules;
+
+/// Two captures that are one failure pasted in two forms: the same request id, or (a few
+/// lines apart, statuses agreeing, the forms differing) the same message, once parsed and
+/// once as text. Retries of one request in one form stay separate failures.
+/// How far apart (in lines, start to start) two forms of one failure may be.
+pub(super) const NEAR_LINES: u64 = 40;
+
+pub(super) fn same_failure(a: &Capture, b: &Capture) -> bool {
+    if b.line.saturating_sub(a.line) > NEAR_LINES || a.source != b.source {
+        return false;
+    }
+    if let (Some(x), Some(y)) = (a.request_id(), b.request_id()) {
+        return x == y;
+    }
+    if statuses_differ(a.status, b.status) {
+        return false;
+    }
+    let forms_differ = a.format != b.format || a.error.is_empty() != b.error.is_empty();
+    if !forms_differ {
+        return false;
+    }
+    let (ma, mb) = (a.error.message.as_deref(), b.error.message.as_deref());
+    let long = |m: &str| m.trim().len() >= 20;
+    match (ma, mb) {
+        (Some(x), Some(y)) => long(x) && rules::normalise(x) == rules::normalise(y),
+        (Some(x), None) => long(x) && rules::normalise(&b.text).contains(&rules::normalise(x)),
+        (None, Some(y)) => long(y) && rules::normalise(&a.text).contains(&rules::normalise(y)),
+        (None, None) => false,
+    }
+}
+
+/// Fills what `into` lacks from `from` (the second form of the same failure).
+pub(super) fn merge_into(into: &mut Capture, from: Capture) {
+    into.status = into.status.or(from.status);
+    for (n, v) in &from.headers.0 {
+        if into.headers.get(n).is_none() {
+            into.headers.set(n, v);
+        }
+    }
+    let e = &mut into.error;
+    if e.kind.is_none() {
+        e.kind = from.error.kind;
+    }
+    if e.message.is_none() {
+        e.message = from.error.message;
+    }
+    if e.error_code.is_none() {
+        e.error_code = from.error.error_code;
+    }
+    if e.code.is_none() {
+        e.code = from.error.code;
+    }
+    if into.request_id.is_none() {
+        into.request_id = from.request_id;
+    }
+    into.model = into.model.take().or(from.model);
+    into.url = into.url.take().or(from.url);
+    into.method = into.method.take().or(from.method);
+    into.time = into.time.or(from.time);
+    into.stream_error |= from.stream_error;
+    if into.text.is_empty() {
+        into.text = from.text;
+    }
+}
+
+/// Fills in what can be inferred once a capture is complete: the model from the message.
+pub(super) fn finish_capture(c: &mut Capture) {
+    if c.model.is_none() {
+        let found = c
+            .error
+            .message
+            .as_deref()
+            .and_then(model_in)
+            .or_else(|| model_in(&c.text));
+        c.model = found;
+    }
+}
+
+/// A `claude-...` model name in free text.
+pub(super) fn model_in(s: &str) -> Option<String> {
+    let at = s.find("claude-")?;
+    let name: String = s[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        .collect();
+    let name = name.trim_end_matches(['.', '-']);
+    (name.len() > "claude-".len() + 1).then(|| name.to_string())
+}
+
+/// Both statuses known and different: not the same failure.
+pub(super) fn statuses_differ(a: Option<u16>, b: Option<u16>) -> bool {
+    matches!((a, b), (Some(x), Some(y)) if x != y)
+}
+
+/// The text already names a specific cause (a rule other than the generic one matches).
+pub(super) fn has_specific_text(text: &str) -> bool {
+    !text.is_empty()
+        && rules::first_match(&rules::normalise(text))
+            .is_some_and(|(r, _)| r.class != crate::classify::Class::Unknown)
+}
