@@ -1889,7 +1889,30 @@ mod tests {
 
     /// Every line of every fixture and example, and variants of them, plus log lines that
     /// carry trigger words without meaning anything.
+    /// Whether the equivalence proofs run in full (`CLAUDE_429_FULL_PROOFS=1`): every line of
+    /// every fixture and example. By default they take every [`PROOF_STRIDE`]th of those lines
+    /// (and every hand-written one), which keeps `cargo test` within its minute.
+    fn full_proofs() -> bool {
+        std::env::var("CLAUDE_429_FULL_PROOFS").is_ok_and(|v| !v.is_empty() && v != "0")
+    }
+
+    /// One fixture line in this many goes into the default (not full) proofs.
+    const PROOF_STRIDE: usize = 8;
+
+    /// A floor set for the full proofs, scaled to the sample by default.
+    fn scaled(full: usize) -> usize {
+        if full_proofs() {
+            full
+        } else {
+            full / PROOF_STRIDE
+        }
+    }
+
+    /// The lines the equivalence proofs push: hand-written lines that sit on the edges, then
+    /// the fixture and example lines (all of them under [`full_proofs`], else a sample), each
+    /// as it is, behind a log stamp and upper-cased.
     fn gate_lines() -> Vec<String> {
+        let stride = if full_proofs() { 1 } else { PROOF_STRIDE };
         let mut files = Vec::new();
         for root in ["tests/fixtures", "examples"] {
             for e in walkdir::WalkDir::new(root).into_iter().flatten() {
@@ -1950,9 +1973,16 @@ mod tests {
             "Request rate limit hit".into(),
             "cache hit for key session:42 (ttl 529 s)".into(),
         ];
+        files.sort();
+        let mut seen = 0;
         for f in files {
             let bytes = std::fs::read(&f).unwrap_or_default();
-            lines.extend(String::from_utf8_lossy(&bytes).lines().map(str::to_string));
+            for l in String::from_utf8_lossy(&bytes).lines() {
+                if seen % stride == 0 {
+                    lines.push(l.to_string());
+                }
+                seen += 1;
+            }
         }
         let mut out = Vec::new();
         for l in lines {
@@ -2071,21 +2101,22 @@ mod tests {
             }
         }
         // Lines that only the old list let through (or this test would prove nothing).
-        assert!(differ > 100, "{differ}");
+        assert!(differ > scaled(100), "{differ}");
         changed.sort();
         changed.dedup();
-        assert_eq!(
-            changed,
-            [
-                "2026-11-20 09:00:00,123 - info - app - request failed with status 503",
-                "2026-11-20 09:00:00,123 - info - app - status: 503 limit",
-                "2026-11-20 09:00:00,123 - info - app - status_code=503 prompt",
-                "> get /v1/orders?limit=50",
-                "request failed with status 503",
-                "status: 503 limit",
-                "status_code=503 prompt",
-            ]
-        );
+        // Every change is explained by the dropped words (checked above, line by line); these
+        // hand-written lines are among the changes (no list of every change to keep up).
+        for l in [
+            "2026-11-20 09:00:00,123 - info - app - request failed with status 503",
+            "2026-11-20 09:00:00,123 - info - app - status: 503 limit",
+            "2026-11-20 09:00:00,123 - info - app - status_code=503 prompt",
+            "> get /v1/orders?limit=50",
+            "request failed with status 503",
+            "status: 503 limit",
+            "status_code=503 prompt",
+        ] {
+            assert!(changed.iter().any(|c| c == l), "{l:?} not in {changed:#?}");
+        }
     }
 
     #[test]
@@ -2108,7 +2139,7 @@ mod tests {
                 usize::from(l.is_ascii() && inert_lowered(l.trim(), lower.trim().as_bytes(), true));
         }
         // The gate does dismiss lines (or this test would prove nothing).
-        assert!(dismissed > 100, "{dismissed}");
+        assert!(dismissed > scaled(100), "{dismissed}");
     }
 
     #[test]

@@ -10,15 +10,10 @@ use tempfile::TempDir;
 
 // ---- helpers ------------------------------------------------------------------------------
 
-/// The binary with a clean environment: no ANTHROPIC_* from the shell, no forced terminal,
-/// no CI-specific behaviour leaking in.
+/// The binary with a cleared environment (`NO_COLOR` unset: output is piped, so no colour),
+/// 120 columns wide.
 fn bin() -> Command {
-    let mut c = Command::cargo_bin("claude-429").expect("binary builds");
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ANTHROPIC_") || k.starts_with("CLAUDE_429_") {
-            c.env_remove(k);
-        }
-    }
+    let mut c = crate::common::bin();
     c.env_remove("NO_COLOR").env("COLUMNS", "120");
     c
 }

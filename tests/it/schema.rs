@@ -3,19 +3,17 @@
 //! lines), diagnose, limits (org and workspace), limits --check (no drift and drift), probe
 //! (one round and --watch). The API is a local fake on 127.0.0.1 serving the fixtures.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::root;
+
 const ADMIN_KEY: &str = "sk-ant-admin01-SCHEMA-00aa11bb22cc-never-print";
 const API_KEY: &str = "sk-ant-api03-SCHEMA-33dd44ee55ff-never-print";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn schema(name: &str) -> jsonschema::Validator {
     let p = root().join(format!("schema/{name}.schema.json"));
@@ -40,15 +38,8 @@ fn check(name: &str, doc: &Value) {
 }
 
 fn claude(base: Option<&str>) -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("claude-429").expect("binary built");
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("ANTHROPIC_") {
-            c.env_remove(k);
-        }
-    }
-    c.env_remove("GITHUB_ACTIONS")
-        .env("NO_COLOR", "1")
-        .timeout(Duration::from_secs(60));
+    let mut c = crate::common::bin();
+    c.timeout(Duration::from_secs(60));
     if let Some(b) = base {
         c.env("ANTHROPIC_BASE_URL", b);
     }
@@ -143,8 +134,7 @@ fn diagnose_json_of_the_examples_validates() {
 }
 
 fn fixture(name: &str) -> Value {
-    let p = root().join("tests/fixtures/limits").join(name);
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    crate::common::fixture_json(&format!("limits/{name}"))
 }
 
 /// The Rate Limits API with the fixtures (one page each), and the Messages API.

@@ -6,23 +6,20 @@
 //! Every run clears the `ANTHROPIC_*` environment, and every run checks that the admin key
 //! never appears in stdout or stderr.
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{Value, json};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::common::server::closed_port;
 
 /// The admin key the fake accepts. Shaped like a real one, so a leak would be recognisable.
 const KEY: &str = "sk-ant-admin01-TESTKEY-5f3c9a1e7b2d4c6e8f0a1b3c5d7e9f-never-print";
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/limits")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    crate::common::fixture_json(&format!("limits/{name}"))
 }
 
 fn org_fixture() -> Value {
@@ -160,30 +157,12 @@ async fn serve_fixed(t: ResponseTemplate) -> MockServer {
     server
 }
 
-/// `claude-429 limits` with a clean environment: no `ANTHROPIC_*` from the shell, no GitHub
-/// variables, the admin key set, the base URL pointing at `base`.
+/// `claude-429 limits` with a cleared environment: the admin key set, the base URL pointing
+/// at `base`, 200 columns.
 fn limits(base: &str) -> Command {
-    let mut c = Command::cargo_bin("claude-429").unwrap();
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("ANTHROPIC_") {
-            c.env_remove(&k);
-        }
-    }
-    for k in [
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_ADMIN_KEY",
-        "ANTHROPIC_AUTH_TOKEN",
-        "ANTHROPIC_BASE_URL",
-        "ANTHROPIC_CUSTOM_HEADERS",
-        "GITHUB_ACTIONS",
-        "GITHUB_STEP_SUMMARY",
-        "CLAUDE_429_FORCE_TTY",
-    ] {
-        c.env_remove(k);
-    }
+    let mut c = crate::common::std_bin();
     c.env("ANTHROPIC_BASE_URL", base)
         .env("ANTHROPIC_ADMIN_KEY", KEY)
-        .env("NO_COLOR", "1")
         .env("COLUMNS", "200")
         .arg("limits");
     c
@@ -258,14 +237,6 @@ fn assert_line(text: &str, parts: &[&str]) {
 fn json_of(o: &Out) -> Value {
     serde_json::from_str(&o.stdout)
         .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", o.stdout))
-}
-
-/// A port nothing listens on.
-fn closed_port() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    format!("http://127.0.0.1:{port}")
 }
 
 async fn query_pairs(server: &MockServer) -> Vec<Vec<(String, String)>> {
@@ -983,7 +954,9 @@ async fn honours_retry_after_on_529() {
     let took = start.elapsed();
     expect(&o, 0, &["Claude Sonnet 4.x", "got 529; retry 1 of 2 in 1."]);
     assert!(took >= Duration::from_secs(1), "waited only {took:?}");
-    assert!(took < Duration::from_secs(8), "waited {took:?}");
+    // One wait of about a second, not the whole retry budget (a generous margin for a busy
+    // machine).
+    assert!(took < Duration::from_secs(60), "waited {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1026,7 +999,8 @@ async fn a_long_retry_after_on_429_is_reported_not_waited_for() {
         3,
         &["the API answered 429", "retry-after 3600 s", "limiting"],
     );
-    assert!(start.elapsed() < Duration::from_secs(10));
+    // Reported, not waited for: far less than the hour it asked for.
+    assert!(start.elapsed() < Duration::from_secs(120));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
@@ -1035,13 +1009,15 @@ async fn slow_server_times_out() {
     let server = serve_fixed(
         ResponseTemplate::new(200)
             .set_body_json(json!({"data": [], "next_page": null}))
-            .set_delay(Duration::from_secs(5)),
+            .set_delay(Duration::from_secs(120)),
     )
     .await;
     let start = Instant::now();
     let o = run(limits(&server.uri()).args(["--timeout", "0.5"]));
     expect(&o, 3, &["timed out after 0.5 s", "--timeout"]);
-    assert!(start.elapsed() < Duration::from_secs(4));
+    // The time-out ended it, not the answer two minutes later (a generous margin for a busy
+    // machine).
+    assert!(start.elapsed() < Duration::from_secs(60));
 }
 
 #[test]

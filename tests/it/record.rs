@@ -3,7 +3,7 @@
 //! inside a 200 stream. The proxy runs as the built binary; nothing leaves 127.0.0.1.
 
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -263,28 +263,25 @@ struct Proxy {
     _tmp: tempfile::TempDir,
 }
 
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("claude-429")
+/// The binary with a cleared environment.
+fn bin() -> Command {
+    crate::common::std_bin()
 }
 
 fn start_proxy(up: &Upstream, extra: &[&str]) -> Proxy {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("rec");
-    let mut child = Command::new(bin())
+    let mut child = bin()
         .args(["record", "--listen", "127.0.0.1:0", "--upstream"])
         .arg(format!("http://{}", up.addr))
         .arg("--out")
         .arg(&dir)
         .args(extra)
-        .env_remove("ANTHROPIC_API_KEY")
-        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
+    let line = crate::common::server::first_stderr_line(&mut child);
     let addr = line
         .trim()
         .rsplit("http://")
@@ -292,11 +289,6 @@ fn start_proxy(up: &Upstream, extra: &[&str]) -> Proxy {
         .expect("listening line")
         .to_string();
     assert!(line.contains("listening on"), "{line}");
-    // Keep draining stderr so the proxy never blocks on it.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = err.read_to_string(&mut sink);
-    });
     Proxy {
         child,
         addr,
@@ -476,7 +468,9 @@ async fn streamed_events_reach_the_client_as_they_arrive() {
     assert_eq!(resp.status(), 200);
     let (body, first, end) = read_timed(resp).await;
     assert_eq!(body, direct, "stream bodies differ");
-    // Six events, 400 ms apart: the first arrives about 2 s before the last.
+    // Six events, 400 ms apart: the first arrives about 2 s before the last (a proxy that
+    // held the stream back would hand them over together). This is the proof; the bound on
+    // the first event is only a hang guard, generous for a busy machine.
     let n = stream_events("m", false).len() as u32;
     let spread = end - first;
     assert!(
@@ -486,7 +480,7 @@ async fn streamed_events_reach_the_client_as_they_arrive() {
         end - start
     );
     assert!(
-        first - start < GAP * 2,
+        first - start < Duration::from_secs(20),
         "first event late: {:?}",
         first - start
     );
@@ -557,7 +551,7 @@ async fn failures_are_recorded_classified_live_and_diagnosed() {
     assert_eq!(e429["headers"]["retry-after"], "17");
 
     // diagnose reads the record directory unchanged.
-    let out = Command::new(bin())
+    let out = bin()
         .args(["diagnose", "--json"])
         .arg(&dir)
         .output()
@@ -578,11 +572,7 @@ async fn failures_are_recorded_classified_live_and_diagnosed() {
     assert_eq!(classes.first(), Some(&"itpm"), "{:#}", v["causes"]);
     assert!(classes.contains(&"overload"), "{classes:?}");
 
-    let out = Command::new(bin())
-        .args(["replay", "--json"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let out = bin().args(["replay", "--json"]).arg(&dir).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["by_class"]["itpm"], 2, "{:#}", v["summary"]);
     assert_eq!(
@@ -594,7 +584,7 @@ async fn failures_are_recorded_classified_live_and_diagnosed() {
 
 #[test]
 fn a_non_loopback_address_needs_allow_remote() {
-    let out = Command::new(bin())
+    let out = bin()
         .args(["record", "--listen", "0.0.0.0:0", "--out"])
         .arg(tempfile::tempdir().unwrap().path())
         .output()
@@ -603,7 +593,7 @@ fn a_non_loopback_address_needs_allow_remote() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-remote"));
 
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Command::new(bin())
+    let mut child = bin()
         .args(["record", "--listen", "0.0.0.0:0", "--allow-remote", "--out"])
         .arg(tmp.path())
         .stderr(Stdio::piped())
@@ -628,7 +618,7 @@ fn bad_flags_are_usage_errors() {
         &["record", "--max-size", "12"][..],
         &["record", "--keep", "0"][..],
     ] {
-        let out = Command::new(bin()).args(args).output().unwrap();
+        let out = bin().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
@@ -739,7 +729,7 @@ fn ok_record(model: &str, ago: i64, req_left: u64, in_left: u64) -> Value {
 
 fn status(args: &[&str], stdin: &str) -> (i32, String) {
     use std::io::Write;
-    let mut child = Command::new(bin())
+    let mut child = bin()
         .arg("status")
         .args(args)
         .env("NO_COLOR", "1")
@@ -842,7 +832,7 @@ async fn status_reads_what_record_wrote() {
 
 fn hook(input: &[u8]) -> (i32, String, String) {
     use std::io::Write;
-    let mut child = Command::new(bin())
+    let mut child = bin()
         .arg("hook")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -861,12 +851,7 @@ fn hook(input: &[u8]) -> (i32, String, String) {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/data/claude_code_hooks")
-            .join(name),
-    )
-    .unwrap()
+    std::fs::read(crate::common::data("claude_code_hooks").join(name)).unwrap()
 }
 
 #[test]

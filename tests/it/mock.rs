@@ -3,12 +3,10 @@
 //! order, `probe` and `limits` against the mock, `replay` of the mock's own refusals and the
 //! rehearsal report on a deliberately bad client.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt;
 use serde_json::{Value, json};
 
 /// A running mock; killed when dropped.
@@ -20,32 +18,21 @@ struct Mock {
 
 impl Mock {
     fn start(args: &[&str]) -> Mock {
-        let mut child = Command::cargo_bin("claude-429")
-            .unwrap()
+        let mut child = crate::common::std_bin()
             .arg("mock")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
-            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("mock starts");
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        err.read_line(&mut line).unwrap();
+        let line = crate::common::server::first_stderr_line(&mut child);
         let url = line
             .split("listening on ")
             .nth(1)
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .trim()
             .to_string();
-        // Keep draining stderr so the child never blocks on it.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            while err.read_line(&mut sink).is_ok_and(|n| n > 0) {
-                sink.clear();
-            }
-        });
         Mock {
             child: Some(child),
             url,
@@ -145,7 +132,14 @@ output_tokens_per_minute = 100000
 #[tokio::test]
 async fn burst_above_rpm_is_refused_with_retry_after_and_waiting_succeeds() {
     let dir = tempfile::tempdir().unwrap();
-    let m = Mock::start(&["--scenario", &scenario_file(dir.path(), "fast", FAST_RPM)]);
+    // A "minute" of 12 s here: one request refills every 4 s, so the four requests below
+    // have seconds to spare on a busy machine.
+    let scenario = FAST_RPM.replace("minute_seconds = 6", "minute_seconds = 12");
+    let m = Mock::start(&[
+        "--scenario",
+        &scenario_file(dir.path(), "slower", &scenario),
+    ]);
+    let started = Instant::now();
     let mut remaining = Vec::new();
     for _ in 0..3 {
         let (s, hd, body) = m.message(&small("claude-sonnet-4-5")).await;
@@ -161,8 +155,14 @@ async fn burst_above_rpm_is_refused_with_retry_after_and_waiting_succeeds() {
     assert_eq!(remaining, ["2", "1", "0"]);
     let (s, hd, body) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(s, 429);
-    // One request refills in 2 s (a hair less, as time passed): retry-after rounds up to 2.
-    assert_eq!(h(&hd, "retry-after"), "2");
+    // One request refills 4 s after the first (a little less, as time passed): retry-after
+    // rounds up, so it is 4 on a quiet machine and never below what is left of the 4 s.
+    let waited = started.elapsed().as_secs();
+    let retry_after: u64 = h(&hd, "retry-after").parse().unwrap();
+    assert!(
+        (4u64.saturating_sub(waited).max(1)..=4).contains(&retry_after),
+        "retry-after {retry_after} after {waited} s"
+    );
     assert_eq!(h(&hd, "anthropic-ratelimit-requests-remaining"), "0");
     assert_eq!(h(&hd, "anthropic-organization-id"), ORG);
     assert!(h(&hd, "request-id").starts_with("req_"));
@@ -176,7 +176,7 @@ async fn burst_above_rpm_is_refused_with_retry_after_and_waiting_succeeds() {
         )
     );
     assert_eq!(v["request_id"], h(&hd, "request-id"));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
     let (s, hd, _) = m.message(&small("claude-sonnet-4-5")).await;
     assert_eq!(s, 200, "waiting retry-after is enough");
     assert_eq!(h(&hd, "anthropic-ratelimit-requests-remaining"), "0");
@@ -567,8 +567,7 @@ async fn models_count_tokens_auth_and_bad_requests() {
 async fn probe_and_limits_work_against_mock() {
     let m = Mock::start(&["--scenario", "workspace"]);
     let run = |args: &[&str]| {
-        Command::cargo_bin("claude-429")
-            .unwrap()
+        crate::common::std_bin()
             .args(args)
             .env("ANTHROPIC_BASE_URL", &m.url)
             .env("ANTHROPIC_API_KEY", "sk-ant-mock-key")
@@ -627,8 +626,7 @@ async fn replay_classifies_mocks_own_refusals_as_intended() {
             m.message(&big).await;
         }
         let _ = m.stop();
-        let out = Command::cargo_bin("claude-429")
-            .unwrap()
+        let out = crate::common::std_bin()
             .args(["replay", "--json"])
             .arg(&rec)
             .output()
@@ -655,8 +653,7 @@ async fn replay_classifies_mocks_own_refusals_as_intended() {
         m.message(&req).await;
     }
     let _ = m.stop();
-    let out = Command::cargo_bin("claude-429")
-        .unwrap()
+    let out = crate::common::std_bin()
         .args(["replay", "--json"])
         .arg(&rec)
         .output()
@@ -710,8 +707,7 @@ async fn rehearsal_report_names_a_client_that_ignores_retry_after() {
     assert!(kinds.contains(&"ignored_retry_after"), "{kinds:?}");
     assert_eq!(v["diagnosis"]["causes"][0]["class"], "rpm");
     // The record is what diagnose reads: the same finding from the file.
-    let out = Command::cargo_bin("claude-429")
-        .unwrap()
+    let out = crate::common::std_bin()
         .args(["diagnose", "--json"])
         .arg(&rec)
         .output()
@@ -739,8 +735,7 @@ async fn a_good_client_gets_a_clean_report() {
 
 #[test]
 fn list_and_bad_scenarios() {
-    let out = Command::cargo_bin("claude-429")
-        .unwrap()
+    let out = crate::common::std_bin()
         .args(["mock", "--list"])
         .output()
         .unwrap();
@@ -773,8 +768,7 @@ fn list_and_bad_scenarios() {
             "[[group]]\nid = 'a'\ndisplay_name = 'a'\nmodels = []\n",
         ),
     ] {
-        let out = Command::cargo_bin("claude-429")
-            .unwrap()
+        let out = crate::common::std_bin()
             .args([
                 "mock",
                 "--scenario",
@@ -791,8 +785,7 @@ fn list_and_bad_scenarios() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let out = Command::cargo_bin("claude-429")
-        .unwrap()
+    let out = crate::common::std_bin()
         .args(["mock", "--scenario", "no-such-scenario"])
         .output()
         .unwrap();
@@ -804,8 +797,7 @@ fn list_and_bad_scenarios() {
 fn an_empty_scenario_file_is_the_default_org() {
     let dir = tempfile::tempdir().unwrap();
     let p = scenario_file(dir.path(), "empty", "");
-    let mut child = Command::cargo_bin("claude-429")
-        .unwrap()
+    let mut child = crate::common::std_bin()
         .args([
             "mock",
             "--listen",

@@ -4,13 +4,11 @@
 //! classifier and the text scanner in-process.
 //!
 //! The fixtures themselves (tests/fixtures/{bedrock,vertex,subscription,precedence}/) are
-//! checked by the walk in tests/replay.rs.
+//! checked by the walk in tests/it/replay.rs.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-use assert_cmd::Command;
 use claude_429::capture::scan::ScanStats;
 use claude_429::capture::text::TextScanner;
 use claude_429::capture::{Capture, Format};
@@ -18,24 +16,7 @@ use claude_429::classify::{self, Class, Confidence, Provider};
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(rel)
-}
-
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("claude-429").expect("binary builds");
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("ANTHROPIC_") {
-            c.env_remove(&k);
-        }
-    }
-    c.env_remove("CLAUDE_429_FORCE_TTY");
-    c.env("NO_COLOR", "1");
-    c.timeout(Duration::from_secs(120));
-    c
-}
+use crate::common::{bin, fixture};
 
 /// `replay --json` on `path`: (exit code, verdicts).
 fn replay(path: &Path) -> (Option<i32>, Vec<Value>) {

@@ -1,11 +1,9 @@
 //! The committed completions and man pages must match what the clap definitions generate.
 //! Refresh them with `cargo run -- generate .` after changing `src/cli.rs`.
 
-use std::path::Path;
-
 #[test]
 fn completions_and_man_pages_are_fresh() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::common::root();
     let mut stale = Vec::new();
     for (rel, want) in claude_429::commands::generate::files().expect("generate") {
         match std::fs::read(root.join(&rel)) {
@@ -24,7 +22,7 @@ fn completions_and_man_pages_are_fresh() {
 #[test]
 fn every_subcommand_has_a_man_page() {
     use clap::CommandFactory;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::common::root();
     for sub in claude_429::cli::Cli::command().get_subcommands() {
         if sub.is_hide_set() {
             continue;
@@ -36,8 +34,8 @@ fn every_subcommand_has_a_man_page() {
 
 #[test]
 fn readme_exit_codes_match_the_cli() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .expect("README.md");
+    let readme =
+        std::fs::read_to_string(crate::common::root().join("README.md")).expect("README.md");
     for line in claude_429::cli::EXIT_STATUS.lines().skip(1) {
         let (code, meaning) = line.trim().split_once("  ").expect("code and meaning");
         let row = format!("| {} | {} |", code.trim(), meaning.trim());
@@ -52,7 +50,7 @@ fn readme_exit_codes_match_the_cli() {
 /// real runs: rerun each and compare, so a classifier change cannot leave them stale.
 #[test]
 fn readme_examples_are_what_the_commands_print() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate::common::root();
     let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
     let mut checked = 0;
     for block in readme.split("```console\n$ claude-429 ").skip(1) {
@@ -62,11 +60,10 @@ fn readme_examples_are_what_the_commands_print() {
         if !matches!(args.first(), Some(&("replay" | "diagnose" | "fixes"))) {
             continue; // limits and probe need a server
         }
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_claude-429"))
+        let out = crate::common::std_bin()
             .args(&args)
             .current_dir(root)
             .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE")
             .env("COLUMNS", "100")
             .output()
             .expect("run claude-429");

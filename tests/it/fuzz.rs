@@ -4,10 +4,9 @@
 //! inserted bytes, cut ranges, duplicated ranges, truncation, glued copies), then checks that
 //! the parser returns (no panic, no hang) and what it returns is sane. The number of cases
 //! per target is `FUZZ_CASES` (default 64: the whole file runs in seconds in CI); run longer
-//! by hand with e.g. `FUZZ_CASES=5000 cargo test --release --test fuzz`.
+//! by hand with e.g. `FUZZ_CASES=5000 cargo test --release --test it fuzz::`.
 //! Failures are not persisted to files; proptest prints the minimal failing input.
 
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
@@ -32,7 +31,7 @@ fn cfg() -> Config {
 fn seeds() -> &'static Vec<(String, Vec<u8>)> {
     static SEEDS: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
     SEEDS.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let root = crate::common::fixtures_dir();
         let mut out = Vec::new();
         let mut stack = vec![root.clone()];
         while let Some(dir) = stack.pop() {

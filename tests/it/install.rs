@@ -7,24 +7,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::common::root;
 
 fn script() -> PathBuf {
     root().join("scripts/install.sh")
 }
 
-/// `sh install.sh ARGS` with no CLAUDE_429_* or GITHUB_PATH from the shell.
+/// `sh install.sh ARGS` with a cleared environment (no CLAUDE_429_* or GITHUB_PATH from the
+/// shell) plus `extra_env`.
 fn install(args: &[&str], extra_env: &[(&str, &Path)]) -> Output {
-    let mut c = Command::new("sh");
+    let mut c = crate::common::command("sh");
     c.arg(script()).args(args);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("CLAUDE_429_") {
-            c.env_remove(k);
-        }
-    }
-    c.env_remove("GITHUB_PATH");
     for (k, v) in extra_env {
         c.env(k, v);
     }
@@ -82,7 +75,7 @@ fn fake_release(dist: &Path, target: &str) -> PathBuf {
 fn build_release(dist: &Path, target: &str) -> PathBuf {
     let stage = dist.join("stage");
     std::fs::create_dir_all(&stage).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("claude-429");
+    let bin = crate::common::exe();
     std::fs::copy(&bin, stage.join("claude-429")).unwrap();
     for dir in ["man", "completions"] {
         std::fs::create_dir_all(stage.join(dir)).unwrap();
@@ -146,17 +139,19 @@ fn installs_a_verified_binary_that_runs() {
     assert!(man_dir.join("man1/claude-429-limits.1").exists());
 
     let installed = bin_dir.join("claude-429");
-    let v = Command::new(&installed).arg("--version").output().unwrap();
+    let v = crate::common::command(&installed)
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(v.status.success());
     assert_eq!(
         text(&v.stdout).trim(),
         format!("claude-429 {}", env!("CARGO_PKG_VERSION"))
     );
     // A real run: the bundled example is a rate-limit failure, so exit 1 with a verdict.
-    let r = Command::new(&installed)
+    let r = crate::common::command(&installed)
         .args(["replay", "--json"])
         .arg(root().join("examples/curl-itpm.txt"))
-        .env("NO_COLOR", "1")
         .output()
         .unwrap();
     assert_eq!(r.status.code(), Some(1), "{}", text(&r.stderr));

@@ -78,10 +78,8 @@ fn pki() -> Pki {
 }
 
 fn org_limits() -> Value {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/limits/org_rate_limits.json"),
-    )
-    .unwrap();
+    let text =
+        std::fs::read_to_string(crate::common::fixture("limits/org_rate_limits.json")).unwrap();
     json!({"data": serde_json::from_str::<Value>(&text).unwrap(), "next_page": null})
 }
 
@@ -179,23 +177,8 @@ struct Run {
 
 /// The binary with no ANTHROPIC_* or TLS variables from the shell.
 fn claude(base: &str) -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("claude-429").expect("binary built");
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("ANTHROPIC_") {
-            c.env_remove(k);
-        }
-    }
-    for k in [
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-    ] {
-        c.env_remove(k);
-    }
-    c.env("NO_COLOR", "1")
-        .env("ANTHROPIC_BASE_URL", base)
+    let mut c = crate::common::bin();
+    c.env("ANTHROPIC_BASE_URL", base)
         .timeout(Duration::from_secs(60));
     c
 }
@@ -464,17 +447,7 @@ fn start_record(
     flags: &[&str],
     env: &[(&str, &Path)],
 ) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("claude-429"));
-    for k in [
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-    ] {
-        c.env_remove(k);
-    }
+    let mut c = crate::common::std_bin();
     for (k, v) in env {
         c.env(k, v);
     }
@@ -484,20 +457,13 @@ fn start_record(
         .arg("--out")
         .arg(dir)
         .args(flags)
-        .env("NO_COLOR", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    err.read_line(&mut line).unwrap();
+    let line = crate::common::server::first_stderr_line(&mut child);
     assert!(line.contains("listening on"), "{line}");
     let addr = line.trim().rsplit("http://").next().unwrap().to_string();
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = std::io::Read::read_to_string(&mut err, &mut sink);
-    });
     (child, format!("http://{addr}"))
 }
 

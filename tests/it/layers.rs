@@ -20,7 +20,7 @@ const KNOWN: &[(&[&str], &str)] = &[
 ];
 
 fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+    crate::common::root().join("src")
 }
 
 fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {

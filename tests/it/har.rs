@@ -3,21 +3,13 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/har")
-        .join(name)
-}
+use crate::common::bin as cmd;
 
-/// A clean command: no keys or base URL from the developer's shell.
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("claude-429").unwrap();
-    c.env_clear().env("NO_COLOR", "1");
-    c
+fn fixture(name: &str) -> PathBuf {
+    crate::common::fixture("har").join(name)
 }
 
 /// Runs `replay --json` on fixtures; returns the exit code, the document and stderr.

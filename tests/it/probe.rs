@@ -62,15 +62,8 @@ impl Run {
 
 /// The binary with a clean environment, pointed at `base`.
 fn command(base: &str) -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("claude-429").expect("binary built");
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("ANTHROPIC_") {
-            c.env_remove(k);
-        }
-    }
-    c.env_remove("CLAUDE_429_FORCE_TTY")
-        .env("NO_COLOR", "1")
-        .env("ANTHROPIC_BASE_URL", base)
+    let mut c = crate::common::bin();
+    c.env("ANTHROPIC_BASE_URL", base)
         .timeout(Duration::from_secs(30))
         .arg("probe");
     c
@@ -428,17 +421,16 @@ async fn unknown_model_exits_3() {
 #[tokio::test]
 async fn slow_answer_times_out_with_exit_3() {
     let s = server().await;
-    mount_messages(&s, ok("claude-a").set_delay(Duration::from_secs(5))).await;
+    mount_messages(&s, ok("claude-a").set_delay(Duration::from_secs(120))).await;
     let started = std::time::Instant::now();
     probe(&s.uri(), &["--model", "claude-a", "--timeout", "0.5"])
         .expect_code(3)
         .expect_err("timed out after 0.5 s")
         .expect_err("hint: raise --timeout");
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "no retry after a timeout"
-    );
-    assert_eq!(probed_models(&s).await.len(), 1);
+    // The time-out ended it, not the answer two minutes later (a generous margin for a busy
+    // machine); no retry after a time-out.
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_eq!(probed_models(&s).await.len(), 1, "no retry after a timeout");
 }
 
 #[test]
@@ -808,14 +800,7 @@ async fn watch_ends_on_a_refusal() {
 async fn ctrl_c_ends_the_watch_and_prints_what_was_gathered() {
     let s = server().await;
     mount_messages(&s, ok("claude-a")).await;
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_claude-429"));
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("ANTHROPIC_") {
-            c.env_remove(k);
-        }
-    }
-    let child = c
-        .env("NO_COLOR", "1")
+    let child = crate::common::std_bin()
         .env("ANTHROPIC_BASE_URL", s.uri())
         .env("ANTHROPIC_API_KEY", KEY)
         .args(["probe", "--model", "claude-a", "--watch", "30"])

@@ -2,7 +2,7 @@
 //! (wiremock on 127.0.0.1): both keys, one key, none; the logs' limit below the configured
 //! one; a workspace override; a network error. No run prints a key.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -14,10 +14,7 @@ const ADMIN_KEY: &str = "sk-ant-admin01-LIVETEST-5f3c9a1e7b2d4c6e8f0a1b3c-never-
 const API_KEY: &str = "sk-ant-api03-LIVETEST-AbCdEfGhIjKlMnOpQrStUvWxYz-never-print";
 
 fn fixture(name: &str) -> Value {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/limits")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    crate::common::fixture_json(&format!("limits/{name}"))
 }
 
 /// A log of Sonnet traffic whose responses carry `requests-limit: LIMIT`: two successes, then
@@ -110,14 +107,8 @@ struct Run {
 }
 
 fn run(base: &str, keys: (bool, bool), args: &[&str]) -> Run {
-    let mut c = assert_cmd::Command::cargo_bin("claude-429").unwrap();
-    for (k, _) in std::env::vars() {
-        if k.starts_with("ANTHROPIC_") || k.starts_with("CLAUDE_429_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("NO_COLOR", "1")
-        .env("ANTHROPIC_BASE_URL", base)
+    let mut c = crate::common::bin();
+    c.env("ANTHROPIC_BASE_URL", base)
         .timeout(Duration::from_secs(60));
     if keys.0 {
         c.env("ANTHROPIC_ADMIN_KEY", ADMIN_KEY);

@@ -1,0 +1,28 @@
+//! The integration tests, as one test binary (`cargo test --test it`): one module per command
+//! or topic, the shared helpers in `tests/common/`. One binary links once and runs every test
+//! in one process, in parallel, instead of seventeen binaries one after another.
+//!
+//! Run one module or one test with a filter: `cargo test --test it replay::` or
+//! `cargo test --test it replay::json_contract`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod classify;
+mod diagnose;
+mod fuzz;
+mod generated;
+mod har;
+mod hardening;
+#[cfg(unix)]
+mod install;
+mod layers;
+mod limits;
+mod live;
+mod mock;
+mod probe;
+mod record;
+mod replay;
+mod schema;
+mod terminal;
+mod transport;
