@@ -14,9 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use ::metrics::{Key, Label, Metadata, Recorder, SharedString, Unit};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use chrono::{DateTime, Utc};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use serde_json::{Map, Value};
 
 use super::entry::Record;
@@ -203,7 +205,8 @@ impl Metrics {
     }
 
     fn gauge(&self, name: &'static str, labels: Vec<Label>) -> ::metrics::Gauge {
-        self.recorder.register_gauge(&Key::from_parts(name, labels), &META)
+        self.recorder
+            .register_gauge(&Key::from_parts(name, labels), &META)
     }
 
     fn histogram(&self, name: &'static str) -> ::metrics::Histogram {
@@ -228,8 +231,12 @@ impl Metrics {
             {
                 self.counter(
                     FAILURES,
-                    vec![Label::new("class", fc), Label::new("model_class", class.clone())],
-                );
+                    vec![
+                        Label::new("class", fc),
+                        Label::new("model_class", class.clone()),
+                    ],
+                )
+                .increment(0);
             }
         }
         let mc = || Label::new("model_class", class.clone());
@@ -295,7 +302,11 @@ impl Metrics {
         let header = |name: String| h.get(&name).and_then(Value::as_str).map(str::trim);
         let any = DimensionName::ALL.iter().any(|d| {
             header(format!("anthropic-ratelimit-{}-limit", d.header_infix())).is_some()
-                || header(format!("anthropic-ratelimit-{}-remaining", d.header_infix())).is_some()
+                || header(format!(
+                    "anthropic-ratelimit-{}-remaining",
+                    d.header_infix()
+                ))
+                .is_some()
         });
         if !any {
             return;
@@ -429,7 +440,10 @@ pub fn status_label(s: u16) -> String {
 /// the usual shape (`Claude Sonnet 4.x`); anything else, and classes past
 /// [`MAX_MODEL_CLASSES`], is `other`.
 fn bounded_class(st: &mut State, model: Option<&str>) -> String {
-    let Some(c) = model.map(|m| model_class(m, None)).filter(|c| class_shape_ok(c)) else {
+    let Some(c) = model
+        .map(|m| model_class(m, None))
+        .filter(|c| class_shape_ok(c))
+    else {
         return OTHER.into();
     };
     if st.classes.contains(&c) {
@@ -526,9 +540,17 @@ fn answer<B>(
 ) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
     use hyper::{Method, StatusCode, header};
     let (status, ctype, body) = if req.uri().path() != "/metrics" {
-        (StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics\n".to_string())
+        (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found: try /metrics\n".to_string(),
+        )
     } else if req.method() != Method::GET && req.method() != Method::HEAD {
-        (StatusCode::METHOD_NOT_ALLOWED, "text/plain", "GET only\n".to_string())
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "GET only\n".to_string(),
+        )
     } else {
         (
             StatusCode::OK,
@@ -537,11 +559,17 @@ fn answer<B>(
         )
     };
     let mut resp = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
-        if req.method() == Method::HEAD { String::new() } else { body },
+        if req.method() == Method::HEAD {
+            String::new()
+        } else {
+            body
+        },
     )));
     *resp.status_mut() = status;
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, header::HeaderValue::from_static(ctype));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(ctype),
+    );
     resp
 }
 
@@ -574,11 +602,20 @@ mod tests {
     #[test]
     fn model_classes_are_bounded() {
         let mut st = State::default();
-        assert_eq!(bounded_class(&mut st, Some("claude-sonnet-4-5")), "Claude Sonnet 4.x");
-        assert_eq!(bounded_class(&mut st, Some("claude-opus-4-1-20250805")), "Claude Opus 4.x");
+        assert_eq!(
+            bounded_class(&mut st, Some("claude-sonnet-4-5")),
+            "Claude Sonnet 4.x"
+        );
+        assert_eq!(
+            bounded_class(&mut st, Some("claude-opus-4-1-20250805")),
+            "Claude Opus 4.x"
+        );
         assert_eq!(bounded_class(&mut st, None), OTHER);
         assert_eq!(bounded_class(&mut st, Some("gpt-4o")), OTHER);
-        assert_eq!(bounded_class(&mut st, Some("claude-sk-ant-api03-abc")), OTHER);
+        assert_eq!(
+            bounded_class(&mut st, Some("claude-sk-ant-api03-abc")),
+            OTHER
+        );
         for i in 0..100 {
             bounded_class(&mut st, Some(&format!("claude-sonnet-{i}")));
         }
