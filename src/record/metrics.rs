@@ -255,6 +255,9 @@ impl Metrics {
 
         let failure = if r.proxy_error.is_some() {
             Some((UPSTREAM_UNREACHABLE, None))
+        } else if (200..300).contains(&r.status) && !r.stream_error || r.status == 0 {
+            // A success (or no answer at all) is no failure: skip the classifier's parse.
+            None
         } else {
             classify(line).map(|v| (v.class.as_str(), v.retry_after_s))
         };
