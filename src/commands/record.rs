@@ -20,6 +20,16 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         ))
         .into());
     }
+    if let Some(m) = a.metrics
+        && !record::is_loopback(&m)
+        && !a.allow_remote
+    {
+        return Err(UsageError(format!(
+            "refusing to serve metrics on {m} (not loopback): anyone who can reach it could \
+             read your traffic's headroom and failures; add --allow-remote if that is what you want"
+        ))
+        .into());
+    }
     // The same check as --base-url: no user:password@ (never printed), no query, no /v1,
     // plain http only to this machine unless asked for.
     let checked =
@@ -65,8 +75,25 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         .map_err(|e| UsageError(format!("cannot listen on {}: {e}", opts.listen)))?;
     let local = listener.local_addr()?;
 
-    let (sink, writer_thread) =
-        record::start_writer(writer, Box::new(std::io::stdout()), style.color);
+    // The metrics listener is bound before anything is served, so a taken port is a usage
+    // error; it serves on a thread of its own.
+    let metrics = match a.metrics {
+        Some(addr) => {
+            let l = std::net::TcpListener::bind(addr)
+                .map_err(|e| UsageError(format!("cannot serve metrics on {addr}: {e}")))?;
+            let at = l.local_addr()?;
+            let m = Arc::new(record::metrics::Metrics::new());
+            record::metrics::serve(l, m.clone()).context("starting the metrics listener")?;
+            Some((m, at))
+        }
+        None => None,
+    };
+    let (sink, writer_thread) = record::start_writer_with(
+        writer,
+        Box::new(std::io::stdout()),
+        style.color,
+        metrics.as_ref().map(|(m, _)| m.clone()),
+    );
     let counters = sink.counters.clone();
     let proxy = Arc::new(Proxy::new(&opts, sink)?);
     let stop = {
@@ -83,6 +110,9 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         opts.upstream.as_str().trim_end_matches('/')
     );
     crate::record::note!("  writing records to {}", path.display());
+    if let Some((_, at)) = &metrics {
+        crate::record::note!("  metrics on http://{at}/metrics");
+    }
     crate::record::note!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
     crate::record::note!(
         "  Ctrl-C stops: answers in flight get up to {}s to finish (a second Ctrl-C cuts them)",

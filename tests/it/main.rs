@@ -21,6 +21,7 @@ mod install;
 mod layers;
 mod limits;
 mod live;
+mod metrics;
 mod mock;
 mod probe;
 mod record;
