@@ -190,7 +190,11 @@ pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
         ..Engine::auto()
     };
     let (stats, errors) = scan_files_with(&files, &opts, &engine, &mut |v| {
-        if write_err.is_some() || (!a.only.is_empty() && !a.only.contains(&v.class)) {
+        if write_err.is_some() {
+            return;
+        }
+        if !a.only.is_empty() && !a.only.contains(&v.class) {
+            summary.filtered_out += 1;
             return;
         }
         summary.add(&v);

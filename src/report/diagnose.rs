@@ -86,6 +86,16 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
         }
         write_wrapped(redact, out, indent, &label("fix"), c.fix.first, body_w)?;
         write_wrapped(redact, out, indent, &label("then"), c.fix.then, body_w)?;
+        for o in &c.other_fixes {
+            let also = format!(
+                "{} failure{} ({}): {}",
+                o.count,
+                if o.count == 1 { "" } else { "s" },
+                o.provider,
+                o.fix.first
+            );
+            write_wrapped(redact, out, indent, &label("also"), &also, body_w)?;
+        }
         write_wrapped(
             redact,
             out,
