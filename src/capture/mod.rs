@@ -15,6 +15,7 @@
 //! [`relaxed`]; a new envelope shape goes in `text::envelopes`. Every new shape gets a fixture
 //! pair under `tests/fixtures/<format>/` (`NAME.txt` + `NAME.expected.json`).
 
+pub mod freetext;
 pub mod har;
 pub mod jsonl;
 pub mod relaxed;

@@ -278,19 +278,11 @@ impl TextScanner {
         let norm = rules::normalise(&text);
         // A torn JSON line still names its status: `"status": 429`.
         let mut p = p;
-        if p.status.is_none()
-            && let Some(at) = text.find("\"status\"")
-        {
-            let digits: String = text[at + 8..]
-                .trim_start_matches([' ', ':'])
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            p.status = digits.parse().ok().filter(|s| (400..600).contains(s));
-        }
+        p.status = p.status.or_else(|| super::freetext::literal_status(&text));
         let useful = p.status.is_some()
             || rules::first_match(&norm).is_some()
-            || crate::classify::kind_in_text(&norm).is_some();
+            || crate::classify::kind_in_text(&norm).is_some()
+            || super::freetext::rate_limit_evidence(&text);
         if !useful {
             stats.skip(
                 &self.source,
@@ -482,7 +474,10 @@ impl TextScanner {
             return;
         }
         // Code comments (a source file, a config) never start a capture.
-        if self.cur.is_none() && (trimmed.starts_with("# ") || trimmed.starts_with("// ")) {
+        if self.cur.is_none()
+            && (trimmed.starts_with("# ") || trimmed.starts_with("// "))
+            && !super::freetext::comment_carries_failure(trimmed)
+        {
             return;
         }
         let verbose = trimmed.starts_with("< ");
