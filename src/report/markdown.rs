@@ -116,6 +116,10 @@ pub fn diagnosis(out: &mut dyn Write, d: &Diagnosis) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "{}", escape(&chart_title(&d.timeline, true)))?;
         writeln!(out)?;
+        if let Some(n) = super::diagnose::untimed_note(d) {
+            writeln!(out, "{}", escape(&n))?;
+            writeln!(out)?;
+        }
         writeln!(out, "```text")?;
         for r in rows {
             writeln!(out, "{r}")?;
