@@ -40,9 +40,18 @@ pub fn expand_all(paths: &[PathBuf]) -> Result<Inputs> {
     let mut files = Vec::new();
     let mut unreadable = 0;
     for p in paths {
-        let (f, u) = scan::expand(p)?;
-        files.extend(f);
-        unreadable += u;
+        // A missing or unreadable path is named and the run goes on with the others; the exit
+        // status is 2 at the end (`unreadable_inputs`).
+        match scan::expand(p) {
+            Ok((f, u)) => {
+                files.extend(f);
+                unreadable += u;
+            }
+            Err(e) => {
+                crate::errln!("claude-429: {}", crate::report::input_error(&e));
+                unreadable += 1;
+            }
+        }
     }
     if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(UsageError("stdin (-) given more than once".into()).into());
