@@ -130,6 +130,91 @@ const LOG_KEYS: &[&str] = &[
     "event",
 ];
 
+/// HTTP methods as access logs print them.
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// A proxy's or gateway's own log line: `Some(Some(status))` for an upstream refusal it
+/// retries or passes on (`upstream 429 (retry 2/3)`, `POST /v1/messages 429 3890ms`),
+/// `Some(None)` for an access-log line that is no API failure (`HEAD /v1/models 404`, a
+/// 200), `None` for anything else (the text reader decides).
+pub fn proxy_line(trimmed: &str) -> Option<Option<u16>> {
+    let lower = trimmed.to_ascii_lowercase();
+    // `upstream 429`, `upstream returned 529`, `upstream status=429`.
+    if let Some(at) = lower.find("upstream") {
+        let rest = lower[at + 8..].trim_start_matches([' ', ':', '=']);
+        let rest = [
+            "returned ",
+            "responded ",
+            "status ",
+            "status=",
+            "status: ",
+            "error ",
+        ]
+        .iter()
+        .find_map(|p| rest.strip_prefix(p))
+        .unwrap_or(rest);
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(s) = digits.parse::<u16>()
+            && digits.len() == 3
+            && matches!(s, 429 | 529)
+        {
+            return Some(Some(s));
+        }
+    }
+    // An access-log line: `METHOD /path STATUS ...`, nothing else around the status.
+    let words: Vec<&str> = trimmed.split_whitespace().collect();
+    let m = words.iter().position(|w| METHODS.contains(w))?;
+    let path = words.get(m + 1).filter(|p| p.starts_with('/'))?;
+    let status: u16 = words
+        .get(m + 2)
+        .filter(|w| w.len() == 3)
+        .and_then(|w| w.parse().ok())
+        .filter(|s| (100..600).contains(s))?;
+    if words.len() > m + 4 || trimmed.contains('{') {
+        // More than a duration after the status: a message the text reader should see.
+        return None;
+    }
+    let api_call = path.starts_with("/v1/messages") || path.starts_with("/v1/complete");
+    let refusal = matches!(status, 429 | 529) || (api_call && status >= 500);
+    Some(refusal.then_some(status))
+}
+
+/// Words of a reader's guess about a cause, not of an error.
+const HEDGES: &[&str] = &[
+    "i think",
+    "i guess",
+    "i believe",
+    "we think",
+    "we suspect",
+    "i suspect",
+    "my guess",
+    "maybe ",
+    "perhaps",
+    "probably",
+    "might be",
+    "could be",
+    "could the",
+    "is it possible",
+    "my hypothesis",
+    "hypothesis:",
+    "seems like",
+    "it looks like",
+];
+
+/// A line of prose guessing at the cause ("I think we are hitting the 429 rate limit
+/// because..."): hedged words, and none of an error's own shape (a body, an error type, the
+/// API's "would exceed" sentence).
+pub fn is_hypothesis(trimmed: &str) -> bool {
+    let lower = trimmed.to_ascii_lowercase();
+    HEDGES.iter().any(|h| lower.contains(h))
+        && !lower.contains('{')
+        && !lower.contains("_error")
+        && !lower.contains("would exceed")
+        && !lower.contains("error:")
+        && !lower.contains("error code")
+        && !lower.contains("api error")
+}
+
 /// Free-text fields of a log record, in the order they are joined.
 const TEXT_FIELDS: &[&str] = &[
     "msg",
@@ -240,6 +325,50 @@ mod tests {
         ] {
             assert!(!comment_carries_failure(no), "{no}");
         }
+    }
+
+    #[test]
+    fn proxy_lines() {
+        assert_eq!(
+            proxy_line("WARN proxy: upstream 429 (retry 2/3) POST /v1/messages"),
+            Some(Some(429))
+        );
+        assert_eq!(
+            proxy_line("upstream returned 529, retrying"),
+            Some(Some(529))
+        );
+        assert_eq!(
+            proxy_line("INFO proxy: HEAD /v1/models 404 3ms"),
+            Some(None)
+        );
+        assert_eq!(
+            proxy_line("INFO proxy: POST /v1/messages 200 812ms"),
+            Some(None)
+        );
+        assert_eq!(
+            proxy_line("ERROR proxy: POST /v1/messages 429 3890ms"),
+            Some(Some(429))
+        );
+        assert_eq!(proxy_line("POST /v1/messages 502 12ms"), Some(Some(502)));
+        assert_eq!(proxy_line("GET /v1/models 404"), Some(None));
+        assert_eq!(proxy_line("HTTP/1.1 429 Too Many Requests"), None);
+        assert_eq!(
+            proxy_line("POST /v1/messages 429 {\"type\":\"error\"}"),
+            None
+        );
+    }
+
+    #[test]
+    fn hypotheses_are_prose() {
+        assert!(is_hypothesis(
+            "I think we are hitting the 429 rate limit because the requests per minute are too high"
+        ));
+        assert!(!is_hypothesis(
+            "anthropic.RateLimitError: Error code: 429 - {'type': 'error'}"
+        ));
+        assert!(!is_hypothesis(
+            "This request would exceed your organization's rate limit of 50 requests per minute."
+        ));
     }
 
     #[test]

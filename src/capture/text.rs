@@ -429,6 +429,18 @@ impl TextScanner {
             return;
         }
         let trimmed = line.trim();
+        // Proxy and gateway log lines (`upstream 429 (retry 2/3)`, `HEAD /v1/models 404`).
+        if self.cur.is_none()
+            && let Some(proxy) = super::freetext::proxy_line(trimmed)
+        {
+            if let Some(status) = proxy {
+                let c = self.start(line_no, Format::Text, out, stats);
+                c.status = Some(status);
+                c.push_text(trimmed);
+                self.close(out, stats);
+            }
+            return;
+        }
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
         // any branch below acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in
         // it) changes nothing but the timestamp, taken above.
@@ -478,6 +490,11 @@ impl TextScanner {
             && (trimmed.starts_with("# ") || trimmed.starts_with("// "))
             && !super::freetext::comment_carries_failure(trimmed)
         {
+            return;
+        }
+        // A reader's guess about the cause ("I think we hit the 429 rate limit because...")
+        // is not a failure.
+        if self.cur.is_none() && super::freetext::is_hypothesis(trimmed) {
             return;
         }
         let verbose = trimmed.starts_with("< ");
