@@ -46,19 +46,22 @@ const STATUS_LEADS: &[&str] = &[
 /// A 429 or 529 written as a status (`API Error: 429`, `status 429`, `429 Too Many Requests`,
 /// `429 {`), not merely a number in a heading.
 fn status_429_529(lower: &str) -> bool {
-    ["429", "529"].iter().any(|n| {
-        lower.match_indices(n).any(|(at, _)| {
-            let before = &lower[..at];
-            let after = &lower[at + 3..];
-            let digit_around = before.ends_with(|c: char| c.is_ascii_digit())
-                || after.starts_with(|c: char| c.is_ascii_digit());
-            !digit_around
-                && (STATUS_LEADS.iter().any(|l| before.ends_with(l))
-                    || after.starts_with(" too many requests")
-                    || after.starts_with(" {")
-                    || after.starts_with(" - {")
-                    || after.starts_with(" overloaded"))
-        })
+    ["429", "529"].iter().any(|n| status_n(lower, n))
+}
+
+/// `n` written as a status in `lower`.
+fn status_n(lower: &str, n: &str) -> bool {
+    lower.match_indices(n).any(|(at, _)| {
+        let before = &lower[..at];
+        let after = &lower[at + 3..];
+        let digit_around = before.ends_with(|c: char| c.is_ascii_digit())
+            || after.starts_with(|c: char| c.is_ascii_digit());
+        !digit_around
+            && (STATUS_LEADS.iter().any(|l| before.ends_with(l))
+                || after.starts_with(" too many requests")
+                || after.starts_with(" {")
+                || after.starts_with(" - {")
+                || after.starts_with(" overloaded"))
     })
 }
 
@@ -80,6 +83,18 @@ pub fn rate_limit_evidence(text: &str) -> bool {
             ]
             .iter()
             .any(|w| lower.contains(w))
+}
+
+/// The 429 or 529 of a line with rate-limit evidence, when it is written as a status.
+pub fn unplaced_failure(trimmed: &str) -> Option<u16> {
+    let lower = trimmed.to_ascii_lowercase();
+    // Claude Code's own `API Error` lines have a reader of their own.
+    if lower.contains("api error") || trimmed.starts_with('⎿') || !rate_limit_evidence(trimmed) {
+        return None;
+    }
+    [429, 529]
+        .into_iter()
+        .find(|n| status_n(&lower, &n.to_string()))
 }
 
 /// A `# ` or `// ` line (already trimmed) that carries a failure: an error type, or a 429/529
@@ -213,6 +228,13 @@ pub fn is_hypothesis(trimmed: &str) -> bool {
         && !lower.contains("error:")
         && !lower.contains("error code")
         && !lower.contains("api error")
+}
+
+/// A gateway's own error body that names no rate limit in words but is one by its code
+/// (Cloudflare AI Gateway: `{"name": "AiGatewayError", "internalCode": 2009}`): absorbed into
+/// the capture it answers, so the classifier sees the name and the code.
+pub fn absorb_gateway_error(c: &mut Capture, v: &Value) -> bool {
+    v.get("name").and_then(Value::as_str) == Some("AiGatewayError") && c.absorb_body(v)
 }
 
 /// Free-text fields of a log record, in the order they are joined.

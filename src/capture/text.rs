@@ -441,6 +441,18 @@ impl TextScanner {
             }
             return;
         }
+        // A 429/529 with rate-limit words that the readers below do not place (`Copilot
+        // request failed: 429 Too Many Requests`): a capture of its own, never dropped.
+        if self.cur.is_none()
+            && let Some(status) = super::freetext::unplaced_failure(trimmed)
+            && status_in_text(&trimmed.to_ascii_lowercase()).is_none()
+        {
+            let c = self.start(line_no, Format::Text, out, stats);
+            c.status = Some(status);
+            c.push_text(trimmed);
+            self.close(out, stats);
+            return;
+        }
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
         // any branch below acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in
         // it) changes nothing but the timestamp, taken above.
@@ -1022,6 +1034,13 @@ impl TextScanner {
             });
         }
         if texts.is_empty() {
+            // A gateway's own error body (Cloudflare AI Gateway) belongs to the status above.
+            if let Some(c) = self.cur.as_mut()
+                && super::freetext::absorb_gateway_error(c, v)
+            {
+                self.has_body = true;
+                return true;
+            }
             // Parsed fine, says nothing about a failure: consumed.
             return !is_api_error || api_status.is_none();
         }

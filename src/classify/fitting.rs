@@ -70,7 +70,6 @@ const API_KEY_SIGNS: &[&str] = &[
     "sk-ant-api",
     "anthropic_api_key",
     "x-api-key",
-    "api key",
     "api_key",
     "apikey",
     "anthropic-ratelimit-requests",

@@ -1107,9 +1107,9 @@ fn finish(c: &Capture, mut j: Judgement) -> Verdict {
             "{provider} answered, not Anthropic: that vendor's own quota or rate limit refused it"
         ));
     }
-    let key = j
-        .fix_key
-        .or_else(|| fitting::unknown_key(c, j.class, provider, error_kind(c)));
+    // What the evidence singles out for an `unknown` (a server error, a subscription session,
+    // a gateway's throttle) outranks a text rule's generic key.
+    let key = fitting::unknown_key(c, j.class, provider, error_kind(c)).or(j.fix_key);
     if key == Some("server") && j.why.is_none() {
         j.why = Some(
             "a server error without rate-limit evidence: transient, retry with backoff".into(),

@@ -243,6 +243,15 @@ impl Capture {
             return found;
         };
         let s = |k: &str| e.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        // Cloudflare AI Gateway's own refusal: `{"name": "AiGatewayError", "internalCode": 2009}`.
+        if bare && s("name").as_deref() == Some("AiGatewayError") {
+            self.error.kind = s("name");
+            self.error.code = e
+                .get("internalCode")
+                .map(|c| c.to_string().trim_matches('"').to_string());
+            self.error.message = s("message").or(self.error.message.take());
+            return true;
+        }
         // A bare object is an error only when its type says so: a success body has
         // `"type": "message"` and a `message`-less shape.
         if bare && !s("type").is_some_and(|t| t.ends_with("_error")) {
