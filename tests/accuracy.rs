@@ -363,3 +363,25 @@ fn no_max_tokens_oversized_on_a_mock_s_constant_output() {
         v["findings"]
     );
 }
+
+#[test]
+fn requests_of_other_sizes_are_not_retries_and_resent_ones_are() {
+    let kinds = |f: &str| -> Vec<String> {
+        let (json, _, _) = run(&["diagnose", "--json", &fixture(f)]);
+        let v: Value = serde_json::from_str(&json).expect("json");
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        !kinds("distinct_requests.jsonl").contains(&"ignored_retry_after".to_string()),
+        "distinct request bodies are distinct requests"
+    );
+    assert!(
+        kinds("same_request_retries.jsonl").contains(&"ignored_retry_after".to_string()),
+        "the same body resent inside retry-after is a retry"
+    );
+}

@@ -286,7 +286,7 @@ fn cause(
     let fix = fixes::for_class(class);
     // The fix most failures carry (the first seen on a tie); the others are listed.
     let mut chosen: Vec<(FixRef, Provider, u64)> = std::mem::take(&mut a.fixes);
-    chosen.sort_by(|x, y| y.2.cmp(&x.2));
+    chosen.sort_by_key(|x| std::cmp::Reverse(x.2));
     let main = if chosen.is_empty() {
         fixes::choose(class, Provider::Unknown, None).into()
     } else {

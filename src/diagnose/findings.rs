@@ -10,8 +10,9 @@
 //!   starts with the incident cannot show a ramp.
 //! * **ignored_retry_after**: retries of one logical request are recognised as the next
 //!   *failures* from the same client (the same input file, org/workspace id and model, and
-//!   when the log records them the same `input_tokens` and `max_tokens`: a retry resends the
-//!   same request) after a failure that carried `retry-after` (or `retry-after-ms`). A failure that comes
+//!   when the log records them the same `input_tokens`, `max_tokens` and request body size
+//!   (`record`'s `request.bytes`): a retry resends the same request; requests of other sizes
+//!   are distinct requests, not retries) after a failure that carried `retry-after` (or `retry-after-ms`). A failure that comes
 //!   later than the earlier one but before its retry-after ran out is a retry that did not
 //!   wait. Failures at the same instant are concurrent requests, not retries; successes are
 //!   not paired (other workers' requests may succeed meanwhile). The input is assumed to be
@@ -282,10 +283,11 @@ impl Retries {
                 .or_else(|| ev.org_id.clone())
                 .unwrap_or_default(),
             format!(
-                "{}\u{0}{}\u{0}{}",
+                "{}\u{0}{}\u{0}{}\u{0}{}",
                 ev.model.as_deref().unwrap_or_default(),
                 ev.input_tokens.map_or(String::new(), |n| n.to_string()),
                 ev.max_tokens.map_or(String::new(), |n| n.to_string()),
+                ev.request_bytes.map_or(String::new(), |n| n.to_string()),
             ),
         );
         if let Some(told) = self.open.get(&key)

@@ -122,6 +122,8 @@ impl ApiError {
 pub struct RequestInfo {
     pub max_tokens: Option<u64>,
     pub input_tokens: Option<u64>,
+    /// The request body's size in bytes (`record` logs it): a retry resends the same body.
+    pub bytes: Option<u64>,
 }
 
 /// One captured exchange or pasted error, format-independent.
