@@ -44,9 +44,7 @@ pub fn parse_full(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: b
                 Parsed::Capture(Box::new(c))
             }
         }
-        // A log record without status or headers: its free-text fields, else the text reader.
-        None => super::freetext::from_record(source, line_no, &obj)
-            .map_or(Parsed::NotJsonl, |c| Parsed::Capture(Box::new(c))),
+        None => Parsed::NotJsonl,
     }
 }
 

@@ -18,6 +18,7 @@
 pub mod freetext;
 pub mod har;
 pub mod jsonl;
+pub mod logrecord;
 pub mod relaxed;
 pub mod scan;
 pub mod stats;

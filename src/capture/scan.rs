@@ -415,7 +415,7 @@ fn text_line(
     stats: &mut ScanStats,
 ) {
     if bytes.first() == Some(&b'{') && text.is_idle() {
-        match jsonl::parse_line(source, line_no, bytes, opts.failures_only) {
+        match super::logrecord::parse_line(source, line_no, bytes, opts.failures_only) {
             jsonl::Parsed::Capture(c) => {
                 text.flush(emit, stats);
                 stats.captures += 1;
@@ -1160,7 +1160,7 @@ fn work<H: Handler>(
             if handled {
                 continue;
             }
-            match jsonl::parse_full(source, this, bytes, opts.failures_only) {
+            match super::logrecord::parse_full(source, this, bytes, opts.failures_only) {
                 jsonl::Parsed::Capture(c) => {
                     captures += 1;
                     match handler.capture(*c) {

@@ -48,7 +48,10 @@ pub fn expand_all(paths: &[PathBuf]) -> Result<Inputs> {
                 unreadable += u;
             }
             Err(e) => {
-                crate::errln!("claude-429: {}", crate::report::input_error(&e));
+                crate::errln!(
+                    "claude-429: {}",
+                    crate::redact::keys(&crate::report::input_error(&e))
+                );
                 unreadable += 1;
             }
         }
@@ -109,7 +112,10 @@ pub fn scan_files_with(
         match scan::scan_path_with(f, opts, engine, &Classify, each) {
             Ok(s) => stats.merge(s),
             Err(e) => {
-                crate::errln!("claude-429: {}", crate::report::input_error(&e));
+                crate::errln!(
+                    "claude-429: {}",
+                    crate::redact::keys(&crate::report::input_error(&e))
+                );
                 errors.push(e);
             }
         }
