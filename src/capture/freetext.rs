@@ -38,6 +38,11 @@ const STATUS_LEADS: &[&str] = &[
     "got ",
 ];
 
+/// A substring probe without allocation.
+fn has(hay: &str, needle: &str) -> bool {
+    hay.contains(needle)
+}
+
 /// A 429 or 529 written as a status (`API Error: 429`, `status 429`, `429 Too Many Requests`,
 /// `429 {`), not merely a number in a heading.
 fn status_429_529(lower: &str) -> bool {
@@ -63,28 +68,35 @@ fn status_n(lower: &str, n: &str) -> bool {
 /// Rate-limit or overload evidence in free text: an error type, or a status written as one
 /// together with a rate-limit phrase.
 pub fn rate_limit_evidence(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
+    evidence_in(&text.to_ascii_lowercase(), text)
+}
+
+/// [`rate_limit_evidence`] over the text and its lower-cased form.
+fn evidence_in(lower: &str, text: &str) -> bool {
     if lower.contains("rate_limit_error") || lower.contains("overloaded_error") {
         return true;
     }
-    status_429_529(&lower) && rules::first_match(&rules::normalise(text)).is_some()
-        || status_429_529(&lower)
-            && [
-                "rate limit",
-                "rate-limit",
-                "ratelimit",
-                "too many requests",
-                "overloaded",
-            ]
-            .iter()
-            .any(|w| lower.contains(w))
+    status_429_529(lower)
+        && ([
+            "rate limit",
+            "rate-limit",
+            "ratelimit",
+            "too many requests",
+            "overloaded",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+            || rules::first_match(&rules::normalise(text)).is_some())
 }
 
 /// The 429 or 529 of a line with rate-limit evidence, when it is written as a status.
 pub fn unplaced_failure(trimmed: &str) -> Option<u16> {
+    if !has(trimmed, "429") && !has(trimmed, "529") {
+        return None;
+    }
     let lower = trimmed.to_ascii_lowercase();
     // Claude Code's own `API Error` lines have a reader of their own.
-    if lower.contains("api error") || trimmed.starts_with('⎿') || !rate_limit_evidence(trimmed) {
+    if lower.contains("api error") || trimmed.starts_with('⎿') || !evidence_in(&lower, trimmed) {
         return None;
     }
     [429, 529]
@@ -133,39 +145,45 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPT
 /// `Some(None)` for an access-log line that is no API failure (`HEAD /v1/models 404`, a
 /// 200), `None` for anything else (the text reader decides).
 pub fn proxy_line(trimmed: &str) -> Option<Option<u16>> {
-    let lower = trimmed.to_ascii_lowercase();
-    // `upstream 429`, `upstream returned 529`, `upstream status=429`.
-    if let Some(at) = lower.find("upstream") {
-        let rest = lower[at + 8..].trim_start_matches([' ', ':', '=']);
-        let rest = [
-            "returned ",
-            "responded ",
-            "status ",
-            "status=",
-            "status: ",
-            "error ",
-        ]
-        .iter()
-        .find_map(|p| rest.strip_prefix(p))
-        .unwrap_or(rest);
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if let Ok(s) = digits.parse::<u16>()
-            && digits.len() == 3
-            && matches!(s, 429 | 529)
-        {
-            return Some(Some(s));
+    // Most lines are neither: no allocation for them.
+    if has(trimmed, "pstream") || has(trimmed, "PSTREAM") {
+        let lower = trimmed.to_ascii_lowercase();
+        // `upstream 429`, `upstream returned 529`, `upstream status=429`.
+        if let Some(at) = lower.find("upstream") {
+            let rest = lower[at + 8..].trim_start_matches([' ', ':', '=']);
+            let rest = [
+                "returned ",
+                "responded ",
+                "status ",
+                "status=",
+                "status: ",
+                "error ",
+            ]
+            .iter()
+            .find_map(|p| rest.strip_prefix(p))
+            .unwrap_or(rest);
+            let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            if digits == 3
+                && let Ok(s) = rest[..3].parse::<u16>()
+                && matches!(s, 429 | 529)
+            {
+                return Some(Some(s));
+            }
         }
     }
+    if !has(trimmed, " /") {
+        return None;
+    }
     // An access-log line: `METHOD /path STATUS ...`, nothing else around the status.
-    let words: Vec<&str> = trimmed.split_whitespace().collect();
-    let m = words.iter().position(|w| METHODS.contains(w))?;
-    let path = words.get(m + 1).filter(|p| p.starts_with('/'))?;
+    let mut words = trimmed.split_whitespace();
+    words.find(|w| METHODS.contains(w))?;
+    let path = words.next().filter(|p| p.starts_with('/'))?;
     let status: u16 = words
-        .get(m + 2)
+        .next()
         .filter(|w| w.len() == 3)
         .and_then(|w| w.parse().ok())
         .filter(|s| (100..600).contains(s))?;
-    if words.len() > m + 4 || trimmed.contains('{') {
+    if words.nth(1).is_some() || trimmed.contains('{') {
         // More than a duration after the status: a message the text reader should see.
         return None;
     }
@@ -200,6 +218,35 @@ const HEDGES: &[&str] = &[
 /// because..."): hedged words, and none of an error's own shape (a body, an error type, the
 /// API's "would exceed" sentence).
 pub fn is_hypothesis(trimmed: &str) -> bool {
+    // Only a line that names a limit could be taken for a failure.
+    if !["429", "529", "ate limit", "verload", "uota"]
+        .iter()
+        .any(|w| has(trimmed, w))
+    {
+        return false;
+    }
+    // The hedges' stems, any case of their first letter: no allocation for other lines.
+    if ![
+        "hink",
+        "uess",
+        "elieve",
+        "uspect",
+        "aybe",
+        "erhaps",
+        "robably",
+        "ight be",
+        "ould be",
+        "ould the",
+        "s it possible",
+        "ypothes",
+        "eems like",
+        "ooks like",
+    ]
+    .iter()
+    .any(|w| has(trimmed, w))
+    {
+        return false;
+    }
     let lower = trimmed.to_ascii_lowercase();
     HEDGES.iter().any(|h| lower.contains(h))
         && !lower.contains('{')

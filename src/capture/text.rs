@@ -429,6 +429,12 @@ impl TextScanner {
             return;
         }
         let trimmed = line.trim();
+        // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
+        // any branch below acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in
+        // it) changes nothing but the timestamp, taken above.
+        if self.gate && self.is_clear() && inert_when_quiet(trimmed, &mut self.lower) {
+            return;
+        }
         // Proxy and gateway log lines (`upstream 429 (retry 2/3)`, `HEAD /v1/models 404`).
         if self.cur.is_none()
             && let Some(proxy) = super::freetext::proxy_line(trimmed)
@@ -451,12 +457,6 @@ impl TextScanner {
             c.status = Some(status);
             c.push_text(trimmed);
             self.close(out, stats);
-            return;
-        }
-        // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
-        // any branch below acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in
-        // it) changes nothing but the timestamp, taken above.
-        if self.gate && self.is_clear() && inert_when_quiet(trimmed, &mut self.lower) {
             return;
         }
 
