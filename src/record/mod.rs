@@ -193,7 +193,6 @@ pub fn live_line(
         return None;
     };
     let v = crate::classify::classify(&c)?;
-    let fix = crate::fixes::for_class(v.class);
     let class = if color {
         use owo_colors::OwoColorize;
         v.class.as_str().red().bold().to_string()
@@ -216,7 +215,7 @@ pub fn live_line(
     s.push_str(&format!(
         " -> {class} ({}): {}",
         v.confidence.as_str(),
-        fix.short
+        v.fix.short
     ));
     if let Some(ra) = v.retry_after_s {
         s.push_str(&format!("; retry after {ra}s"));

@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod accuracy;
 mod classify;
 mod claude_code;
 mod diagnose;
