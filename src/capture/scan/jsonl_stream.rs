@@ -226,3 +226,27 @@ fn flush_text<H: Handler>(
         stats,
     );
 }
+
+/// One line of a live JSON Lines input ([`super::live`]): the same work and consumption as a
+/// chunk of the pipeline, a line at a time.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn line<H: Handler>(
+    source: &Arc<str>,
+    opts: &ScanOptions,
+    handler: &H,
+    text: &mut text::TextScanner,
+    line_no: u64,
+    bytes: &[u8],
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) {
+    let chunk = Chunk {
+        seq: 0,
+        first_line: line_no,
+        buf: bytes.to_vec(),
+        len: bytes.len(),
+        too_long: None,
+    };
+    let mut batch = work(source, opts, handler, chunk, Vec::new());
+    consume(source, handler, text, &mut batch, sink, stats);
+}
