@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::pipeline::Job;
 use super::read::{Chunk, too_long, trim_eol};
 use super::{Handler, Light, ScanOptions, ScanStats};
-use crate::capture::{jsonl, text};
+use crate::capture::{jsonl, object, text};
 
 /// The JSON Lines work on the [pipeline](super::pipeline): each worker keeps its own copy of
 /// the source name (no shared reference count to bounce between cores for every capture)
@@ -163,6 +163,15 @@ fn work<H: Handler>(
             }
         }
         text_open = true;
+        if bytes.first() == Some(&b'{')
+            && let Some(r) = object::log_record(bytes)
+        {
+            // A log collector's record: its message read as text, at the record's time.
+            for l in r.message.lines() {
+                outs.push(Out::Text(this, format!("{} {l}", r.stamp)));
+            }
+            continue;
+        }
         if bytes.contains(&0) {
             outs.push(Out::Skip(this, "binary data in line".into()));
             continue;
