@@ -11,6 +11,7 @@ mod common;
 mod classify;
 mod claude_code;
 mod diagnose;
+mod follow;
 mod fuzz;
 mod generated;
 mod har;
