@@ -57,22 +57,42 @@ fn run_unannotated(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
         if !to_stdout {
             view_style.tty = style.stderr_tty;
         }
-        let mut view = FollowView::new(view_style, a.redact);
-        let stdout = crate::output::stdout();
-        let mut out: Box<dyn Write> = if to_stdout {
-            Box::new(stdout.lock())
-        } else {
-            Box::new(io::stderr().lock())
-        };
-        let r = analyse_watching(&files, filter, &engine, &mut |ev| {
-            if let Some(v) = &ev.verdict
-                && (!shown.is_set() || ev.time.is_some_and(|t| shown.contains(t)))
-            {
-                let _ = view.failure(v, &mut out);
+        let redraw = view_style.tty;
+        let view = std::sync::Mutex::new(FollowView::new(view_style, a.redact));
+        let writer = || -> Box<dyn Write> {
+            if to_stdout {
+                Box::new(crate::output::stdout().lock())
+            } else {
+                Box::new(io::stderr().lock())
             }
+        };
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let r = std::thread::scope(|scope| {
+            if redraw {
+                // A failure that came just after a redraw is drawn on the next tick.
+                scope.spawn(|| {
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::thread::sleep(FollowView::REDRAW);
+                        if let Ok(mut v) = view.lock() {
+                            let _ = v.tick(&mut writer());
+                        }
+                    }
+                });
+            }
+            let r = analyse_watching(&files, filter, &engine, &mut |ev| {
+                if let Some(v) = &ev.verdict
+                    && (!shown.is_set() || ev.time.is_some_and(|t| shown.contains(t)))
+                    && let Ok(mut view) = view.lock()
+                {
+                    let _ = view.failure(v, &mut writer());
+                }
+            });
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            r
         });
-        view.erase(&mut out)?;
-        drop(out);
+        if let Ok(mut v) = view.lock() {
+            v.erase(&mut writer())?;
+        }
         r
     } else {
         analyse(&files, filter, &engine)

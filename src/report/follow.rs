@@ -12,8 +12,6 @@ use crate::classify::Verdict;
 
 /// Newest failures the terminal view keeps.
 const RECENT: usize = 5;
-/// Shortest time between two redraws of the terminal view.
-const REDRAW: Duration = Duration::from_millis(250);
 
 pub struct FollowView {
     style: Style,
@@ -27,6 +25,9 @@ pub struct FollowView {
 }
 
 impl FollowView {
+    /// Shortest time between two redraws of the terminal view.
+    pub const REDRAW: Duration = Duration::from_millis(250);
+
     pub fn new(style: Style, redact_ids: bool) -> FollowView {
         FollowView {
             style,
@@ -55,7 +56,7 @@ impl FollowView {
             self.recent.pop_front();
         }
         self.dirty = true;
-        if self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW) {
+        if self.last_draw.is_none_or(|t| t.elapsed() >= Self::REDRAW) {
             self.draw(out)?;
         }
         Ok(())
@@ -91,8 +92,11 @@ impl FollowView {
         out.flush()
     }
 
-    /// True when a failure came since the last redraw (drawn at the next one).
-    pub fn dirty(&self) -> bool {
-        self.dirty
+    /// Draws the failures that came since the last redraw (call it every [`Self::REDRAW`]).
+    pub fn tick(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.dirty {
+            self.draw(out)?;
+        }
+        Ok(())
     }
 }
