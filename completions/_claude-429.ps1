@@ -45,8 +45,12 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
         }
         'claude-429;replay' {
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Show only failures of this class (repeatable)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only failures at or after this time: a time before now (15m, 2h, 1d), RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00) or a UTC time of day (14:00) on the day of the first timestamped failure')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only failures before this time (same forms as --since)')
             [CompletionResult]::new('--max-rows', '--max-rows', [CompletionResultType]::ParameterName, 'At most this many rows in the table, 0 to 1000000 (the summary still counts everything; --json and --jsonl print every verdict)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow the files like `tail -F`: read them, then wait for new lines (Ctrl-C stops)')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow the files like `tail -F`: read them, then wait for new lines (Ctrl-C stops)')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document (verdicts and summary) instead of a table')
             [CompletionResult]::new('--jsonl', '--jsonl', [CompletionResultType]::ParameterName, 'Print one JSON verdict per line, as found (for streaming into other tools)')
@@ -56,7 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             break
         }
         'claude-429;diagnose' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only captures at or after this time: a time before now (15m, 2h, 1d), RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only captures before this time (same forms as --since)')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)')
             [CompletionResult]::new('--workspace', '--workspace', [CompletionResultType]::ParameterName, 'With --live: also read this workspace''s effective limits and flag overrides below the org limit. Example: --workspace wrkspc_01AbC')
@@ -68,6 +72,8 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to this file instead of stdout (replaced atomically)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to this file instead of stdout (replaced atomically)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow the files like `tail -F` and print the full report when stopped (Ctrl-C)')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow the files like `tail -F` and print the full report when stopped (Ctrl-C)')
             [CompletionResult]::new('--live', '--live', [CompletionResultType]::ParameterName, 'Also compare the logs with the API now: the org''s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension''s headroom now, and limits changed since. With the admin key and ITPM/OTPM failures, also who used the limit in the incident window (the usage report per minute by key and workspace; see `claude-429 usage`). A missing key skips its part (the report says which); an API or network error exits 3')
             [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank')
@@ -156,6 +162,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
         'claude-429;status' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The record directory when PATH is `-`')
             [CompletionResult]::new('--minutes', '--minutes', [CompletionResultType]::ParameterName, 'Only records from the last this many minutes count (1 to 10080, a week)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only records since this time count, instead of --minutes: a time before now (15m, 2h, 1d) or an absolute time (2026-11-20T14:00:00Z), at most a week back')
             [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)')
             [CompletionResult]::new('--then', '--then', [CompletionResultType]::ParameterName, 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429''s in the columns left')
             [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)')

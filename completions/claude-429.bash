@@ -144,7 +144,7 @@ _claude__429() {
             return 0
             ;;
         claude__429__subcmd__diagnose)
-            opts="-o -h --since --until --model --live --workspace --base-url --connect-timeout --timeout --allow-insecure-http --cacert --format --output --json --redact --color --help"
+            opts="-f -o -h --since --until --follow --model --live --workspace --base-url --connect-timeout --timeout --allow-insecure-http --cacert --format --output --json --redact --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -706,7 +706,7 @@ _claude__429() {
             return 0
             ;;
         claude__429__subcmd__replay)
-            opts="-h --only --strict --max-rows --json --jsonl --redact --color --help"
+            opts="-f -h --only --since --until --follow --strict --max-rows --json --jsonl --redact --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,6 +714,14 @@ _claude__429() {
             case "${prev}" in
                 --only)
                     COMPREPLY=($(compgen -W "rpm itpm otpm daily concurrency spend workspace acceleration overload batch_queue subscription_cap not_rate_limit unknown" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-rows)
@@ -762,7 +770,7 @@ _claude__429() {
             return 0
             ;;
         claude__429__subcmd__status)
-            opts="-h --dir --minutes --model --json --then --history --color --help"
+            opts="-h --dir --minutes --since --model --json --then --history --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -773,6 +781,10 @@ _claude__429() {
                     return 0
                     ;;
                 --minutes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -41,8 +41,12 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         }
         &'claude-429;replay'= {
             cand --only 'Show only failures of this class (repeatable)'
+            cand --since 'Only failures at or after this time: a time before now (15m, 2h, 1d), RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00) or a UTC time of day (14:00) on the day of the first timestamped failure'
+            cand --until 'Only failures before this time (same forms as --since)'
             cand --max-rows 'At most this many rows in the table, 0 to 1000000 (the summary still counts everything; --json and --jsonl print every verdict)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand -f 'Follow the files like `tail -F`: read them, then wait for new lines (Ctrl-C stops)'
+            cand --follow 'Follow the files like `tail -F`: read them, then wait for new lines (Ctrl-C stops)'
             cand --strict 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)'
             cand --json 'Print one JSON document (verdicts and summary) instead of a table'
             cand --jsonl 'Print one JSON verdict per line, as found (for streaming into other tools)'
@@ -51,7 +55,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'claude-429;diagnose'= {
-            cand --since 'Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given'
+            cand --since 'Only captures at or after this time: a time before now (15m, 2h, 1d), RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given'
             cand --until 'Only captures before this time (same forms as --since)'
             cand --model 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)'
             cand --workspace 'With --live: also read this workspace''s effective limits and flag overrides below the org limit. Example: --workspace wrkspc_01AbC'
@@ -63,6 +67,8 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand -o 'Write the report to this file instead of stdout (replaced atomically)'
             cand --output 'Write the report to this file instead of stdout (replaced atomically)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
+            cand -f 'Follow the files like `tail -F` and print the full report when stopped (Ctrl-C)'
+            cand --follow 'Follow the files like `tail -F` and print the full report when stopped (Ctrl-C)'
             cand --live 'Also compare the logs with the API now: the org''s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs'' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension''s headroom now, and limits changed since. With the admin key and ITPM/OTPM failures, also who used the limit in the incident window (the usage report per minute by key and workspace; see `claude-429 usage`). A missing key skips its part (the report says which); an API or network error exits 3'
             cand --allow-insecure-http 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
             cand --json 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
@@ -145,6 +151,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         &'claude-429;status'= {
             cand --dir 'The record directory when PATH is `-`'
             cand --minutes 'Only records from the last this many minutes count (1 to 10080, a week)'
+            cand --since 'Only records since this time count, instead of --minutes: a time before now (15m, 2h, 1d) or an absolute time (2026-11-20T14:00:00Z), at most a week back'
             cand --model 'Only this model''s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)'
             cand --then 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429''s in the columns left'
             cand --history 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)'

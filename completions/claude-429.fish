@@ -57,16 +57,19 @@ batch_queue\t''
 subscription_cap\t''
 not_rate_limit\t''
 unknown\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l since -d 'Only failures at or after this time: a time before now (15m, 2h, 1d), RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00) or a UTC time of day (14:00) on the day of the first timestamped failure' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l until -d 'Only failures before this time (same forms as --since)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l max-rows -d 'At most this many rows in the table, 0 to 1000000 (the summary still counts everything; --json and --jsonl print every verdict)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -s f -l follow -d 'Follow the files like `tail -F`: read them, then wait for new lines (Ctrl-C stops)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l strict -d 'Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l json -d 'Print one JSON document (verdicts and summary) instead of a table'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l jsonl -d 'Print one JSON verdict per line, as found (for streaming into other tools)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -l redact -d 'Replace org ids, workspace ids and request ids in the output (API keys are always removed, with or without this flag)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l since -d 'Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l since -d 'Only captures at or after this time: a time before now (15m, 2h, 1d), RFC 3339 (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first timestamped capture. Captures without a time are left out when a window is given' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l until -d 'Only captures before this time (same forms as --since)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l model -d 'Only captures for this model (repeatable); a name also matches its dated versions (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l workspace -d 'With --live: also read this workspace\'s effective limits and flag overrides below the org limit. Example: --workspace wrkspc_01AbC' -r
@@ -81,6 +84,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -s o -l 
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -s f -l follow -d 'Follow the files like `tail -F` and print the full report when stopped (Ctrl-C)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l live -d 'Also compare the logs with the API now: the org\'s configured limits per model class seen (Rate Limits API, needs ANTHROPIC_ADMIN_KEY) and one probe per class (needs ANTHROPIC_API_KEY; at most 4 requests, never retried). Conclusions say when the logs\' anthropic-ratelimit-*-limit differs from the configured limit (stray key or workspace override), the binding dimension\'s headroom now, and limits changed since. With the admin key and ITPM/OTPM failures, also who used the limit in the incident window (the usage report per minute by key and workspace; see `claude-429 usage`). A missing key skips its part (the report says which); an API or network error exits 3'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l allow-insecure-http -d 'Allow a plain http:// base URL to a host other than this machine (the key then crosses the network unencrypted). http://localhost and http://127.0.0.1 need no flag'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand diagnose" -l json -d 'Print the report as one JSON document: {"causes", "timeline", "findings", "summary"}, causes ordered by rank'
@@ -155,6 +159,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l allow-i
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l dir -d 'The record directory when PATH is `-`' -r -F
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l minutes -d 'Only records from the last this many minutes count (1 to 10080, a week)' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l since -d 'Only records since this time count, instead of --minutes: a time before now (15m, 2h, 1d) or an absolute time (2026-11-20T14:00:00Z), at most a week back' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l model -d 'Only this model\'s class (e.g. claude-sonnet-4-5 shows the sonnet-4 class)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l then -d 'With `-`: run this statusline command first (same stdin) and show its first line, then claude-429\'s in the columns left' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l history -d 'The limit-hit history file (with `-`, the last stop is shown for 5 minutes)' -r -F

@@ -262,6 +262,27 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "CLASS", value_parser = ClassParser, help_heading = "Filter")]
     pub only: Vec<crate::classify::Class>,
 
+    /// Only failures at or after this time: a time before now (15m, 2h, 1d), RFC 3339
+    /// (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00) or a UTC time of day
+    /// (14:00) on the day of the first timestamped failure.
+    ///
+    /// Failures without a time are left out when a window is given.
+    /// Example: kubectl logs deploy/api --timestamps | claude-429 replay - --since 15m
+    #[arg(long, value_name = "TIME", help_heading = "Filter")]
+    pub since: Option<String>,
+
+    /// Only failures before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", help_heading = "Filter")]
+    pub until: Option<String>,
+
+    /// Follow the files like `tail -F`: read them, then wait for new lines (Ctrl-C stops).
+    ///
+    /// A file that is renamed and re-created (log rotation) or truncated is picked up again,
+    /// and one that does not exist yet is waited for. Each verdict is printed within a
+    /// second of its line. One file only. Example: claude-429 replay --follow app.log --jsonl
+    #[arg(short = 'f', long, help_heading = "Input")]
+    pub follow: bool,
+
     /// Exit 2 when any chunk of input could not be parsed (default: count it on stderr and go on).
     #[arg(long)]
     pub strict: bool,
@@ -342,15 +363,25 @@ pub struct DiagnoseArgs {
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Only captures at or after this time: RFC 3339 (2026-11-20T14:00:00Z), a UTC date and
-    /// time (2026-11-20 14:00), or a UTC time of day (14:00) on the day of the first
-    /// timestamped capture. Captures without a time are left out when a window is given.
+    /// Only captures at or after this time: a time before now (15m, 2h, 1d), RFC 3339
+    /// (2026-11-20T14:00:00Z), a UTC date and time (2026-11-20 14:00), or a UTC time of day
+    /// (14:00) on the day of the first timestamped capture. Captures without a time are left
+    /// out when a window is given.
     #[arg(long, value_name = "TIME", help_heading = "Filter")]
     pub since: Option<String>,
 
     /// Only captures before this time (same forms as --since).
     #[arg(long, value_name = "TIME", help_heading = "Filter")]
     pub until: Option<String>,
+
+    /// Follow the files like `tail -F` and print the full report when stopped (Ctrl-C).
+    ///
+    /// New lines are read as they are written; a rotated (renamed and re-created) or
+    /// truncated file is picked up again, a missing one waited for. Meanwhile a terminal
+    /// shows the running counts per class and the newest failures; elsewhere one line per
+    /// new failure. One file only. Example: claude-429 diagnose --follow /var/log/app.log
+    #[arg(short = 'f', long, help_heading = "Input")]
+    pub follow: bool,
 
     /// Only captures for this model (repeatable); a name also matches its dated versions
     /// (claude-sonnet-4-5 matches claude-sonnet-4-5-20250929).
@@ -787,6 +818,13 @@ pub struct StatusArgs {
     /// Only records from the last this many minutes count (1 to 10080, a week).
     #[arg(long, value_name = "MIN", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=crate::status::MAX_MINUTES))]
     pub minutes: u64,
+
+    /// Only records since this time count, instead of --minutes: a time before now (15m,
+    /// 2h, 1d) or an absolute time (2026-11-20T14:00:00Z), at most a week back.
+    ///
+    /// Example: claude-429 status --since 2h
+    #[arg(long, value_name = "TIME", conflicts_with = "minutes")]
+    pub since: Option<String>,
 
     /// Only this model's class (e.g. claude-sonnet-4-5 shows the sonnet-4 class).
     #[arg(long, value_name = "MODEL")]

@@ -31,7 +31,7 @@
 //! 10. [`capture`], then [`classify`] (judge, provider, subscription windows);
 //! 11. leaves: [`exchange`] (the `Capture` data type and header parsing), [`verdict`]
 //!     (`Class`, `Provider`), [`ratelimit`] (one dimension enum, the exhaustion rule, one
-//!     model-class function), [`fixes`], [`fmt`], [`redact`], [`exit`], [`fsutil`], [`output`]
+//!     model-class function), [`fixes`], [`fmt`], [`redact`], [`exit`], [`fsutil`], [`output`], [`when`]
 //!     (they import nothing above them);
 //! 12. [`json`]: JSON-like text read leniently (`json::relaxed`); it imports nothing from the
 //!     crate.
@@ -66,6 +66,7 @@ pub mod setup;
 pub mod status;
 pub mod usage;
 pub mod verdict;
+pub mod when;
 
 pub use exit::{Exit, Outcome};
 

@@ -225,6 +225,8 @@ pub fn parse_time_str(s: &str) -> Option<DateTime<Utc>> {
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%d %H:%M:%S%.f%:z",
         "%Y-%m-%d %H:%M:%S%.f%z",
+        // journald's short-iso (`2026-11-20T14:02:11+0000`).
+        "%Y-%m-%dT%H:%M:%S%.f%z",
     ] {
         if let Ok(t) = DateTime::parse_from_str(s, fmt) {
             return Some(t.with_timezone(&Utc));
@@ -236,4 +238,89 @@ pub fn parse_time_str(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc2822(s)
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// A log collector's record around an application's line: its time and the line's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    /// RFC 3339 (UTC, microseconds).
+    pub stamp: String,
+    pub message: String,
+}
+
+/// The record of a log collector, when `line` is one: journald's JSON export
+/// (`__REALTIME_TIMESTAMP` in microseconds, `MESSAGE` as text or as an array of bytes),
+/// Docker's json-file (`log`, `time`), Cloud Logging (`timestamp` with `textPayload`, or
+/// `jsonPayload` whose `message` is taken, else the payload itself as JSON text) and
+/// CloudWatch Logs exports (`timestamp` in milliseconds, `message`). The message is then read
+/// as the text it is, at the record's time.
+pub fn log_record(line: &[u8]) -> Option<LogRecord> {
+    if line.first() != Some(&b'{') || line.last() != Some(&b'}') {
+        return None;
+    }
+    let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(line) else {
+        return None;
+    };
+    log_record_of(&o)
+}
+
+fn log_record_of(o: &Map<String, Value>) -> Option<LogRecord> {
+    let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    // journald: microseconds since the epoch, as a string (the export) or a number.
+    if let Some(us) = o.get("__REALTIME_TIMESTAMP") {
+        let us = match us {
+            Value::String(s) => s.trim().parse::<i64>().ok()?,
+            Value::Number(n) => n.as_i64()?,
+            _ => return None,
+        };
+        let t = DateTime::from_timestamp_micros(us)?;
+        let message = match o.get("MESSAGE")? {
+            Value::String(s) => s.clone(),
+            Value::Array(bytes) => {
+                let b: Option<Vec<u8>> = bytes
+                    .iter()
+                    .map(|x| x.as_u64().and_then(|n| u8::try_from(n).ok()))
+                    .collect();
+                String::from_utf8_lossy(&b?).into_owned()
+            }
+            _ => return None,
+        };
+        return Some(LogRecord {
+            stamp: stamp(t),
+            message,
+        });
+    }
+    // Docker json-file.
+    if let (Some(Value::String(log)), Some(time)) = (o.get("log"), o.get("time")) {
+        return Some(LogRecord {
+            stamp: stamp(parse_time(time)?),
+            message: log.clone(),
+        });
+    }
+    let time = o.get("timestamp").and_then(parse_time)?;
+    // Cloud Logging.
+    if let Some(Value::String(text)) = o.get("textPayload") {
+        return Some(LogRecord {
+            stamp: stamp(time),
+            message: text.clone(),
+        });
+    }
+    if let Some(payload @ Value::Object(p)) = o.get("jsonPayload") {
+        let message = match p.get("message") {
+            Some(Value::String(m)) => m.clone(),
+            _ => payload.to_string(),
+        };
+        return Some(LogRecord {
+            stamp: stamp(time),
+            message,
+        });
+    }
+    // CloudWatch Logs (an export, or `aws logs filter-log-events` events).
+    if let Some(Value::String(m)) = o.get("message") {
+        return Some(LogRecord {
+            stamp: stamp(time),
+            message: m.clone(),
+        });
+    }
+    None
 }

@@ -9,10 +9,11 @@ use anyhow::{Context, Result};
 use crate::capture::scan::{self, Engine, ScanOptions, ScanStats};
 use crate::cli::{DiagnoseArgs, ReportFormat};
 use crate::commands::replay::{
-    Inputs, expand_all, progress_bar, report_skipped, unreadable_inputs,
+    Inputs, expand_all, follow_input, live_run, progress_bar, report_skipped, unreadable_inputs,
 };
 use crate::diagnose::{self, Analyzer, Diagnosis, Events, Filter, Window};
 use crate::exit::Outcome;
+use crate::report::follow::FollowView;
 use crate::report::{Style, html, markdown};
 
 pub fn run(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
@@ -27,7 +28,13 @@ fn run_unannotated(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
     if let Some(w) = &a.workspace {
         crate::limits::check_workspace_id(w)?;
     }
-    let Inputs { files, unreadable } = expand_all(&a.paths)?;
+    let Inputs { files, unreadable } = if a.follow {
+        follow_input(&a.paths)?
+    } else {
+        expand_all(&a.paths)?
+    };
+    live_run(&files, a.follow);
+    let mut shown = window.clone();
     let filter = Filter {
         window,
         models: a.model.clone(),
@@ -39,9 +46,57 @@ fn run_unannotated(a: &DiagnoseArgs, style: &Style) -> Result<Outcome> {
         } else {
             progress_bar(&files, style)
         },
+        follow: a.follow,
         ..Engine::auto()
     };
-    let (mut d, stats, errors) = analyse(&files, filter, &engine);
+    let (mut d, stats, errors) = if a.follow {
+        // Meanwhile: the failures as they come (see report::follow), then the report. On
+        // stdout only before a text report there; else on stderr, beside the document.
+        let to_stdout = !a.json && a.format == ReportFormat::Text && a.output.is_none();
+        let mut view_style = style.clone();
+        if !to_stdout {
+            view_style.tty = style.stderr_tty;
+        }
+        let redraw = view_style.tty;
+        let view = std::sync::Mutex::new(FollowView::new(view_style, a.redact));
+        let writer = || -> Box<dyn Write> {
+            if to_stdout {
+                Box::new(crate::output::stdout().lock())
+            } else {
+                Box::new(io::stderr().lock())
+            }
+        };
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let r = std::thread::scope(|scope| {
+            if redraw {
+                // A failure that came just after a redraw is drawn on the next tick.
+                scope.spawn(|| {
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::thread::sleep(FollowView::REDRAW);
+                        if let Ok(mut v) = view.lock() {
+                            let _ = v.tick(&mut writer());
+                        }
+                    }
+                });
+            }
+            let r = analyse_watching(&files, filter, &engine, &mut |ev| {
+                if let Some(v) = &ev.verdict
+                    && (!shown.is_set() || ev.time.is_some_and(|t| shown.contains(t)))
+                    && let Ok(mut view) = view.lock()
+                {
+                    let _ = view.failure(v, &mut writer());
+                }
+            });
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            r
+        });
+        if let Ok(mut v) = view.lock() {
+            v.erase(&mut writer())?;
+        }
+        r
+    } else {
+        analyse(&files, filter, &engine)
+    };
     if let Some(pb) = &engine.progress {
         pb.finish_and_clear();
     }
@@ -115,6 +170,16 @@ pub fn analyse(
     filter: Filter,
     engine: &Engine,
 ) -> (Diagnosis, ScanStats, usize) {
+    analyse_watching(files, filter, engine, &mut |_| {})
+}
+
+/// [`analyse`], showing `watch` every event as it is read (`--follow`, a pipe).
+pub fn analyse_watching(
+    files: &[std::path::PathBuf],
+    filter: Filter,
+    engine: &Engine,
+    watch: &mut dyn FnMut(&diagnose::Event),
+) -> (Diagnosis, ScanStats, usize) {
     let opts = ScanOptions {
         failures_only: false,
     };
@@ -123,7 +188,10 @@ pub fn analyse(
     let mut errors = 0;
     for f in files {
         analyzer.begin_source(&f.display().to_string());
-        match scan::scan_path_with(f, &opts, engine, &Events, &mut |ev| analyzer.push(ev)) {
+        match scan::scan_path_with(f, &opts, engine, &Events, &mut |ev| {
+            watch(&ev);
+            analyzer.push(ev)
+        }) {
             Ok(s) => stats.merge(s),
             Err(e) => {
                 crate::errln!("claude-429: {}", crate::report::input_error(&e));

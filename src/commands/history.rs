@@ -14,18 +14,7 @@ use crate::report::Style;
 /// `--since`: `30m`, `2h`, `7d`, `1w`, or a time as `diagnose --since` takes it.
 pub fn parse_since(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let t = s.trim();
-    let unit = t.chars().last()?;
-    if let Ok(n) = t[..t.len() - unit.len_utf8()].parse::<i64>()
-        && n >= 0
-    {
-        let d = match unit {
-            's' => chrono::Duration::try_seconds(n),
-            'm' => chrono::Duration::try_minutes(n),
-            'h' => chrono::Duration::try_hours(n),
-            'd' => chrono::Duration::try_days(n),
-            'w' => chrono::Duration::try_weeks(n),
-            _ => None,
-        }?;
+    if let Some(d) = crate::when::relative(t) {
         return now.checked_sub_signed(d);
     }
     crate::capture::jsonl::parse_time_str(t)

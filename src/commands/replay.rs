@@ -62,6 +62,43 @@ pub fn expand_all(paths: &[PathBuf]) -> Result<Inputs> {
     Ok(Inputs { files, unreadable })
 }
 
+/// The input of `--follow`: one file (or `-`), which need not exist yet (it is waited for).
+pub fn follow_input(paths: &[PathBuf]) -> Result<Inputs> {
+    let [path] = paths else {
+        return Err(UsageError("--follow takes exactly one file (or -)".into()).into());
+    };
+    if path.is_dir() {
+        return Err(UsageError(format!(
+            "--follow: {} is a directory; name the log file",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(Inputs {
+        files: vec![path.clone()],
+        unreadable: 0,
+    })
+}
+
+/// True when the run reads a live stream: `--follow`, or stdin that is a pipe. Then output is
+/// flushed per verdict and Ctrl-C / SIGTERM end the input instead of the process.
+pub fn live_run(files: &[PathBuf], follow: bool) -> bool {
+    let live =
+        follow || (files.iter().any(|f| f.as_os_str() == "-") && scan::live::stdin_is_live());
+    if live {
+        scan::live::watch_signals();
+    }
+    live
+}
+
+/// The verdict's time (ms), when it has one.
+pub fn verdict_millis(v: &Verdict) -> Option<i64> {
+    v.time
+        .as_deref()
+        .and_then(crate::capture::object::parse_time_str)
+        .map(|t| t.timestamp_millis())
+}
+
 /// The usage error (exit 2) a run ends with when `n` inputs could not be read.
 pub fn unreadable_inputs(n: usize) -> Result<()> {
     if n == 0 {
@@ -202,9 +239,17 @@ pub fn run(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
 }
 
 fn run_unannotated(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
-    let Inputs { files, unreadable } = expand_all(&a.paths)?;
+    // Flags first: a bad --since is a usage error before any input is read.
+    let mut window = crate::diagnose::Window::new(a.since.as_deref(), a.until.as_deref())?;
+    let Inputs { files, unreadable } = if a.follow {
+        follow_input(&a.paths)?
+    } else {
+        expand_all(&a.paths)?
+    };
+    let live = live_run(&files, a.follow);
     let stdout = crate::output::stdout();
-    let out: Box<dyn Write> = if style.tty {
+    // Live: every verdict is on the screen (or in the pipe) as soon as it is written.
+    let out: Box<dyn Write> = if style.tty || live {
         Box::new(io::LineWriter::new(stdout.lock()))
     } else {
         Box::new(BufWriter::with_capacity(64 * 1024, stdout.lock()))
@@ -233,6 +278,7 @@ fn run_unannotated(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
         } else {
             progress_bar(&files, style)
         },
+        follow: a.follow,
         ..Engine::auto()
     };
     let (stats, errors) = scan_files_with(&files, &opts, &engine, &mut |v| {
@@ -241,6 +287,9 @@ fn run_unannotated(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
         }
         if !a.only.is_empty() && !a.only.contains(&v.class) {
             summary.filtered_out += 1;
+            return;
+        }
+        if window.is_set() && !verdict_millis(&v).is_some_and(|t| window.contains(t)) {
             return;
         }
         summary.add(&v);

@@ -12,6 +12,10 @@ use crate::report::Style;
 use crate::status;
 
 pub fn run(a: &StatusArgs, style: &Style) -> Result<Outcome> {
+    let minutes = match &a.since {
+        Some(since) => since_minutes(since, chrono::Utc::now())?,
+        None => a.minutes,
+    };
     let mut model = a.model.clone();
     let mut payload = None;
     let mut raw = Vec::new();
@@ -45,9 +49,9 @@ pub fn run(a: &StatusArgs, style: &Style) -> Result<Outcome> {
         Vec::new()
     };
     let now = chrono::Utc::now();
-    let mut st = match status::compute(&files, a.minutes, model.as_deref(), now) {
+    let mut st = match status::compute(&files, minutes, model.as_deref(), now) {
         Ok(st) => st,
-        Err(_) if payload.is_some() => status::compute(&[], a.minutes, None, now)?,
+        Err(_) if payload.is_some() => status::compute(&[], minutes, None, now)?,
         Err(e) => return Err(UsageError(format!("cannot read {}: {e}", dir.display())).into()),
     };
     let mut out = std::io::stdout().lock();
@@ -115,4 +119,37 @@ fn run_then(cmd: &str, input: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(&got.ok()?).into_owned();
     let first = text.lines().next()?.trim_end().to_string();
     (!first.trim().is_empty()).then_some(first)
+}
+
+/// `--since` as the minutes back from `now` it covers (rounded up, at least one, at most
+/// [`status::MAX_MINUTES`]).
+fn since_minutes(since: &str, now: chrono::DateTime<chrono::Utc>) -> Result<u64, UsageError> {
+    let t = crate::usage::parse_when("--since", since, now).map_err(UsageError)?;
+    let secs = (now - t).num_seconds().max(0) as u64;
+    let minutes = secs.div_ceil(60).max(1);
+    if minutes > status::MAX_MINUTES {
+        return Err(UsageError(format!(
+            "--since {since}: at most {} minutes (a week) back",
+            status::MAX_MINUTES
+        )));
+    }
+    Ok(minutes)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn since_reads_relative_and_absolute_times() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-20T14:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(super::since_minutes("15m", now).unwrap(), 15);
+        assert_eq!(super::since_minutes("2h", now).unwrap(), 120);
+        assert_eq!(
+            super::since_minutes("2026-11-20T13:30:30Z", now).unwrap(),
+            30
+        );
+        assert!(super::since_minutes("30d", now).is_err());
+        assert!(super::since_minutes("soon", now).is_err());
+    }
 }

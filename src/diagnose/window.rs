@@ -16,8 +16,12 @@ pub enum Bound {
 impl Bound {
     /// Reads RFC 3339 (`2026-11-20T14:00:00Z`), a zone-less date and time taken as UTC
     /// (`2026-11-20 14:00`, `2026-11-20T14:00:30`), or a time of day (`14:00`, `14:00:30`).
+    /// Also a time before now (`15m`, `2h`, `1d`: [`crate::when::relative`]).
     pub fn parse(flag: &str, s: &str) -> Result<Bound, UsageError> {
         let t = s.trim();
+        if let Some(d) = crate::when::relative(t) {
+            return Ok(Bound::At(Utc::now() - d));
+        }
         if let Ok(d) = DateTime::parse_from_rfc3339(t) {
             return Ok(Bound::At(d.with_timezone(&Utc)));
         }
@@ -41,7 +45,8 @@ impl Bound {
         }
         Err(UsageError(format!(
             "{flag}: cannot read '{s}' as a time; use RFC 3339 (2026-11-20T14:00:00Z), \
-             a UTC date and time (2026-11-20 14:00) or a UTC time of day (14:00)"
+             a UTC date and time (2026-11-20 14:00), a UTC time of day (14:00) or a time \
+             before now (15m, 2h, 1d)"
         )))
     }
 

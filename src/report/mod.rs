@@ -1,6 +1,7 @@
 //! Rendering: data in, text out. One file per format; commands pick one.
 
 pub mod diagnose;
+pub mod follow;
 pub mod github;
 pub mod html;
 pub mod json;

@@ -501,20 +501,8 @@ fn of_limit(b: &BucketUse) -> String {
 /// or a time before `now` (`2h`, `15m`, `1d`, `90s`).
 pub fn parse_when(flag: &str, s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let t = s.trim();
-    if let Some(unit) = t.chars().last()
-        && let Ok(n) = t[..t.len() - unit.len_utf8()].parse::<i64>()
-        && (0..=366 * 86_400).contains(&n)
-    {
-        let secs = match unit {
-            's' => Some(n),
-            'm' => Some(n * 60),
-            'h' => Some(n * 3600),
-            'd' => Some(n * 86_400),
-            _ => None,
-        };
-        if let Some(secs) = secs {
-            return Ok(now - Duration::seconds(secs));
-        }
+    if let Some(d) = crate::when::relative(t) {
+        return Ok(now - d);
     }
     if let Ok(d) = DateTime::parse_from_rfc3339(t) {
         return Ok(d.with_timezone(&Utc));

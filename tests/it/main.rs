@@ -12,6 +12,7 @@ mod accuracy;
 mod classify;
 mod claude_code;
 mod diagnose;
+mod follow;
 mod fuzz;
 mod generated;
 mod har;

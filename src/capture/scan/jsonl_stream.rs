@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::pipeline::Job;
 use super::read::{Chunk, too_long, trim_eol};
 use super::{Handler, Light, ScanOptions, ScanStats};
-use crate::capture::{jsonl, logrecord, text};
+use crate::capture::{jsonl, logrecord, object, text};
 
 /// The JSON Lines work on the [pipeline](super::pipeline): each worker keeps its own copy of
 /// the source name (no shared reference count to bounce between cores for every capture)
@@ -163,6 +163,15 @@ fn work<H: Handler>(
             }
         }
         text_open = true;
+        if bytes.first() == Some(&b'{')
+            && let Some(r) = object::log_record(bytes)
+        {
+            // A log collector's record: its message read as text, at the record's time.
+            for l in r.message.lines() {
+                outs.push(Out::Text(this, format!("{} {l}", r.stamp)));
+            }
+            continue;
+        }
         if bytes.contains(&0) {
             outs.push(Out::Skip(this, "binary data in line".into()));
             continue;
@@ -225,4 +234,28 @@ fn flush_text<H: Handler>(
         },
         stats,
     );
+}
+
+/// One line of a live JSON Lines input ([`super::live`]): the same work and consumption as a
+/// chunk of the pipeline, a line at a time.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn line<H: Handler>(
+    source: &Arc<str>,
+    opts: &ScanOptions,
+    handler: &H,
+    text: &mut text::TextScanner,
+    line_no: u64,
+    bytes: &[u8],
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+) {
+    let chunk = Chunk {
+        seq: 0,
+        first_line: line_no,
+        buf: bytes.to_vec(),
+        len: bytes.len(),
+        too_long: None,
+    };
+    let mut batch = work(source, opts, handler, chunk, Vec::new());
+    consume(source, handler, text, &mut batch, sink, stats);
 }

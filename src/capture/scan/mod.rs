@@ -14,6 +14,7 @@
 
 mod input;
 mod jsonl_stream;
+pub mod live;
 mod pipeline;
 mod prefilter;
 mod read;
@@ -57,7 +58,15 @@ pub fn scan_path_with<H: Handler>(
         path: name.to_string(),
         source: e,
     };
+    if engine.follow && path.as_os_str() != "-" {
+        return live::scan(name.clone(), live::Follow::new(path), opts, handler, sink)
+            .map_err(wrap);
+    }
     if path.as_os_str() == "-" {
+        if engine.follow || live::stdin_is_live() {
+            // A pipe may never end: verdicts as the lines arrive.
+            return live::scan(name.clone(), io::stdin(), opts, handler, sink).map_err(wrap);
+        }
         // `Stdin` (not its lock) so the reader can move to its own thread.
         return scan_input(name.clone(), io::stdin(), None, opts, engine, handler, sink)
             .map_err(wrap);
@@ -157,6 +166,8 @@ pub struct Engine {
     pub parallel_min: u64,
     /// Advanced by the bytes read, when shown.
     pub progress: Option<indicatif::ProgressBar>,
+    /// Follow named files like `tail -F` ([`live::Follow`]) instead of reading them to the end.
+    pub follow: bool,
 }
 
 /// Default chunk: big enough that per-chunk costs vanish, small enough that the few in
@@ -171,6 +182,7 @@ impl Engine {
             chunk: CHUNK,
             parallel_min: u64::MAX,
             progress: None,
+            follow: false,
         }
     }
 
@@ -188,6 +200,7 @@ impl Engine {
             chunk: CHUNK,
             parallel_min: 4 * CHUNK as u64,
             progress: None,
+            follow: false,
         }
     }
 }

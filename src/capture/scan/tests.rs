@@ -83,6 +83,7 @@ fn parallel_chunks_match_the_inline_scan() {
         chunk: 64,
         parallel_min: 0,
         progress: None,
+        follow: false,
     };
     for failures_only in [false, true] {
         let (want, ws) = run(&input, &Engine::sequential(), failures_only);
@@ -145,6 +146,7 @@ fn a_line_longer_than_the_cap_is_skipped_and_counted() {
         chunk: 4096,
         parallel_min: 0,
         progress: None,
+        follow: false,
     };
     for e in [Engine::sequential(), engine] {
         let (got, stats) = run(&input, &e, true);
@@ -255,6 +257,7 @@ fn chunked(threads: usize, chunk: usize) -> Engine {
         chunk,
         parallel_min: 0,
         progress: None,
+        follow: false,
     }
 }
 

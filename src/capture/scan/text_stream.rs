@@ -10,7 +10,7 @@ use super::pipeline::{self, Job};
 use super::prefilter::Prefilter;
 use super::read::{Chunk, Line, LineReader, too_long, trim_eol};
 use super::{Engine, Handler, ScanOptions, ScanStats};
-use crate::capture::{Capture, jsonl, logrecord, text};
+use crate::capture::{Capture, jsonl, logrecord, object, text};
 
 /// The line-by-line text path (also takes JSONL lines mixed into text).
 pub(super) fn text_lines<H: Handler, R: Read>(
@@ -83,6 +83,15 @@ pub(super) fn text_line(
             }
             jsonl::Parsed::NotJsonl => {}
         }
+    }
+    if bytes.first() == Some(&b'{')
+        && let Some(r) = object::log_record(bytes)
+    {
+        // A log collector's record: its message read as text, at the record's time.
+        for l in r.message.lines() {
+            text.push_line(line_no, &format!("{} {l}", r.stamp), emit, stats);
+        }
+        return;
     }
     if bytes.contains(&0) {
         text.flush(emit, stats);

@@ -246,10 +246,12 @@ impl TextScanner {
             self.open.after_blank = false;
         }
         let c = self.target(conflict, line_no, Format::Headers, out, stats);
-        if name == "date" && c.time.is_none() {
-            c.time = DateTime::parse_from_rfc2822(&value)
-                .ok()
-                .map(|t| t.with_timezone(&Utc));
+        // The response's own `date:` wins over a surrounding log line's stamp.
+        if name == "date"
+            && c.headers.get("date").is_none()
+            && let Ok(t) = DateTime::parse_from_rfc2822(&value)
+        {
+            c.time = Some(t.with_timezone(&Utc));
         }
         c.headers.set(name, &value);
         self.open.unrelated = 0;
