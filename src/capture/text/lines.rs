@@ -145,7 +145,7 @@ static MARKER_GUARD: std::sync::LazyLock<aho_corasick::AhoCorasick> =
     std::sync::LazyLock::new(|| {
         let mut words = MARKER_WORDS.to_vec();
         words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
-        aho_corasick::AhoCorasick::new(words).expect("static patterns build")
+        rules::light_automaton(words, aho_corasick::MatchKind::Standard, false)
     });
 
 /// The words of [`MARKER_GUARD`] besides the exception class names.
@@ -474,10 +474,7 @@ pub(super) fn strip_log_prefix(line: &str) -> (&str, Option<&str>) {
 pub(super) fn might_start_capture(line: &str) -> bool {
     static MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
         std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(rules::triggers())
-                .expect("static patterns build")
+            rules::light_automaton(rules::triggers(), aho_corasick::MatchKind::Standard, true)
         });
     #[cfg(test)]
     if LEGACY_TRIGGERS.get() {
