@@ -12,6 +12,13 @@
 #   THREADS=1 bench/run.sh       # one worker (CLAUDE_429_THREADS)
 #   FORMATS="text har" bench/run.sh   # only some sections (jsonl text har span)
 #
+# Then the pairs issue 31 reports, each run alternately (A B A B ..., $PAIRS pairs) and
+# compared by median, so a busy machine slows both sides alike: text `replay` vs the
+# reference script ref_text.py, JSON Lines `replay` vs `rg -c 429` (when rg is installed),
+# HAR `replay` vs ref_har.py, and the median start-up of `replay` on a 1 KB text file. The
+# reference scripts come from $PERF_TOOLS (default ../shared/tools/perf); a pair whose
+# reference is missing is skipped with a note.
+#
 # Needs: cargo, python3, /usr/bin/time (Debian package `time`). The data is generated once
 # into $BENCH_DIR and reused; every run reads it from the page cache (it is read once
 # first). Times are the best of $RUNS runs, measured with the shell clock; peak RSS comes
@@ -28,6 +35,8 @@ TEXT_MB=${TEXT_MB:-200}
 HAR_MB=${HAR_MB:-240}
 SPAN_MB=${SPAN_MB:-127}
 FORMATS=${FORMATS:-jsonl text har span}
+PAIRS=${PAIRS:-5}
+PERF_TOOLS=${PERF_TOOLS:-../shared/tools/perf}
 BIN=${BIN:-target/release/claude-429}
 
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 2; }
@@ -68,6 +77,29 @@ input() {
     echo "input:   $path ($(awk -v b="$BYTES" 'BEGIN {printf "%.1f MB", b / 1e6}'), $(wc -l < "$path") lines)"
 }
 
+# paired NAME_A NAME_B CMD_A -- CMD_B: runs A and B alternately ($PAIRS pairs, B first every
+# other pair), prints both medians and B's median over A's. Output goes to $BENCH_DIR.
+paired() {
+    local na=$1 nb=$2; shift 2
+    local -a a=() b=()
+    while [ "$1" != -- ]; do a+=("$1"); shift; done
+    shift; b=("$@")
+    # Microseconds from bash's own clock (EPOCHREALTIME): no `date` process in the timed span.
+    local ta=() tb=() t0 i
+    for i in $(seq "$PAIRS"); do
+        for side in $( [ $((i % 2)) = 1 ] && echo "a b" || echo "b a"); do
+            t0=${EPOCHREALTIME/./}
+            if [ "$side" = a ]; then "${a[@]}" > "$BENCH_DIR/out-$na" 2>/dev/null || true; ta+=($(( ${EPOCHREALTIME/./} - t0 )))
+            else "${b[@]}" > "$BENCH_DIR/out-$nb" 2>/dev/null || true; tb+=($(( ${EPOCHREALTIME/./} - t0 ))); fi
+        done
+    done
+    median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+    local ma mb
+    ma=$(median "${ta[@]}"); mb=$(median "${tb[@]}")
+    awk -v na="$na" -v nb="$nb" -v a="$ma" -v b="$mb" -v n="$PAIRS" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+        'BEGIN {printf "pair: %-14s %9.2f ms  %-14s %9.2f ms  %s/%s = %.2f, %.1fx (medians of %d pairs, load %s)\n", na, a / 1e3, nb, b / 1e3, nb, na, b / a, a / b, n, l}'
+}
+
 ratio() { awk -v p="$1" -v r="$2" 'BEGIN {printf "%.1fx", p / r}'; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
@@ -86,6 +118,11 @@ case " $FORMATS " in *" jsonl "*)
         echo "replay --jsonl is $(ratio "$T_python_naive" "$T_replay_jsonl") faster than the Python script; diagnose --json $(ratio "$T_python_naive" "$T_diagnose_json")"
         echo "failures: claude-429 $(wc -l < "$BENCH_DIR/out-replay_jsonl"), python $(wc -l < "$BENCH_DIR/out-python_naive")"
     fi
+    if command -v rg > /dev/null; then
+        paired rg_count replay_jsonl rg -c 429 "$LOG" -- "$BIN" replay --jsonl "$LOG"
+    else
+        echo "pair: rg is not installed: replay vs rg -c 429 skipped"
+    fi
 ;; esac
 
 case " $FORMATS " in *" text "*)
@@ -99,6 +136,15 @@ case " $FORMATS " in *" text "*)
         echo "replay is $(ratio "$T_text_python" "$T_text_replay") faster than the Python script; diagnose --json $(ratio "$T_text_python" "$T_text_diagnose")"
         echo "failures: claude-429 $(wc -l < "$BENCH_DIR/out-text_replay"), python $(wc -l < "$BENCH_DIR/out-text_python")"
     fi
+    if [ -f "$PERF_TOOLS/ref_text.py" ]; then
+        paired ref_text text_replay python3 "$PERF_TOOLS/ref_text.py" "$LOG" -- "$BIN" replay "$LOG"
+        paired ref_text text_diagnose python3 "$PERF_TOOLS/ref_text.py" "$LOG" -- "$BIN" diagnose "$LOG"
+    else
+        echo "pair: $PERF_TOOLS/ref_text.py is missing: text pairs skipped"
+    fi
+    # Start-up: a 1 KB text file (the log's first whole lines).
+    head -c 1100 "$LOG" | head -n -1 > "$BENCH_DIR/1k.log"
+    PAIRS=$(( PAIRS * 20 )) paired version replay_1kb "$BIN" --version -- "$BIN" replay "$BENCH_DIR/1k.log"
 ;; esac
 
 case " $FORMATS " in *" har "*)
@@ -110,6 +156,11 @@ case " $FORMATS " in *" har "*)
         measure har_python python3 bench/naive_har.py "$LOG"
         echo "replay is $(ratio "$T_har_python" "$T_har_replay") faster than the json.load script"
         echo "failures: claude-429 $(wc -l < "$BENCH_DIR/out-har_replay"), python $(wc -l < "$BENCH_DIR/out-har_python")"
+    fi
+    if [ -f "$PERF_TOOLS/ref_har.py" ]; then
+        paired ref_har har_replay python3 "$PERF_TOOLS/ref_har.py" "$LOG" -- "$BIN" replay "$LOG"
+    else
+        echo "pair: $PERF_TOOLS/ref_har.py is missing: HAR pair skipped"
     fi
 ;; esac
 

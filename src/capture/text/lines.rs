@@ -145,7 +145,7 @@ static MARKER_GUARD: std::sync::LazyLock<aho_corasick::AhoCorasick> =
     std::sync::LazyLock::new(|| {
         let mut words = MARKER_WORDS.to_vec();
         words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
-        aho_corasick::AhoCorasick::new(words).expect("static patterns build")
+        rules::light_automaton(words, aho_corasick::MatchKind::Standard, false)
     });
 
 /// The words of [`MARKER_GUARD`] besides the exception class names.
@@ -472,13 +472,31 @@ pub(super) fn strip_log_prefix(line: &str) -> (&str, Option<&str>) {
 /// Cheap test that a line may start a capture: one case-insensitive multi-pattern scan over
 /// [`rules::triggers`] (derived from the rule table).
 pub(super) fn might_start_capture(line: &str) -> bool {
-    static MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-        std::sync::LazyLock::new(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(rules::triggers())
-                .expect("static patterns build")
-        });
+    // The lower-cased trigger words with none redundant (a line holding `requests` holds
+    // `request`), for a SIMD search over a lower-cased copy of the line, and the one-byte
+    // triggers (`{`: no case) for memchr: both build in microseconds, where an
+    // ASCII-case-insensitive automaton over every trigger was most of the cost of
+    // replaying a small file.
+    struct Matcher {
+        words: rules::WordSearch,
+        bytes: Vec<u8>,
+    }
+    static MATCHER: std::sync::LazyLock<Matcher> = std::sync::LazyLock::new(|| {
+        let lowered: Vec<String> = rules::triggers()
+            .iter()
+            .map(|t| t.to_ascii_lowercase())
+            .collect();
+        let (bytes, words): (Vec<&String>, Vec<&String>) = lowered
+            .iter()
+            .partition(|t| t.len() == 1 && !t.as_bytes()[0].is_ascii_alphabetic());
+        Matcher {
+            words: rules::WordSearch::new(&rules::bucket_order(rules::minimal_words(&words))),
+            bytes: bytes.iter().map(|t| t.as_bytes()[0]).collect(),
+        }
+    });
+    thread_local! {
+        static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     #[cfg(test)]
     if LEGACY_TRIGGERS.get() {
         static LEGACY: std::sync::LazyLock<aho_corasick::AhoCorasick> =
@@ -490,7 +508,16 @@ pub(super) fn might_start_capture(line: &str) -> bool {
             });
         return LEGACY.is_match(line);
     }
-    MATCHER.is_match(line)
+    let m = &*MATCHER;
+    let raw = line.as_bytes();
+    if m.bytes.iter().any(|b| memchr::memchr(*b, raw).is_some()) {
+        return true;
+    }
+    LOWER.with_borrow_mut(|lower| {
+        lower.clear();
+        lower.extend(raw.iter().map(u8::to_ascii_lowercase));
+        m.words.is_match(lower)
+    })
 }
 
 #[cfg(test)]
