@@ -535,28 +535,7 @@ pub fn statusline(
     color: bool,
 ) -> String {
     let mut segs: Vec<Segment> = Vec::new();
-    // The last stop, while it is fresh.
-    if let Some(e) = stop
-        && let Some(t) = e.time()
-        && now - t <= STOP_SHOWN_FOR
-        && t <= now + Duration::minutes(1)
-    {
-        let mut text = format!("⚠ {}", e.what());
-        match e.retry_at().map(|at| (at - now).num_seconds()) {
-            Some(secs) if secs > 0 => {
-                text.push_str(&format!(": retry in {}", crate::history::wait_text(secs)))
-            }
-            _ => {
-                let ago = (now - t).num_minutes();
-                if ago >= 1 {
-                    text.push_str(&format!(" {ago} min ago"));
-                } else {
-                    text.push_str(" just now");
-                }
-            }
-        }
-        segs.push(seg(paint(&text, color, 2), &text, 0));
-    }
+    segs.extend(stop_segment(stop, now, color));
     // Subscription windows.
     let five = p
         .five_hour
@@ -594,8 +573,46 @@ pub fn statusline(
             segs.push(seg(text.clone(), &text, 5));
         }
     }
-    // API-key headroom: the class the payload names (compute filtered on it), else the
-    // tightest class seen.
+    headroom_segments(s, color, &mut segs);
+    if segs.is_empty() {
+        return CALM.into();
+    }
+    fit(segs, width)
+}
+
+/// The last stop, while it is fresh.
+fn stop_segment(
+    stop: Option<&crate::history::Entry>,
+    now: DateTime<Utc>,
+    color: bool,
+) -> Option<Segment> {
+    if let Some(e) = stop
+        && let Some(t) = e.time()
+        && now - t <= STOP_SHOWN_FOR
+        && t <= now + Duration::minutes(1)
+    {
+        let mut text = format!("⚠ {}", e.what());
+        match e.retry_at().map(|at| (at - now).num_seconds()) {
+            Some(secs) if secs > 0 => {
+                text.push_str(&format!(": retry in {}", crate::history::wait_text(secs)))
+            }
+            _ => {
+                let ago = (now - t).num_minutes();
+                if ago >= 1 {
+                    text.push_str(&format!(" {ago} min ago"));
+                } else {
+                    text.push_str(" just now");
+                }
+            }
+        }
+        return Some(seg(paint(&text, color, 2), &text, 0));
+    }
+    None
+}
+
+/// API-key headroom: the class the payload names (compute filtered on it), else the
+/// tightest class seen.
+fn headroom_segments(s: &Status, color: bool, segs: &mut Vec<Segment>) {
     let class = s.classes.iter().min_by(|a, b| {
         let pa = a
             .tightest
@@ -631,10 +648,10 @@ pub fn statusline(
             segs.push(seg(paint(&text, color, left_level(pct)), &text, 4));
         }
     }
-    if segs.is_empty() {
-        return CALM.into();
-    }
-    // Drop the least important pieces until the line fits.
+}
+
+/// Drops the least important pieces until the line fits `width`, and joins them.
+fn fit(mut segs: Vec<Segment>, width: usize) -> String {
     const SEP: usize = 3;
     let total = |segs: &[Segment]| {
         segs.iter().map(|s| s.plain_width).sum::<usize>() + SEP * (segs.len() - 1)
