@@ -28,7 +28,7 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         }?;
         return now.checked_sub_signed(d);
     }
-    crate::capture::jsonl::parse_time_str(t)
+    crate::capture::object::parse_time_str(t)
 }
 
 #[derive(Serialize)]
