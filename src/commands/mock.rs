@@ -24,9 +24,7 @@ pub fn run(a: &MockArgs, style: &Style) -> Result<Outcome> {
         seed: a.seed,
         run_for: a.run_for.map(Duration::from_secs),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = super::runtime(true)?;
     let report = rt.block_on(mock::serve(opts, |addr| {
         crate::errln!("claude-429 mock: scenario {name}, listening on http://{addr}");
         crate::errln!(

@@ -30,10 +30,7 @@ use crate::probe::{
 const RATE_LIMITS_PATH: &str = "/v1/organizations/rate_limits";
 
 pub fn run(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime(false)?;
     rt.block_on(run_async(a, style))
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::RecordArgs;
 use crate::exit::{Outcome, UsageError};
@@ -56,10 +56,7 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let path = writer.path().to_path_buf();
 
     record::raise_descriptor_limit();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime(true)?;
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(opts.listen))
         .map_err(|e| UsageError(format!("cannot listen on {}: {e}", opts.listen)))?;
