@@ -107,7 +107,7 @@ pub fn run(a: &HistoryArgs, style: &Style) -> Result<Outcome> {
         entries.drain(..skip);
     }
     let summary = summarise(&entries);
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     if a.json {
         let o = Out {
             path: path.display().to_string(),
