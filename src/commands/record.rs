@@ -27,7 +27,7 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let upstream = reqwest::Url::parse(&checked)
         .map_err(|e| UsageError(format!("--upstream is not a URL ({e})")))?;
     if record::writer::world_writable(&a.out) {
-        crate::record::note!(
+        crate::errln!(
             "claude-429: warning: {} is writable by anyone: others could read, replace or \
              remove the records; use a directory only you can write (chmod 700)",
             a.out.display()
@@ -63,7 +63,7 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let local = listener.local_addr()?;
 
     let (sink, writer_thread) =
-        record::start_writer(writer, Box::new(std::io::stdout()), style.color);
+        record::start_writer(writer, Box::new(crate::output::stdout()), style.color);
     let counters = sink.counters.clone();
     let proxy = Arc::new(Proxy::new(&opts, sink)?);
     let stop = {
@@ -74,14 +74,14 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         shutdown_signals()
     };
 
-    crate::record::note!("claude-429 record: listening on http://{local}");
-    crate::record::note!(
+    crate::errln!("claude-429 record: listening on http://{local}");
+    crate::errln!(
         "  forwarding to {}",
         opts.upstream.as_str().trim_end_matches('/')
     );
-    crate::record::note!("  writing records to {}", path.display());
-    crate::record::note!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
-    crate::record::note!(
+    crate::errln!("  writing records to {}", path.display());
+    crate::errln!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
+    crate::errln!(
         "  Ctrl-C stops: answers in flight get up to {}s to finish (a second Ctrl-C cuts them)",
         record::proxy::GRACE.as_secs()
     );
@@ -98,17 +98,15 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let f = counters.failures.load(Ordering::Relaxed);
     let d = counters.dropped.load(Ordering::Relaxed);
     let lost = counters.write_errors.load(Ordering::Relaxed);
-    crate::record::note!(
+    crate::errln!(
         "claude-429 record: stopped; {n} exchanges, {f} failures recorded in {}",
         opts.out.display()
     );
     if d > 0 {
-        crate::record::note!(
-            "claude-429: warning: {d} records dropped (the disk could not keep up)"
-        );
+        crate::errln!("claude-429: warning: {d} records dropped (the disk could not keep up)");
     }
     if lost > 0 {
-        crate::record::note!(
+        crate::errln!(
             "claude-429: warning: {lost} records lost (they could not be written; the requests \
              themselves were answered)"
         );
@@ -121,33 +119,26 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
 /// runtime), before the proxy says it listens, so an early Ctrl-C is not lost.
 fn shutdown_signals() -> tokio::sync::mpsc::UnboundedReceiver<()> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let (Ok(mut i), Ok(mut t)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
+    match crate::output::Signals::install() {
+        Ok(mut signals) => {
             tokio::spawn(async move {
                 loop {
-                    tokio::select! {
-                        _ = i.recv() => {}
-                        _ = t.recv() => {}
-                    }
+                    signals.recv().await;
                     if tx.send(()).is_err() {
                         break;
                     }
                 }
             });
-            return rx;
+        }
+        Err(_) => {
+            tokio::spawn(async move {
+                while tokio::signal::ctrl_c().await.is_ok() {
+                    if tx.send(()).is_err() {
+                        break;
+                    }
+                }
+            });
         }
     }
-    tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            if tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
     rx
 }

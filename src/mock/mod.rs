@@ -105,14 +105,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<Repo
 /// Resolves after `run_for`, or at Ctrl-C / SIGTERM. The handlers are installed before this
 /// returns (before the address is announced), so an early signal is never missed.
 fn stop_signal(run_for: Option<Duration>) -> Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    let (mut term, mut int) = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::terminate())?,
-            signal(SignalKind::interrupt())?,
-        )
-    };
+    let mut signals = crate::output::Signals::install()?;
     Ok(async move {
         let timer = async {
             match run_for {
@@ -120,16 +113,9 @@ fn stop_signal(run_for: Option<Duration>) -> Result<impl std::future::Future<Out
                 None => std::future::pending().await,
             }
         };
-        #[cfg(unix)]
         tokio::select! {
             _ = timer => {}
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        #[cfg(not(unix))]
-        tokio::select! {
-            _ = timer => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = signals.recv() => {}
         }
     })
 }
