@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::limiter::{self, Buckets, Cost, PromptCache, Refusal};
-use super::record::{Exchange, Outcome, RecBody};
+use super::record::{Answered, RecBody, Served};
 use super::scenario::{Limits, Scenario, Subscription};
 use super::wire;
 
@@ -39,7 +39,7 @@ pub struct Shared {
     start_wall: SystemTime,
     inner: Mutex<Inner>,
     ids: AtomicU64,
-    records: mpsc::Sender<Exchange>,
+    records: mpsc::Sender<Served>,
     /// Per-key token use, for the Admin API's usage report (`mock::usage`).
     usage: Mutex<super::usage::Book>,
 }
@@ -65,7 +65,7 @@ struct SubWindow {
 }
 
 impl Shared {
-    pub fn new(scenario: Scenario, seed: u64, records: mpsc::Sender<Exchange>) -> Shared {
+    pub fn new(scenario: Scenario, seed: u64, records: mpsc::Sender<Served>) -> Shared {
         let minute = scenario.minute();
         let mut limits = Vec::new();
         let org: Vec<Limits> = scenario
@@ -139,7 +139,7 @@ struct Answer {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: AnswerBody,
-    outcome: Outcome,
+    outcome: Answered,
 }
 
 enum AnswerBody {
@@ -148,7 +148,7 @@ enum AnswerBody {
 }
 
 impl Answer {
-    fn json(status: u16, body: Value, outcome: Outcome) -> Answer {
+    fn json(status: u16, body: Value, outcome: Answered) -> Answer {
         Answer {
             status,
             headers: Vec::new(),
@@ -157,7 +157,7 @@ impl Answer {
         }
     }
 
-    fn error(status: u16, kind: &str, msg: &str, rid: &str, outcome: Outcome) -> Answer {
+    fn error(status: u16, kind: &str, msg: &str, rid: &str, outcome: Answered) -> Answer {
         Answer::json(status, wire::error_body(kind, msg, None, rid), outcome)
     }
 }
@@ -226,7 +226,13 @@ pub async fn handle(
             | (Method::GET, "/v1/organizations/workspaces") => {
                 admin::admin_usage(&shared, &path, &query, &rid)
             }
-            _ => Answer::error(404, "not_found_error", "Not found", &rid, Outcome::NotFound),
+            _ => Answer::error(
+                404,
+                "not_found_error",
+                "Not found",
+                &rid,
+                Answered::NotFound,
+            ),
         }
     };
     Ok(respond(&shared, answer, &method, &path, rid, key.as_deref(), asked).await)
@@ -253,7 +259,7 @@ fn auth(shared: &Shared, key: Option<&str>, rid: &str) -> Option<Answer> {
             "authentication_error",
             "x-api-key header is required",
             rid,
-            Outcome::Auth,
+            Answered::Auth,
         )),
         Some(k)
             if !shared.scenario.auth.keys.is_empty()
@@ -264,7 +270,7 @@ fn auth(shared: &Shared, key: Option<&str>, rid: &str) -> Option<Answer> {
                 "authentication_error",
                 "invalid x-api-key",
                 rid,
-                Outcome::Auth,
+                Answered::Auth,
             ))
         }
         _ => None,
@@ -284,7 +290,7 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
                     "request_too_large",
                     "Request exceeds the maximum allowed number of bytes.",
                     rid,
-                    Outcome::BadRequest,
+                    Answered::BadRequest,
                 )
             }));
         }
@@ -311,7 +317,7 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
                         "api_error",
                         "Internal server error",
                         rid,
-                        Outcome::BadRequest,
+                        Answered::BadRequest,
                     )
                 }));
             }
@@ -322,7 +328,13 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
     parsed.map_err(|e| {
         let msg = format!("The request body is not valid JSON: {e}");
         Box::new(move |rid: &str| {
-            Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
+            Answer::error(
+                400,
+                "invalid_request_error",
+                &msg,
+                rid,
+                Answered::BadRequest,
+            )
         }) as Refuse
     })
 }
@@ -372,7 +384,7 @@ fn check_request<'b>(
     let max_tokens = body.get("max_tokens").and_then(Value::as_u64);
     asked.max_tokens = max_tokens;
     let bad =
-        |msg: &str| Answer::error(400, "invalid_request_error", msg, rid, Outcome::BadRequest);
+        |msg: &str| Answer::error(400, "invalid_request_error", msg, rid, Answered::BadRequest);
     if model.is_empty() {
         return Err(bad("model: Field required"));
     }
@@ -388,7 +400,7 @@ fn check_request<'b>(
             "not_found_error",
             &format!("model: {model}"),
             rid,
-            Outcome::NotFound,
+            Answered::NotFound,
         ));
     };
     Ok((model, max_tokens, group))
@@ -441,7 +453,7 @@ fn messages(
         let mut a = Answer::json(
             status,
             wire::error_body(kind, &msg, code, rid),
-            Outcome::Spend,
+            Answered::Spend,
         );
         a.headers = headers;
         return a;
@@ -496,7 +508,7 @@ fn messages(
     match result {
         Err(refusal) => refused(refusal, headers, &org, model, rid),
         Ok(()) => {
-            let served = Served {
+            let served = Admitted {
                 model,
                 max_tokens,
                 uncached,
@@ -610,14 +622,14 @@ fn subscription_refused(mut headers: Vec<(&'static str, String)>, wait: f64, rid
         "rate_limit_error",
         wire::SUBSCRIPTION_MESSAGE,
         rid,
-        Outcome::Subscription,
+        Answered::Subscription,
     );
     a.headers = headers;
     a
 }
 
 /// Books an admitted request's tokens for the Admin API's usage report.
-fn book_usage(shared: &Shared, key: &str, profile: usize, now: f64, r: &Served<'_>) {
+fn book_usage(shared: &Shared, key: &str, profile: usize, now: f64, r: &Admitted<'_>) {
     let s = &shared.scenario;
     shared
         .usage
@@ -663,7 +675,7 @@ fn overloaded(
                 "end_turn",
                 Some(&overloaded),
             )),
-            outcome: Outcome::OverloadStream,
+            outcome: Answered::OverloadStream,
         };
         a.headers.push(("x-should-retry", "true".into()));
         return a;
@@ -672,10 +684,10 @@ fn overloaded(
         Answer::json(
             500,
             wire::error_body("api_error", "Overloaded", None, rid),
-            Outcome::Overload500,
+            Answered::Overload500,
         )
     } else {
-        Answer::json(529, overloaded, Outcome::Overload529)
+        Answer::json(529, overloaded, Answered::Overload529)
     };
     a.headers = headers;
     a.headers.push(("x-should-retry", "true".into()));
@@ -694,7 +706,7 @@ fn refused(
         Refusal::Limit { dim, limit, wait } => {
             headers.push(("retry-after", limiter::retry_after_secs(wait).to_string()));
             let msg = wire::limit_message(dim, limit, org, model);
-            let mut a = Answer::error(429, "rate_limit_error", &msg, rid, Outcome::Limit(dim));
+            let mut a = Answer::error(429, "rate_limit_error", &msg, rid, Answered::Limit(dim));
             a.headers = headers;
             a
         }
@@ -709,7 +721,7 @@ fn refused(
             let mut a = Answer::json(
                 429,
                 wire::error_body("rate_limit_error", &msg, Some("ramp_limit_exceeded"), rid),
-                Outcome::Ramp,
+                Answered::Ramp,
             );
             a.headers = headers;
             a
@@ -718,7 +730,7 @@ fn refused(
 }
 
 /// What an admitted request cost.
-struct Served<'a> {
+struct Admitted<'a> {
     model: &'a str,
     max_tokens: u64,
     uncached: u64,
@@ -730,7 +742,7 @@ struct Served<'a> {
 /// The 200 of an admitted request, as JSON or as a stream of events.
 fn success(
     s: &Scenario,
-    r: &Served<'_>,
+    r: &Admitted<'_>,
     headers: Vec<(&'static str, String)>,
     stream: bool,
     n: u64,
@@ -760,7 +772,7 @@ fn success(
         status: 200,
         headers,
         body,
-        outcome: Outcome::Ok,
+        outcome: Answered::Ok,
     }
 }
 
@@ -835,7 +847,7 @@ fn count_tokens(shared: &Shared, body: &Value, rid: &str) -> Answer {
             "invalid_request_error",
             "model: Field required",
             rid,
-            Outcome::BadRequest,
+            Answered::BadRequest,
         );
     };
     if group_of(&shared.scenario, model).is_none() {
@@ -844,11 +856,11 @@ fn count_tokens(shared: &Shared, body: &Value, rid: &str) -> Answer {
             "not_found_error",
             &format!("model: {model}"),
             rid,
-            Outcome::NotFound,
+            Answered::NotFound,
         );
     }
     let est = limiter::estimate_input(body);
-    Answer::json(200, json!({"input_tokens": est.total}), Outcome::Ok)
+    Answer::json(200, json!({"input_tokens": est.total}), Answered::Ok)
 }
 
 /// A body fed from a channel: the SSE events of a stream, as they are written.
@@ -922,7 +934,7 @@ async fn respond(
         }
     };
     let now = shared.now();
-    let ex = Exchange {
+    let ex = Served {
         ts: shared.wall(now),
         at: now,
         method: method.to_string(),

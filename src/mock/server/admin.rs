@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Answer, Outcome, Shared, group_of};
+use super::{Answer, Answered, Shared, group_of};
 use crate::mock::scenario::Limits;
 
 /// The usage report, `api_keys` and `workspaces` routes (`mock::usage`).
@@ -18,8 +18,8 @@ pub(super) fn admin_usage(shared: &Shared, path: &str, query: &str, rid: &str) -
         _ => usage::report(&book, query, shared.wall(shared.now())),
     };
     match reply {
-        Ok(v) => Answer::json(200, v, Outcome::Ok),
-        Err((status, kind, msg)) => Answer::error(status, kind, &msg, rid, Outcome::BadRequest),
+        Ok(v) => Answer::json(200, v, Answered::Ok),
+        Err((status, kind, msg)) => Answer::error(status, kind, &msg, rid, Answered::BadRequest),
     }
 }
 
@@ -65,7 +65,7 @@ pub(super) fn models(shared: &Shared, query: &str) -> Answer {
             "first_id": page.first(),
             "last_id": page.last(),
         }),
-        Outcome::Ok,
+        Answered::Ok,
     )
 }
 
@@ -76,14 +76,14 @@ pub(super) fn model_one(shared: &Shared, id: &str, rid: &str) -> Answer {
         .iter()
         .any(|g| g.models.iter().any(|m| m == id))
     {
-        Answer::json(200, model_info(id), Outcome::Ok)
+        Answer::json(200, model_info(id), Answered::Ok)
     } else {
         Answer::error(
             404,
             "not_found_error",
             &format!("model: {id}"),
             rid,
-            Outcome::NotFound,
+            Answered::NotFound,
         )
     }
 }
@@ -134,7 +134,7 @@ pub(super) fn org_limits(shared: &Shared, query: &str, rid: &str) -> Answer {
                     "not_found_error",
                     &format!("model: {m}"),
                     rid,
-                    Outcome::NotFound,
+                    Answered::NotFound,
                 );
             }
         }
@@ -156,7 +156,7 @@ pub(super) fn org_limits(shared: &Shared, query: &str, rid: &str) -> Answer {
             })
         })
         .collect();
-    Answer::json(200, paged(items, query), Outcome::Ok)
+    Answer::json(200, paged(items, query), Answered::Ok)
 }
 
 pub(super) fn workspace_limits(shared: &Shared, id: &str, query: &str, rid: &str) -> Answer {
@@ -164,14 +164,14 @@ pub(super) fn workspace_limits(shared: &Shared, id: &str, query: &str, rid: &str
     let Some(w) = s.workspace.as_ref().filter(|w| w.id == id) else {
         if s.usage.workspaces.iter().any(|w| w.id == id) {
             // A workspace the `[usage]` table declares: it has no overrides.
-            return Answer::json(200, paged(Vec::new(), query), Outcome::Ok);
+            return Answer::json(200, paged(Vec::new(), query), Answered::Ok);
         }
         return Answer::error(
             404,
             "not_found_error",
             &format!("workspace {id} not found"),
             rid,
-            Outcome::NotFound,
+            Answered::NotFound,
         );
     };
     let inherited = query_param(query, "include_inherited") == Some("true");
@@ -211,5 +211,5 @@ pub(super) fn workspace_limits(shared: &Shared, id: &str, query: &str, rid: &str
             }));
         }
     }
-    Answer::json(200, paged(items, query), Outcome::Ok)
+    Answer::json(200, paged(items, query), Answered::Ok)
 }
