@@ -9,12 +9,12 @@
 //! * [`server`]: hyper 1 on tokio; the Messages, Models and Rate Limits routes.
 //! * [`usage`]: per-key token use of what it served, answered as the Admin API's usage
 //!   report, `api_keys` and `workspaces` lists.
-//! * [`record`]: the format-5 JSON Lines record and the rehearsal report, computed by
+//! * [`served`]: the format-5 JSON Lines record and the rehearsal report, computed by
 //!   `diagnose`'s engine.
 
 pub mod limiter;
-pub mod record;
 pub mod scenario;
+pub mod served;
 pub mod server;
 pub mod usage;
 pub mod wire;
@@ -31,8 +31,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-pub use record::Report;
 pub use scenario::Scenario;
+pub use served::Report;
 
 use crate::report::Style;
 
@@ -54,7 +54,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<Repo
         .await
         .map_err(|e| crate::exit::UsageError(format!("cannot listen on {}: {e}", opts.listen)))?;
     let addr = listener.local_addr()?;
-    let (tx, recorder) = record::start(opts.record.as_deref())?;
+    let (tx, recorder) = served::start(opts.record.as_deref())?;
     let name = opts.scenario.name.clone();
     let shared = Arc::new(server::Shared::new(opts.scenario, opts.seed, tx));
     let stop = stop_signal(opts.run_for)?;
@@ -155,7 +155,7 @@ pub fn render(out: &mut dyn Write, r: &Report, style: &Style) -> std::io::Result
             b.overloads,
             b.retries,
             b.without_backoff,
-            record::NO_BACKOFF_MS,
+            served::NO_BACKOFF_MS,
             b.quickest_retry_ms
                 .map(|q| format!("; quickest retry after {q} ms"))
                 .unwrap_or_default()

@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::limiter::{self, Buckets, Cost, PromptCache, Refusal};
-use super::record::{Answered, RecBody, Served};
 use super::scenario::{Limits, Scenario, Subscription};
+use super::served::{Answered, RecBody, Served};
 use super::wire;
 
 mod admin;
