@@ -139,6 +139,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
         }
         'claude-429;record' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on. Loopback only unless --allow-remote is given too')
+            [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'Serve Prometheus metrics (headroom, failures by class, latency, tokens) on ADDR')
             [CompletionResult]::new('--upstream', '--upstream', [CompletionResultType]::ParameterName, 'Where requests go (a gateway, or a local server for tests)')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Client connections served at once; past this a new one gets a 503 at once')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Directory for the record files (one JSON Lines file per UTC day, created 0600)')
@@ -146,7 +147,7 @@ Register-ArgumentCompleter -Native -CommandName 'claude-429' -ScriptBlock {
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep at most this many record files; the oldest are deleted')
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform''s store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy''s CA)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never')
-            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Listen on a non-loopback address. Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Listen on a non-loopback address (--listen or --metrics). Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network')
             [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow a plain http:// --upstream on another host (keys then cross the network unencrypted)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

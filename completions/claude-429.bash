@@ -656,13 +656,17 @@ _claude__429() {
             return 0
             ;;
         claude__429__subcmd__record)
-            opts="-h --listen --allow-remote --upstream --allow-insecure-http --max-connections --out --max-size --keep --cacert --color --help"
+            opts="-h --listen --allow-remote --metrics --upstream --allow-insecure-http --max-connections --out --max-size --keep --cacert --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -129,6 +129,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
         }
         &'claude-429;record'= {
             cand --listen 'Address to listen on. Loopback only unless --allow-remote is given too'
+            cand --metrics 'Serve Prometheus metrics (headroom, failures by class, latency, tokens) on ADDR'
             cand --upstream 'Where requests go (a gateway, or a local server for tests)'
             cand --max-connections 'Client connections served at once; past this a new one gets a 503 at once'
             cand --out 'Directory for the record files (one JSON Lines file per UTC day, created 0600)'
@@ -136,7 +137,7 @@ set edit:completion:arg-completer[claude-429] = {|@words|
             cand --keep 'Keep at most this many record files; the oldest are deleted'
             cand --cacert 'Also trust the CA certificates in FILE (PEM) for the upstream, besides the platform''s store, SSL_CERT_FILE and SSL_CERT_DIR (e.g. a corporate TLS-inspecting proxy''s CA)'
             cand --color 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never'
-            cand --allow-remote 'Listen on a non-loopback address. Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network'
+            cand --allow-remote 'Listen on a non-loopback address (--listen or --metrics). Anyone who can reach it can use your API key''s traffic path and read timing; only for a trusted network'
             cand --allow-insecure-http 'Allow a plain http:// --upstream on another host (keys then cross the network unencrypted)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

@@ -140,6 +140,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l list -d '
 complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -l json -d 'Print the report as JSON (for CI)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand mock" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l listen -d 'Address to listen on. Loopback only unless --allow-remote is given too' -r
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l metrics -d 'Serve Prometheus metrics (headroom, failures by class, latency, tokens) on ADDR' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l upstream -d 'Where requests go (a gateway, or a local server for tests)' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l max-connections -d 'Client connections served at once; past this a new one gets a 503 at once' -r
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l out -d 'Directory for the record files (one JSON Lines file per UTC day, created 0600)' -r -F
@@ -149,7 +150,7 @@ complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l cacert 
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l color -d 'When to use colour: auto (only on a terminal, never with NO_COLOR set), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l allow-remote -d 'Listen on a non-loopback address. Anyone who can reach it can use your API key\'s traffic path and read timing; only for a trusted network'
+complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l allow-remote -d 'Listen on a non-loopback address (--listen or --metrics). Anyone who can reach it can use your API key\'s traffic path and read timing; only for a trusted network'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -l allow-insecure-http -d 'Allow a plain http:// --upstream on another host (keys then cross the network unencrypted)'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand record" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c claude-429 -n "__fish_claude_429_using_subcommand status" -l dir -d 'The record directory when PATH is `-`' -r -F

@@ -716,10 +716,18 @@ pub struct RecordArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8429")]
     pub listen: std::net::SocketAddr,
 
-    /// Listen on a non-loopback address. Anyone who can reach it can use your API key's
-    /// traffic path and read timing; only for a trusted network.
+    /// Listen on a non-loopback address (--listen or --metrics). Anyone who can reach it can
+    /// use your API key's traffic path and read timing; only for a trusted network.
     #[arg(long)]
     pub allow_remote: bool,
+
+    /// Serve Prometheus metrics (headroom, failures by class, latency, tokens) on ADDR.
+    ///
+    /// `GET http://ADDR/metrics` answers in the Prometheus text format, on a listener of its
+    /// own; loopback only unless --allow-remote. A bare port means 127.0.0.1. E.g.
+    /// `--metrics 127.0.0.1:9429`, then scrape it with Prometheus (see docs/metrics.md).
+    #[arg(long, value_name = "ADDR", value_parser = crate::record::metrics::parse_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
 
     /// Where requests go (a gateway, or a local server for tests).
     ///

@@ -143,9 +143,9 @@ pub const TABLE: &[Fix] = &[
         class: Class::NotRateLimit,
         short: "fix what the message names",
         title: "not a rate limit",
-        evidence: "400 invalid_request_error, 401/403 auth, 404, 413, credit balance, server errors",
+        evidence: "400 invalid_request_error, 401/403 auth, 404, 413, a timeout (a credit balance is `spend`; a 500/502/503 server error is `unknown` with a retry fix)",
         why: "The request failed for a reason other than a rate limit; the message names it.",
-        first: "Do what the error's own message says (fix the key, the request, the model name, or add credits).",
+        first: "Do what the error's own message says (fix the key, the request or the model name).",
         then: "Do not add retries for it: retrying a non-rate-limit error only repeats it.",
         waiting_helps: false,
     },
@@ -174,6 +174,8 @@ pub struct Variant {
     pub short: &'static str,
     pub first: &'static str,
     pub then: &'static str,
+    /// Whether waiting clears it, when that differs from the class's row (`None`: the row's).
+    pub waits: Option<bool>,
 }
 
 /// Per-provider rows, from `cloud-providers.md` §1.5, §2.5 and §3. None of them may send a
@@ -188,6 +190,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "add credits or turn on auto-reload",
         first: "Add credits (Console > Settings > Billing) or turn on auto-reload: the prepaid credit balance is used up; retries never clear it.",
         then: "Set a spend alert; cut cost with prompt caching, smaller models or Message Batches.",
+        waits: Some(false),
     },
     // Bedrock.
     Variant {
@@ -197,6 +200,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "adaptive retries; cross-Region profile",
         first: "Back off with jitter (boto3 Config(retries={\"mode\": \"adaptive\"}) or AWS_RETRY_MODE=adaptive) and cap requests in flight.",
         then: "Use a cross-Region (`us.`/`eu.`/`global.`) inference profile; ask for more in AWS Service Quotas (service `bedrock`): \"Cross-Region InvokeModel requests per minute\" for this model.",
+        waits: None,
     },
     Variant {
         provider: Provider::Bedrock,
@@ -205,6 +209,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "right-size max_tokens; Service Quotas",
         first: "Set max_tokens to the real output size (Bedrock reserves input + max_tokens up front, output counts 5x for Claude 3.7+; Claude Code: CLAUDE_CODE_MAX_OUTPUT_TOKENS=4096); use prompt caching.",
         then: "Use a cross-Region (`us.`/`eu.`/`global.`) inference profile; ask for more in AWS Service Quotas (service `bedrock`): \"Cross-Region InvokeModel tokens per minute\" for this model; Provisioned Throughput for steady volume.",
+        waits: None,
     },
     Variant {
         provider: Provider::Bedrock,
@@ -213,6 +218,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "right-size max_tokens; Service Quotas",
         first: "Set max_tokens to the real output size (Bedrock reserves max_tokens up front and counts output 5x for Claude 3.7+).",
         then: "Use a cross-Region inference profile; ask for more in AWS Service Quotas (service `bedrock`): the tokens-per-minute quota for this model.",
+        waits: None,
     },
     Variant {
         provider: Provider::Bedrock,
@@ -221,6 +227,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "wait for the day; per-day quota",
         first: "Wait for the daily window; cut token burn (max_tokens, prompt caching).",
         then: "Ask in AWS Service Quotas (service `bedrock`) for more \"Model invocation max tokens per day\" for this model (new accounts may get less than the TPM x 1440 default).",
+        waits: None,
     },
     Variant {
         provider: Provider::Bedrock,
@@ -229,6 +236,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "back off; other Region or profile",
         first: "Retry with exponential backoff and jitter: Bedrock is short of capacity (not your account quota).",
         then: "Switch Region or use a cross-Region inference profile, another model, or Provisioned Throughput; check the AWS Health Dashboard.",
+        waits: None,
     },
     Variant {
         provider: Provider::Bedrock,
@@ -237,6 +245,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "fix what the error names",
         first: "Do what the error names (use an inference-profile id, grant model access, retry once for 408/424/500).",
         then: "Do not add retries for it: retrying a non-rate-limit error only repeats it.",
+        waits: None,
     },
     Variant {
         provider: Provider::Bedrock,
@@ -245,6 +254,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "back off; check AWS Service Quotas",
         first: "Back off with jitter; read the model's quotas in AWS Service Quotas (service `bedrock`) and CloudWatch InvocationThrottles / EstimatedTPMQuotaUsage for the model.",
         then: "Use a cross-Region inference profile; ask for a quota increase in AWS Service Quotas; Provisioned Throughput for steady volume.",
+        waits: None,
     },
     // Vertex.
     Variant {
@@ -253,7 +263,8 @@ pub const VARIANTS: &[Variant] = &[
         key: None,
         short: "back off; quota increase request",
         first: "Back off with truncated exponential backoff; cap requests in flight.",
-        then: "Google Cloud console > IAM & Admin > Quotas: request more for the metric named (requests per base model); use the global endpoint (Claude Code: CLOUD_ML_REGION=global).",
+        then: "In Google Cloud, IAM & Admin > Quotas: request more for the metric named (requests per base model); use the global endpoint (Claude Code: CLOUD_ML_REGION=global).",
+        waits: None,
     },
     Variant {
         provider: Provider::Vertex,
@@ -261,7 +272,8 @@ pub const VARIANTS: &[Variant] = &[
         key: None,
         short: "prompt caching; quota increase request",
         first: "Use prompt caching and trim re-sent context.",
-        then: "Google Cloud console > IAM & Admin > Quotas: request more input tokens per minute for this base model; use the global endpoint; Provisioned Throughput.",
+        then: "In Google Cloud, IAM & Admin > Quotas: request more input tokens per minute for this base model; use the global endpoint; Provisioned Throughput.",
+        waits: None,
     },
     Variant {
         provider: Provider::Vertex,
@@ -269,7 +281,8 @@ pub const VARIANTS: &[Variant] = &[
         key: None,
         short: "lower max_tokens; quota increase",
         first: "Lower max_tokens to what responses use; split long outputs.",
-        then: "Google Cloud console > IAM & Admin > Quotas: request more output tokens per minute for this base model; use the global endpoint; Provisioned Throughput.",
+        then: "In Google Cloud, IAM & Admin > Quotas: request more output tokens per minute for this base model; use the global endpoint; Provisioned Throughput.",
+        waits: None,
     },
     Variant {
         provider: Provider::Vertex,
@@ -277,7 +290,8 @@ pub const VARIANTS: &[Variant] = &[
         key: None,
         short: "cap requests in flight",
         first: "Cap requests in flight.",
-        then: "Google Cloud console > IAM & Admin > Quotas: request more for the base model's requests quota (users report that is what helps).",
+        then: "In Google Cloud, IAM & Admin > Quotas: request more for the base model's requests quota (users report that is what helps).",
+        waits: None,
     },
     Variant {
         provider: Provider::Vertex,
@@ -286,6 +300,7 @@ pub const VARIANTS: &[Variant] = &[
         short: "back off; global endpoint",
         first: "Retry with truncated exponential backoff: the shared capacity was short (not your project's quota).",
         then: "Use the global endpoint (CLOUD_ML_REGION=global) or another region or model; Provisioned Throughput for guaranteed capacity.",
+        waits: None,
     },
     Variant {
         provider: Provider::Vertex,
@@ -294,23 +309,129 @@ pub const VARIANTS: &[Variant] = &[
         short: "fix what the error names",
         first: "Do what the error's own message names.",
         then: "Do not add retries for it: retrying a non-rate-limit error only repeats it.",
+        waits: None,
     },
     Variant {
         provider: Provider::Vertex,
         class: None,
         key: None,
         short: "check the Vertex quotas page",
-        first: "Open Google Cloud console > IAM & Admin > Quotas and filter on the base model's request, input- and output-token metrics (a new project may have 0: waiting never helps).",
+        first: "Open IAM & Admin > Quotas in Google Cloud and filter on the base model's request, input- and output-token metrics (a new project may have 0: waiting never helps).",
         then: "Submit a quota increase request for the metric; use the global endpoint; Provisioned Throughput (buy more GSUs, or allow overages on demand).",
+        waits: None,
+    },
+    // Evidence-keyed readings of `unknown` (any provider that is not a cloud's or a foreign
+    // vendor's: those have their own rows above and below).
+    Variant {
+        provider: Provider::Anthropic,
+        class: Some(Class::Unknown),
+        key: Some("server"),
+        short: "retry with backoff: a server error",
+        first: "Retry with exponential backoff and jitter (the SDKs retry 5xx by default): a 500 api_error or a 502/503 without a rate-limit body is a transient server or gateway error, not your quota.",
+        then: "If it persists, check status.anthropic.com and the gateway or proxy in between; do not lower your traffic or change limits for it.",
+        waits: Some(true),
+    },
+    Variant {
+        provider: Provider::Anthropic,
+        class: Some(Class::Unknown),
+        key: Some("subscription"),
+        short: "subscription: wait for the usage window",
+        first: "This looks like Claude Code on a Claude subscription (Pro/Max, signed in, no API key): run /status (or /usage) in Claude Code to see the usage windows, and wait for the reset it names.",
+        then: "For heavy or automated work, use an API key (ANTHROPIC_API_KEY) with its own rate limits, or a higher plan.",
+        waits: Some(true),
+    },
+    Variant {
+        provider: Provider::Anthropic,
+        class: Some(Class::Unknown),
+        key: Some("cf_gateway"),
+        short: "gateway throttle: wait; do not rotate keys",
+        first: "Cloudflare AI Gateway refused the request itself (a gateway error code on a 401, not the provider's key check): back off and retry later; do not rotate or drop API keys over it, that only burns a key pool.",
+        then: "Check the gateway's rate-limiting settings and its cf-aig-authorization token in the Cloudflare dashboard (AI > AI Gateway) if waiting does not clear it.",
+        waits: Some(true),
+    },
+    // Other vendors' failures: their quotas, not Anthropic's (every class).
+    Variant {
+        provider: Provider::OpenAi,
+        class: None,
+        key: None,
+        short: "OpenAI's quota: see platform.openai.com",
+        first: "OpenAI answered, not Anthropic: insufficient_quota means the OpenAI account's credit or plan is used up (platform.openai.com > Settings > Billing and Limits); a rate-limit 429 is OpenAI's own per-model limit (honour retry-after).",
+        then: "If the call was meant for Claude, fix the client's base URL or provider setting; Anthropic's limits are not involved.",
+        waits: None,
+    },
+    Variant {
+        provider: Provider::Gemini,
+        class: None,
+        key: None,
+        short: "Gemini API quota: see Google AI Studio",
+        first: "The Gemini API (generativelanguage.googleapis.com) answered, not Anthropic or Vertex: wait the retryDelay it names, and read the project's per-model limits in Google AI Studio (free-tier quotas are small and per day).",
+        then: "Enable billing on the Google Cloud project for a paid tier, or route the call to the intended provider; Anthropic's limits are not involved.",
+        waits: None,
+    },
+    Variant {
+        provider: Provider::Moonshot,
+        class: None,
+        key: None,
+        short: "Kimi's quota: see the Moonshot console",
+        first: "Kimi (Moonshot AI) answered, not Anthropic: check the account balance and the rate limits of its tier on the Moonshot platform console (exceeded_current_quota_error means recharge; rate_limit_reached_error means slow down).",
+        then: "Lower concurrency towards Kimi, or point the client back at the intended provider; Anthropic's limits are not involved.",
+        waits: None,
+    },
+    Variant {
+        provider: Provider::Copilot,
+        class: None,
+        key: None,
+        short: "Copilot's limit: wait or check its usage",
+        first: "GitHub Copilot answered, not Anthropic: wait the time Copilot names, or check the Copilot premium-request usage in GitHub settings (Billing).",
+        then: "Switch to another Copilot model or lower the request rate; Anthropic's API limits are not involved.",
+        waits: None,
     },
 ];
 
+/// The fix chosen for one verdict: short words for table rows, the first step, the next
+/// step, and whether waiting clears it. [`choose`] is the only place that picks it; every
+/// output (replay, diagnose, hook, record, status) prints what the verdict carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chosen {
+    pub short: &'static str,
+    pub first: &'static str,
+    pub then: &'static str,
+    pub waiting_helps: bool,
+}
+
+/// Picks the fix for (class, provider, evidence key), in this order: a foreign vendor's row
+/// (its quota, whatever the class); a row keyed by the evidence (`credit`, `server`,
+/// `subscription`, `cf_gateway`) unless a cloud answered; the cloud's row for the class, else
+/// the cloud's fallback; else the decision table's row for the class.
+pub fn choose(class: Class, provider: Provider, key: Option<&str>) -> Chosen {
+    let row = for_class(class);
+    match variant(class, provider, key) {
+        Some(v) => Chosen {
+            short: v.short,
+            first: v.first,
+            then: v.then,
+            waiting_helps: v.waits.unwrap_or(row.waiting_helps),
+        },
+        None => Chosen {
+            short: row.short,
+            first: row.first,
+            then: row.then,
+            waiting_helps: row.waiting_helps,
+        },
+    }
+}
+
 /// The short fix (table rows) for a verdict's class and provider.
 pub fn short_for(class: Class, provider: Provider, key: Option<&str>) -> &'static str {
-    variant(class, provider, key).map_or(for_class(class).short, |v| v.short)
+    choose(class, provider, key).short
 }
 
 fn variant(class: Class, provider: Provider, key: Option<&str>) -> Option<&'static Variant> {
+    if provider.is_foreign() {
+        return VARIANTS
+            .iter()
+            .find(|v| v.provider == provider && v.class.is_none());
+    }
     let keyed = key.and_then(|k| {
         VARIANTS.iter().find(|v| {
             v.key == Some(k)
@@ -339,13 +460,8 @@ pub fn for_verdict(
     provider: Provider,
     key: Option<&str>,
 ) -> (&'static str, &'static str) {
-    match variant(class, provider, key) {
-        Some(v) => (v.first, v.then),
-        None => {
-            let f = for_class(class);
-            (f.first, f.then)
-        }
-    }
+    let c = choose(class, provider, key);
+    (c.first, c.then)
 }
 
 /// The row for `class`. Every class has one (a test checks).

@@ -133,15 +133,18 @@ fn better(a: &Verdict, b: &Verdict) -> bool {
 
 /// The one or two lines printed for a verdict.
 pub fn lines(v: &Verdict) -> String {
-    let fix = crate::fixes::for_class(v.class);
+    let title = crate::fixes::for_class(v.class).title;
     let mut first = format!(
         "claude-429: {} ({}), {}",
         v.class.as_str(),
-        fix.title,
+        title,
         v.confidence.as_str()
     );
+    if v.provider.not_anthropic_quota() {
+        first.push_str(&format!(" [{}]", v.provider));
+    }
     if let Some(s) = v.retry_after_s {
         first.push_str(&format!("; retry after {s}s"));
     }
-    format!("{first}\n  fix: {}", fix.first)
+    format!("{first}\n  fix: {}", v.fix.first)
 }

@@ -220,7 +220,7 @@ pub fn compute(
                     status: c.status,
                     model: c.model.clone(),
                     class: v.class,
-                    fix: crate::fixes::for_class(v.class).short,
+                    fix: v.fix.short,
                 });
             }
             let Some(class) = class else { continue };

@@ -100,6 +100,15 @@ pub enum Provider {
     Bedrock,
     /// Claude on Google Vertex AI: Google Cloud quotas apply.
     Vertex,
+    /// Another vendor answered: OpenAI (`insufficient_quota`, platform.openai.com).
+    #[serde(rename = "openai")]
+    OpenAi,
+    /// Another vendor answered: the Gemini API (generativelanguage.googleapis.com), not Vertex.
+    Gemini,
+    /// Another vendor answered: Kimi (Moonshot AI).
+    Moonshot,
+    /// Another vendor answered: GitHub Copilot.
+    Copilot,
     /// Nothing in the capture tells.
     #[default]
     Unknown,
@@ -111,8 +120,27 @@ impl Provider {
             Provider::Anthropic => "anthropic",
             Provider::Bedrock => "bedrock",
             Provider::Vertex => "vertex",
+            Provider::OpenAi => "openai",
+            Provider::Gemini => "gemini",
+            Provider::Moonshot => "moonshot",
+            Provider::Copilot => "copilot",
             Provider::Unknown => "unknown",
         }
+    }
+
+    /// Another vendor than Anthropic and the two clouds serving Claude: its own quotas apply,
+    /// and no Anthropic tool or page can show them.
+    pub fn is_foreign(self) -> bool {
+        matches!(
+            self,
+            Provider::OpenAi | Provider::Gemini | Provider::Moonshot | Provider::Copilot
+        )
+    }
+
+    /// Quotas that are not Anthropic's (a cloud or a foreign vendor): never advise `probe`,
+    /// `limits`, the Console, a tier or `anthropic-ratelimit-*` headers.
+    pub fn not_anthropic_quota(self) -> bool {
+        self.is_cloud() || self.is_foreign()
     }
 
     /// A cloud whose quotas are not Anthropic's: never advise `probe`, `limits` or the Console.

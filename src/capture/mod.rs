@@ -16,8 +16,10 @@
 //! (text/literals.rs). Every new shape gets a fixture pair under `tests/fixtures/<format>/`
 //! (`NAME.txt` + `NAME.expected.json`).
 
+pub mod freetext;
 pub mod har;
 pub mod jsonl;
+pub mod logrecord;
 pub mod object;
 pub mod scan;
 pub mod stats;

@@ -78,6 +78,7 @@ pub fn from_object(source: &Arc<str>, line_no: u64, obj: &Map<String, Value>) ->
         let n = |k: &str| req.get(k).and_then(Value::as_u64);
         c.request.max_tokens = n("max_tokens");
         c.request.input_tokens = n("input_tokens");
+        c.request.bytes = n("bytes");
     }
     if c.model.is_none() {
         c.model = obj.get("model").and_then(Value::as_str).map(str::to_string);

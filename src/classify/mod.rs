@@ -2,6 +2,7 @@
 //! headers with an exhausted dimension > message text > status alone. Conflicting or missing
 //! evidence lowers the confidence; a confident wrong answer is the worst outcome.
 
+pub(crate) mod fitting;
 pub mod provider;
 pub mod rules;
 pub mod subscription;
@@ -39,7 +40,8 @@ impl Confidence {
     }
 }
 
-/// The fix printed with a verdict: the decision table's row for its class.
+/// The fix printed with a verdict, chosen once by `fixes::choose` from its class, provider
+/// and evidence; every output prints this one.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
 pub struct FixRef {
@@ -47,6 +49,21 @@ pub struct FixRef {
     pub first: &'static str,
     /// What to do next.
     pub then: &'static str,
+    /// The fix in a few words (table rows, hook and live lines).
+    pub short: &'static str,
+    /// Whether waiting (honouring retry-after / the reset) clears it.
+    pub waiting_helps: bool,
+}
+
+impl From<fixes::Chosen> for FixRef {
+    fn from(c: fixes::Chosen) -> Self {
+        FixRef {
+            first: c.first,
+            then: c.then,
+            short: c.short,
+            waiting_helps: c.waiting_helps,
+        }
+    }
 }
 
 /// The judgement on one failed request.
@@ -999,6 +1016,13 @@ fn by_status(cx: &Ctx) -> Judgement {
             .why("a 429 without an error code, rate-limit headers or a message naming the limit");
         return with(j);
     }
+    if fitting::cloudflare_gateway(c, &fitting::hay(c)) {
+        let mut j = Judgement::new(Class::Unknown, Confidence::Possible)
+            .ev("Cloudflare AI Gateway error 2009 on a 401: the gateway refused it, not the provider's key check")
+            .why("a Cloudflare AI Gateway refusal of its own (field reports: a gateway throttle that clears by waiting; a bad gateway token gives the same code), not the API key");
+        j.fix_key = Some("cf_gateway");
+        return with(j);
+    }
     let (class, confidence, why) = match (status, kind) {
         (_, Some("authentication_error")) | (Some(401), _) => (
             Class::NotRateLimit,
@@ -1074,13 +1098,26 @@ fn finish(c: &Capture, mut j: Judgement) -> Verdict {
         j.confidence = Confidence::Possible;
     }
     let (provider, provider_ev) = provider::detect(c);
-    if provider.is_cloud()
+    if provider.not_anthropic_quota()
         && let Some(sig) = provider_ev
     {
         j.evidence.push(format!("provider {provider}: {sig}"));
     }
+    if provider.is_foreign() && j.class == Class::Unknown {
+        j.why = Some(format!(
+            "{provider} answered, not Anthropic: that vendor's own quota or rate limit refused it"
+        ));
+    }
+    // What the evidence singles out for an `unknown` (a server error, a subscription session,
+    // a gateway's throttle) outranks a text rule's generic key.
+    let key = fitting::unknown_key(c, j.class, provider, error_kind(c)).or(j.fix_key);
+    if key == Some("server") && j.why.is_none() {
+        j.why = Some(
+            "a server error without rate-limit evidence: transient, retry with backoff".into(),
+        );
+    }
     let fix = fixes::for_class(j.class);
-    let (first, then) = fixes::for_verdict(j.class, provider, j.fix_key);
+    let chosen = fixes::choose(j.class, provider, key);
     let mut evidence: Vec<String> = Vec::with_capacity(j.evidence.len() + 1);
     for e in j.evidence {
         if !e.is_empty() && !evidence.contains(&e) {
@@ -1104,7 +1141,7 @@ fn finish(c: &Capture, mut j: Judgement) -> Verdict {
         evidence,
         retry_after_s,
         request_id: c.request_id().map(str::to_string),
-        fix: FixRef { first, then },
+        fix: chosen.into(),
         format: c.format,
         error_type: error_kind(c).map(str::to_string),
         error_code: c.error.error_code.clone(),

@@ -188,6 +188,33 @@ const SIGNALS: &[(&str, Provider, Strength)] = &[
     ),
 ];
 
+/// Other vendors' signals in lower-cased text: each names its vendor for sure (endpoints,
+/// error codes only that vendor sends). The bare Google status `RESOURCE_EXHAUSTED` is not one:
+/// Vertex sends it too.
+const FOREIGN: &[(&str, Provider)] = &[
+    ("insufficient_quota", Provider::OpenAi),
+    ("platform.openai.com", Provider::OpenAi),
+    ("api.openai.com", Provider::OpenAi),
+    ("openai.com/account", Provider::OpenAi),
+    ("generativelanguage.googleapis.com", Provider::Gemini),
+    ("generativelanguage.googleapis", Provider::Gemini),
+    ("ai.google.dev/gemini-api", Provider::Gemini),
+    ("generate_content_free_tier", Provider::Gemini),
+    ("generaterequestsperday", Provider::Gemini),
+    ("api.moonshot.", Provider::Moonshot),
+    ("platform.moonshot.", Provider::Moonshot),
+    ("moonshot ai", Provider::Moonshot),
+    ("exceeded_current_quota_error", Provider::Moonshot),
+    ("rate_limit_reached_error", Provider::Moonshot),
+    ("engine_overloaded_error", Provider::Moonshot),
+    ("kimi-k", Provider::Moonshot),
+    ("api.kimi.com", Provider::Moonshot),
+    ("githubcopilot.com", Provider::Copilot),
+    ("github copilot", Provider::Copilot),
+    ("copilot token usage", Provider::Copilot),
+    ("copilot chat", Provider::Copilot),
+];
+
 /// The provider and the signal that decided it (for the evidence line), from the capture.
 pub fn detect(c: &Capture) -> (Provider, Option<String>) {
     let mut hay = String::with_capacity(c.text.len() + 256);
@@ -250,6 +277,15 @@ pub fn detect_in(hay: &str, request_id: Option<&str>) -> (Provider, Option<Strin
         best[0] = Some((Strength::Medium, "req_ request id"));
     }
     let strong = |i: usize| best[i].is_some_and(|(s, _)| s == Strength::Strong);
+    // Another vendor's own endpoint or code decides unless Anthropic or a cloud serving Claude
+    // shows a strong sign of its own (a log that mentions both is not read as foreign).
+    if !strong(0)
+        && !strong(1)
+        && !strong(2)
+        && let Some((needle, p)) = FOREIGN.iter().find(|(n, _)| hay.contains(n))
+    {
+        return (*p, Some((*needle).to_string()));
+    }
     let cloud = match (best[1], best[2]) {
         (Some(b), Some(v)) => {
             // Both clouds named: only a strong signal on one side alone decides.
@@ -313,6 +349,25 @@ mod tests {
                 "aiplatform.googleapis.com and bedrock-runtime.us-east-1.amazonaws.com",
                 Provider::Unknown,
             ),
+            // Other vendors: named as such, the Gemini API is not Vertex.
+            (
+                "429 You exceeded your current quota. insufficient_quota https://platform.openai.com/account/billing",
+                Provider::OpenAi,
+            ),
+            (
+                "RESOURCE_EXHAUSTED generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                Provider::Gemini,
+            ),
+            (
+                "openai.RateLimitError: Error code: 429 - {'error': {'type': 'rate_limit_reached_error', 'message': 'Your account org-x request reached max request: 3'}} kimi-k2",
+                Provider::Moonshot,
+            ),
+            (
+                "Sorry, you have exceeded your Copilot token usage. https://api.githubcopilot.com/chat",
+                Provider::Copilot,
+            ),
+            // A foreign word beside a strong first-party sign is not enough.
+            ("api.anthropic.com insufficient_quota", Provider::Anthropic),
             // A strong first-party sign outranks a medium cloud one.
             (
                 "anthropic-ratelimit-requests-remaining: 0 RESOURCE_EXHAUSTED",

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::RecordArgs;
 use crate::exit::{Outcome, UsageError};
@@ -17,6 +17,16 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
             "refusing to listen on {} (not loopback): anyone who can reach it could send \
              requests through it; add --allow-remote if that is what you want",
             a.listen
+        ))
+        .into());
+    }
+    if let Some(m) = a.metrics
+        && !record::is_loopback(&m)
+        && !a.allow_remote
+    {
+        return Err(UsageError(format!(
+            "refusing to serve metrics on {m} (not loopback): anyone who can reach it could \
+             read your traffic's headroom and failures; add --allow-remote if that is what you want"
         ))
         .into());
     }
@@ -62,8 +72,25 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         .map_err(|e| UsageError(format!("cannot listen on {}: {e}", opts.listen)))?;
     let local = listener.local_addr()?;
 
-    let (sink, writer_thread) =
-        record::start_writer(writer, Box::new(crate::output::stdout()), style.color);
+    // The metrics listener is bound before anything is served, so a taken port is a usage
+    // error; it serves on a thread of its own.
+    let metrics = match a.metrics {
+        Some(addr) => {
+            let l = std::net::TcpListener::bind(addr)
+                .map_err(|e| UsageError(format!("cannot serve metrics on {addr}: {e}")))?;
+            let at = l.local_addr()?;
+            let m = Arc::new(record::metrics::Metrics::new());
+            record::metrics::serve(l, m.clone()).context("starting the metrics listener")?;
+            Some((m, at))
+        }
+        None => None,
+    };
+    let (sink, writer_thread) = record::start_writer_with(
+        writer,
+        Box::new(crate::output::stdout()),
+        style.color,
+        metrics.as_ref().map(|(m, _)| m.clone()),
+    );
     let counters = sink.counters.clone();
     let proxy = Arc::new(Proxy::new(&opts, sink)?);
     let stop = {
@@ -80,6 +107,9 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         opts.upstream.as_str().trim_end_matches('/')
     );
     crate::errln!("  writing records to {}", path.display());
+    if let Some((_, at)) = &metrics {
+        crate::errln!("  metrics on http://{at}/metrics");
+    }
     crate::errln!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
     crate::errln!(
         "  Ctrl-C stops: answers in flight get up to {}s to finish (a second Ctrl-C cuts them)",

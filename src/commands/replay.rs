@@ -40,9 +40,21 @@ pub fn expand_all(paths: &[PathBuf]) -> Result<Inputs> {
     let mut files = Vec::new();
     let mut unreadable = 0;
     for p in paths {
-        let (f, u) = scan::expand(p)?;
-        files.extend(f);
-        unreadable += u;
+        // A missing or unreadable path is named and the run goes on with the others; the exit
+        // status is 2 at the end (`unreadable_inputs`).
+        match scan::expand(p) {
+            Ok((f, u)) => {
+                files.extend(f);
+                unreadable += u;
+            }
+            Err(e) => {
+                crate::errln!(
+                    "claude-429: {}",
+                    crate::redact::keys(&crate::report::input_error(&e))
+                );
+                unreadable += 1;
+            }
+        }
     }
     if files.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(UsageError("stdin (-) given more than once".into()).into());
@@ -100,7 +112,10 @@ pub fn scan_files_with(
         match scan::scan_path_with(f, opts, engine, &Classify, each) {
             Ok(s) => stats.merge(s),
             Err(e) => {
-                crate::errln!("claude-429: {}", crate::report::input_error(&e));
+                crate::errln!(
+                    "claude-429: {}",
+                    crate::redact::keys(&crate::report::input_error(&e))
+                );
                 errors.push(e);
             }
         }
@@ -221,7 +236,11 @@ fn run_unannotated(a: &ReplayArgs, style: &Style) -> Result<Outcome> {
         ..Engine::auto()
     };
     let (stats, errors) = scan_files_with(&files, &opts, &engine, &mut |v| {
-        if write_err.is_some() || (!a.only.is_empty() && !a.only.contains(&v.class)) {
+        if write_err.is_some() {
+            return;
+        }
+        if !a.only.is_empty() && !a.only.contains(&v.class) {
+            summary.filtered_out += 1;
             return;
         }
         summary.add(&v);

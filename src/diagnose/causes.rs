@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use super::timeline::Timeline;
 use super::{At, place, rfc3339, weight};
-use crate::classify::{Class, Confidence, FixRef, Verdict};
+use crate::classify::{Class, Confidence, FixRef, Provider, Verdict};
 use crate::fixes;
 
 /// Distinct evidence lines kept per class; more are counted, not kept.
@@ -75,10 +75,28 @@ pub struct Cause {
     pub limit: Option<u64>,
     /// Why this class happens (first verdict's reason).
     pub why: String,
-    /// The decision table's fix.
+    /// The fix its failures carry (chosen per class, provider and evidence by
+    /// `fixes::choose`); when they differ, the one most of them carry.
     pub fix: FixRef,
     /// Whether waiting (honouring retry-after) clears it.
     pub waiting_helps: bool,
+    /// Who answered its failures, with counts (`anthropic`, `bedrock`, `vertex`, another
+    /// vendor, `unknown`).
+    pub providers: BTreeMap<Provider, u64>,
+    /// The other fixes some of its failures carry (another provider's, or another reading of
+    /// the evidence), with how many carry each.
+    pub other_fixes: Vec<OtherFix>,
+}
+
+/// A fix that some of a cause's failures carry besides the cause's own.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
+pub struct OtherFix {
+    /// Failures carrying it.
+    pub count: u64,
+    /// The provider of the first of them.
+    pub provider: Provider,
+    pub fix: FixRef,
 }
 
 /// A range of seconds.
@@ -122,7 +140,13 @@ struct Acc {
     retry: Option<(u64, u64)>,
     limit: Option<u64>,
     why: Option<String>,
+    /// Distinct fixes, in the order first seen, with the first provider and a count.
+    fixes: Vec<(FixRef, Provider, u64)>,
+    providers: BTreeMap<Provider, u64>,
 }
+
+/// Distinct fixes kept per class (a handful exist per class).
+const MAX_FIXES: usize = 8;
 
 fn conf_idx(c: Confidence) -> usize {
     match c {
@@ -181,6 +205,12 @@ impl Causes {
         }
         if a.why.is_none() {
             a.why = Some(v.why.clone());
+        }
+        *a.providers.entry(v.provider).or_default() += 1;
+        if let Some(f) = a.fixes.iter_mut().find(|(f, _, _)| *f == v.fix) {
+            f.2 += 1;
+        } else if a.fixes.len() < MAX_FIXES {
+            a.fixes.push((v.fix.clone(), v.provider, 1));
         }
     }
 
@@ -258,6 +288,22 @@ fn cause(
     sources: &[Arc<str>],
 ) -> Cause {
     let fix = fixes::for_class(class);
+    // The fix most failures carry (the first seen on a tie); the others are listed.
+    let mut chosen: Vec<(FixRef, Provider, u64)> = std::mem::take(&mut a.fixes);
+    chosen.sort_by_key(|x| std::cmp::Reverse(x.2));
+    let main = if chosen.is_empty() {
+        fixes::choose(class, Provider::Unknown, None).into()
+    } else {
+        chosen.remove(0).0
+    };
+    let other_fixes = chosen
+        .into_iter()
+        .map(|(fix, provider, count)| OtherFix {
+            count,
+            provider,
+            fix,
+        })
+        .collect();
     let confidence = [
         Confidence::Certain,
         Confidence::Likely,
@@ -322,11 +368,10 @@ fn cause(
         retry_after_s: a.retry.map(|(min, max)| Range { min, max }),
         limit: a.limit,
         why: a.why.unwrap_or_else(|| fix.why.to_string()),
-        fix: FixRef {
-            first: fix.first,
-            then: fix.then,
-        },
-        waiting_helps: fix.waiting_helps,
+        waiting_helps: main.waiting_helps,
+        fix: main,
+        providers: a.providers,
+        other_fixes,
     }
 }
 
@@ -336,7 +381,7 @@ mod tests {
     use crate::capture::Format;
 
     fn verdict(class: Class, confidence: Confidence) -> Verdict {
-        let fix = fixes::for_class(class);
+        let fix = fixes::choose(class, crate::classify::Provider::Anthropic, None);
         Verdict {
             source: "t".into(),
             line: 1,
@@ -348,10 +393,7 @@ mod tests {
             evidence: vec![format!("evidence for {class}")],
             retry_after_s: None,
             request_id: None,
-            fix: FixRef {
-                first: fix.first,
-                then: fix.then,
-            },
+            fix: fix.into(),
             format: Format::Jsonl,
             error_type: None,
             error_code: None,

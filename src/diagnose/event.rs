@@ -37,6 +37,8 @@ pub struct Event {
     pub max_tokens: Option<u64>,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    /// The request body's size, when logged (a retry resends the same body).
+    pub request_bytes: Option<u64>,
     /// The verdict, for failures.
     pub verdict: Option<Box<Verdict>>,
     /// A subscription usage window close to its cap (`allowed_warning`).
@@ -117,6 +119,7 @@ impl Event {
             max_tokens: c.request.max_tokens,
             input_tokens: c.request.input_tokens,
             output_tokens: c.output_tokens,
+            request_bytes: c.request.bytes,
             verdict: classify::classify(c).map(Box::new),
             warning: SubWarning::from_headers(&c.headers),
         }
@@ -136,6 +139,7 @@ impl Event {
             max_tokens: x.max_tokens,
             input_tokens: x.input_tokens,
             output_tokens: x.output_tokens,
+            request_bytes: None,
             verdict: None,
             warning: if x.unified.is_empty() {
                 None

@@ -10,8 +10,9 @@
 //!   starts with the incident cannot show a ramp.
 //! * **ignored_retry_after**: retries of one logical request are recognised as the next
 //!   *failures* from the same client (the same input file, org/workspace id and model, and
-//!   when the log records them the same `input_tokens` and `max_tokens`: a retry resends the
-//!   same request) after a failure that carried `retry-after` (or `retry-after-ms`). A failure that comes
+//!   when the log records them the same `input_tokens`, `max_tokens` and request body size
+//!   (`record`'s `request.bytes`): a retry resends the same request; requests of other sizes
+//!   are distinct requests, not retries) after a failure that carried `retry-after` (or `retry-after-ms`). A failure that comes
 //!   later than the earlier one but before its retry-after ran out is a retry that did not
 //!   wait. Failures at the same instant are concurrent requests, not retries; successes are
 //!   not paired (other workers' requests may succeed meanwhile). The input is assumed to be
@@ -24,10 +25,13 @@
 //!   `input-tokens` or `output-tokens` `-limit` headers take more than one value, or the
 //!   responses carry more than one organization id: two keys from different tiers,
 //!   workspaces or orgs are in use. (The combined `tokens-limit` is left out: it shows
-//!   whichever token limit is tightest at the moment and changes on its own.)
+//!   whichever token limit is tightest at the moment and changes on its own.) Compared
+//!   within one input file: separate captures side by side (another app, another org, as in
+//!   `examples/`) are not one client using two keys.
 //! * **max_tokens_oversized**: per model, over at least 3 responses that logged both the
 //!   request's `max_tokens` and the output tokens used, `max_tokens` averages at least four
-//!   times the output and 512 tokens more. Matters if OTPM is estimated from `max_tokens` at
+//!   times the output and 512 tokens more, and the output sizes vary (every response the
+//!   same size is a mock or test server answering, not a model). Matters if OTPM is estimated from `max_tokens` at
 //!   request start (one reading of the docs; the other counts actual output).
 //! * **near_limit**: successful responses with less than 10% of a `requests`,
 //!   `input-tokens` or `output-tokens` limit left, before the first rate-limit refusal (or
@@ -127,7 +131,9 @@ pub(crate) struct Trackers {
     retry: Retries,
     /// Failures per second (rate limits and overloads), for storms.
     seconds: BTreeMap<i64, u32>,
-    keys: BTreeMap<String, KeyClass>,
+    /// Per model class and input file: independent captures (another app, another org)
+    /// side by side are not one client with a stray key.
+    keys: BTreeMap<(String, u32), KeyClass>,
     class_of: HashMap<String, String>,
     scratch: String,
     tokens: BTreeMap<String, Tokens>,
@@ -174,6 +180,10 @@ impl Trackers {
                 t.n += 1;
                 t.max += max;
                 t.out += out;
+                t.out_range = Some(
+                    t.out_range
+                        .map_or((out, out), |(lo, hi)| (lo.min(out), hi.max(out))),
+                );
                 if t.example.is_none() && max >= out.saturating_mul(4) {
                     t.example = Some((at.clone(), max, out));
                 }
@@ -205,9 +215,10 @@ impl Trackers {
             }
         };
         let n = self.keys.len();
-        let k = match self.keys.get_mut(class.as_str()) {
+        let slot = (class.clone(), at.source);
+        let k = match self.keys.get_mut(&slot) {
             Some(k) => k,
-            None if n < MAX_CLASSES => self.keys.entry(class.clone()).or_default(),
+            None if n < MAX_CLASSES => self.keys.entry(slot).or_default(),
             None => {
                 self.dropped += 1;
                 return;
@@ -278,10 +289,11 @@ impl Retries {
                 .or_else(|| ev.org_id.clone())
                 .unwrap_or_default(),
             format!(
-                "{}\u{0}{}\u{0}{}",
+                "{}\u{0}{}\u{0}{}\u{0}{}",
                 ev.model.as_deref().unwrap_or_default(),
                 ev.input_tokens.map_or(String::new(), |n| n.to_string()),
                 ev.max_tokens.map_or(String::new(), |n| n.to_string()),
+                ev.request_bytes.map_or(String::new(), |n| n.to_string()),
             ),
         );
         if let Some(told) = self.open.get(&key)
@@ -562,9 +574,9 @@ const LIMIT_NAMES: [&str; 3] = [
     crate::ratelimit::HEADER_INFIXES[2],
 ];
 
-fn stray_keys(keys: &BTreeMap<String, KeyClass>, sources: &[Arc<str>]) -> Vec<Finding> {
+fn stray_keys(keys: &BTreeMap<(String, u32), KeyClass>, sources: &[Arc<str>]) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (class, k) in keys {
+    for ((class, _), k) in keys {
         let mut parts = Vec::new();
         let mut evidence = Vec::new();
         let mut moments = Vec::new();
@@ -644,6 +656,9 @@ struct Tokens {
     n: u64,
     max: u64,
     out: u64,
+    /// Smallest and largest output seen: a constant output size is a mock's or a test
+    /// server's, not a model's (the mock answers every request with the scenario's size).
+    out_range: Option<(u64, u64)>,
     example: Option<(At, u64, u64)>,
 }
 
@@ -655,6 +670,7 @@ fn oversized(
     tokens
         .iter()
         .filter(|(_, t)| t.n >= 3)
+        .filter(|(_, t)| t.out_range.is_some_and(|(lo, hi)| lo != hi))
         .filter_map(|(model, t)| {
             let avg_max = t.max / t.n;
             let avg_out = t.out / t.n;

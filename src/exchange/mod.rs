@@ -123,6 +123,8 @@ impl ApiError {
 pub struct RequestInfo {
     pub max_tokens: Option<u64>,
     pub input_tokens: Option<u64>,
+    /// The request body's size in bytes (`record` logs it): a retry resends the same body.
+    pub bytes: Option<u64>,
 }
 
 /// One captured exchange or pasted error, format-independent.
@@ -244,6 +246,15 @@ impl Capture {
             return found;
         };
         let s = |k: &str| e.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        // Cloudflare AI Gateway's own refusal: `{"name": "AiGatewayError", "internalCode": 2009}`.
+        if bare && s("name").as_deref() == Some("AiGatewayError") {
+            self.error.kind = s("name");
+            self.error.code = e
+                .get("internalCode")
+                .map(|c| c.to_string().trim_matches('"').to_string());
+            self.error.message = s("message").or(self.error.message.take());
+            return true;
+        }
         // A bare object is an error only when its type says so: a success body has
         // `"type": "message"` and a `message`-less shape.
         if bare && !s("type").is_some_and(|t| t.ends_with("_error")) {

@@ -17,6 +17,7 @@ macro_rules! note {
 pub(crate) use note;
 
 pub mod entry;
+pub mod metrics;
 pub mod proxy;
 pub mod safe;
 pub mod scan;
@@ -59,14 +60,19 @@ pub struct Counters {
 pub struct Sink {
     tx: mpsc::SyncSender<Record>,
     pub counters: Arc<Counters>,
+    /// `--metrics`: observes a record the queue had no room for (the writer observes the rest).
+    metrics: Option<Arc<metrics::Metrics>>,
 }
 
 impl Sink {
     /// Queues a record; never blocks the proxy.
     pub fn send(&self, r: Record) {
         self.counters.exchanges.fetch_add(1, Ordering::Relaxed);
-        if self.tx.try_send(r).is_err() {
+        if let Err(e) = self.tx.try_send(r) {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            if let (Some(m), mpsc::TrySendError::Full(r)) = (&self.metrics, e) {
+                m.observe_unwritten(&r);
+            }
         }
     }
 }
@@ -77,10 +83,22 @@ pub type LiveOut = Box<dyn Write + Send>;
 /// Starts the writer thread. Returns the sink and a handle that, once every sink is dropped,
 /// ends with the counters after the last record is on disk.
 pub fn start_writer(
+    writer: Writer,
+    live: LiveOut,
+    color: bool,
+) -> (Sink, std::thread::JoinHandle<Arc<Counters>>) {
+    start_writer_with(writer, live, color, None)
+}
+
+/// [`start_writer`], also feeding every record to `--metrics` (on the writer's thread, off
+/// the requests' path; whether or not the disk takes it).
+pub fn start_writer_with(
     mut writer: Writer,
     mut live: LiveOut,
     color: bool,
+    metrics: Option<Arc<metrics::Metrics>>,
 ) -> (Sink, std::thread::JoinHandle<Arc<Counters>>) {
+    let m2 = metrics.clone();
     let (tx, rx) = mpsc::sync_channel::<Record>(QUEUE);
     let counters = Arc::new(Counters::default());
     let c2 = counters.clone();
@@ -96,6 +114,9 @@ pub fn start_writer(
                 let Ok(line) = serde_json::to_vec(&r) else {
                     continue;
                 };
+                if let Some(m) = &m2 {
+                    m.observe(&r, &line);
+                }
                 if let Some(at) = paused_at
                     && (at.elapsed() < RETRY || writer.reopen().is_err())
                 {
@@ -138,7 +159,14 @@ pub fn start_writer(
             c2
         })
         .expect("spawn the record writer thread");
-    (Sink { tx, counters }, handle)
+    (
+        Sink {
+            tx,
+            counters,
+            metrics,
+        },
+        handle,
+    )
 }
 
 /// The one line printed when a record is a failure: time, status, what was asked, the class
@@ -164,7 +192,6 @@ pub fn live_line(
         return None;
     };
     let v = crate::classify::classify(&c)?;
-    let fix = crate::fixes::for_class(v.class);
     let class = if color {
         use owo_colors::OwoColorize;
         v.class.as_str().red().bold().to_string()
@@ -187,7 +214,7 @@ pub fn live_line(
     s.push_str(&format!(
         " -> {class} ({}): {}",
         v.confidence.as_str(),
-        fix.short
+        v.fix.short
     ));
     if let Some(ra) = v.retry_after_s {
         s.push_str(&format!("; retry after {ra}s"));

@@ -30,7 +30,7 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
     for c in &d.causes {
         let seen = match (&c.first_seen, &c.last_seen) {
             (Some(a), Some(b)) if a == b => format!("  at {}", short_time(a)),
-            (Some(a), Some(b)) => format!("  {} to {}", short_time(a), short_time(b)),
+            (Some(a), Some(b)) => format!("  {}", time_span(a, b)),
             _ => String::new(),
         };
         let head = format!(
@@ -86,6 +86,16 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
         }
         write_wrapped(redact, out, indent, &label("fix"), c.fix.first, body_w)?;
         write_wrapped(redact, out, indent, &label("then"), c.fix.then, body_w)?;
+        for o in &c.other_fixes {
+            let also = format!(
+                "{} failure{} ({}): {}",
+                o.count,
+                if o.count == 1 { "" } else { "s" },
+                o.provider,
+                o.fix.first
+            );
+            write_wrapped(redact, out, indent, &label("also"), &also, body_w)?;
+        }
         write_wrapped(
             redact,
             out,
@@ -106,6 +116,9 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
             "  ",
             Paint::Bold,
         )?;
+        if let Some(n) = untimed_note(d) {
+            style.para(out, &n, "", "  ", Paint::Dim)?;
+        }
         for row in chart {
             writeln!(out, "  {row}")?;
         }
@@ -175,7 +188,7 @@ pub fn headline(d: &Diagnosis) -> String {
         if s.counts.files == 1 { "" } else { "s" }
     ));
     if let (Some(a), Some(b)) = (&s.first, &s.last) {
-        h.push_str(&format!(", {} to {} UTC", short_time(a), short_time(b)));
+        h.push_str(&format!(", {} UTC", time_span(a, b)));
     }
     h
 }
@@ -228,6 +241,40 @@ pub fn no_failures(d: &Diagnosis) -> String {
 pub fn short_time(s: &str) -> String {
     s.get(11..19).unwrap_or(s).to_string()
 }
+
+/// `HH:MM:SS to HH:MM:SS` within one day; with the dates (`YYYY-MM-DD HH:MM:SS to ...`) when
+/// the span crosses midnight, so a multi-day range never reads backwards.
+pub fn time_span(a: &str, b: &str) -> String {
+    let day = |s: &str| s.get(..10).map(str::to_string);
+    if day(a) == day(b) {
+        format!("{} to {}", short_time(a), short_time(b))
+    } else {
+        let full = |s: &str| match (s.get(..10), s.get(11..19)) {
+            (Some(d), Some(t)) => format!("{d} {t}"),
+            _ => s.to_string(),
+        };
+        format!("{} to {}", full(a), full(b))
+    }
+}
+
+/// The note under the timeline's title when failures without a time are left out of it.
+pub fn untimed_note(d: &Diagnosis) -> Option<String> {
+    let n = d.summary.untimed_failures;
+    let all = d.summary.counts.failures;
+    (n > 0).then(|| {
+        format!(
+            "{} of {} failure{} carr{} no time and {} not in the timeline (they count in the causes above).",
+            thousands(n),
+            thousands(all),
+            if all == 1 { "" } else { "s" },
+            if n == 1 { "ies" } else { "y" },
+            if n == 1 { "is" } else { "are" },
+        )
+    })
+}
+
+/// Runs of at least this many empty rows are drawn as one line saying how long the gap was.
+const GAP_ROWS: usize = 3;
 
 /// Breaks `text` into lines of at most `width` columns at spaces; a word longer than a line
 /// (a path, a header name) gets a line of its own, never split.
@@ -301,7 +348,7 @@ pub fn chart(timeline: &[Minute], ascii: bool, width: usize) -> Vec<String> {
         return Vec::new();
     }
     let step = step_for(timeline);
-    let mut rows: Vec<(i64, u64, u64, u64, [u64; Class::ALL.len()])> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let Some(first) = timeline.first().and_then(minute_of) else {
         return Vec::new();
     };
@@ -328,46 +375,78 @@ pub fn chart(timeline: &[Minute], ascii: bool, width: usize) -> Vec<String> {
     let multi_day = rows.first().map(|r| r.0 / 1440) != rows.last().map(|r| r.0 / 1440);
     let (ok, bad) = if ascii { ('#', 'x') } else { ('█', '▒') };
     let count_w = thousands(max).len();
-    rows.iter()
-        .flat_map(|(at, req, succ, fail, by)| {
-            let label = DateTime::<Utc>::from_timestamp(at * 60, 0)
-                .map(|t| {
-                    if multi_day {
-                        t.format("%m-%d %H:%M").to_string()
-                    } else {
-                        t.format("%H:%M").to_string()
-                    }
-                })
-                .unwrap_or_default();
-            let scale = |n: u64| ((n as f64 / max as f64) * bar_w as f64).round() as usize;
-            let f = if *fail > 0 { scale(*fail).max(1) } else { 0 };
-            let s = scale(*succ).min(bar_w.saturating_sub(f));
-            let bar: String = std::iter::repeat_n(ok, s)
-                .chain(std::iter::repeat_n(bad, f))
+    let render = |(at, req, succ, fail, by): &Row| -> Vec<String> {
+        let label = DateTime::<Utc>::from_timestamp(at * 60, 0)
+            .map(|t| {
+                if multi_day {
+                    t.format("%m-%d %H:%M").to_string()
+                } else {
+                    t.format("%H:%M").to_string()
+                }
+            })
+            .unwrap_or_default();
+        let scale = |n: u64| ((n as f64 / max as f64) * bar_w as f64).round() as usize;
+        let f = if *fail > 0 { scale(*fail).max(1) } else { 0 };
+        let s = scale(*succ).min(bar_w.saturating_sub(f));
+        let bar: String = std::iter::repeat_n(ok, s)
+            .chain(std::iter::repeat_n(bad, f))
+            .collect();
+        let pad = bar_w - bar.chars().count();
+        let row = format!(
+            "{label}  {bar}{}  {:>count_w$} req",
+            " ".repeat(pad),
+            thousands(*req)
+        );
+        if *fail > 0 {
+            let classes: Vec<String> = Class::ALL
+                .iter()
+                .filter(|c| by[**c as usize] > 0)
+                .map(|c| format!("{c} {}", by[*c as usize]))
                 .collect();
-            let pad = bar_w - bar.chars().count();
-            let row = format!(
-                "{label}  {bar}{}  {:>count_w$} req",
-                " ".repeat(pad),
-                thousands(*req)
-            );
-            if *fail > 0 {
-                let classes: Vec<String> = Class::ALL
-                    .iter()
-                    .filter(|c| by[**c as usize] > 0)
-                    .map(|c| format!("{c} {}", by[*c as usize]))
-                    .collect();
-                let tail = format!("{} failed: {}", thousands(*fail), classes.join(", "));
-                // What does not fit goes on lines of its own under the counts, wrapped
-                // between classes.
-                let lead = " ".repeat(label.chars().count() + 2);
-                let first = format!("{}  ", row.trim_end());
-                let lines = super::wrap_to(width, &tail, &first, &lead);
-                return lines;
-            }
-            vec![row.trim_end().to_string()]
-        })
-        .collect()
+            let tail = format!("{} failed: {}", thousands(*fail), classes.join(", "));
+            // What does not fit goes on lines of its own under the counts, wrapped
+            // between classes.
+            let lead = " ".repeat(label.chars().count() + 2);
+            let first = format!("{}  ", row.trim_end());
+            return super::wrap_to(width, &tail, &first, &lead);
+        }
+        vec![row.trim_end().to_string()]
+    };
+    // Long runs of empty rows (a few timed failures hours apart) become one line each.
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let run = rows[i..]
+            .iter()
+            .take_while(|r| r.1 == 0 && r.3 == 0)
+            .count();
+        if run >= GAP_ROWS {
+            out.push(gap_line(run as i64 * step));
+            i += run;
+        } else {
+            out.extend(render(&rows[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One chart row: start minute, requests, successes, failures, failures per class.
+type Row = (i64, u64, u64, u64, [u64; Class::ALL.len()]);
+
+/// The line standing for a run of empty rows: how long nothing was logged.
+fn gap_line(minutes: i64) -> String {
+    let (n, unit) = if minutes % 1440 == 0 {
+        (minutes / 1440, "day")
+    } else if minutes % 60 == 0 {
+        (minutes / 60, "hour")
+    } else {
+        (minutes, "minute")
+    };
+    format!(
+        "...    no requests for {n} {unit}{}",
+        if n == 1 { "" } else { "s" }
+    )
 }
 
 #[cfg(test)]

@@ -96,6 +96,16 @@ pub fn diagnosis(out: &mut dyn Write, d: &Diagnosis) -> io::Result<()> {
         }
         writeln!(out, "- **Fix:** {}", escape(c.fix.first))?;
         writeln!(out, "- **Then:** {}", escape(c.fix.then))?;
+        for o in &c.other_fixes {
+            writeln!(
+                out,
+                "- **Also** ({} failure{}, {}): {}",
+                o.count,
+                if o.count == 1 { "" } else { "s" },
+                o.provider,
+                escape(o.fix.first)
+            )?;
+        }
         writeln!(out, "- **Ranked by:** {}", escape(&c.rank_reason))?;
         writeln!(out)?;
     }
@@ -106,6 +116,10 @@ pub fn diagnosis(out: &mut dyn Write, d: &Diagnosis) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "{}", escape(&chart_title(&d.timeline, true)))?;
         writeln!(out)?;
+        if let Some(n) = super::diagnose::untimed_note(d) {
+            writeln!(out, "{}", escape(&n))?;
+            writeln!(out)?;
+        }
         writeln!(out, "```text")?;
         for r in rows {
             writeln!(out, "{r}")?;

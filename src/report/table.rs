@@ -11,7 +11,7 @@ use comfy_table::{Attribute, Cell, ContentArrangement, Table};
 
 use super::{Renderer, Style, Summary, visible_width};
 use crate::classify::Verdict;
-use crate::fixes::{self, Fix};
+use crate::fixes::Fix;
 
 /// The house table: a header with a rule under it, no borders and no rules between rows,
 /// laid out to the width. Colour comes from the cells' own styling.
@@ -144,7 +144,7 @@ pub fn failure_block(style: &Style, v: &Verdict, redact_ids: bool) -> Vec<String
     {
         lines.extend(style.wrap(&r(e), "  ", "      "));
     }
-    let mut fix = format!("fix: {}", fixes::short_for(v.class, v.provider, None));
+    let mut fix = format!("fix: {}", v.fix.short);
     if let Some(s) = v.retry_after_s {
         fix.push_str(&format!(" · retry after {s} s"));
     }
@@ -226,18 +226,23 @@ pub fn write_summary(out: &mut dyn Write, style: &Style, s: &Summary) -> std::io
     if s.by_class.is_empty() {
         let text = if s.captures == 0 {
             "No captures found: nothing in the input looked like an API response or error."
+                .to_string()
+        } else if s.filtered_out > 0 {
+            format!(
+                "No failures of the classes asked for (--only); {} failure{} of other classes left out.",
+                s.filtered_out,
+                if s.filtered_out == 1 { "" } else { "s" }
+            )
         } else {
-            "No failures: every capture was a success."
+            "No failures: every capture was a success.".to_string()
         };
-        for l in style.wrap(text, "", "") {
+        for l in style.wrap(&text, "", "") {
             writeln!(out, "{l}")?;
         }
         return Ok(());
     }
     let mut by: Vec<_> = s.by_class.iter().collect();
     by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    // Bedrock and Vertex failures get their cloud's fixes, never Anthropic's.
-    let clouds: Vec<_> = s.by_provider.keys().filter(|p| p.is_cloud()).collect();
     let name_w = by.iter().map(|(c, _)| c.as_str().len()).max().unwrap_or(0);
     let count_w = by
         .iter()
@@ -246,16 +251,20 @@ pub fn write_summary(out: &mut dyn Write, style: &Style, s: &Summary) -> std::io
         .unwrap_or(1);
     let indent = " ".repeat(2 + name_w + 2 + count_w + 2);
     for (class, n) in by {
-        let short = match clouds.as_slice() {
-            [] => fixes::for_class(*class).short,
-            [p] if s.by_provider.len() == 1 => fixes::short_for(*class, **p, None),
-            _ => "differs by provider: see each failure's fix above",
+        // Each failure carries the fix chosen for its provider and evidence; a class whose
+        // failures carry several says so instead of picking one for all.
+        let short = match s.class_fix(*class) {
+            (one, 0) => one.to_string(),
+            (most, n) => format!(
+                "{most} (+{n} other fix{}: see each failure)",
+                if n == 1 { "" } else { "es" }
+            ),
         };
         let pad = " ".repeat(name_w - class.as_str().len());
         let lead = format!("  {}{pad}  {n:>count_w$}  ", style.class(*class));
         // Wrap with a plain lead of the same width, then put the coloured one back.
         let plain_lead = " ".repeat(visible_width(&lead));
-        let mut lines = style.wrap(short, &plain_lead, &indent);
+        let mut lines = style.wrap(&short, &plain_lead, &indent);
         if let Some(first) = lines.first_mut() {
             *first = format!("{lead}{}", first.get(plain_lead.len()..).unwrap_or(""));
         }

@@ -81,6 +81,7 @@ fn check(text: &str, width: u16, words: &[&str]) {
 
 fn verdict(source: &str, line: u64, class: Class, evidence: &[&str]) -> Verdict {
     let f = crate::fixes::for_class(class);
+    let chosen = crate::fixes::choose(class, crate::classify::Provider::Anthropic, None);
     Verdict {
         source: source.into(),
         line,
@@ -92,10 +93,7 @@ fn verdict(source: &str, line: u64, class: Class, evidence: &[&str]) -> Verdict 
         evidence: evidence.iter().map(|s| s.to_string()).collect(),
         retry_after_s: Some(13),
         request_id: Some("req_011CVd3m5pQxK2Tz8aYbW4nR".into()),
-        fix: FixRef {
-            first: f.first,
-            then: f.then,
-        },
+        fix: FixRef::from(chosen),
         format: Format::Http,
         error_type: Some("rate_limit_error".into()),
         error_code: None,

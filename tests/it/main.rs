@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod accuracy;
 mod classify;
 mod claude_code;
 mod diagnose;
@@ -21,6 +22,7 @@ mod install;
 mod layers;
 mod limits;
 mod live;
+mod metrics;
 mod mock;
 mod probe;
 mod record;

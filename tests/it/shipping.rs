@@ -213,7 +213,7 @@ fn bash_completes_past_the_subcommand() {
     assert!(flags.iter().all(|f| f.starts_with("--")), "{flags:?}");
 
     let formats = offered(&["claude-429", "diagnose", "--format", ""]);
-    assert_eq!(formats, ["text", "markdown"], "diagnose --format");
+    assert_eq!(formats, ["text", "markdown", "html"], "diagnose --format");
 
     let shells = offered(&["claude-429", "completions", "z"]);
     assert_eq!(shells, ["zsh"]);

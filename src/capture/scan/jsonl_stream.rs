@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::pipeline::Job;
 use super::read::{Chunk, too_long, trim_eol};
 use super::{Handler, Light, ScanOptions, ScanStats};
-use crate::capture::{jsonl, text};
+use crate::capture::{jsonl, logrecord, text};
 
 /// The JSON Lines work on the [pipeline](super::pipeline): each worker keeps its own copy of
 /// the source name (no shared reference count to bounce between cores for every capture)
@@ -135,7 +135,7 @@ fn work<H: Handler>(
             if handled {
                 continue;
             }
-            match jsonl::parse_full(source, this, bytes, opts.failures_only) {
+            match logrecord::parse_full(source, this, bytes, opts.failures_only) {
                 jsonl::Parsed::Capture(c) => {
                     captures += 1;
                     match handler.capture(*c) {

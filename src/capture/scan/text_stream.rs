@@ -10,7 +10,7 @@ use super::pipeline::{self, Job};
 use super::prefilter::Prefilter;
 use super::read::{Chunk, Line, LineReader, too_long, trim_eol};
 use super::{Engine, Handler, ScanOptions, ScanStats};
-use crate::capture::{Capture, jsonl, text};
+use crate::capture::{Capture, jsonl, logrecord, text};
 
 /// The line-by-line text path (also takes JSONL lines mixed into text).
 pub(super) fn text_lines<H: Handler, R: Read>(
@@ -69,7 +69,7 @@ pub(super) fn text_line(
     stats: &mut ScanStats,
 ) {
     if bytes.first() == Some(&b'{') && text.is_idle() {
-        match jsonl::parse_line(source, line_no, bytes, opts.failures_only) {
+        match logrecord::parse_line(source, line_no, bytes, opts.failures_only) {
             jsonl::Parsed::Capture(c) => {
                 text.flush(emit, stats);
                 stats.captures += 1;

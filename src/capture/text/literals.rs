@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::TextScanner;
 use super::lines::{Marker, js_key, status_in_text, status_of_exception};
 use super::merge::{finish_capture, statuses_differ};
+use crate::capture::freetext;
 use crate::capture::object::{from_object, parse_time_str, read_headers};
 use crate::capture::stats::ScanStats;
 use crate::capture::{Capture, Format, headers};
@@ -77,19 +78,11 @@ impl TextScanner {
         let norm = rules::normalise(&text);
         // A torn JSON line still names its status: `"status": 429`.
         let mut p = p;
-        if p.status.is_none()
-            && let Some(at) = text.find("\"status\"")
-        {
-            let digits: String = text[at + 8..]
-                .trim_start_matches([' ', ':'])
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            p.status = digits.parse().ok().filter(|s| (400..600).contains(s));
-        }
+        p.status = p.status.or_else(|| freetext::literal_status(&text));
         let useful = p.status.is_some()
             || rules::first_match(&norm).is_some()
-            || crate::classify::kind_in_text(&norm).is_some();
+            || crate::classify::kind_in_text(&norm).is_some()
+            || freetext::rate_limit_evidence(&text);
         if !useful {
             stats.skip(
                 &self.source,
@@ -429,6 +422,13 @@ impl TextScanner {
             });
         }
         if texts.is_empty() {
+            // A gateway's own error body (Cloudflare AI Gateway) belongs to the status above.
+            if let Some(c) = self.cur.as_mut()
+                && freetext::absorb_gateway_error(c, v)
+            {
+                self.open.has_body = true;
+                return true;
+            }
             // Parsed fine, says nothing about a failure: consumed.
             return !is_api_error || api_status.is_none();
         }

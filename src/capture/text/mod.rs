@@ -333,7 +333,11 @@ impl TextScanner {
         self.release_held(line_no, out, stats);
         if self.pending.is_some() {
             self.continue_literal(raw, out, stats);
-            return;
+            // A blank line ends a broken literal and then acts as a blank line (it closes
+            // the capture the literal's text went into), as before the split.
+            if !raw.trim().is_empty() {
+                return;
+            }
         }
         // Most lines of a big application log are irrelevant: with no capture open, a line
         // that names nothing a capture can start with costs a few memmem probes.
@@ -351,6 +355,9 @@ impl TextScanner {
         // any step acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in it) changes
         // nothing but the timestamp, taken above.
         if self.gate && self.is_clear() && inert_when_quiet(trimmed, &mut self.lower) {
+            return;
+        }
+        if self.proxy_or_unplaced_line(line_no, trimmed, out, stats) {
             return;
         }
         if trimmed.is_empty() || trimmed == "<" {

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 use super::TextScanner;
 use super::lines::{
     Marker, httpx_request, is_neutral, looks_claude_code, looks_like_header_name,
-    might_start_capture, request_line,
+    might_start_capture, request_line, status_in_text,
 };
 use super::merge::has_specific_text;
 use super::{MAX_CONTINUATION, MAX_UNRELATED};
+use crate::capture::freetext;
 use crate::capture::object::read_sse;
 use crate::capture::stats::ScanStats;
 use crate::capture::{Capture, Format, headers};
@@ -70,15 +71,51 @@ impl TextScanner {
         self.push(line_no, req, false, out, stats);
     }
 
-    /// curl -v's info and data lines, and code comments before any capture: nothing to take.
+    /// A proxy's or gateway's own log line (`upstream 429 (retry 2/3)`, `HEAD /v1/models
+    /// 404`), or a 429/529 with rate-limit words that the steps below do not place
+    /// (`Copilot request failed: 429 Too Many Requests`): a capture of its own, never
+    /// dropped; a proxy's success or 404 is taken and ignored.
+    pub(super) fn proxy_or_unplaced_line(
+        &mut self,
+        line_no: u64,
+        trimmed: &str,
+        out: &mut dyn FnMut(Capture),
+        stats: &mut ScanStats,
+    ) -> bool {
+        if self.cur.is_some() {
+            return false;
+        }
+        let status = match freetext::proxy_line(trimmed) {
+            Some(None) => return true,
+            Some(Some(status)) => status,
+            None => match freetext::unplaced_failure(trimmed) {
+                Some(status) if status_in_text(&trimmed.to_ascii_lowercase()).is_none() => status,
+                _ => return false,
+            },
+        };
+        let c = self.start(line_no, Format::Text, out, stats);
+        c.status = Some(status);
+        c.push_text(trimmed);
+        self.close(out, stats);
+        true
+    }
+
+    /// curl -v's info and data lines, code comments before any capture (unless they carry a
+    /// 429/529 failure) and a reader's guess about the cause ("I think we hit the 429 rate
+    /// limit because..."): nothing to take.
     pub(super) fn is_noise(&self, trimmed: &str) -> bool {
         let curl_info = trimmed.starts_with("* ")
             && !headers::parse_line(trimmed).is_some_and(|(n, _)| headers::is_relevant(&n));
         if curl_info || trimmed.starts_with("{ [") || trimmed.starts_with("} [") {
             return true;
         }
+        if self.cur.is_some() {
+            return false;
+        }
         // Code comments (a source file, a config) never start a capture.
-        self.cur.is_none() && (trimmed.starts_with("# ") || trimmed.starts_with("// "))
+        ((trimmed.starts_with("# ") || trimmed.starts_with("// "))
+            && !freetext::comment_carries_failure(trimmed))
+            || freetext::is_hypothesis(trimmed)
     }
 
     /// An HTTP status line (also quoted inside an httpx log line) with `status` at `at`.
