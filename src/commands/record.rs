@@ -12,37 +12,7 @@ use crate::record::{self, Options, Proxy, Rotation, Writer};
 use crate::report::Style;
 
 pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
-    if !record::is_loopback(&a.listen) && !a.allow_remote {
-        return Err(UsageError(format!(
-            "refusing to listen on {} (not loopback): anyone who can reach it could send \
-             requests through it; add --allow-remote if that is what you want",
-            a.listen
-        ))
-        .into());
-    }
-    if let Some(m) = a.metrics
-        && !record::is_loopback(&m)
-        && !a.allow_remote
-    {
-        return Err(UsageError(format!(
-            "refusing to serve metrics on {m} (not loopback): anyone who can reach it could \
-             read your traffic's headroom and failures; add --allow-remote if that is what you want"
-        ))
-        .into());
-    }
-    // The same check as --base-url: no user:password@ (never printed), no query, no /v1,
-    // plain http only to this machine unless asked for.
-    let checked =
-        crate::api::client::check_url(a.upstream.trim(), a.allow_insecure_http, "--upstream")?;
-    let upstream = reqwest::Url::parse(&checked)
-        .map_err(|e| UsageError(format!("--upstream is not a URL ({e})")))?;
-    if record::writer::world_writable(&a.out) {
-        crate::errln!(
-            "claude-429: warning: {} is writable by anyone: others could read, replace or \
-             remove the records; use a directory only you can write (chmod 700)",
-            a.out.display()
-        );
-    }
+    let upstream = check(a)?;
     let opts = Options {
         listen: a.listen,
         upstream,
@@ -142,6 +112,44 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
         );
     }
     Ok(Outcome::Clean)
+}
+
+/// The flags checked before anything is opened: loopback listeners unless asked otherwise,
+/// the upstream URL (as `--base-url`), a warning for a directory anyone can write; returns
+/// the upstream.
+fn check(a: &RecordArgs) -> Result<reqwest::Url> {
+    if !record::is_loopback(&a.listen) && !a.allow_remote {
+        return Err(UsageError(format!(
+            "refusing to listen on {} (not loopback): anyone who can reach it could send \
+             requests through it; add --allow-remote if that is what you want",
+            a.listen
+        ))
+        .into());
+    }
+    if let Some(m) = a.metrics
+        && !record::is_loopback(&m)
+        && !a.allow_remote
+    {
+        return Err(UsageError(format!(
+            "refusing to serve metrics on {m} (not loopback): anyone who can reach it could \
+             read your traffic's headroom and failures; add --allow-remote if that is what you want"
+        ))
+        .into());
+    }
+    // The same check as --base-url: no user:password@ (never printed), no query, no /v1,
+    // plain http only to this machine unless asked for.
+    let checked =
+        crate::api::client::check_url(a.upstream.trim(), a.allow_insecure_http, "--upstream")?;
+    let upstream = reqwest::Url::parse(&checked)
+        .map_err(|e| UsageError(format!("--upstream is not a URL ({e})")))?;
+    if record::writer::world_writable(&a.out) {
+        crate::errln!(
+            "claude-429: warning: {} is writable by anyone: others could read, replace or \
+             remove the records; use a directory only you can write (chmod 700)",
+            a.out.display()
+        );
+    }
+    Ok(upstream)
 }
 
 /// Sends one message per Ctrl-C (SIGINT) or SIGTERM: the first stops accepting, the second
