@@ -98,7 +98,7 @@ pub struct Entry {
 impl Entry {
     /// When it was written.
     pub fn time(&self) -> Option<DateTime<Utc>> {
-        crate::capture::jsonl::parse_time_str(&self.ts)
+        crate::capture::object::parse_time_str(&self.ts)
     }
 
     /// When a retry is allowed again (the time plus `retry_after_s`).

@@ -108,25 +108,50 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Ctrl-C (SIGINT) and SIGTERM, the one handler of the project (`probe`, `record`, `mock`).
+/// The handlers are installed when it is made (inside a tokio runtime), so a signal that
+/// arrives before the first [`Signals::recv`] is not lost.
+pub struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers. Call inside a tokio runtime.
+    pub fn install() -> io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt())?,
+                term: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    /// Resolves at the next SIGINT or SIGTERM.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+        #[cfg(not(unix))]
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM. If no handler can be installed it never resolves
 /// (the run then simply cannot be interrupted cleanly). Call inside a tokio runtime.
 pub async fn interrupted() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                r = tokio::signal::ctrl_c() => {
-                    if r.is_err() {
-                        term.recv().await;
-                    }
-                }
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
+    match Signals::install() {
+        Ok(mut s) => s.recv().await,
+        Err(_) => std::future::pending::<()>().await,
     }
 }

@@ -44,6 +44,23 @@ impl DimensionName {
         }
     }
 
+    /// The dimension of a header infix (`input-tokens`), the inverse of [`Self::header_infix`].
+    pub fn from_header_infix(infix: &str) -> Option<DimensionName> {
+        DimensionName::ALL
+            .into_iter()
+            .find(|d| d.header_infix() == infix)
+    }
+
+    /// The shortest name, for a status line: `req`, `in`, `out`, `tok`.
+    pub const fn short(self) -> &'static str {
+        match self {
+            DimensionName::Requests => "req",
+            DimensionName::InputTokens => "in",
+            DimensionName::OutputTokens => "out",
+            DimensionName::Tokens => "tok",
+        }
+    }
+
     /// The name people read.
     pub fn label(self) -> &'static str {
         match self {
@@ -166,6 +183,19 @@ pub fn model_class(id: &str, line: Option<&str>) -> String {
     s
 }
 
+/// The short form of a [`model_class`] for a status line: `Claude Sonnet 4.x` is `sonnet-4`,
+/// `Claude Sonnet` is `sonnet`; a class that names no Claude model stays as it is.
+pub fn short_class(class: &str) -> String {
+    match class.strip_prefix("Claude") {
+        Some(rest) => rest
+            .split_whitespace()
+            .map(|w| w.trim_end_matches(".x").to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join("-"),
+        None => class.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +219,18 @@ mod tests {
             assert_eq!(model_class(id, None), want, "{id}");
         }
         assert_eq!(model_class("claude-x-9", Some("haiku")), "Claude Haiku 9.x");
+        for (class, short) in [
+            ("Claude Sonnet 4.x", "sonnet-4"),
+            ("Claude Haiku 3.x", "haiku-3"),
+            ("Claude Opus", "opus"),
+            ("gpt-x", "gpt-x"),
+        ] {
+            assert_eq!(short_class(class), short, "{class}");
+        }
+        for d in DimensionName::ALL {
+            assert_eq!(DimensionName::from_header_infix(d.header_infix()), Some(d));
+        }
+        assert_eq!(DimensionName::from_header_infix("nope"), None);
     }
 
     #[test]

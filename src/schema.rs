@@ -49,7 +49,7 @@ pub fn schemas() -> Vec<(&'static str, Schema)> {
     all.push(("usage", schemars::schema_for!(crate::usage::Attribution)));
     all.push(("fixes", schemars::schema_for!(FixesJson)));
     all.push(("status", schemars::schema_for!(crate::status::Status)));
-    all.push(("mock", schemars::schema_for!(crate::mock::record::Report)));
+    all.push(("mock", schemars::schema_for!(crate::mock::served::Report)));
     all
 }
 

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::capture::Capture;
 use crate::capture::jsonl::{Parsed, parse_full};
 use crate::classify;
+use crate::ratelimit::{self, DimensionName};
 
 /// How much of a file's end is read.
 const TAIL: u64 = 512 * 1024;
@@ -82,28 +83,11 @@ pub struct Status {
     pub last_stop: Option<crate::history::Entry>,
 }
 
-/// The rate-limit class of a model name: family and major version (`claude-sonnet-4-5` and
-/// `claude-sonnet-4-20250514` are both `sonnet-4`; `claude-3-5-haiku-20241022` is `haiku-3`).
+/// The rate-limit class of a model name in its short form: [`ratelimit::model_class`] as
+/// [`ratelimit::short_class`] writes it (`claude-sonnet-4-5` and `claude-sonnet-4-20250514`
+/// are both `sonnet-4`; `claude-3-5-haiku-20241022` is `haiku-3`).
 pub fn model_class(model: &str) -> String {
-    let m = model.trim().to_ascii_lowercase();
-    let m = m.strip_prefix("claude-").unwrap_or(&m);
-    let parts: Vec<&str> = m.split(['-', '.', '@']).collect();
-    let family = parts
-        .iter()
-        .find(|p| matches!(**p, "opus" | "sonnet" | "haiku"));
-    let major = parts
-        .iter()
-        .find(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()));
-    match (family, major) {
-        (Some(f), Some(v)) => format!("{f}-{v}"),
-        (Some(f), None) => f.to_string(),
-        _ => parts
-            .iter()
-            .take_while(|p| !(p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit())))
-            .copied()
-            .collect::<Vec<_>>()
-            .join("-"),
-    }
+    ratelimit::short_class(&ratelimit::model_class(model, None))
 }
 
 /// Files to read: a file as given, or the newest one or two of a record directory.
@@ -153,7 +137,7 @@ fn quick_str<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a str> {
 
 /// The `"ts"` of a line as `record` writes it, read without parsing the line.
 fn quick_time(line: &[u8]) -> Option<DateTime<Utc>> {
-    crate::capture::jsonl::parse_time_str(quick_str(line, b"\"ts\":")?)
+    crate::capture::object::parse_time_str(quick_str(line, b"\"ts\":")?)
 }
 
 /// The first `"model"` of a line, read without parsing it (`None`: parse to know).
@@ -274,7 +258,7 @@ fn class_status(c: &Capture, class: String, now: DateTime<Utc>) -> Option<ClassS
             let reset_in_s = d
                 .reset
                 .as_deref()
-                .and_then(crate::capture::jsonl::parse_time_str)
+                .and_then(crate::capture::object::parse_time_str)
                 .map(|t| (t - now).num_seconds());
             DimStatus {
                 name: d.name.to_string(),
@@ -299,7 +283,7 @@ fn class_status(c: &Capture, class: String, now: DateTime<Utc>) -> Option<ClassS
         .filter(|d| d.left_pct.is_some())
         .min_by(|a, b| a.left_pct.partial_cmp(&b.left_pct).expect("no NaN"))
         .cloned();
-    let req = dims.iter().find(|d| d.name == "requests");
+    let req = dims.iter().find(|d| d.name == REQUESTS);
     Some(ClassStatus {
         class,
         model: c.model.clone().unwrap_or_default(),
@@ -313,15 +297,13 @@ fn class_status(c: &Capture, class: String, now: DateTime<Utc>) -> Option<ClassS
     })
 }
 
+/// A dimension's short name (`req`, `in`, `out`, `tok`); an unknown one as it is.
 fn short_dim(name: &str) -> &str {
-    match name {
-        "requests" => "req",
-        "input-tokens" => "in",
-        "output-tokens" => "out",
-        "tokens" => "tok",
-        other => other,
-    }
+    DimensionName::from_header_infix(name).map_or(name, |d| d.short())
 }
+
+/// The requests dimension, as [`DimStatus::name`] spells it (the header infix).
+const REQUESTS: &str = DimensionName::Requests.header_infix();
 
 /// 950, 12k, 1.2M.
 pub fn human(n: u64) -> String {
@@ -370,7 +352,7 @@ pub fn line(s: &Status, color: bool) -> String {
         let shown = c
             .tightest
             .as_ref()
-            .filter(|t| t.name != "requests" || c.requests_remaining.is_none());
+            .filter(|t| t.name != REQUESTS || c.requests_remaining.is_none());
         if let Some(t) = shown {
             let pct = t.left_pct.unwrap_or(0.0);
             let pct_s = if pct >= 10.0 {
@@ -484,7 +466,7 @@ fn header_window(w: &classify::subscription::Windows, name: &str) -> Option<Usag
     let resets_at = win
         .reset
         .as_deref()
-        .and_then(crate::capture::jsonl::parse_time_str)
+        .and_then(crate::capture::object::parse_time_str)
         .map(|t| t.timestamp());
     (used_pct.is_some() || resets_at.is_some()).then_some(UsageWindow {
         used_pct,
@@ -535,28 +517,7 @@ pub fn statusline(
     color: bool,
 ) -> String {
     let mut segs: Vec<Segment> = Vec::new();
-    // The last stop, while it is fresh.
-    if let Some(e) = stop
-        && let Some(t) = e.time()
-        && now - t <= STOP_SHOWN_FOR
-        && t <= now + Duration::minutes(1)
-    {
-        let mut text = format!("⚠ {}", e.what());
-        match e.retry_at().map(|at| (at - now).num_seconds()) {
-            Some(secs) if secs > 0 => {
-                text.push_str(&format!(": retry in {}", crate::history::wait_text(secs)))
-            }
-            _ => {
-                let ago = (now - t).num_minutes();
-                if ago >= 1 {
-                    text.push_str(&format!(" {ago} min ago"));
-                } else {
-                    text.push_str(" just now");
-                }
-            }
-        }
-        segs.push(seg(paint(&text, color, 2), &text, 0));
-    }
+    segs.extend(stop_segment(stop, now, color));
     // Subscription windows.
     let five = p
         .five_hour
@@ -594,8 +555,46 @@ pub fn statusline(
             segs.push(seg(text.clone(), &text, 5));
         }
     }
-    // API-key headroom: the class the payload names (compute filtered on it), else the
-    // tightest class seen.
+    headroom_segments(s, color, &mut segs);
+    if segs.is_empty() {
+        return CALM.into();
+    }
+    fit(segs, width)
+}
+
+/// The last stop, while it is fresh.
+fn stop_segment(
+    stop: Option<&crate::history::Entry>,
+    now: DateTime<Utc>,
+    color: bool,
+) -> Option<Segment> {
+    if let Some(e) = stop
+        && let Some(t) = e.time()
+        && now - t <= STOP_SHOWN_FOR
+        && t <= now + Duration::minutes(1)
+    {
+        let mut text = format!("⚠ {}", e.what());
+        match e.retry_at().map(|at| (at - now).num_seconds()) {
+            Some(secs) if secs > 0 => {
+                text.push_str(&format!(": retry in {}", crate::history::wait_text(secs)))
+            }
+            _ => {
+                let ago = (now - t).num_minutes();
+                if ago >= 1 {
+                    text.push_str(&format!(" {ago} min ago"));
+                } else {
+                    text.push_str(" just now");
+                }
+            }
+        }
+        return Some(seg(paint(&text, color, 2), &text, 0));
+    }
+    None
+}
+
+/// API-key headroom: the class the payload names (compute filtered on it), else the
+/// tightest class seen.
+fn headroom_segments(s: &Status, color: bool, segs: &mut Vec<Segment>) {
     let class = s.classes.iter().min_by(|a, b| {
         let pa = a
             .tightest
@@ -623,7 +622,7 @@ pub fn statusline(
         let tokens = c
             .dims
             .iter()
-            .filter(|d| d.name != "requests")
+            .filter(|d| d.name != REQUESTS)
             .filter_map(|d| d.left_pct.map(|p| (d, p)))
             .min_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
         if let Some((t, pct)) = tokens {
@@ -631,10 +630,10 @@ pub fn statusline(
             segs.push(seg(paint(&text, color, left_level(pct)), &text, 4));
         }
     }
-    if segs.is_empty() {
-        return CALM.into();
-    }
-    // Drop the least important pieces until the line fits.
+}
+
+/// Drops the least important pieces until the line fits `width`, and joins them.
+fn fit(mut segs: Vec<Segment>, width: usize) -> String {
     const SEP: usize = 3;
     let total = |segs: &[Segment]| {
         segs.iter().map(|s| s.plain_width).sum::<usize>() + SEP * (segs.len() - 1)
@@ -676,7 +675,7 @@ mod tests {
         assert_eq!(model_class("claude-opus-4-1"), "opus-4");
         assert_eq!(model_class("claude-3-5-haiku-20241022"), "haiku-3");
         assert_eq!(model_class("claude-haiku-4-5@20251001"), "haiku-4");
-        assert_eq!(model_class("mystery-model-20250101"), "mystery-model");
+        assert_eq!(model_class("mystery-model"), "mystery-model");
     }
 
     #[test]

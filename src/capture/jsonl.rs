@@ -11,8 +11,6 @@ use serde_json::Value;
 
 use super::Capture;
 use super::object::from_object;
-// `status.rs` reads `jsonl::parse_time_str`; it moves to `object::` with status's next edit.
-pub use super::object::parse_time_str;
 
 /// What one line turned out to be.
 pub enum Parsed {
@@ -295,7 +293,7 @@ mod light {
                     f.write_str("a time")
                 }
                 fn visit_str<E: de::Error>(self, v: &str) -> Result<Time, E> {
-                    Ok(Time(super::parse_time_str(v)))
+                    Ok(Time(crate::capture::object::parse_time_str(v)))
                 }
                 fn visit_u64<E: de::Error>(self, v: u64) -> Result<Time, E> {
                     Ok(Time(crate::capture::object::parse_time(

@@ -2,8 +2,11 @@
 //! headers with an exhausted dimension > message text > status alone. Conflicting or missing
 //! evidence lowers the confidence; a confident wrong answer is the worst outcome.
 
+pub mod aws;
+pub mod codes;
 pub(crate) mod fitting;
 pub mod provider;
+mod quote;
 pub mod rules;
 pub mod subscription;
 pub mod summary;
@@ -19,6 +22,10 @@ use crate::fixes;
 use crate::ratelimit::DimensionName;
 
 pub use crate::verdict::Class;
+
+use aws::{AWS_CONTEXT, AwsRow, aws_exception};
+use codes::{ERROR_CODES, code_in_text, kind_in_text};
+use quote::{quote, quote_around};
 
 /// How sure a verdict is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -178,45 +185,6 @@ fn dim_class(name: &str) -> Class {
         .map_or(Class::Unknown, |(_, c)| *c)
 }
 
-/// Stable error codes and what they mean.
-const ERROR_CODES: &[(&str, Class, &str)] = &[
-    (
-        "ramp_limit_exceeded",
-        Class::Acceleration,
-        "usage grew faster than the ramp (acceleration) limit allows",
-    ),
-    (
-        "enforced_spend_limit_reached",
-        Class::Spend,
-        "the org crossed its tier's monthly spend threshold",
-    ),
-    (
-        "contract_spend_limit_reached",
-        Class::Spend,
-        "the org reached its contract's spend limit",
-    ),
-    (
-        "linked_organization_spend_limit_reached",
-        Class::Spend,
-        "the linked org hit its own spend limit or has no credit",
-    ),
-    (
-        "linked_organization_billing_unavailable",
-        Class::NotRateLimit,
-        "billing: the linked org cannot be billed (not a rate limit)",
-    ),
-    (
-        "organization_on_hold",
-        Class::NotRateLimit,
-        "the org is on hold for trust and safety (not a rate limit)",
-    ),
-    (
-        "compaction_unavailable",
-        Class::Overload,
-        "server-side compaction capacity is short (overload)",
-    ),
-];
-
 /// Is this capture a failure at all? Successes get no verdict.
 pub fn is_failure(c: &Capture) -> bool {
     if c.stream_error || subscription::rejected(c).is_some() {
@@ -283,105 +251,6 @@ impl Judgement {
     }
 }
 
-fn quote(s: &str) -> String {
-    quote_around(s, None)
-}
-
-/// Quotes `s` (whitespace collapsed), cut to about 160 characters around `phrase` when given,
-/// so the evidence shows the words that decided. `phrase` is lower case: it is looked for
-/// character by character, never by a byte offset into a lower-cased copy (`İ` lower-cases
-/// to three bytes from two).
-fn quote_around(s: &str, phrase: Option<&str>) -> String {
-    const MAX: usize = 160;
-    let s = s
-        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{23bf}')
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= MAX {
-        return format!("\"{s}\"");
-    }
-    let at = phrase.and_then(|p| char_index_of(&chars, p)).unwrap_or(0);
-    let start = at.saturating_sub(90).min(chars.len().saturating_sub(MAX));
-    let end = (start + MAX).min(chars.len());
-    let mut out = String::from("\"");
-    if start > 0 {
-        out.push_str("...");
-    }
-    out.extend(&chars[start..end]);
-    if end < chars.len() {
-        out.push_str("...");
-    }
-    out.push('"');
-    out
-}
-
-/// The index (in characters) where the lower-case `phrase` starts in `chars`, comparing each
-/// character's lower-case form.
-fn char_index_of(chars: &[char], phrase: &str) -> Option<usize> {
-    let first = phrase.chars().next()?;
-    (0..chars.len()).find(|&i| {
-        if !chars[i].to_lowercase().eq(std::iter::once(first))
-            && chars[i].to_lowercase().next() != Some(first)
-        {
-            return false;
-        }
-        let mut want = phrase.chars().peekable();
-        for c in &chars[i..] {
-            for l in c.to_lowercase() {
-                match want.next() {
-                    Some(w) if w == l => {}
-                    Some(_) => return false,
-                    None => return true,
-                }
-            }
-            if want.peek().is_none() {
-                return true;
-            }
-        }
-        want.peek().is_none()
-    })
-}
-
-/// Error types and stable codes recognised in free text when no structure survived (a
-/// truncated paste, broken quoting): `rate_limit_error`, `overloaded_error`, ...
-const TYPE_TOKENS: &[&str] = &[
-    "overloaded_error",
-    "rate_limit_error",
-    "billing_error",
-    "authentication_error",
-    "permission_error",
-    "not_found_error",
-    "request_too_large",
-    "invalid_request_error",
-    "api_error",
-    "timeout_error",
-];
-
-/// The first error type named in normalised text.
-pub fn kind_in_text(norm: &str) -> Option<&'static str> {
-    TYPE_TOKENS.iter().copied().find(|t| norm.contains(t))
-}
-
-/// A known stable error code named in normalised text, and whether it stands as a field
-/// (`"error_code": "…"`, in a literal that did not parse) rather than in prose.
-fn code_in_text(norm: &str) -> Option<(&'static str, bool)> {
-    let code = ERROR_CODES
-        .iter()
-        .map(|(k, _, _)| *k)
-        .find(|k| norm.contains(k))?;
-    let field = [
-        "\"error_code\"",
-        "'error_code'",
-        "error_code:",
-        "error_code=",
-    ]
-    .iter()
-    .any(|f| norm.contains(f));
-    Some((code, field))
-}
-
 /// The error type, taking an OpenAI-compatible `code` ("rate_limit_error") over a wrong `type`.
 fn error_kind(c: &Capture) -> Option<&str> {
     let code = c.error.code.as_deref().filter(|k| k.ends_with("_error"));
@@ -390,123 +259,6 @@ fn error_kind(c: &Capture) -> Option<&str> {
         (Some(k), _) => Some(k),
         (None, code) => code,
     }
-}
-
-/// One AWS exception: its name, its HTTP status, its fixed reading (None: the text
-/// decides) and what it means.
-type AwsRow = (&'static str, u16, Option<(Class, Confidence)>, &'static str);
-
-/// AWS exceptions that Bedrock answers with (matched case-insensitively, so the lower-camel
-/// stream names match too), as `cloud-providers.md` §1.1 and §3 judge them. `None` class: the
-/// message text decides (a throttle).
-const AWS_EXCEPTIONS: &[AwsRow] = &[
-    (
-        "ThrottlingException",
-        429,
-        None,
-        "an AWS throttle (ThrottlingException)",
-    ),
-    (
-        "ServiceQuotaExceededException",
-        400,
-        Some((Class::Unknown, Confidence::Possible)),
-        "ServiceQuotaExceededException: a Bedrock service quota is exceeded; the error does not say which one",
-    ),
-    (
-        "ModelNotReadyException",
-        429,
-        Some((Class::Overload, Confidence::Likely)),
-        "ModelNotReadyException: the model is not ready to serve (capacity, not your quota); the SDK retries it",
-    ),
-    (
-        "ServiceUnavailableException",
-        503,
-        Some((Class::Overload, Confidence::Likely)),
-        "ServiceUnavailableException: Bedrock is short of capacity, \"not related to your account-level quotas\"",
-    ),
-    (
-        "ValidationException",
-        400,
-        Some((Class::NotRateLimit, Confidence::Certain)),
-        "ValidationException: the request is invalid (not a rate limit), whatever \"retry\" it mentions",
-    ),
-    (
-        "AccessDeniedException",
-        403,
-        Some((Class::NotRateLimit, Confidence::Certain)),
-        "AccessDeniedException: the caller may not use this model (not a rate limit)",
-    ),
-    (
-        "ResourceNotFoundException",
-        404,
-        Some((Class::NotRateLimit, Confidence::Likely)),
-        "ResourceNotFoundException: the model or resource does not exist here (not a rate limit)",
-    ),
-    (
-        "ModelTimeoutException",
-        408,
-        Some((Class::NotRateLimit, Confidence::Likely)),
-        "ModelTimeoutException: processing exceeded the model timeout (not a rate limit)",
-    ),
-    (
-        "ModelStreamErrorException",
-        424,
-        Some((Class::NotRateLimit, Confidence::Likely)),
-        "ModelStreamErrorException: an error while streaming (not a rate limit); retry once",
-    ),
-    (
-        "ModelErrorException",
-        424,
-        Some((Class::NotRateLimit, Confidence::Likely)),
-        "ModelErrorException: the model failed on the request (not a rate limit)",
-    ),
-    (
-        "InternalServerException",
-        500,
-        Some((Class::NotRateLimit, Confidence::Likely)),
-        "InternalServerException: a Bedrock server error (not a rate limit); retry with backoff",
-    ),
-];
-
-/// Words that put an exception name in free text in AWS's mouth.
-const AWS_CONTEXT: &[&str] = &[
-    "an error occurred (",
-    "botocore",
-    "boto3",
-    "$metadata",
-    "$fault",
-    "x-amzn",
-    "bedrock",
-    "amazonaws",
-    "exception-type",
-    "aws",
-    "please wait before trying again",
-    "request rate is too high",
-    "invokemodel",
-    "converse",
-    "anthropic.claude-",
-];
-
-/// The AWS exception named in lower-cased text: its table row and the name as found.
-pub(crate) fn aws_exception(lower: &str) -> Option<&'static AwsRow> {
-    if !lower.contains("exception") {
-        return None;
-    }
-    AWS_EXCEPTIONS.iter().find(|(name, ..)| {
-        let name = name.to_ascii_lowercase();
-        lower.match_indices(&name).any(|(i, _)| {
-            // Not part of a longer identifier (`myvalidationexception` is someone else's).
-            !lower[..i]
-                .chars()
-                .next_back()
-                .is_some_and(|c| c.is_ascii_alphanumeric())
-        })
-    })
-}
-
-/// The status an AWS exception name stands for (boto3, AWS CLI and SDK lines).
-pub fn aws_exception_status(lower: &str) -> Option<u16> {
-    aws_exception(lower).map(|e| e.1)
 }
 
 /// Everything the precedence steps read, computed once per capture.
@@ -1486,7 +1238,7 @@ mod tests {
         let s = format!("{} rate limit {}", "İ".repeat(200), "ß".repeat(100));
         let q = quote_around(&s, Some("rate limit"));
         assert!(q.contains("rate limit"), "{q}");
-        assert_eq!(char_index_of(&['İ', 'a', 'B'], "ab"), Some(1));
+        assert_eq!(quote::char_index_of(&['İ', 'a', 'B'], "ab"), Some(1));
     }
 
     #[test]

@@ -12,7 +12,8 @@ const PREFIX: &str = "anthropic-ratelimit-unified-";
 /// One usage window (`5h`, `7d`, `7d_opus`, ...).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
-pub struct Window {
+#[cfg_attr(feature = "generate", schemars(rename = "Window"))]
+pub struct UnifiedWindow {
     /// The window as the header names it (`5h`, `7d`, ...).
     pub name: String,
     /// `allowed`, `allowed_warning` or `rejected`.
@@ -31,7 +32,7 @@ pub struct Windows {
     pub status: Option<String>,
     /// The binding window (`representative-claim`: five_hour, seven_day, ...).
     pub binding: Option<String>,
-    pub windows: Vec<Window>,
+    pub windows: Vec<UnifiedWindow>,
     /// `anthropic-ratelimit-unified-reset` (RFC 3339).
     pub reset: Option<String>,
     pub overage_status: Option<String>,
@@ -93,7 +94,7 @@ pub fn read(h: &Headers) -> Option<Windows> {
                 let slot = match w.windows.iter_mut().position(|x| x.name == win) {
                     Some(i) => &mut w.windows[i],
                     None => {
-                        w.windows.push(Window {
+                        w.windows.push(UnifiedWindow {
                             name: win.to_string(),
                             status: None,
                             utilization: None,
@@ -173,7 +174,7 @@ impl Windows {
     /// The window that binds: the representative claim's, else the first rejected one, else
     /// the only window the headers name (a bare `unified-status: rejected` with one window's
     /// reset is that window's refusal).
-    pub fn binding_window(&self) -> Option<&Window> {
+    pub fn binding_window(&self) -> Option<&UnifiedWindow> {
         if let Some(claim) = &self.binding
             && let Some(w) = self.windows.iter().find(|w| claim_matches(claim, &w.name))
         {

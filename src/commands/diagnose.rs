@@ -138,10 +138,7 @@ fn live(a: &DiagnoseArgs, d: &mut Diagnosis) -> Result<Option<crate::api::ApiErr
         api_key: crate::api::transport::auth_token_from_env().or_else(|| key("ANTHROPIC_API_KEY")),
         workspace: a.workspace.clone(),
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = super::runtime(false)?;
     let show = std::io::stderr().is_terminal();
     let mut progress = |s: &str| {
         if show {

@@ -17,7 +17,7 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if let Some(d) = crate::when::relative(t) {
         return now.checked_sub_signed(d);
     }
-    crate::capture::jsonl::parse_time_str(t)
+    crate::capture::object::parse_time_str(t)
 }
 
 #[derive(Serialize)]
@@ -96,7 +96,7 @@ pub fn run(a: &HistoryArgs, style: &Style) -> Result<Outcome> {
         entries.drain(..skip);
     }
     let summary = summarise(&entries);
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     if a.json {
         let o = Out {
             path: path.display().to_string(),

@@ -34,7 +34,7 @@ pub fn run(a: &HookArgs, _: &Style) -> Result<Outcome> {
         crate::hook::handle(&input, history.as_deref(), chrono::Utc::now())
     });
     if let Ok(Some(text)) = out {
-        let mut o = std::io::stdout().lock();
+        let mut o = crate::output::stdout().lock();
         let _ = writeln!(o, "{text}");
         let _ = o.flush();
     }

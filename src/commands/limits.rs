@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::api::{ApiError, Client, client::RetryPolicy};
 use crate::cli::LimitsArgs;
@@ -76,10 +76,7 @@ fn run_unannotated(a: &LimitsArgs, style: &Style) -> Result<Outcome> {
         ..RetryPolicy::default()
     });
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = super::runtime(false)?;
     let spinner = super::Spinner::start(!a.json, "reading the configured limits");
     let live = rt
         .block_on(fetch(&client, &filters, a.page_size, &mut |p| {

@@ -1,7 +1,7 @@
 //! `claude-429 mock`: flags, the runtime, and printing the rehearsal report. The server,
 //! limiter and report live in [`crate::mock`].
 
-use std::io::{self, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -24,9 +24,7 @@ pub fn run(a: &MockArgs, style: &Style) -> Result<Outcome> {
         seed: a.seed,
         run_for: a.run_for.map(Duration::from_secs),
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let rt = super::runtime(true)?;
     let report = rt.block_on(mock::serve(opts, |addr| {
         crate::errln!("claude-429 mock: scenario {name}, listening on http://{addr}");
         crate::errln!(
@@ -34,7 +32,7 @@ pub fn run(a: &MockArgs, style: &Style) -> Result<Outcome> {
         );
     }))?;
     rt.shutdown_timeout(Duration::from_millis(200));
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::output::stdout().lock());
     if a.json {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
@@ -50,7 +48,7 @@ pub fn run(a: &MockArgs, style: &Style) -> Result<Outcome> {
 }
 
 fn list(json: bool) -> Result<Outcome> {
-    let mut out = BufWriter::new(io::stdout().lock());
+    let mut out = BufWriter::new(crate::output::stdout().lock());
     let all: Vec<Scenario> = scenario::BUILT_IN
         .iter()
         .map(|(n, t)| Scenario::parse(n, t))

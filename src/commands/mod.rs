@@ -14,6 +14,17 @@ pub mod setup;
 pub mod status;
 pub mod usage;
 
+/// The tokio runtime a command runs on: one thread for the API clients (`limits`, `probe`,
+/// `usage`, `diagnose --live`), the worker pool for the servers (`record`, `mock`).
+pub(crate) fn runtime(servers: bool) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut b = if servers {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    anyhow::Context::context(b.enable_all().build(), "cannot start the async runtime")
+}
+
 /// A spinner on stderr while a command waits on the network (`probe`, `limits`), cleared when
 /// dropped, so an error line never lands after a half-drawn one. Only when `show` (callers pass
 /// false for `--json` and live `--watch` output), stderr is a terminal and not under CI: never

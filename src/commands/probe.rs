@@ -30,10 +30,7 @@ use crate::probe::{
 const RATE_LIMITS_PATH: &str = "/v1/organizations/rate_limits";
 
 pub fn run(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let rt = super::runtime(false)?;
     rt.block_on(run_async(a, style))
 }
 
@@ -118,21 +115,7 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
         },
     );
 
-    let org = match admin.as_ref().and_then(|k| k.secret.clone()) {
-        Some(s) => {
-            let admin_client = Client::new(config.clone(), s)?;
-            let groups = crate::probe::targets::read_org(&admin_client)
-                .await
-                .with_context(|| {
-                    format!(
-                        "reading the org's configured limits (Rate Limits API, key from {})",
-                        admin.as_ref().map_or("", |k| k.source.as_str())
-                    )
-                })?;
-            Some(groups)
-        }
-        None => None,
-    };
+    let org = read_org(&config, admin.as_ref()).await?;
     let (targets, from) = crate::probe::targets::pick(&client, org.as_deref(), &models).await?;
 
     let ctx = Ctx {
@@ -184,23 +167,7 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
     };
 
     drop(spinner);
-    if ctx.json {
-        write_json(&mut out, &ctx, &st, from)?;
-    } else if ctx.watch.is_some() {
-        write_watch_summary(&mut out, &ctx, &st)?;
-    } else if answered_or_skipped(&st) || st.interrupted {
-        // Without a single answer (a refused connection, a timeout) the error line says all.
-        write_intro(&mut out, &ctx, from)?;
-        if let Some(r) = st.rounds.first() {
-            write_round(&mut out, &ctx, r)?;
-        }
-        if st.interrupted {
-            writeln!(
-                out,
-                "interrupted (Ctrl-C): the models after the last one shown were not probed"
-            )?;
-        }
-    }
+    write_results(&mut out, &ctx, &st, from)?;
     out.flush()?;
     drop(out);
 
@@ -216,6 +183,50 @@ async fn run_async(a: &ProbeArgs, style: &Style) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The org's model groups and configured limits, when an admin key is given.
+async fn read_org(
+    config: &ClientConfig,
+    admin: Option<&Key>,
+) -> Result<Option<Vec<crate::api::rate_limits::RateLimitGroup>>> {
+    Ok(match admin.and_then(|k| k.secret.clone()) {
+        Some(s) => {
+            let admin_client = Client::new(config.clone(), s)?;
+            let groups = crate::probe::targets::read_org(&admin_client)
+                .await
+                .with_context(|| {
+                    format!(
+                        "reading the org's configured limits (Rate Limits API, key from {})",
+                        admin.map_or("", |k| k.source.as_str())
+                    )
+                })?;
+            Some(groups)
+        }
+        None => None,
+    })
+}
+
+/// What a finished (or interrupted) run prints: JSON, the watch summary, or the round.
+fn write_results(out: &mut dyn Write, ctx: &Ctx, st: &State, from: ModelsFrom) -> Result<()> {
+    if ctx.json {
+        write_json(out, ctx, st, from)?;
+    } else if ctx.watch.is_some() {
+        write_watch_summary(out, ctx, st)?;
+    } else if answered_or_skipped(st) || st.interrupted {
+        // Without a single answer (a refused connection, a timeout) the error line says all.
+        write_intro(out, ctx, from)?;
+        if let Some(r) = st.rounds.first() {
+            write_round(out, ctx, r)?;
+        }
+        if st.interrupted {
+            writeln!(
+                out,
+                "interrupted (Ctrl-C): the models after the last one shown were not probed"
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn write_json(out: &mut dyn Write, ctx: &Ctx, st: &State, from: ModelsFrom) -> io::Result<()> {
@@ -292,6 +303,51 @@ fn dry_run(
     admin: Option<&Key>,
     models: &[String],
 ) -> Result<Outcome> {
+    let (plan, not_sent, per_round_requests) = plan(a, config, key, admin, models);
+    let missing_key = key.secret.is_none();
+    let mut out = crate::output::stdout().lock();
+    if a.json {
+        #[derive(Serialize)]
+        struct Doc<'a> {
+            dry_run: bool,
+            requests: &'a [Planned],
+            not_sent_budget: &'a [String],
+            max_tokens_budget: u64,
+            watch_s: Option<u64>,
+            key_missing: bool,
+        }
+        let s = serde_json::to_string_pretty(&Doc {
+            dry_run: true,
+            requests: &plan,
+            not_sent_budget: &not_sent,
+            max_tokens_budget: a.max_tokens_budget,
+            watch_s: a.watch,
+            key_missing: missing_key,
+        })?;
+        writeln!(out, "{}", crate::redact::keys(&s))?;
+    } else {
+        write_plan(
+            &mut out,
+            a,
+            &plan,
+            &not_sent,
+            per_round_requests,
+            missing_key,
+        )?;
+    }
+    out.flush()?;
+    Ok(Outcome::Clean)
+}
+
+/// The requests a run would send, the models the budget leaves out, and the requests per
+/// round.
+fn plan(
+    a: &ProbeArgs,
+    config: &ClientConfig,
+    key: &Key,
+    admin: Option<&Key>,
+    models: &[String],
+) -> (Vec<Planned>, Vec<String>, usize) {
     // Headers from the real request builder, the key shown as where it comes from.
     let base = |k: String, scheme| -> Vec<(String, String)> {
         crate::probe::plan::headers(config, reqwest::Method::GET, MODELS_PATH, None, &k, scheme)
@@ -389,68 +445,56 @@ fn dry_run(
             });
         }
     }
-    let missing_key = key.secret.is_none();
-    let mut out = crate::output::stdout().lock();
-    if a.json {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            dry_run: bool,
-            requests: &'a [Planned],
-            not_sent_budget: &'a [String],
-            max_tokens_budget: u64,
-            watch_s: Option<u64>,
-            key_missing: bool,
-        }
-        let s = serde_json::to_string_pretty(&Doc {
-            dry_run: true,
-            requests: &plan,
-            not_sent_budget: &not_sent,
-            max_tokens_budget: a.max_tokens_budget,
-            watch_s: a.watch,
-            key_missing: missing_key,
-        })?;
-        writeln!(out, "{}", crate::redact::keys(&s))?;
-    } else {
-        writeln!(
-            out,
-            "dry run: nothing is sent. A real run would send, in this order:"
-        )?;
-        for p in &plan {
-            writeln!(out)?;
-            writeln!(out, "{} {}", p.method, p.url)?;
-            for (n, v) in &p.headers {
-                writeln!(out, "  {n}: {v}")?;
-            }
-            if let Some(b) = &p.body {
-                writeln!(out, "  {b}")?;
-            }
-            writeln!(out, "  # {}", p.note)?;
-        }
+    (plan, not_sent, per_round_requests)
+}
+
+/// The plan for people.
+fn write_plan(
+    out: &mut dyn Write,
+    a: &ProbeArgs,
+    plan: &[Planned],
+    not_sent: &[String],
+    per_round_requests: usize,
+    missing_key: bool,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "dry run: nothing is sent. A real run would send, in this order:"
+    )?;
+    for p in plan {
         writeln!(out)?;
-        for m in &not_sent {
-            writeln!(out, "not sent (budget): POST for {m}")?;
+        writeln!(out, "{} {}", p.method, p.url)?;
+        for (n, v) in &p.headers {
+            writeln!(out, "  {n}: {v}")?;
         }
+        if let Some(b) = &p.body {
+            writeln!(out, "  {b}")?;
+        }
+        writeln!(out, "  # {}", p.note)?;
+    }
+    writeln!(out)?;
+    for m in not_sent {
+        writeln!(out, "not sent (budget): POST for {m}")?;
+    }
+    writeln!(
+        out,
+        "budget per round: {}, {} tokens ({} counted per probe){}",
+        match per_round_requests {
+            usize::MAX => "one request per model".to_string(),
+            1 => "1 request".to_string(),
+            n => format!("{n} requests"),
+        },
+        a.max_tokens_budget,
+        TOKENS_PER_PROBE,
+        a.watch
+            .map(|s| format!("; repeated every {s} s until Ctrl-C"))
+            .unwrap_or_default()
+    )?;
+    if missing_key {
         writeln!(
             out,
-            "budget per round: {}, {} tokens ({} counted per probe){}",
-            match per_round_requests {
-                usize::MAX => "one request per model".to_string(),
-                1 => "1 request".to_string(),
-                n => format!("{n} requests"),
-            },
-            a.max_tokens_budget,
-            TOKENS_PER_PROBE,
-            a.watch
-                .map(|s| format!("; repeated every {s} s until Ctrl-C"))
-                .unwrap_or_default()
+            "note: no API key found; a real run would stop with exit 3 (set ANTHROPIC_API_KEY or pass --api-key-file)"
         )?;
-        if missing_key {
-            writeln!(
-                out,
-                "note: no API key found; a real run would stop with exit 3 (set ANTHROPIC_API_KEY or pass --api-key-file)"
-            )?;
-        }
     }
-    out.flush()?;
-    Ok(Outcome::Clean)
+    Ok(())
 }

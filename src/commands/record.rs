@@ -12,6 +12,112 @@ use crate::record::{self, Options, Proxy, Rotation, Writer};
 use crate::report::Style;
 
 pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
+    let upstream = check(a)?;
+    let opts = Options {
+        listen: a.listen,
+        upstream,
+        out: a.out.clone(),
+        max_size: a.max_size,
+        keep: a.keep as usize,
+        cacert: a.cacert.clone(),
+        max_connections: a.max_connections as usize,
+    };
+    let writer = Writer::open(Rotation {
+        dir: opts.out.clone(),
+        max_size: opts.max_size,
+        keep: opts.keep,
+    })
+    .map_err(|e| {
+        UsageError(format!(
+            "cannot write records to {}: {e}",
+            opts.out.display()
+        ))
+    })?;
+    let path = writer.path().to_path_buf();
+
+    record::raise_descriptor_limit();
+    let rt = super::runtime(true)?;
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(opts.listen))
+        .map_err(|e| UsageError(format!("cannot listen on {}: {e}", opts.listen)))?;
+    let local = listener.local_addr()?;
+
+    // The metrics listener is bound before anything is served, so a taken port is a usage
+    // error; it serves on a thread of its own.
+    let metrics = match a.metrics {
+        Some(addr) => {
+            let l = std::net::TcpListener::bind(addr)
+                .map_err(|e| UsageError(format!("cannot serve metrics on {addr}: {e}")))?;
+            let at = l.local_addr()?;
+            let m = Arc::new(record::metrics::Metrics::new());
+            record::metrics::serve(l, m.clone()).context("starting the metrics listener")?;
+            Some((m, at))
+        }
+        None => None,
+    };
+    let (sink, writer_thread) = record::start_writer_with(
+        writer,
+        Box::new(crate::output::stdout()),
+        style.color,
+        metrics.as_ref().map(|(m, _)| m.clone()),
+    );
+    let counters = sink.counters.clone();
+    let proxy = Arc::new(Proxy::new(&opts, sink)?);
+    let stop = {
+        let _in_runtime = rt.enter();
+        // A write past a file-size limit (`ulimit -f`) must fail, not kill the proxy and every
+        // connection through it: SIGXFSZ gets a handler that does nothing.
+        record::ignore_file_size_signal();
+        shutdown_signals()
+    };
+
+    crate::errln!("claude-429 record: listening on http://{local}");
+    crate::errln!(
+        "  forwarding to {}",
+        opts.upstream.as_str().trim_end_matches('/')
+    );
+    crate::errln!("  writing records to {}", path.display());
+    if let Some((_, at)) = &metrics {
+        crate::errln!("  metrics on http://{at}/metrics");
+    }
+    crate::errln!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
+    crate::errln!(
+        "  Ctrl-C stops: answers in flight get up to {}s to finish (a second Ctrl-C cuts them)",
+        record::proxy::GRACE.as_secs()
+    );
+
+    rt.block_on(record::serve(listener, proxy.clone(), stop))?;
+    // Answers still in flight after the grace period are cut (their records say so).
+    rt.shutdown_timeout(Duration::from_millis(200));
+    drop(proxy);
+    let counters_end = writer_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the record writer stopped unexpectedly"))?;
+    let _ = counters_end;
+    let n = counters.exchanges.load(Ordering::Relaxed);
+    let f = counters.failures.load(Ordering::Relaxed);
+    let d = counters.dropped.load(Ordering::Relaxed);
+    let lost = counters.write_errors.load(Ordering::Relaxed);
+    crate::errln!(
+        "claude-429 record: stopped; {n} exchanges, {f} failures recorded in {}",
+        opts.out.display()
+    );
+    if d > 0 {
+        crate::errln!("claude-429: warning: {d} records dropped (the disk could not keep up)");
+    }
+    if lost > 0 {
+        crate::errln!(
+            "claude-429: warning: {lost} records lost (they could not be written; the requests \
+             themselves were answered)"
+        );
+    }
+    Ok(Outcome::Clean)
+}
+
+/// The flags checked before anything is opened: loopback listeners unless asked otherwise,
+/// the upstream URL (as `--base-url`), a warning for a directory anyone can write; returns
+/// the upstream.
+fn check(a: &RecordArgs) -> Result<reqwest::Url> {
     if !record::is_loopback(&a.listen) && !a.allow_remote {
         return Err(UsageError(format!(
             "refusing to listen on {} (not loopback): anyone who can reach it could send \
@@ -37,116 +143,13 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let upstream = reqwest::Url::parse(&checked)
         .map_err(|e| UsageError(format!("--upstream is not a URL ({e})")))?;
     if record::writer::world_writable(&a.out) {
-        crate::record::note!(
+        crate::errln!(
             "claude-429: warning: {} is writable by anyone: others could read, replace or \
              remove the records; use a directory only you can write (chmod 700)",
             a.out.display()
         );
     }
-    let opts = Options {
-        listen: a.listen,
-        upstream,
-        out: a.out.clone(),
-        max_size: a.max_size,
-        keep: a.keep as usize,
-        cacert: a.cacert.clone(),
-        max_connections: a.max_connections as usize,
-    };
-    let writer = Writer::open(Rotation {
-        dir: opts.out.clone(),
-        max_size: opts.max_size,
-        keep: opts.keep,
-    })
-    .map_err(|e| {
-        UsageError(format!(
-            "cannot write records to {}: {e}",
-            opts.out.display()
-        ))
-    })?;
-    let path = writer.path().to_path_buf();
-
-    record::raise_descriptor_limit();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind(opts.listen))
-        .map_err(|e| UsageError(format!("cannot listen on {}: {e}", opts.listen)))?;
-    let local = listener.local_addr()?;
-
-    // The metrics listener is bound before anything is served, so a taken port is a usage
-    // error; it serves on a thread of its own.
-    let metrics = match a.metrics {
-        Some(addr) => {
-            let l = std::net::TcpListener::bind(addr)
-                .map_err(|e| UsageError(format!("cannot serve metrics on {addr}: {e}")))?;
-            let at = l.local_addr()?;
-            let m = Arc::new(record::metrics::Metrics::new());
-            record::metrics::serve(l, m.clone()).context("starting the metrics listener")?;
-            Some((m, at))
-        }
-        None => None,
-    };
-    let (sink, writer_thread) = record::start_writer_with(
-        writer,
-        Box::new(std::io::stdout()),
-        style.color,
-        metrics.as_ref().map(|(m, _)| m.clone()),
-    );
-    let counters = sink.counters.clone();
-    let proxy = Arc::new(Proxy::new(&opts, sink)?);
-    let stop = {
-        let _in_runtime = rt.enter();
-        // A write past a file-size limit (`ulimit -f`) must fail, not kill the proxy and every
-        // connection through it: SIGXFSZ gets a handler that does nothing.
-        record::ignore_file_size_signal();
-        shutdown_signals()
-    };
-
-    crate::record::note!("claude-429 record: listening on http://{local}");
-    crate::record::note!(
-        "  forwarding to {}",
-        opts.upstream.as_str().trim_end_matches('/')
-    );
-    crate::record::note!("  writing records to {}", path.display());
-    if let Some((_, at)) = &metrics {
-        crate::record::note!("  metrics on http://{at}/metrics");
-    }
-    crate::record::note!("  use it with: ANTHROPIC_BASE_URL=http://{local}");
-    crate::record::note!(
-        "  Ctrl-C stops: answers in flight get up to {}s to finish (a second Ctrl-C cuts them)",
-        record::proxy::GRACE.as_secs()
-    );
-
-    rt.block_on(record::serve(listener, proxy.clone(), stop))?;
-    // Answers still in flight after the grace period are cut (their records say so).
-    rt.shutdown_timeout(Duration::from_millis(200));
-    drop(proxy);
-    let counters_end = writer_thread
-        .join()
-        .map_err(|_| anyhow::anyhow!("the record writer stopped unexpectedly"))?;
-    let _ = counters_end;
-    let n = counters.exchanges.load(Ordering::Relaxed);
-    let f = counters.failures.load(Ordering::Relaxed);
-    let d = counters.dropped.load(Ordering::Relaxed);
-    let lost = counters.write_errors.load(Ordering::Relaxed);
-    crate::record::note!(
-        "claude-429 record: stopped; {n} exchanges, {f} failures recorded in {}",
-        opts.out.display()
-    );
-    if d > 0 {
-        crate::record::note!(
-            "claude-429: warning: {d} records dropped (the disk could not keep up)"
-        );
-    }
-    if lost > 0 {
-        crate::record::note!(
-            "claude-429: warning: {lost} records lost (they could not be written; the requests \
-             themselves were answered)"
-        );
-    }
-    Ok(Outcome::Clean)
+    Ok(upstream)
 }
 
 /// Sends one message per Ctrl-C (SIGINT) or SIGTERM: the first stops accepting, the second
@@ -154,33 +157,26 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
 /// runtime), before the proxy says it listens, so an early Ctrl-C is not lost.
 fn shutdown_signals() -> tokio::sync::mpsc::UnboundedReceiver<()> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let (Ok(mut i), Ok(mut t)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
+    match crate::output::Signals::install() {
+        Ok(mut signals) => {
             tokio::spawn(async move {
                 loop {
-                    tokio::select! {
-                        _ = i.recv() => {}
-                        _ = t.recv() => {}
-                    }
+                    signals.recv().await;
                     if tx.send(()).is_err() {
                         break;
                     }
                 }
             });
-            return rx;
+        }
+        Err(_) => {
+            tokio::spawn(async move {
+                while tokio::signal::ctrl_c().await.is_ok() {
+                    if tx.send(()).is_err() {
+                        break;
+                    }
+                }
+            });
         }
     }
-    tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
-            if tx.send(()).is_err() {
-                break;
-            }
-        }
-    });
     rx
 }

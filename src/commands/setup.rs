@@ -75,7 +75,7 @@ pub fn run(a: &SetupArgs, _: &Style) -> Result<Outcome> {
     };
     let old = read_settings(&path)?;
     let current = old.as_ref().map_or(Value::Null, |(_, v)| v.clone());
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     if a.remove {
         return remove(a, &path, old, &mut out);
     }

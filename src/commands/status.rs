@@ -54,7 +54,7 @@ pub fn run(a: &StatusArgs, style: &Style) -> Result<Outcome> {
         Err(_) if payload.is_some() => status::compute(&[], minutes, None, now)?,
         Err(e) => return Err(UsageError(format!("cannot read {}: {e}", dir.display())).into()),
     };
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout().lock();
     if let Some(p) = payload {
         let stop =
             crate::history::resolve(a.history.as_deref()).and_then(|h| crate::history::newest(&h));

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::api::client::RetryPolicy;
 use crate::api::usage::BucketWidth;
@@ -75,10 +75,7 @@ pub fn run(a: &UsageArgs, style: &Style) -> Result<Outcome> {
         now,
         incident: false,
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    let rt = super::runtime(false)?;
     let show = style.stderr_tty;
     let mut progress = |s: &str| {
         if show {

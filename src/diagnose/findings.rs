@@ -857,22 +857,7 @@ impl Near {
         windows.sort_by_key(|w| (w.at.time.is_none(), w.at.time));
         let sub_evidence: Vec<String> = windows
             .iter()
-            .map(|w| {
-                let what = if w.window == "subscription" {
-                    "subscription usage".to_string()
-                } else {
-                    format!("{} window", w.window)
-                };
-                let how = match w.utilization {
-                    Some(u) => format!("at {:.0}%", u * 100.0),
-                    None => "near its cap".to_string(),
-                };
-                format!(
-                    "{what} {how} ({}: allowed_warning), first at {}",
-                    w.header,
-                    place(sources, &w.at)
-                )
-            })
+            .map(|w| window_evidence(w, sources))
             .collect();
         let (api, sub) = match (evidence.is_empty(), sub_evidence.is_empty()) {
             (true, true) => (
@@ -929,6 +914,24 @@ impl Near {
             moments,
         })
     }
+}
+
+/// The evidence line of a subscription window's usage warning.
+fn window_evidence(w: &Warned, sources: &[Arc<str>]) -> String {
+    let what = if w.window == "subscription" {
+        "subscription usage".to_string()
+    } else {
+        format!("{} window", w.window)
+    };
+    let how = match w.utilization {
+        Some(u) => format!("at {:.0}%", u * 100.0),
+        None => "near its cap".to_string(),
+    };
+    format!(
+        "{what} {how} ({}: allowed_warning), first at {}",
+        w.header,
+        place(sources, &w.at)
+    )
 }
 
 #[cfg(test)]

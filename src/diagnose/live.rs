@@ -605,94 +605,11 @@ pub fn conclude(d: &Diagnosis, live: &Live) -> Vec<Conclusion> {
             let org = conf.and_then(|c| configured_dim(c, dim).map(|o| (c, o)));
             let now = probe_dim(live, &seen.class, dim);
             let mut explained = false;
-            if let Some((c, (limiter, o))) = org {
-                let mut evidence = logs_evidence(seen, dim);
-                evidence.push(format!(
-                    "Rate Limits API: {limiter} {} for {}",
-                    num::display(Some(o)),
-                    group_label(c)
-                ));
-                let ws = c.workspace.as_ref().and_then(|w| w.get(limiter));
-                if let (Some(w), Some(id)) = (ws, &live.configured.workspace_id) {
-                    evidence.push(format!(
-                        "Rate Limits API: workspace {id} {limiter} effective {} ({})",
-                        num::display(w.effective.0),
-                        serde_json::to_value(w.status)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default()
-                    ));
-                }
-                if let Some((p, limit)) = &now {
-                    evidence.push(format!(
-                        "probe: {} answered with anthropic-ratelimit-{}-limit: {limit}{}",
-                        p.model,
-                        dim.header_infix(),
-                        p.workspace_id
-                            .as_deref()
-                            .map(|w| format!(" (workspace {w})"))
-                            .unwrap_or_default()
-                    ));
-                }
-                if probe::stray::is_stray(logs, o) {
-                    explained = true;
-                    let supports = if ws.is_some_and(|w| {
-                        w.status.is_stricter() && w.effective.0 == Some(logs as f64)
-                    }) {
-                        format!(
-                            "The data supports a workspace override: workspace {}'s effective {limiter} is {}, the logs' value.",
-                            live.configured.workspace_id.as_deref().unwrap_or("?"),
-                            num::display(Some(logs as f64))
-                        )
-                    } else if let Some((_, p)) = now.as_ref().filter(|(_, p)| (*p as f64) >= o) {
-                        format!(
-                            "The data supports a stray key: the key probed now sees {}, the org's limit, so the incident's requests used another key (another workspace or org).",
-                            num::display(Some(*p as f64))
-                        )
-                    } else if let Some((p, _)) = now.as_ref().filter(|(_, p)| *p == logs) {
-                        format!(
-                            "The key probed now sees {logs} too: it is bound by a workspace override or belongs to another org (a stray key); {}",
-                            match &p.workspace_id {
-                                Some(w) => format!("run again with --workspace {w} to tell which."),
-                                None => "pass --workspace ID to tell which.".into(),
-                            }
-                        )
-                    } else {
-                        format!(
-                            "A stray key or a workspace override: the data cannot tell which; {}",
-                            match (seen.workspace_ids.first(), &live.configured.workspace_id) {
-                                (Some(w), None) => format!("the logs' responses came from workspace {w}: run again with --workspace {w}, and with ANTHROPIC_API_KEY set to probe the key."),
-                                _ => "run again with --workspace ID and with ANTHROPIC_API_KEY set to probe the key.".into(),
-                            }
-                        )
-                    };
-                    out.push(Conclusion {
-                        kind: "logs_limit_below_configured",
-                        detail: format!(
-                            "{}: the logs' {} limit ({}) is below the configured {} ({}). {supports}",
-                            seen.class,
-                            dim.label(),
-                            num::display(Some(logs as f64)),
-                            limiter,
-                            num::display(Some(o)),
-                        ),
-                        evidence,
-                    });
-                } else if (logs as f64) > o {
-                    explained = true;
-                    out.push(Conclusion {
-                        kind: "logs_limit_above_configured",
-                        detail: format!(
-                            "{}: the logs' {} limit ({}) is above the configured {} ({}): the limit was lowered since the incident, or the logs come from another org.",
-                            seen.class,
-                            dim.label(),
-                            num::display(Some(logs as f64)),
-                            limiter,
-                            num::display(Some(o)),
-                        ),
-                        evidence,
-                    });
-                }
+            if let Some((c, (limiter, o))) = org
+                && let Some(found) = logs_vs_configured(live, seen, dim, logs, c, limiter, o, now)
+            {
+                explained = true;
+                out.push(found);
             }
             if let Some((p, limit)) = &now
                 && *limit != logs
@@ -719,6 +636,130 @@ pub fn conclude(d: &Diagnosis, live: &Live) -> Vec<Conclusion> {
             }
         }
     }
+    workspace_overrides(live, &mut out);
+    binding_headroom(d, live, &mut out);
+    out
+}
+
+/// The logs' limit of a dimension against the configured one: below it (a stray key or a
+/// workspace override) or above it (lowered since, or another org); `None` when they agree.
+#[allow(clippy::too_many_arguments)]
+fn logs_vs_configured(
+    live: &Live,
+    seen: &SeenClass,
+    dim: DimensionName,
+    logs: u64,
+    c: &ConfiguredClass,
+    limiter: &'static str,
+    o: f64,
+    now: Option<(&Probe, u64)>,
+) -> Option<Conclusion> {
+    let mut evidence = logs_evidence(seen, dim);
+    evidence.push(format!(
+        "Rate Limits API: {limiter} {} for {}",
+        num::display(Some(o)),
+        group_label(c)
+    ));
+    let ws = c.workspace.as_ref().and_then(|w| w.get(limiter));
+    if let (Some(w), Some(id)) = (ws, &live.configured.workspace_id) {
+        evidence.push(format!(
+            "Rate Limits API: workspace {id} {limiter} effective {} ({})",
+            num::display(w.effective.0),
+            serde_json::to_value(w.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some((p, limit)) = &now {
+        evidence.push(format!(
+            "probe: {} answered with anthropic-ratelimit-{}-limit: {limit}{}",
+            p.model,
+            dim.header_infix(),
+            p.workspace_id
+                .as_deref()
+                .map(|w| format!(" (workspace {w})"))
+                .unwrap_or_default()
+        ));
+    }
+    if probe::stray::is_stray(logs, o) {
+        let supports = stray_support(live, seen, limiter, logs, o, ws, now);
+        Some(Conclusion {
+            kind: "logs_limit_below_configured",
+            detail: format!(
+                "{}: the logs' {} limit ({}) is below the configured {} ({}). {supports}",
+                seen.class,
+                dim.label(),
+                num::display(Some(logs as f64)),
+                limiter,
+                num::display(Some(o)),
+            ),
+            evidence,
+        })
+    } else if (logs as f64) > o {
+        Some(Conclusion {
+            kind: "logs_limit_above_configured",
+            detail: format!(
+                "{}: the logs' {} limit ({}) is above the configured {} ({}): the limit was lowered since the incident, or the logs come from another org.",
+                seen.class,
+                dim.label(),
+                num::display(Some(logs as f64)),
+                limiter,
+                num::display(Some(o)),
+            ),
+            evidence,
+        })
+    } else {
+        None
+    }
+}
+
+/// What the data supports when the logs' limit is below the configured one.
+fn stray_support(
+    live: &Live,
+    seen: &SeenClass,
+    limiter: &str,
+    logs: u64,
+    o: f64,
+    ws: Option<&WorkspaceValue>,
+    now: Option<(&Probe, u64)>,
+) -> String {
+    if ws.is_some_and(|w| w.status.is_stricter() && w.effective.0 == Some(logs as f64)) {
+        format!(
+            "The data supports a workspace override: workspace {}'s effective {limiter} is {}, the logs' value.",
+            live.configured.workspace_id.as_deref().unwrap_or("?"),
+            num::display(Some(logs as f64))
+        )
+    } else if let Some((_, p)) = now.as_ref().filter(|(_, p)| (*p as f64) >= o) {
+        format!(
+            "The data supports a stray key: the key probed now sees {}, the org's limit, so the incident's requests used another key (another workspace or org).",
+            num::display(Some(*p as f64))
+        )
+    } else if let Some((p, _)) = now.as_ref().filter(|(_, p)| *p == logs) {
+        format!(
+            "The key probed now sees {logs} too: it is bound by a workspace override or belongs to another org (a stray key); {}",
+            match &p.workspace_id {
+                Some(w) => format!("run again with --workspace {w} to tell which."),
+                None => "pass --workspace ID to tell which.".into(),
+            }
+        )
+    } else {
+        format!(
+            "A stray key or a workspace override: the data cannot tell which; {}",
+            match (seen.workspace_ids.first(), &live.configured.workspace_id) {
+                (Some(w), None) => format!(
+                    "the logs' responses came from workspace {w}: run again with --workspace {w}, and with ANTHROPIC_API_KEY set to probe the key."
+                ),
+                _ =>
+                    "run again with --workspace ID and with ANTHROPIC_API_KEY set to probe the key."
+                        .into(),
+            }
+        )
+    }
+}
+
+/// Every override of the workspace asked for that is below the org's limit.
+fn workspace_overrides(live: &Live, out: &mut Vec<Conclusion>) {
     if let Some(id) = &live.configured.workspace_id {
         for c in &live.configured.classes {
             for (limiter, w) in c.workspace.iter().flatten() {
@@ -744,6 +785,10 @@ pub fn conclude(d: &Diagnosis, live: &Live) -> Vec<Conclusion> {
             }
         }
     }
+}
+
+/// The headroom left now on the incident's binding dimension, per probe.
+fn binding_headroom(d: &Diagnosis, live: &Live, out: &mut Vec<Conclusion>) {
     if let (Some(dim), Some(cause)) = (binding(d), d.causes.first()) {
         for p in &live.probe.probes {
             let Some(x) = p.dimensions.iter().find(|x| x.name == dim) else {
@@ -783,7 +828,6 @@ pub fn conclude(d: &Diagnosis, live: &Live) -> Vec<Conclusion> {
             });
         }
     }
-    out
 }
 
 fn note(live: &Live) -> String {

@@ -9,12 +9,12 @@
 //! * [`server`]: hyper 1 on tokio; the Messages, Models and Rate Limits routes.
 //! * [`usage`]: per-key token use of what it served, answered as the Admin API's usage
 //!   report, `api_keys` and `workspaces` lists.
-//! * [`record`]: the format-5 JSON Lines record and the rehearsal report, computed by
+//! * [`served`]: the format-5 JSON Lines record and the rehearsal report, computed by
 //!   `diagnose`'s engine.
 
 pub mod limiter;
-pub mod record;
 pub mod scenario;
+pub mod served;
 pub mod server;
 pub mod usage;
 pub mod wire;
@@ -31,8 +31,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-pub use record::Report;
 pub use scenario::Scenario;
+pub use served::Report;
 
 use crate::report::Style;
 
@@ -54,7 +54,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<Repo
         .await
         .map_err(|e| crate::exit::UsageError(format!("cannot listen on {}: {e}", opts.listen)))?;
     let addr = listener.local_addr()?;
-    let (tx, recorder) = record::start(opts.record.as_deref())?;
+    let (tx, recorder) = served::start(opts.record.as_deref())?;
     let name = opts.scenario.name.clone();
     let shared = Arc::new(server::Shared::new(opts.scenario, opts.seed, tx));
     let stop = stop_signal(opts.run_for)?;
@@ -105,14 +105,7 @@ pub async fn serve(opts: Options, ready: impl FnOnce(SocketAddr)) -> Result<Repo
 /// Resolves after `run_for`, or at Ctrl-C / SIGTERM. The handlers are installed before this
 /// returns (before the address is announced), so an early signal is never missed.
 fn stop_signal(run_for: Option<Duration>) -> Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    let (mut term, mut int) = {
-        use tokio::signal::unix::{SignalKind, signal};
-        (
-            signal(SignalKind::terminate())?,
-            signal(SignalKind::interrupt())?,
-        )
-    };
+    let mut signals = crate::output::Signals::install()?;
     Ok(async move {
         let timer = async {
             match run_for {
@@ -120,16 +113,9 @@ fn stop_signal(run_for: Option<Duration>) -> Result<impl std::future::Future<Out
                 None => std::future::pending().await,
             }
         };
-        #[cfg(unix)]
         tokio::select! {
             _ = timer => {}
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        #[cfg(not(unix))]
-        tokio::select! {
-            _ = timer => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = signals.recv() => {}
         }
     })
 }
@@ -169,7 +155,7 @@ pub fn render(out: &mut dyn Write, r: &Report, style: &Style) -> std::io::Result
             b.overloads,
             b.retries,
             b.without_backoff,
-            record::NO_BACKOFF_MS,
+            served::NO_BACKOFF_MS,
             b.quickest_retry_ms
                 .map(|q| format!("; quickest retry after {q} ms"))
                 .unwrap_or_default()

@@ -19,9 +19,11 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::limiter::{self, Buckets, Cost, PromptCache, Refusal};
-use super::record::{Exchange, Outcome, RecBody};
-use super::scenario::{Limits, Scenario};
+use super::scenario::{Limits, Scenario, Subscription};
+use super::served::{Answered, RecBody, Served};
 use super::wire;
+
+mod admin;
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -37,7 +39,7 @@ pub struct Shared {
     start_wall: SystemTime,
     inner: Mutex<Inner>,
     ids: AtomicU64,
-    records: mpsc::Sender<Exchange>,
+    records: mpsc::Sender<Served>,
     /// Per-key token use, for the Admin API's usage report (`mock::usage`).
     usage: Mutex<super::usage::Book>,
 }
@@ -52,18 +54,18 @@ struct Inner {
 
 #[derive(Default)]
 struct SubState {
-    five: Window,
-    seven: Window,
+    five: SubWindow,
+    seven: SubWindow,
 }
 
 #[derive(Default, Clone, Copy)]
-struct Window {
+struct SubWindow {
     start: Option<f64>,
     used: u64,
 }
 
 impl Shared {
-    pub fn new(scenario: Scenario, seed: u64, records: mpsc::Sender<Exchange>) -> Shared {
+    pub fn new(scenario: Scenario, seed: u64, records: mpsc::Sender<Served>) -> Shared {
         let minute = scenario.minute();
         let mut limits = Vec::new();
         let org: Vec<Limits> = scenario
@@ -137,7 +139,7 @@ struct Answer {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: AnswerBody,
-    outcome: Outcome,
+    outcome: Answered,
 }
 
 enum AnswerBody {
@@ -146,7 +148,7 @@ enum AnswerBody {
 }
 
 impl Answer {
-    fn json(status: u16, body: Value, outcome: Outcome) -> Answer {
+    fn json(status: u16, body: Value, outcome: Answered) -> Answer {
         Answer {
             status,
             headers: Vec::new(),
@@ -155,7 +157,7 @@ impl Answer {
         }
     }
 
-    fn error(status: u16, kind: &str, msg: &str, rid: &str, outcome: Outcome) -> Answer {
+    fn error(status: u16, kind: &str, msg: &str, rid: &str, outcome: Answered) -> Answer {
         Answer::json(status, wire::error_body(kind, msg, None, rid), outcome)
     }
 }
@@ -205,44 +207,35 @@ pub async fn handle(
                 Ok((body, _)) => count_tokens(&shared, &body, &rid),
                 Err(a) => a(&rid),
             },
-            (Method::GET, "/v1/models") => models(&shared, &query),
+            (Method::GET, "/v1/models") => admin::models(&shared, &query),
             (Method::GET, p) if p.starts_with("/v1/models/") => {
-                model_one(&shared, &p["/v1/models/".len()..], &rid)
+                admin::model_one(&shared, &p["/v1/models/".len()..], &rid)
             }
-            (Method::GET, "/v1/organizations/rate_limits") => org_limits(&shared, &query, &rid),
+            (Method::GET, "/v1/organizations/rate_limits") => {
+                admin::org_limits(&shared, &query, &rid)
+            }
             (Method::GET, p)
                 if p.starts_with("/v1/organizations/workspaces/")
                     && p.ends_with("/rate_limits") =>
             {
                 let id = &p["/v1/organizations/workspaces/".len()..p.len() - "/rate_limits".len()];
-                workspace_limits(&shared, id, &query, &rid)
+                admin::workspace_limits(&shared, id, &query, &rid)
             }
             (Method::GET, "/v1/organizations/usage_report/messages")
             | (Method::GET, "/v1/organizations/api_keys")
             | (Method::GET, "/v1/organizations/workspaces") => {
-                admin_usage(&shared, &path, &query, &rid)
+                admin::admin_usage(&shared, &path, &query, &rid)
             }
-            _ => Answer::error(404, "not_found_error", "Not found", &rid, Outcome::NotFound),
+            _ => Answer::error(
+                404,
+                "not_found_error",
+                "Not found",
+                &rid,
+                Answered::NotFound,
+            ),
         }
     };
     Ok(respond(&shared, answer, &method, &path, rid, key.as_deref(), asked).await)
-}
-
-/// The usage report, `api_keys` and `workspaces` routes (`mock::usage`).
-fn admin_usage(shared: &Shared, path: &str, query: &str, rid: &str) -> Answer {
-    use super::usage;
-    let s = &shared.scenario;
-    let ws = s.workspace.as_ref().map(|w| w.id.as_str());
-    let book = shared.usage.lock().unwrap_or_else(|e| e.into_inner());
-    let reply = match path {
-        "/v1/organizations/api_keys" => usage::api_keys(&book, &s.usage, ws, query),
-        "/v1/organizations/workspaces" => usage::workspaces(&s.usage, ws, query),
-        _ => usage::report(&book, query, shared.wall(shared.now())),
-    };
-    match reply {
-        Ok(v) => Answer::json(200, v, Outcome::Ok),
-        Err((status, kind, msg)) => Answer::error(status, kind, &msg, rid, Outcome::BadRequest),
-    }
 }
 
 fn api_key<B>(req: &Request<B>) -> Option<String> {
@@ -266,7 +259,7 @@ fn auth(shared: &Shared, key: Option<&str>, rid: &str) -> Option<Answer> {
             "authentication_error",
             "x-api-key header is required",
             rid,
-            Outcome::Auth,
+            Answered::Auth,
         )),
         Some(k)
             if !shared.scenario.auth.keys.is_empty()
@@ -277,7 +270,7 @@ fn auth(shared: &Shared, key: Option<&str>, rid: &str) -> Option<Answer> {
                 "authentication_error",
                 "invalid x-api-key",
                 rid,
-                Outcome::Auth,
+                Answered::Auth,
             ))
         }
         _ => None,
@@ -297,7 +290,7 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
                     "request_too_large",
                     "Request exceeds the maximum allowed number of bytes.",
                     rid,
-                    Outcome::BadRequest,
+                    Answered::BadRequest,
                 )
             }));
         }
@@ -324,7 +317,7 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
                         "api_error",
                         "Internal server error",
                         rid,
-                        Outcome::BadRequest,
+                        Answered::BadRequest,
                     )
                 }));
             }
@@ -335,7 +328,13 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
     parsed.map_err(|e| {
         let msg = format!("The request body is not valid JSON: {e}");
         Box::new(move |rid: &str| {
-            Answer::error(400, "invalid_request_error", &msg, rid, Outcome::BadRequest)
+            Answer::error(
+                400,
+                "invalid_request_error",
+                &msg,
+                rid,
+                Answered::BadRequest,
+            )
         }) as Refuse
     })
 }
@@ -372,6 +371,41 @@ fn org_of(s: &Scenario, profile: usize) -> &str {
     }
 }
 
+/// A valid `/v1/messages` request's model, `max_tokens` and model class, or the 400/404.
+fn check_request<'b>(
+    s: &Scenario,
+    body: &'b Value,
+    rid: &str,
+    asked: &mut Asked,
+) -> Result<(&'b str, u64, usize), Answer> {
+    let model = body.get("model").and_then(Value::as_str).unwrap_or("");
+    asked.model = (!model.is_empty()).then(|| model.to_string());
+    asked.stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let max_tokens = body.get("max_tokens").and_then(Value::as_u64);
+    asked.max_tokens = max_tokens;
+    let bad =
+        |msg: &str| Answer::error(400, "invalid_request_error", msg, rid, Answered::BadRequest);
+    if model.is_empty() {
+        return Err(bad("model: Field required"));
+    }
+    let Some(max_tokens) = max_tokens.filter(|&m| m >= 1) else {
+        return Err(bad("max_tokens: Field required (an integer of at least 1)"));
+    };
+    if !body.get("messages").is_some_and(Value::is_array) {
+        return Err(bad("messages: Field required"));
+    }
+    let Some(group) = group_of(s, model) else {
+        return Err(Answer::error(
+            404,
+            "not_found_error",
+            &format!("model: {model}"),
+            rid,
+            Answered::NotFound,
+        ));
+    };
+    Ok((model, max_tokens, group))
+}
+
 fn messages(
     shared: &Shared,
     key: &str,
@@ -381,48 +415,11 @@ fn messages(
     asked: &mut Asked,
 ) -> Answer {
     let s = &shared.scenario;
-    let model = body.get("model").and_then(Value::as_str).unwrap_or("");
-    asked.model = (!model.is_empty()).then(|| model.to_string());
-    asked.stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let max_tokens = body.get("max_tokens").and_then(Value::as_u64);
-    asked.max_tokens = max_tokens;
     let est = limiter::estimate_input(body);
     asked.input_tokens = Some(est.total);
-    if model.is_empty() {
-        return Answer::error(
-            400,
-            "invalid_request_error",
-            "model: Field required",
-            rid,
-            Outcome::BadRequest,
-        );
-    }
-    let Some(max_tokens) = max_tokens.filter(|&m| m >= 1) else {
-        return Answer::error(
-            400,
-            "invalid_request_error",
-            "max_tokens: Field required (an integer of at least 1)",
-            rid,
-            Outcome::BadRequest,
-        );
-    };
-    if !body.get("messages").is_some_and(Value::is_array) {
-        return Answer::error(
-            400,
-            "invalid_request_error",
-            "messages: Field required",
-            rid,
-            Outcome::BadRequest,
-        );
-    }
-    let Some(group) = group_of(s, model) else {
-        return Answer::error(
-            404,
-            "not_found_error",
-            &format!("model: {model}"),
-            rid,
-            Outcome::NotFound,
-        );
+    let (model, max_tokens, group) = match check_request(s, body, rid, asked) {
+        Ok(ok) => ok,
+        Err(a) => return a,
     };
     let profile = profile_of(s, key);
     let org = org_of(s, profile).to_string();
@@ -438,100 +435,11 @@ fn messages(
 
     // Subscription windows replace the per-minute limits.
     if let Some(sub) = &s.subscription {
-        let five_len = 300.0 * minute;
-        let seven_len = 7.0 * 1440.0 * minute;
-        let st = &mut inner.sub;
-        for (w, len) in [(&mut st.five, five_len), (&mut st.seven, seven_len)] {
-            if w.start.is_none_or(|t| now >= t + len) {
-                *w = Window {
-                    start: Some(now),
-                    used: 0,
-                };
-            }
-        }
-        let five_full = st.five.used >= sub.five_hour_requests;
-        let seven_full = st.seven.used >= sub.seven_day_requests;
-        let rejected = five_full || seven_full;
-        if !rejected {
-            st.five.used += 1;
-            st.seven.used += 1;
-        }
-        let util = |w: &Window, budget: u64| w.used as f64 / budget as f64;
-        let status = |u: f64, full: bool| {
-            if full {
-                "rejected"
-            } else if u >= sub.warn_at {
-                "allowed_warning"
-            } else {
-                "allowed"
-            }
-        };
-        let u5 = util(&st.five, sub.five_hour_requests);
-        let u7 = util(&st.seven, sub.seven_day_requests);
-        let r5 = st.five.start.unwrap_or(now) + five_len;
-        let r7 = st.seven.start.unwrap_or(now) + seven_len;
-        let epoch = |t: f64| shared.wall(t).timestamp().to_string();
-        let (claim, reset) = if seven_full && !five_full {
-            ("seven_day", r7)
-        } else {
-            ("five_hour", r5)
-        };
-        let overall = if rejected {
-            "rejected"
-        } else if u5.max(u7) >= sub.warn_at {
-            "allowed_warning"
-        } else {
-            "allowed"
-        };
-        headers.extend([
-            ("anthropic-ratelimit-unified-status", overall.to_string()),
-            (
-                "anthropic-ratelimit-unified-representative-claim",
-                claim.to_string(),
-            ),
-            ("anthropic-ratelimit-unified-reset", epoch(reset)),
-            (
-                "anthropic-ratelimit-unified-5h-status",
-                status(u5, five_full).to_string(),
-            ),
-            (
-                "anthropic-ratelimit-unified-5h-utilization",
-                format!("{:.2}", u5.min(1.0)),
-            ),
-            ("anthropic-ratelimit-unified-5h-reset", epoch(r5)),
-            (
-                "anthropic-ratelimit-unified-7d-status",
-                status(u7, seven_full).to_string(),
-            ),
-            (
-                "anthropic-ratelimit-unified-7d-utilization",
-                format!("{:.2}", u7.min(1.0)),
-            ),
-            ("anthropic-ratelimit-unified-7d-reset", epoch(r7)),
-            (
-                "anthropic-ratelimit-unified-fallback-percentage",
-                "0.5".to_string(),
-            ),
-            (
-                "anthropic-ratelimit-unified-overage-status",
-                "rejected".to_string(),
-            ),
-        ]);
+        let (rejected, reset) =
+            subscription_headers(shared, sub, &mut inner.sub, now, &mut headers);
         if rejected {
             drop(inner);
-            headers.push((
-                "retry-after",
-                limiter::retry_after_secs(reset - now).to_string(),
-            ));
-            let mut a = Answer::error(
-                429,
-                "rate_limit_error",
-                wire::SUBSCRIPTION_MESSAGE,
-                rid,
-                Outcome::Subscription,
-            );
-            a.headers = headers;
-            return a;
+            return subscription_refused(headers, reset - now, rid);
         }
     } else if let Some(sp) = &s.spend
         && inner.answered >= sp.after_requests
@@ -545,7 +453,7 @@ fn messages(
         let mut a = Answer::json(
             status,
             wire::error_body(kind, &msg, code, rid),
-            Outcome::Spend,
+            Answered::Spend,
         );
         a.headers = headers;
         return a;
@@ -563,37 +471,8 @@ fn messages(
         if s.subscription.is_none() {
             limit_headers(shared, &b, now, &mut headers);
         }
-        let overloaded = wire::error_body("overloaded_error", "Overloaded", None, rid);
-        if asked.stream && o.stream == "event" {
-            let input = wire::usage(est.total, 0, 0, 0);
-            let mut a = Answer {
-                status: 200,
-                headers,
-                body: AnswerBody::Stream(wire::stream_events(
-                    &format!("msg_mock{n:016}"),
-                    model,
-                    &input,
-                    0,
-                    "end_turn",
-                    Some(&overloaded),
-                )),
-                outcome: Outcome::OverloadStream,
-            };
-            a.headers.push(("x-should-retry", "true".into()));
-            return a;
-        }
-        let mut a = if as_500 {
-            Answer::json(
-                500,
-                wire::error_body("api_error", "Overloaded", None, rid),
-                Outcome::Overload500,
-            )
-        } else {
-            Answer::json(529, overloaded, Outcome::Overload529)
-        };
-        a.headers = headers;
-        a.headers.push(("x-should-retry", "true".into()));
-        return a;
+        let stream = asked.stream && o.stream == "event";
+        return overloaded(headers, as_500, stream, model, est.total, rid, n);
     }
 
     // Cache-aware input: a cached prefix is read (free) or written (counted).
@@ -627,76 +506,273 @@ fn messages(
         limit_headers(shared, &buckets, now, &mut headers);
     }
     match result {
-        Err(Refusal::Limit { dim, limit, wait }) => {
+        Err(refusal) => refused(refusal, headers, &org, model, rid),
+        Ok(()) => {
+            let served = Admitted {
+                model,
+                max_tokens,
+                uncached,
+                cache_write,
+                cache_read,
+                output,
+            };
+            book_usage(shared, key, profile, now, &served);
+            success(s, &served, headers, asked.stream, n)
+        }
+    }
+}
+
+/// Advances the subscription windows by one request and writes the
+/// `anthropic-ratelimit-unified-*` headers; returns whether it is rejected and when the
+/// binding window resets.
+fn subscription_headers(
+    shared: &Shared,
+    sub: &Subscription,
+    st: &mut SubState,
+    now: f64,
+    headers: &mut Vec<(&'static str, String)>,
+) -> (bool, f64) {
+    let minute = shared.scenario.minute();
+    let five_len = 300.0 * minute;
+    let seven_len = 7.0 * 1440.0 * minute;
+    for (w, len) in [(&mut st.five, five_len), (&mut st.seven, seven_len)] {
+        if w.start.is_none_or(|t| now >= t + len) {
+            *w = SubWindow {
+                start: Some(now),
+                used: 0,
+            };
+        }
+    }
+    let five_full = st.five.used >= sub.five_hour_requests;
+    let seven_full = st.seven.used >= sub.seven_day_requests;
+    let rejected = five_full || seven_full;
+    if !rejected {
+        st.five.used += 1;
+        st.seven.used += 1;
+    }
+    let util = |w: &SubWindow, budget: u64| w.used as f64 / budget as f64;
+    let status = |u: f64, full: bool| {
+        if full {
+            "rejected"
+        } else if u >= sub.warn_at {
+            "allowed_warning"
+        } else {
+            "allowed"
+        }
+    };
+    let u5 = util(&st.five, sub.five_hour_requests);
+    let u7 = util(&st.seven, sub.seven_day_requests);
+    let r5 = st.five.start.unwrap_or(now) + five_len;
+    let r7 = st.seven.start.unwrap_or(now) + seven_len;
+    let epoch = |t: f64| shared.wall(t).timestamp().to_string();
+    let (claim, reset) = if seven_full && !five_full {
+        ("seven_day", r7)
+    } else {
+        ("five_hour", r5)
+    };
+    let overall = if rejected {
+        "rejected"
+    } else if u5.max(u7) >= sub.warn_at {
+        "allowed_warning"
+    } else {
+        "allowed"
+    };
+    headers.extend([
+        ("anthropic-ratelimit-unified-status", overall.to_string()),
+        (
+            "anthropic-ratelimit-unified-representative-claim",
+            claim.to_string(),
+        ),
+        ("anthropic-ratelimit-unified-reset", epoch(reset)),
+        (
+            "anthropic-ratelimit-unified-5h-status",
+            status(u5, five_full).to_string(),
+        ),
+        (
+            "anthropic-ratelimit-unified-5h-utilization",
+            format!("{:.2}", u5.min(1.0)),
+        ),
+        ("anthropic-ratelimit-unified-5h-reset", epoch(r5)),
+        (
+            "anthropic-ratelimit-unified-7d-status",
+            status(u7, seven_full).to_string(),
+        ),
+        (
+            "anthropic-ratelimit-unified-7d-utilization",
+            format!("{:.2}", u7.min(1.0)),
+        ),
+        ("anthropic-ratelimit-unified-7d-reset", epoch(r7)),
+        (
+            "anthropic-ratelimit-unified-fallback-percentage",
+            "0.5".to_string(),
+        ),
+        (
+            "anthropic-ratelimit-unified-overage-status",
+            "rejected".to_string(),
+        ),
+    ]);
+    (rejected, reset)
+}
+
+/// The 429 of a full subscription window.
+fn subscription_refused(mut headers: Vec<(&'static str, String)>, wait: f64, rid: &str) -> Answer {
+    headers.push(("retry-after", limiter::retry_after_secs(wait).to_string()));
+    let mut a = Answer::error(
+        429,
+        "rate_limit_error",
+        wire::SUBSCRIPTION_MESSAGE,
+        rid,
+        Answered::Subscription,
+    );
+    a.headers = headers;
+    a
+}
+
+/// Books an admitted request's tokens for the Admin API's usage report.
+fn book_usage(shared: &Shared, key: &str, profile: usize, now: f64, r: &Admitted<'_>) {
+    let s = &shared.scenario;
+    shared
+        .usage
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .record(
+            &s.usage,
+            s.workspace
+                .as_ref()
+                .filter(|_| profile == 0)
+                .map(|w| w.id.as_str()),
+            key,
+            r.model,
+            shared.wall(now),
+            r.uncached,
+            r.cache_write,
+            r.cache_read,
+            r.output,
+        );
+}
+
+/// The injected overload: a 529 (or 500), or an `overloaded_error` event in a 200 stream.
+fn overloaded(
+    headers: Vec<(&'static str, String)>,
+    as_500: bool,
+    stream: bool,
+    model: &str,
+    input_tokens: u64,
+    rid: &str,
+    n: u64,
+) -> Answer {
+    let overloaded = wire::error_body("overloaded_error", "Overloaded", None, rid);
+    if stream {
+        let input = wire::usage(input_tokens, 0, 0, 0);
+        let mut a = Answer {
+            status: 200,
+            headers,
+            body: AnswerBody::Stream(wire::stream_events(
+                &format!("msg_mock{n:016}"),
+                model,
+                &input,
+                0,
+                "end_turn",
+                Some(&overloaded),
+            )),
+            outcome: Answered::OverloadStream,
+        };
+        a.headers.push(("x-should-retry", "true".into()));
+        return a;
+    }
+    let mut a = if as_500 {
+        Answer::json(
+            500,
+            wire::error_body("api_error", "Overloaded", None, rid),
+            Answered::Overload500,
+        )
+    } else {
+        Answer::json(529, overloaded, Answered::Overload529)
+    };
+    a.headers = headers;
+    a.headers.push(("x-should-retry", "true".into()));
+    a
+}
+
+/// The 429 of a refused request (a limit or the ramp).
+fn refused(
+    refusal: Refusal,
+    mut headers: Vec<(&'static str, String)>,
+    org: &str,
+    model: &str,
+    rid: &str,
+) -> Answer {
+    match refusal {
+        Refusal::Limit { dim, limit, wait } => {
             headers.push(("retry-after", limiter::retry_after_secs(wait).to_string()));
-            let msg = wire::limit_message(dim, limit, &org, model);
-            let mut a = Answer::error(429, "rate_limit_error", &msg, rid, Outcome::Limit(dim));
+            let msg = wire::limit_message(dim, limit, org, model);
+            let mut a = Answer::error(429, "rate_limit_error", &msg, rid, Answered::Limit(dim));
             a.headers = headers;
             a
         }
-        Err(Refusal::Ramp {
+        Refusal::Ramp {
             requests,
             current,
             next,
             wait,
-        }) => {
+        } => {
             headers.push(("retry-after", limiter::retry_after_secs(wait).to_string()));
-            let msg = wire::ramp_message(requests, current, next, &org, model);
+            let msg = wire::ramp_message(requests, current, next, org, model);
             let mut a = Answer::json(
                 429,
                 wire::error_body("rate_limit_error", &msg, Some("ramp_limit_exceeded"), rid),
-                Outcome::Ramp,
+                Answered::Ramp,
             );
             a.headers = headers;
             a
         }
-        Ok(()) => {
-            shared
-                .usage
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .record(
-                    &s.usage,
-                    s.workspace
-                        .as_ref()
-                        .filter(|_| profile == 0)
-                        .map(|w| w.id.as_str()),
-                    key,
-                    model,
-                    shared.wall(now),
-                    uncached,
-                    cache_write,
-                    cache_read,
-                    output,
-                );
-            let stop = if output >= max_tokens && s.response.output_tokens > max_tokens {
-                "max_tokens"
-            } else {
-                "end_turn"
-            };
-            let id = format!("msg_mock{n:016}");
-            let usage_in = wire::usage(uncached, cache_write, cache_read, 0);
-            let body = if asked.stream {
-                AnswerBody::Stream(wire::stream_events(
-                    &id, model, &usage_in, output, stop, None,
-                ))
-            } else {
-                let text = wire::answer_text(output);
-                AnswerBody::Json(wire::message(
-                    &id,
-                    model,
-                    &text,
-                    stop,
-                    &wire::usage(uncached, cache_write, cache_read, output),
-                ))
-            };
-            Answer {
-                status: 200,
-                headers,
-                body,
-                outcome: Outcome::Ok,
-            }
-        }
+    }
+}
+
+/// What an admitted request cost.
+struct Admitted<'a> {
+    model: &'a str,
+    max_tokens: u64,
+    uncached: u64,
+    cache_write: u64,
+    cache_read: u64,
+    output: u64,
+}
+
+/// The 200 of an admitted request, as JSON or as a stream of events.
+fn success(
+    s: &Scenario,
+    r: &Admitted<'_>,
+    headers: Vec<(&'static str, String)>,
+    stream: bool,
+    n: u64,
+) -> Answer {
+    let stop = if r.output >= r.max_tokens && s.response.output_tokens > r.max_tokens {
+        "max_tokens"
+    } else {
+        "end_turn"
+    };
+    let id = format!("msg_mock{n:016}");
+    let usage_in = wire::usage(r.uncached, r.cache_write, r.cache_read, 0);
+    let body = if stream {
+        AnswerBody::Stream(wire::stream_events(
+            &id, r.model, &usage_in, r.output, stop, None,
+        ))
+    } else {
+        let text = wire::answer_text(r.output);
+        AnswerBody::Json(wire::message(
+            &id,
+            r.model,
+            &text,
+            stop,
+            &wire::usage(r.uncached, r.cache_write, r.cache_read, r.output),
+        ))
+    };
+    Answer {
+        status: 200,
+        headers,
+        body,
+        outcome: Answered::Ok,
     }
 }
 
@@ -771,7 +847,7 @@ fn count_tokens(shared: &Shared, body: &Value, rid: &str) -> Answer {
             "invalid_request_error",
             "model: Field required",
             rid,
-            Outcome::BadRequest,
+            Answered::BadRequest,
         );
     };
     if group_of(&shared.scenario, model).is_none() {
@@ -780,202 +856,11 @@ fn count_tokens(shared: &Shared, body: &Value, rid: &str) -> Answer {
             "not_found_error",
             &format!("model: {model}"),
             rid,
-            Outcome::NotFound,
+            Answered::NotFound,
         );
     }
     let est = limiter::estimate_input(body);
-    Answer::json(200, json!({"input_tokens": est.total}), Outcome::Ok)
-}
-
-fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
-    query
-        .split('&')
-        .filter_map(|p| p.split_once('=').or(Some((p, ""))))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-fn model_info(id: &str) -> Value {
-    json!({
-        "type": "model",
-        "id": id,
-        "display_name": id,
-        "created_at": "2025-01-01T00:00:00Z",
-        "lifecycle": "active",
-    })
-}
-
-fn models(shared: &Shared, query: &str) -> Answer {
-    let all: Vec<&str> = shared
-        .scenario
-        .groups
-        .iter()
-        .flat_map(|g| g.models.iter().map(String::as_str))
-        .collect();
-    let limit = query_param(query, "limit")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(20)
-        .clamp(1, 1000);
-    let start = query_param(query, "after_id")
-        .and_then(|a| all.iter().position(|m| *m == a).map(|i| i + 1))
-        .unwrap_or(0)
-        .min(all.len());
-    let page = &all[start..(start + limit).min(all.len())];
-    Answer::json(
-        200,
-        json!({
-            "data": page.iter().map(|m| model_info(m)).collect::<Vec<_>>(),
-            "has_more": start + page.len() < all.len(),
-            "first_id": page.first(),
-            "last_id": page.last(),
-        }),
-        Outcome::Ok,
-    )
-}
-
-fn model_one(shared: &Shared, id: &str, rid: &str) -> Answer {
-    if shared
-        .scenario
-        .groups
-        .iter()
-        .any(|g| g.models.iter().any(|m| m == id))
-    {
-        Answer::json(200, model_info(id), Outcome::Ok)
-    } else {
-        Answer::error(
-            404,
-            "not_found_error",
-            &format!("model: {id}"),
-            rid,
-            Outcome::NotFound,
-        )
-    }
-}
-
-fn limiter_entries(l: &Limits) -> Vec<(&'static str, u64)> {
-    [
-        ("requests_per_minute", l.requests_per_minute),
-        (
-            "input_tokens_per_minute_cache_aware",
-            l.input_tokens_per_minute,
-        ),
-        ("output_tokens_per_minute", l.output_tokens_per_minute),
-        ("tokens_per_day", l.tokens_per_day),
-    ]
-    .into_iter()
-    .filter_map(|(k, v)| v.map(|v| (k, v)))
-    .collect()
-}
-
-/// A page of `items` by the `limit` / `page` query (the cursor is the next index).
-fn paged(items: Vec<Value>, query: &str) -> Value {
-    let start = query_param(query, "page")
-        .and_then(|p| p.strip_prefix("page_"))
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(items.len());
-    let limit = query_param(query, "limit")
-        .and_then(|v| v.parse::<usize>().ok())
-        .map_or(items.len().max(1), |l| l.clamp(1, 1000));
-    let end = (start + limit).min(items.len());
-    let next = (end < items.len()).then(|| format!("page_{end}"));
-    json!({"data": items[start..end].to_vec(), "next_page": next})
-}
-
-fn group_type_ok(query: &str) -> bool {
-    query_param(query, "group_type").is_none_or(|g| g == "model_group")
-}
-
-fn org_limits(shared: &Shared, query: &str, rid: &str) -> Answer {
-    let s = &shared.scenario;
-    let mut groups: Vec<usize> = (0..s.groups.len()).collect();
-    if let Some(m) = query_param(query, "model") {
-        match group_of(s, m).filter(|&i| s.groups[i].models.iter().any(|x| x == m)) {
-            Some(i) => groups = vec![i],
-            None => {
-                return Answer::error(
-                    404,
-                    "not_found_error",
-                    &format!("model: {m}"),
-                    rid,
-                    Outcome::NotFound,
-                );
-            }
-        }
-    }
-    if !group_type_ok(query) {
-        groups.clear();
-    }
-    let items = groups
-        .into_iter()
-        .map(|i| {
-            let g = &s.groups[i];
-            json!({
-                "id": format!("rl_mock_{}", g.id.trim_start_matches("rlg_")),
-                "type": "rate_limit",
-                "group": {"id": g.id, "type": "model_group", "display_name": g.display_name},
-                "models": g.models,
-                "limits": limiter_entries(&g.limits).into_iter()
-                    .map(|(k, v)| json!({"type": k, "value": v})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    Answer::json(200, paged(items, query), Outcome::Ok)
-}
-
-fn workspace_limits(shared: &Shared, id: &str, query: &str, rid: &str) -> Answer {
-    let s = &shared.scenario;
-    let Some(w) = s.workspace.as_ref().filter(|w| w.id == id) else {
-        if s.usage.workspaces.iter().any(|w| w.id == id) {
-            // A workspace the `[usage]` table declares: it has no overrides.
-            return Answer::json(200, paged(Vec::new(), query), Outcome::Ok);
-        }
-        return Answer::error(
-            404,
-            "not_found_error",
-            &format!("workspace {id} not found"),
-            rid,
-            Outcome::NotFound,
-        );
-    };
-    let inherited = query_param(query, "include_inherited") == Some("true");
-    let mut items = Vec::new();
-    if group_type_ok(query) {
-        for g in &s.groups {
-            let over = w.overrides.iter().find(|o| o.group == g.id);
-            let org = limiter_entries(&g.limits);
-            let mut limits = Vec::new();
-            if let Some(o) = over {
-                for (k, v) in limiter_entries(&o.limits) {
-                    let org_limit = org.iter().find(|(ok, _)| *ok == k).map(|(_, v)| *v);
-                    limits.push(json!({"type": k, "value": v, "org_limit": org_limit, "source": {"type": "workspace"}}));
-                }
-            }
-            if inherited {
-                let own: Vec<&str> = over.map_or(Vec::new(), |o| {
-                    limiter_entries(&o.limits)
-                        .into_iter()
-                        .map(|(k, _)| k)
-                        .collect()
-                });
-                for (k, v) in org.iter().filter(|(k, _)| !own.contains(k)) {
-                    limits.push(json!({"type": k, "value": v, "org_limit": v, "source": {"type": "organization"}}));
-                }
-            }
-            if limits.is_empty() {
-                continue;
-            }
-            items.push(json!({
-                "type": "workspace_rate_limit",
-                "workspace_id": w.id,
-                "rate_limit_id": format!("rl_mock_{}", g.id.trim_start_matches("rlg_")),
-                "group": {"id": g.id, "type": "model_group", "display_name": g.display_name},
-                "models": g.models,
-                "limits": limits,
-            }));
-        }
-    }
-    Answer::json(200, paged(items, query), Outcome::Ok)
+    Answer::json(200, json!({"input_tokens": est.total}), Answered::Ok)
 }
 
 /// A body fed from a channel: the SSE events of a stream, as they are written.
@@ -1049,7 +934,7 @@ async fn respond(
         }
     };
     let now = shared.now();
-    let ex = Exchange {
+    let ex = Served {
         ts: shared.wall(now),
         at: now,
         method: method.to_string(),

@@ -7,13 +7,12 @@
 //! * The writer thread classifies each failure with [`crate::classify`] as it is written,
 //!   reading the record back through the same parser `diagnose` uses.
 
-/// `eprintln!` that never panics: the proxy keeps running when its stderr goes away (a
-/// closed terminal, a pipe whose reader left).
+/// The project's never-panicking stderr line ([`crate::errln`]) under the name `proxy.rs`
+/// still calls it by; everything else in `record` calls `crate::errln!` directly.
 macro_rules! note {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        $crate::errln!($($arg)*)
+    };
 }
 pub(crate) use note;
 
@@ -131,7 +130,7 @@ pub fn start_writer_with(
                 if let Err(e) = writer.write_line(chrono::Utc::now(), &line) {
                     let lost = c2.write_errors.fetch_add(1, Ordering::Relaxed) + 1;
                     if paused_at.is_none() {
-                        crate::record::note!(
+                        crate::errln!(
                             "claude-429: error: cannot write records to {}: {e}; recording paused \
                              ({lost} lost so far), requests keep flowing; retrying every {}s",
                             writer.path().display(),
@@ -142,7 +141,7 @@ pub fn start_writer_with(
                     continue;
                 }
                 if paused_at.take().is_some() {
-                    crate::record::note!(
+                    crate::errln!(
                         "claude-429: recording resumed in {} ({} records lost)",
                         writer.path().display(),
                         c2.write_errors.load(Ordering::Relaxed)

@@ -28,82 +28,7 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
         style.para(out, &no_failures(d), "  ", "  ", Paint::Plain)?;
     }
     for c in &d.causes {
-        let seen = match (&c.first_seen, &c.last_seen) {
-            (Some(a), Some(b)) if a == b => format!("  at {}", short_time(a)),
-            (Some(a), Some(b)) => format!("  {}", time_span(a, b)),
-            _ => String::new(),
-        };
-        let head = format!(
-            "  {:>2}. {}  {}  {} failure{} ({:.0}%){}",
-            c.rank,
-            style.class(c.class),
-            style.confidence(c.confidence),
-            thousands(c.count),
-            if c.count == 1 { "" } else { "s" },
-            c.share * 100.0,
-            seen
-        );
-        // The times go to their own line when the first one would be too wide.
-        if super::visible_width(&head) <= width || seen.is_empty() {
-            writeln!(out, "{head}")?;
-        } else {
-            let cut = head.len() - seen.len();
-            writeln!(out, "{}", &head[..cut])?;
-            writeln!(out, "      {}", seen.trim())?;
-        }
-        let label = |l: &str| style.dim(&format!("{l:<9}"));
-        let indent = "      ";
-        let body_w = width.saturating_sub(indent.len() + 10).max(30);
-        write_wrapped(
-            redact,
-            out,
-            indent,
-            &label("what"),
-            &format!("{}: {}", c.title, c.why),
-            body_w,
-        )?;
-        for (i, e) in c.evidence.iter().enumerate() {
-            let l = if i == 0 { label("evidence") } else { label("") };
-            write_wrapped(redact, out, indent, &l, e, body_w)?;
-        }
-        if let Some(r) = c.retry_after_s {
-            let r = seconds_range(r);
-            write_wrapped(
-                redact,
-                out,
-                indent,
-                &label("retry"),
-                &format!("after {r}"),
-                body_w,
-            )?;
-        }
-        if let Some(e) = c.examples.first() {
-            let mut s = e.at.clone();
-            if let Some(r) = &e.request_id {
-                s.push_str(&format!(", {r}"));
-            }
-            write_wrapped(redact, out, indent, &label("e.g."), &s, body_w)?;
-        }
-        write_wrapped(redact, out, indent, &label("fix"), c.fix.first, body_w)?;
-        write_wrapped(redact, out, indent, &label("then"), c.fix.then, body_w)?;
-        for o in &c.other_fixes {
-            let also = format!(
-                "{} failure{} ({}): {}",
-                o.count,
-                if o.count == 1 { "" } else { "s" },
-                o.provider,
-                o.fix.first
-            );
-            write_wrapped(redact, out, indent, &label("also"), &also, body_w)?;
-        }
-        write_wrapped(
-            redact,
-            out,
-            indent,
-            &label("ranked"),
-            &c.rank_reason,
-            body_w,
-        )?;
+        write_cause(out, c, style, width, redact)?;
     }
     writeln!(out)?;
 
@@ -157,6 +82,93 @@ pub fn text(out: &mut dyn Write, d: &Diagnosis, style: &Style, redact: bool) -> 
         writeln!(out, "{}", style.bold("Live comparison"))?;
         super::live::write_text(out, live, style)?;
     }
+    Ok(())
+}
+
+/// One ranked cause: its head line, then what, evidence, retry, example, fixes and rank.
+fn write_cause(
+    out: &mut dyn Write,
+    c: &crate::diagnose::Cause,
+    style: &Style,
+    width: usize,
+    redact: bool,
+) -> io::Result<()> {
+    let seen = match (&c.first_seen, &c.last_seen) {
+        (Some(a), Some(b)) if a == b => format!("  at {}", short_time(a)),
+        (Some(a), Some(b)) => format!("  {}", time_span(a, b)),
+        _ => String::new(),
+    };
+    let head = format!(
+        "  {:>2}. {}  {}  {} failure{} ({:.0}%){}",
+        c.rank,
+        style.class(c.class),
+        style.confidence(c.confidence),
+        thousands(c.count),
+        if c.count == 1 { "" } else { "s" },
+        c.share * 100.0,
+        seen
+    );
+    // The times go to their own line when the first one would be too wide.
+    if super::visible_width(&head) <= width || seen.is_empty() {
+        writeln!(out, "{head}")?;
+    } else {
+        let cut = head.len() - seen.len();
+        writeln!(out, "{}", &head[..cut])?;
+        writeln!(out, "      {}", seen.trim())?;
+    }
+    let label = |l: &str| style.dim(&format!("{l:<9}"));
+    let indent = "      ";
+    let body_w = width.saturating_sub(indent.len() + 10).max(30);
+    write_wrapped(
+        redact,
+        out,
+        indent,
+        &label("what"),
+        &format!("{}: {}", c.title, c.why),
+        body_w,
+    )?;
+    for (i, e) in c.evidence.iter().enumerate() {
+        let l = if i == 0 { label("evidence") } else { label("") };
+        write_wrapped(redact, out, indent, &l, e, body_w)?;
+    }
+    if let Some(r) = c.retry_after_s {
+        let r = seconds_range(r);
+        write_wrapped(
+            redact,
+            out,
+            indent,
+            &label("retry"),
+            &format!("after {r}"),
+            body_w,
+        )?;
+    }
+    if let Some(e) = c.examples.first() {
+        let mut s = e.at.clone();
+        if let Some(r) = &e.request_id {
+            s.push_str(&format!(", {r}"));
+        }
+        write_wrapped(redact, out, indent, &label("e.g."), &s, body_w)?;
+    }
+    write_wrapped(redact, out, indent, &label("fix"), c.fix.first, body_w)?;
+    write_wrapped(redact, out, indent, &label("then"), c.fix.then, body_w)?;
+    for o in &c.other_fixes {
+        let also = format!(
+            "{} failure{} ({}): {}",
+            o.count,
+            if o.count == 1 { "" } else { "s" },
+            o.provider,
+            o.fix.first
+        );
+        write_wrapped(redact, out, indent, &label("also"), &also, body_w)?;
+    }
+    write_wrapped(
+        redact,
+        out,
+        indent,
+        &label("ranked"),
+        &c.rank_reason,
+        body_w,
+    )?;
     Ok(())
 }
 

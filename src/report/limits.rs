@@ -212,25 +212,7 @@ fn render_workspace(
         )?;
         return Ok(());
     }
-    // Six columns when they fit whole; else each group's name and id head its limiters in
-    // the first column.
-    let group_w = groups
-        .iter()
-        .flat_map(|g| {
-            [
-                g.group_id.len(),
-                g.display_name.as_deref().map_or(0, str::len),
-            ]
-        })
-        .max()
-        .unwrap_or(0);
-    let limiter_w = groups
-        .iter()
-        .flat_map(|g| g.limits.iter().map(|l| l.kind.len()))
-        .max()
-        .unwrap_or(0);
-    let numbers_w = 3 * 12;
-    let wide = group_w + 2 + limiter_w + 2 + numbers_w + 14 <= style.columns();
+    let wide = workspace_fits_wide(style, groups);
     let header: &[&str] = if wide {
         &[
             "group",
@@ -313,6 +295,39 @@ fn render_workspace(
         Paint::Plain,
     )?;
     print_table(out, &t)?;
+    workspace_summary(out, style, stricter, above)
+}
+
+/// Six columns when they fit whole; else each group's name and id head its limiters in the
+/// first column.
+fn workspace_fits_wide(style: &Style, groups: &[WorkspaceRateLimitGroup]) -> bool {
+    let group_w = groups
+        .iter()
+        .flat_map(|g| {
+            [
+                g.group_id.len(),
+                g.display_name.as_deref().map_or(0, str::len),
+            ]
+        })
+        .max()
+        .unwrap_or(0);
+    let limiter_w = groups
+        .iter()
+        .flat_map(|g| g.limits.iter().map(|l| l.kind.len()))
+        .max()
+        .unwrap_or(0);
+    let numbers_w = 3 * 12;
+    group_w + 2 + limiter_w + 2 + numbers_w + 14 <= style.columns()
+}
+
+/// The paragraphs under the workspace table: the overrides below the org limit, the values
+/// above it.
+fn workspace_summary(
+    out: &mut dyn Write,
+    style: &Style,
+    stricter: usize,
+    above: usize,
+) -> Result<()> {
     if stricter > 0 {
         style.para(
             out,

@@ -269,49 +269,104 @@ struct ConsumerAcc {
     models: Vec<String>,
 }
 
-/// Sums the rows into series, tightest buckets first.
-pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
-    let key_names: HashMap<&str, &ApiKeyInfo> =
-        inp.keys.iter().map(|k| (k.id.as_str(), k)).collect();
-    let ws_names: HashMap<&str, &str> = inp
-        .workspaces
-        .iter()
-        .map(|w| (w.id.as_str(), w.name.as_str()))
-        .collect();
-    // Stricter workspace limits: (workspace, group id, limiter) → effective.
-    let mut ws_limit: HashMap<(&str, &str, &str), f64> = HashMap::new();
-    for w in inp.overrides {
-        for l in &w.limits {
-            if l.status().is_stricter()
-                && let Some(v) = l.effective()
-            {
-                ws_limit.insert((&w.workspace_id, &w.group_id, &l.kind), v);
+/// The names and the stricter workspace limits the rows are joined with.
+struct Lookups<'a> {
+    key_names: HashMap<&'a str, &'a ApiKeyInfo>,
+    ws_names: HashMap<&'a str, &'a str>,
+    /// Stricter workspace limits: (workspace, group id, limiter) → effective.
+    ws_limit: HashMap<(&'a str, &'a str, &'a str), f64>,
+}
+
+impl<'a> Lookups<'a> {
+    fn new(inp: &Inputs<'a>) -> Lookups<'a> {
+        let key_names = inp.keys.iter().map(|k| (k.id.as_str(), k)).collect();
+        let ws_names = inp
+            .workspaces
+            .iter()
+            .map(|w| (w.id.as_str(), w.name.as_str()))
+            .collect();
+        let mut ws_limit = HashMap::new();
+        for w in inp.overrides {
+            for l in &w.limits {
+                if l.status().is_stricter()
+                    && let Some(v) = l.effective()
+                {
+                    ws_limit.insert(
+                        (
+                            w.workspace_id.as_str(),
+                            w.group_id.as_str(),
+                            l.kind.as_str(),
+                        ),
+                        v,
+                    );
+                }
             }
         }
+        Lookups {
+            key_names,
+            ws_names,
+            ws_limit,
+        }
     }
-    let keep_group = |g: Result<usize, String>| -> bool {
-        if inp.classes.is_empty() {
-            return true;
-        }
-        match g {
-            Ok(i) => inp.groups[i]
-                .models
-                .iter()
-                .flatten()
-                .any(|m| inp.classes.contains(&model_class(m, None))),
-            Err(class) => inp.classes.contains(&class),
-        }
-    };
 
-    // series → bucket start → accumulator
-    let mut acc: BTreeMap<SeriesKey, BTreeMap<chrono::DateTime<chrono::Utc>, Acc>> =
-        BTreeMap::new();
+    fn ws_label(&self, id: &Option<String>) -> Option<String> {
+        Some(match id {
+            None => DEFAULT_WORKSPACE.to_string(),
+            Some(id) => self
+                .ws_names
+                .get(id.as_str())
+                .filter(|n| !n.is_empty())
+                .map_or_else(|| clean(id), |n| clean(n)),
+        })
+    }
+}
+
+/// Series → bucket start → accumulator.
+type Accs = BTreeMap<SeriesKey, BTreeMap<chrono::DateTime<chrono::Utc>, Acc>>;
+
+/// Sums the rows into series, tightest buckets first.
+pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
+    let look = Lookups::new(inp);
+    let acc = accumulate(inp, &look);
+    let mut out: Vec<Series> = acc
+        .into_iter()
+        .map(|(k, minutes)| series(inp, &look, k, minutes))
+        .collect();
+    // The tightest series first.
+    out.sort_by(|a, b| {
+        let key = |s: &Series| s.peaks.first().map(|p| (p.percent.unwrap_or(-1.0), p.used));
+        key(b)
+            .partial_cmp(&key(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    out
+}
+
+/// Whether a row's group (or, for a model no group lists, its class) passes `--model`.
+fn keep_group(inp: &Inputs<'_>, g: Result<usize, String>) -> bool {
+    if inp.classes.is_empty() {
+        return true;
+    }
+    match g {
+        Ok(i) => inp.groups[i]
+            .models
+            .iter()
+            .flatten()
+            .any(|m| inp.classes.contains(&model_class(m, None))),
+        Err(class) => inp.classes.contains(&class),
+    }
+}
+
+/// Adds every row's counted tokens to its series (the organization's, and the workspace's
+/// when that workspace has a stricter limit), per bucket and per consumer.
+fn accumulate(inp: &Inputs<'_>, look: &Lookups<'_>) -> Accs {
+    let mut acc = Accs::new();
     for b in inp.buckets {
         for row in &b.results {
             let model = row.model.as_deref().unwrap_or("");
             let gi = group_index(inp.groups, model);
             let gkey = gi.ok_or_else(|| model_class(model, None));
-            if !keep_group(gkey.clone()) {
+            if !keep_group(inp, gkey.clone()) {
                 continue;
             }
             let g = gi.map(|i| &inp.groups[i]);
@@ -329,7 +384,8 @@ pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
                 let mut scopes = vec![None];
                 if let (Some(g), Some(ws)) = (g, &row.workspace_id)
                     && org_limit(g, *dim).is_some_and(|(l, _)| {
-                        ws_limit.contains_key(&(ws.as_str(), g.group_id.as_str(), l.as_str()))
+                        look.ws_limit
+                            .contains_key(&(ws.as_str(), g.group_id.as_str(), l.as_str()))
                     })
                 {
                     scopes.push(Some(ws.clone()));
@@ -358,143 +414,152 @@ pub fn compute(inp: &Inputs<'_>) -> Vec<Series> {
             }
         }
     }
+    acc
+}
 
-    let ws_label = |id: &Option<String>| -> Option<String> {
-        Some(match id {
-            None => DEFAULT_WORKSPACE.to_string(),
-            Some(id) => ws_names
-                .get(id.as_str())
-                .filter(|n| !n.is_empty())
-                .map_or_else(|| clean(id), |n| clean(n)),
-        })
+/// One consumer of a bucket, named for people.
+fn consumer(
+    inp: &Inputs<'_>,
+    look: &Lookups<'_>,
+    (key, ws, model): ConsumerKey,
+    c: ConsumerAcc,
+    used: u64,
+) -> Consumer {
+    let info = key.as_deref().and_then(|k| look.key_names.get(k));
+    let key_name = info.map(|i| clean(&i.name)).filter(|n| !n.is_empty());
+    let own = key.is_some() && key.as_deref() == inp.own_key_id;
+    let key = key.as_deref().map(clean);
+    let ws = ws.as_deref().map(clean);
+    let model = model.as_deref().map(clean);
+    let wname = match inp.group_by {
+        GroupBy::Model => None,
+        _ => look.ws_label(&ws),
     };
-    let mut out = Vec::new();
-    for (k, minutes) in acc {
-        let dim = inp.dims[k.dim];
-        let g = k.group.as_ref().ok().map(|i| &inp.groups[*i]);
-        let (limiter, org) = match g.and_then(|g| org_limit(g, dim)) {
-            Some((l, v)) => (Some(l), Some(v)),
-            None => (None, None),
-        };
-        let limit = match (&k.workspace, g, &limiter) {
-            (Some(ws), Some(g), Some(l)) => ws_limit
-                .get(&(ws.as_str(), g.group_id.as_str(), l.as_str()))
-                .copied(),
-            _ => org,
-        };
-        let per_minute = limit.map(|v| v.max(0.0).round() as u64);
-        let width = inp.width.minutes();
-        let mut buckets: Vec<BucketUse> = minutes
-            .into_iter()
-            .map(|(start, a)| {
-                let cap = per_minute.map(|l| l.saturating_mul(width));
-                let mut consumers: Vec<Consumer> = a
-                    .consumers
-                    .into_iter()
-                    .map(|((key, ws, model), c)| {
-                        let info = key.as_deref().and_then(|k| key_names.get(k));
-                        let key_name = info.map(|i| clean(&i.name)).filter(|n| !n.is_empty());
-                        let own = key.is_some() && key.as_deref() == inp.own_key_id;
-                        let key = key.as_deref().map(clean);
-                        let ws = ws.as_deref().map(clean);
-                        let model = model.as_deref().map(clean);
-                        let wname = match inp.group_by {
-                            GroupBy::Model => None,
-                            _ => ws_label(&ws),
-                        };
-                        let label = match inp.group_by {
-                            GroupBy::Key => {
-                                let k = match (&key, &key_name) {
-                                    (None, _) => CONSOLE.to_string(),
-                                    (_, Some(n)) => n.clone(),
-                                    (Some(id), None) => id.clone(),
-                                };
-                                format!("{k} ({})", wname.as_deref().unwrap_or("?"))
-                            }
-                            GroupBy::Workspace => wname.clone().unwrap_or_default(),
-                            GroupBy::Model => model.clone().unwrap_or_else(|| "?".into()),
-                        };
-                        Consumer {
-                            label,
-                            api_key_id: key,
-                            key_name,
-                            workspace_id: ws,
-                            workspace_name: wname,
-                            models: c.models.iter().map(|m| clean(m)).collect(),
-                            tokens: c.tokens,
-                            share: if a.used > 0 {
-                                c.tokens as f64 / a.used as f64
-                            } else {
-                                0.0
-                            },
-                            cache_read_not_counted: c.reads,
-                            own_key: own,
-                        }
-                    })
-                    .collect();
-                consumers.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.label.cmp(&b.label)));
-                let others_tokens = consumers.iter().skip(MAX_CONSUMERS).map(|c| c.tokens).sum();
-                consumers.truncate(MAX_CONSUMERS);
-                BucketUse {
-                    start: start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    minutes: width,
-                    used: a.used,
-                    limit: cap,
-                    percent: cap
-                        .filter(|c| *c > 0)
-                        .map(|c| (a.used as f64 * 100.0 / c as f64 * 10.0).round() / 10.0),
-                    cache_read_not_counted: a.reads,
-                    consumers,
-                    others_tokens,
-                }
-            })
-            .collect();
-        let with_use = buckets.iter().filter(|b| b.used > 0).count() as u64;
-        let at_limit = buckets
-            .iter()
-            .filter(|b| b.limit.is_some_and(|l| l > 0 && b.used >= l))
-            .count() as u64;
-        sort_tightest(&mut buckets);
-        buckets.truncate(inp.top.max(1));
-        out.push(Series {
-            group_id: g.map(|g| g.group_id.clone()),
-            group: match (&k.group, g) {
-                (_, Some(g)) => g.display_name.clone().unwrap_or_else(|| g.group_id.clone()),
-                (Err(class), None) => class.clone(),
-                _ => String::new(),
-            },
-            dimension: dim,
-            limiter,
-            scope: if k.workspace.is_some() {
-                Scope::Workspace
-            } else {
-                Scope::Organization
-            },
-            workspace_name: k
-                .workspace
-                .as_ref()
-                .and_then(|w| ws_label(&Some(w.clone()))),
-            workspace_id: k.workspace.as_deref().map(clean),
-            limit_per_minute: per_minute,
-            cache_reads_counted: g.is_some_and(|g| {
-                g.models
-                    .iter()
-                    .flatten()
-                    .any(|m| cache_reads_count(Some(g), m))
-            }),
-            buckets_with_use: with_use,
-            buckets_at_limit: at_limit,
-            peaks: buckets,
-        });
+    let label = match inp.group_by {
+        GroupBy::Key => {
+            let k = match (&key, &key_name) {
+                (None, _) => CONSOLE.to_string(),
+                (_, Some(n)) => n.clone(),
+                (Some(id), None) => id.clone(),
+            };
+            format!("{k} ({})", wname.as_deref().unwrap_or("?"))
+        }
+        GroupBy::Workspace => wname.clone().unwrap_or_default(),
+        GroupBy::Model => model.clone().unwrap_or_else(|| "?".into()),
+    };
+    Consumer {
+        label,
+        api_key_id: key,
+        key_name,
+        workspace_id: ws,
+        workspace_name: wname,
+        models: c.models.iter().map(|m| clean(m)).collect(),
+        tokens: c.tokens,
+        share: if used > 0 {
+            c.tokens as f64 / used as f64
+        } else {
+            0.0
+        },
+        cache_read_not_counted: c.reads,
+        own_key: own,
     }
-    // The tightest series first.
-    out.sort_by(|a, b| {
-        let key = |s: &Series| s.peaks.first().map(|p| (p.percent.unwrap_or(-1.0), p.used));
-        key(b)
-            .partial_cmp(&key(a))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    out
+}
+
+/// One bucket of a series, its biggest consumers first.
+fn bucket_use(
+    inp: &Inputs<'_>,
+    look: &Lookups<'_>,
+    start: chrono::DateTime<chrono::Utc>,
+    a: Acc,
+    per_minute: Option<u64>,
+) -> BucketUse {
+    let width = inp.width.minutes();
+    let cap = per_minute.map(|l| l.saturating_mul(width));
+    let used = a.used;
+    let mut consumers: Vec<Consumer> = a
+        .consumers
+        .into_iter()
+        .map(|(k, c)| consumer(inp, look, k, c, used))
+        .collect();
+    consumers.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.label.cmp(&b.label)));
+    let others_tokens = consumers.iter().skip(MAX_CONSUMERS).map(|c| c.tokens).sum();
+    consumers.truncate(MAX_CONSUMERS);
+    BucketUse {
+        start: start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        minutes: width,
+        used: a.used,
+        limit: cap,
+        percent: cap
+            .filter(|c| *c > 0)
+            .map(|c| (a.used as f64 * 100.0 / c as f64 * 10.0).round() / 10.0),
+        cache_read_not_counted: a.reads,
+        consumers,
+        others_tokens,
+    }
+}
+
+/// One series: its limit (the workspace's when stricter) and its tightest buckets.
+fn series(
+    inp: &Inputs<'_>,
+    look: &Lookups<'_>,
+    k: SeriesKey,
+    minutes: BTreeMap<chrono::DateTime<chrono::Utc>, Acc>,
+) -> Series {
+    let dim = inp.dims[k.dim];
+    let g = k.group.as_ref().ok().map(|i| &inp.groups[*i]);
+    let (limiter, org) = match g.and_then(|g| org_limit(g, dim)) {
+        Some((l, v)) => (Some(l), Some(v)),
+        None => (None, None),
+    };
+    let limit = match (&k.workspace, g, &limiter) {
+        (Some(ws), Some(g), Some(l)) => look
+            .ws_limit
+            .get(&(ws.as_str(), g.group_id.as_str(), l.as_str()))
+            .copied(),
+        _ => org,
+    };
+    let per_minute = limit.map(|v| v.max(0.0).round() as u64);
+    let mut buckets: Vec<BucketUse> = minutes
+        .into_iter()
+        .map(|(start, a)| bucket_use(inp, look, start, a, per_minute))
+        .collect();
+    let with_use = buckets.iter().filter(|b| b.used > 0).count() as u64;
+    let at_limit = buckets
+        .iter()
+        .filter(|b| b.limit.is_some_and(|l| l > 0 && b.used >= l))
+        .count() as u64;
+    sort_tightest(&mut buckets);
+    buckets.truncate(inp.top.max(1));
+    Series {
+        group_id: g.map(|g| g.group_id.clone()),
+        group: match (&k.group, g) {
+            (_, Some(g)) => g.display_name.clone().unwrap_or_else(|| g.group_id.clone()),
+            (Err(class), None) => class.clone(),
+            _ => String::new(),
+        },
+        dimension: dim,
+        limiter,
+        scope: if k.workspace.is_some() {
+            Scope::Workspace
+        } else {
+            Scope::Organization
+        },
+        workspace_name: k
+            .workspace
+            .as_ref()
+            .and_then(|w| look.ws_label(&Some(w.clone()))),
+        workspace_id: k.workspace.as_deref().map(clean),
+        limit_per_minute: per_minute,
+        cache_reads_counted: g.is_some_and(|g| {
+            g.models
+                .iter()
+                .flatten()
+                .any(|m| cache_reads_count(Some(g), m))
+        }),
+        buckets_with_use: with_use,
+        buckets_at_limit: at_limit,
+        peaks: buckets,
+    }
 }
 
 /// Highest percent first (buckets without a limit after, by tokens), then earlier first.

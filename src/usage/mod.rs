@@ -206,59 +206,11 @@ pub async fn gather(
     out.truncated = report.truncated;
     let any_rows = report.buckets.iter().any(|b| !b.results.is_empty());
 
-    let mut keys: Vec<ApiKeyInfo> = Vec::new();
-    let mut workspaces = Vec::new();
-    let mut overrides: Vec<WorkspaceRateLimitGroup> = Vec::new();
-    if any_rows {
-        progress("naming keys and workspaces");
-        match api_usage::api_keys(client).await {
-            Ok((k, n)) => {
-                keys = k;
-                out.requests += n;
-            }
-            Err(e) => out.notes.push(format!(
-                "key names not read ({}); keys are shown by id",
-                crate::redact::keys(&e.to_string())
-            )),
-        }
-        match api_usage::workspaces(client).await {
-            Ok((w, n)) => {
-                workspaces = w;
-                out.requests += n;
-            }
-            Err(e) => out.notes.push(format!(
-                "workspace names not read ({}); workspaces are shown by id",
-                crate::redact::keys(&e.to_string())
-            )),
-        }
-        let ids: BTreeSet<&str> = report
-            .buckets
-            .iter()
-            .flat_map(|b| b.results.iter())
-            .filter_map(|r| r.workspace_id.as_deref())
-            .collect();
-        for (i, id) in ids.iter().enumerate() {
-            if i >= MAX_WORKSPACES {
-                out.notes.push(format!(
-                    "workspace overrides read for the first {MAX_WORKSPACES} workspaces only ({} have use)",
-                    ids.len()
-                ));
-                break;
-            }
-            out.requests += 1;
-            let q = rate_limits::WorkspaceQuery {
-                group_type: Some("model_group"),
-                ..Default::default()
-            };
-            match rate_limits::list_workspace(client, id, &q).await {
-                Ok(g) => overrides.extend(g),
-                Err(e) => out.notes.push(format!(
-                    "overrides of workspace {id} not read ({})",
-                    crate::redact::keys(&e.to_string())
-                )),
-            }
-        }
-    }
+    let (keys, workspaces, overrides) = if any_rows {
+        names_and_overrides(client, &report.buckets, &mut out, progress).await
+    } else {
+        Default::default()
+    };
     let own = req.own_key.as_ref().and_then(|k| {
         keys.iter()
             .find(|i| i.matches(k.expose()))
@@ -282,6 +234,71 @@ pub async fn gather(
     out.caveats = caveats(req, &out);
     out.conclusions = conclude(&out, req.own_key.is_some(), req.incident);
     Ok(out)
+}
+
+/// The key and workspace names and the overrides of the workspaces with use; what cannot be
+/// read becomes a note in `out`.
+async fn names_and_overrides(
+    client: &Client,
+    buckets: &[api_usage::UsageBucket],
+    out: &mut Attribution,
+    progress: &mut dyn FnMut(&str),
+) -> (
+    Vec<ApiKeyInfo>,
+    Vec<api_usage::WorkspaceInfo>,
+    Vec<WorkspaceRateLimitGroup>,
+) {
+    let mut keys: Vec<ApiKeyInfo> = Vec::new();
+    let mut workspaces = Vec::new();
+    let mut overrides: Vec<WorkspaceRateLimitGroup> = Vec::new();
+    progress("naming keys and workspaces");
+    match api_usage::api_keys(client).await {
+        Ok((k, n)) => {
+            keys = k;
+            out.requests += n;
+        }
+        Err(e) => out.notes.push(format!(
+            "key names not read ({}); keys are shown by id",
+            crate::redact::keys(&e.to_string())
+        )),
+    }
+    match api_usage::workspaces(client).await {
+        Ok((w, n)) => {
+            workspaces = w;
+            out.requests += n;
+        }
+        Err(e) => out.notes.push(format!(
+            "workspace names not read ({}); workspaces are shown by id",
+            crate::redact::keys(&e.to_string())
+        )),
+    }
+    let ids: BTreeSet<&str> = buckets
+        .iter()
+        .flat_map(|b| b.results.iter())
+        .filter_map(|r| r.workspace_id.as_deref())
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        if i >= MAX_WORKSPACES {
+            out.notes.push(format!(
+                "workspace overrides read for the first {MAX_WORKSPACES} workspaces only ({} have use)",
+                ids.len()
+            ));
+            break;
+        }
+        out.requests += 1;
+        let q = rate_limits::WorkspaceQuery {
+            group_type: Some("model_group"),
+            ..Default::default()
+        };
+        match rate_limits::list_workspace(client, id, &q).await {
+            Ok(g) => overrides.extend(g),
+            Err(e) => out.notes.push(format!(
+                "overrides of workspace {id} not read ({})",
+                crate::redact::keys(&e.to_string())
+            )),
+        }
+    }
+    (keys, workspaces, overrides)
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -343,81 +360,7 @@ pub fn conclude(a: &Attribution, own_key_given: bool, incident: bool) -> Vec<Con
             continue;
         }
         let evidence = vec![format!("usage report: {}", attribution::line(s, peak))];
-        let top = peak.consumers.first();
-        let own = peak.consumers.iter().find(|c| c.own_key);
-        let what = format!(
-            "{} {} at {}",
-            s.group,
-            s.dimension.label(),
-            attribution::when(peak)
-        );
-        match (top, &a.own_key_id) {
-            (Some(t), Some(_)) if !t.own_key => {
-                let own_share = own.map_or(0.0, |c| c.share);
-                let small = own_share < 0.5;
-                let ws = t.workspace_name.as_deref().unwrap_or("?");
-                let name = t
-                    .key_name
-                    .clone()
-                    .or(t.api_key_id.clone())
-                    .unwrap_or_else(|| attribution::CONSOLE.to_string());
-                let yours = match own {
-                    Some(c) => format!(
-                        "your key ({}) had {}%",
-                        c.key_name.as_deref().unwrap_or("ANTHROPIC_API_KEY"),
-                        attribution::pct(c.share * 100.0)
-                    ),
-                    None => "your key had no use in that minute".into(),
-                };
-                out.push(Conclusion {
-                    kind: if small {
-                        "another_key_used_the_limit"
-                    } else {
-                        "top_consumer"
-                    },
-                    detail: if small {
-                        format!(
-                            "Another key used the limit: {name} in workspace {ws} had {}% of {what}{}; {yours}. Limits are shared by every key of the organization: pace that job, cap its workspace with a workspace rate limit below the org's, or raise the limit.",
-                            attribution::pct(t.share * 100.0),
-                            of_limit(peak),
-                        )
-                    } else {
-                        format!(
-                            "{name} in workspace {ws} had the largest share ({}%) of {what}{}; {yours}.",
-                            attribution::pct(t.share * 100.0),
-                            of_limit(peak),
-                        )
-                    },
-                    evidence: evidence.clone(),
-                });
-            }
-            (Some(t), Some(_)) => out.push(Conclusion {
-                kind: "own_key_used_most",
-                detail: format!(
-                    "Your own key ({}) used most of the limit: {}% of {what}{}. The fix is on your side (the cause's fix above).",
-                    t.key_name.as_deref().unwrap_or("ANTHROPIC_API_KEY"),
-                    attribution::pct(t.share * 100.0),
-                    of_limit(peak)
-                ),
-                evidence: evidence.clone(),
-            }),
-            (Some(t), None) => out.push(Conclusion {
-                kind: "top_consumer",
-                detail: format!(
-                    "The largest consumer of {what}{} was {} with {}%. {}",
-                    of_limit(peak),
-                    t.label,
-                    attribution::pct(t.share * 100.0),
-                    if own_key_given {
-                        "The key in ANTHROPIC_API_KEY is not in the api_keys list (another org, or names not read): if the app does not use that key, another key used the limit."
-                    } else {
-                        "Set ANTHROPIC_API_KEY to the app's key to tell whether it is yours; if it is not, another key used the limit."
-                    }
-                ),
-                evidence: evidence.clone(),
-            }),
-            (None, _) => {}
-        }
+        out.extend(who_used_it(a, s, peak, own_key_given, &evidence));
         if let Some(p) = peak.percent
             && p < 90.0
             && s.limit_per_minute.is_some()
@@ -433,32 +376,7 @@ pub fn conclude(a: &Attribution, own_key_given: bool, incident: bool) -> Vec<Con
                 evidence: evidence.clone(),
             });
         }
-        if s.dimension == DimensionName::InputTokens
-            && !s.cache_reads_counted
-            && peak.cache_read_not_counted > 0
-        {
-            out.push(Conclusion {
-                kind: "cache_reads_not_counted",
-                detail: format!(
-                    "{} cache-read tokens in that minute did not count toward {}'s input limit (cache-aware ITPM counts uncached input and cache writes only).",
-                    crate::fmt::thousands(peak.cache_read_not_counted),
-                    s.group
-                ),
-                evidence: peak
-                    .consumers
-                    .iter()
-                    .filter(|c| c.cache_read_not_counted > 0)
-                    .map(|c| {
-                        format!(
-                            "{}: {} counted, {} cache reads not counted",
-                            c.label,
-                            crate::fmt::thousands(c.tokens),
-                            crate::fmt::thousands(c.cache_read_not_counted)
-                        )
-                    })
-                    .collect(),
-            });
-        }
+        out.extend(cache_reads_not_counted(s, peak));
     }
     for s in a.series.iter().filter(|s| s.scope == Scope::Workspace) {
         let Some(peak) = s.peaks.first() else {
@@ -483,6 +401,123 @@ pub fn conclude(a: &Attribution, own_key_given: bool, incident: bool) -> Vec<Con
         }
     }
     out
+}
+
+/// Who used the peak of an organization series: another key, your own, or the largest
+/// consumer when your key is not known.
+fn who_used_it(
+    a: &Attribution,
+    s: &Series,
+    peak: &BucketUse,
+    own_key_given: bool,
+    evidence: &[String],
+) -> Option<Conclusion> {
+    let top = peak.consumers.first();
+    let own = peak.consumers.iter().find(|c| c.own_key);
+    let what = format!(
+        "{} {} at {}",
+        s.group,
+        s.dimension.label(),
+        attribution::when(peak)
+    );
+    match (top, &a.own_key_id) {
+        (Some(t), Some(_)) if !t.own_key => {
+            let own_share = own.map_or(0.0, |c| c.share);
+            let small = own_share < 0.5;
+            let ws = t.workspace_name.as_deref().unwrap_or("?");
+            let name = t
+                .key_name
+                .clone()
+                .or(t.api_key_id.clone())
+                .unwrap_or_else(|| attribution::CONSOLE.to_string());
+            let yours = match own {
+                Some(c) => format!(
+                    "your key ({}) had {}%",
+                    c.key_name.as_deref().unwrap_or("ANTHROPIC_API_KEY"),
+                    attribution::pct(c.share * 100.0)
+                ),
+                None => "your key had no use in that minute".into(),
+            };
+            Some(Conclusion {
+                kind: if small {
+                    "another_key_used_the_limit"
+                } else {
+                    "top_consumer"
+                },
+                detail: if small {
+                    format!(
+                        "Another key used the limit: {name} in workspace {ws} had {}% of {what}{}; {yours}. Limits are shared by every key of the organization: pace that job, cap its workspace with a workspace rate limit below the org's, or raise the limit.",
+                        attribution::pct(t.share * 100.0),
+                        of_limit(peak),
+                    )
+                } else {
+                    format!(
+                        "{name} in workspace {ws} had the largest share ({}%) of {what}{}; {yours}.",
+                        attribution::pct(t.share * 100.0),
+                        of_limit(peak),
+                    )
+                },
+                evidence: evidence.to_vec(),
+            })
+        }
+        (Some(t), Some(_)) => Some(Conclusion {
+            kind: "own_key_used_most",
+            detail: format!(
+                "Your own key ({}) used most of the limit: {}% of {what}{}. The fix is on your side (the cause's fix above).",
+                t.key_name.as_deref().unwrap_or("ANTHROPIC_API_KEY"),
+                attribution::pct(t.share * 100.0),
+                of_limit(peak)
+            ),
+            evidence: evidence.to_vec(),
+        }),
+        (Some(t), None) => Some(Conclusion {
+            kind: "top_consumer",
+            detail: format!(
+                "The largest consumer of {what}{} was {} with {}%. {}",
+                of_limit(peak),
+                t.label,
+                attribution::pct(t.share * 100.0),
+                if own_key_given {
+                    "The key in ANTHROPIC_API_KEY is not in the api_keys list (another org, or names not read): if the app does not use that key, another key used the limit."
+                } else {
+                    "Set ANTHROPIC_API_KEY to the app's key to tell whether it is yours; if it is not, another key used the limit."
+                }
+            ),
+            evidence: evidence.to_vec(),
+        }),
+        (None, _) => None,
+    }
+}
+
+/// The cache reads a series' peak did not count toward the input limit.
+fn cache_reads_not_counted(s: &Series, peak: &BucketUse) -> Option<Conclusion> {
+    if !(s.dimension == DimensionName::InputTokens
+        && !s.cache_reads_counted
+        && peak.cache_read_not_counted > 0)
+    {
+        return None;
+    }
+    Some(Conclusion {
+        kind: "cache_reads_not_counted",
+        detail: format!(
+            "{} cache-read tokens in that minute did not count toward {}'s input limit (cache-aware ITPM counts uncached input and cache writes only).",
+            crate::fmt::thousands(peak.cache_read_not_counted),
+            s.group
+        ),
+        evidence: peak
+            .consumers
+            .iter()
+            .filter(|c| c.cache_read_not_counted > 0)
+            .map(|c| {
+                format!(
+                    "{}: {} counted, {} cache reads not counted",
+                    c.label,
+                    crate::fmt::thousands(c.tokens),
+                    crate::fmt::thousands(c.cache_read_not_counted)
+                )
+            })
+            .collect(),
+    })
 }
 
 fn of_limit(b: &BucketUse) -> String {

@@ -220,7 +220,7 @@ proptest! {
         for l in s.lines().take(400) {
             let _ = headers::parse_line(l);
             let _ = headers::parse_int(l);
-            let _ = jsonl::parse_time_str(l);
+            let _ = claude_429::capture::object::parse_time_str(l);
         }
     }
 

@@ -32,6 +32,7 @@ mod replay;
 mod schema;
 #[cfg(unix)]
 mod shipping;
+mod sizes;
 mod terminal;
 mod transport;
 mod usage;

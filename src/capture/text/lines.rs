@@ -40,7 +40,7 @@ impl Marker {
             Format::PythonSdk
         } else if lower.contains("$metadata")
             || lower.contains("(service: bedrock")
-            || crate::classify::aws_exception_status(&lower).is_some()
+            || crate::classify::aws::aws_exception_status(&lower).is_some()
         {
             // AWS SDK for JavaScript v3 and Java-style messages; an AWS exception name.
             Format::TsSdk
@@ -196,7 +196,7 @@ pub(super) fn status_of_exception(lower: &str) -> Option<u16> {
         .iter()
         .find(|(k, _)| lower.contains(k))
         .map(|(_, s)| *s)
-        .or_else(|| crate::classify::aws_exception_status(lower))
+        .or_else(|| crate::classify::aws::aws_exception_status(lower))
         .or_else(|| {
             // Google: `google.api_core.exceptions.ResourceExhausted: 429 …`.
             (lower.contains("resourceexhausted") || lower.contains("resource_exhausted"))

@@ -81,7 +81,7 @@ impl TextScanner {
         p.status = p.status.or_else(|| freetext::literal_status(&text));
         let useful = p.status.is_some()
             || rules::first_match(&norm).is_some()
-            || crate::classify::kind_in_text(&norm).is_some()
+            || crate::classify::codes::kind_in_text(&norm).is_some()
             || freetext::rate_limit_evidence(&text);
         if !useful {
             stats.skip(

@@ -20,7 +20,7 @@ use crate::diagnose::{Analyzer, Diagnosis, Event, Filter, FindingKind};
 
 /// What happened to a request, as the server decided it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Outcome {
+pub enum Answered {
     Ok,
     Limit(Dim),
     Ramp,
@@ -34,28 +34,28 @@ pub enum Outcome {
     NotFound,
 }
 
-impl Outcome {
+impl Answered {
     /// The name in the report (`refusals`), `None` for answers that are no refusal.
     pub fn refusal(self) -> Option<&'static str> {
         Some(match self {
-            Outcome::Ok => return None,
-            Outcome::Limit(d) => d.class(),
-            Outcome::Ramp => "acceleration",
-            Outcome::Overload529 => "overload_529",
-            Outcome::Overload500 => "overload_500",
-            Outcome::OverloadStream => "overload_in_stream",
-            Outcome::Spend => "spend",
-            Outcome::Subscription => "subscription_cap",
-            Outcome::Auth => "authentication",
-            Outcome::BadRequest => "bad_request",
-            Outcome::NotFound => "not_found",
+            Answered::Ok => return None,
+            Answered::Limit(d) => d.class(),
+            Answered::Ramp => "acceleration",
+            Answered::Overload529 => "overload_529",
+            Answered::Overload500 => "overload_500",
+            Answered::OverloadStream => "overload_in_stream",
+            Answered::Spend => "spend",
+            Answered::Subscription => "subscription_cap",
+            Answered::Auth => "authentication",
+            Answered::BadRequest => "bad_request",
+            Answered::NotFound => "not_found",
         })
     }
 
     fn is_overload(self) -> bool {
         matches!(
             self,
-            Outcome::Overload529 | Outcome::Overload500 | Outcome::OverloadStream
+            Answered::Overload529 | Answered::Overload500 | Answered::OverloadStream
         )
     }
 }
@@ -70,7 +70,7 @@ pub enum RecBody {
 
 /// One exchange, as the server hands it to the recorder.
 #[derive(Debug, Clone)]
-pub struct Exchange {
+pub struct Served {
     pub ts: DateTime<Utc>,
     /// Seconds since the server started.
     pub at: f64,
@@ -86,10 +86,10 @@ pub struct Exchange {
     pub request_id: String,
     /// A hash of the key and the request body (never the key): the same value for a retry.
     pub client: u64,
-    pub outcome: Outcome,
+    pub outcome: Answered,
 }
 
-impl Exchange {
+impl Served {
     /// The format-5 JSON Lines record.
     pub fn to_record(&self) -> Value {
         let mut headers = Map::new();
@@ -182,7 +182,7 @@ struct Recorder {
 const MAX_OPEN: usize = 4096;
 
 impl Recorder {
-    fn take(&mut self, ex: Exchange) {
+    fn take(&mut self, ex: Served) {
         self.requests += 1;
         self.line += 1;
         *self.statuses.entry(ex.status).or_default() += 1;
@@ -217,7 +217,7 @@ impl Recorder {
         self.analyzer.push(ev);
     }
 
-    fn track_backoff(&mut self, ex: &Exchange) {
+    fn track_backoff(&mut self, ex: &Served) {
         if ex.path != "/v1/messages" {
             return;
         }
@@ -250,7 +250,7 @@ impl Recorder {
 /// report parts when the sender side is dropped.
 pub fn start(
     path: Option<&std::path::Path>,
-) -> anyhow::Result<(mpsc::Sender<Exchange>, std::thread::JoinHandle<Finished>)> {
+) -> anyhow::Result<(mpsc::Sender<Served>, std::thread::JoinHandle<Finished>)> {
     let out = match path {
         Some(p) => Some(BufWriter::with_capacity(
             256 * 1024,
@@ -264,7 +264,7 @@ pub fn start(
         path.map_or("mock".to_string(), |p| p.display().to_string())
             .as_str(),
     );
-    let (tx, mut rx) = mpsc::channel::<Exchange>(8192);
+    let (tx, mut rx) = mpsc::channel::<Served>(8192);
     let handle = std::thread::Builder::new()
         .name("mock-recorder".into())
         .spawn(move || {
