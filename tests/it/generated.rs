@@ -1,5 +1,5 @@
 //! The committed completions and man pages must match what the clap definitions generate.
-//! Refresh them with `cargo run --features generate -- generate .` after changing `src/cli.rs`.
+//! Refresh them with `cargo run --features generate -- generate .` after changing `src/cli/`.
 
 /// Without the `generate` feature the generator is not compiled in: shown as ignored.
 #[cfg(not(feature = "generate"))]
