@@ -339,8 +339,18 @@ async fn read_json(req: Request<hyper::body::Incoming>) -> Result<(Value, u64), 
     })
 }
 
-/// The group a model belongs to: listed by id, else the same line and major version.
+/// The group a model belongs to: listed by id, else the same line and major version, else
+/// (a Claude model of a line the scenario does not list, such as Claude Code's default
+/// model against the `rpm` scenario) the scenario's first group, so a rehearsal works out of
+/// the box; a model that is not Claude's is unknown (404).
 fn group_of(s: &Scenario, model: &str) -> Option<usize> {
+    listed_group_of(s, model).or_else(|| {
+        (model.to_ascii_lowercase().starts_with("claude-") && !s.groups.is_empty()).then_some(0)
+    })
+}
+
+/// The group that lists the model, or one of the same line and major version.
+fn listed_group_of(s: &Scenario, model: &str) -> Option<usize> {
     if let Some(i) = s
         .groups
         .iter()

@@ -521,6 +521,12 @@ async fn models_count_tokens_auth_and_bad_requests() {
     let (s, _, body) = m.post("/v1/messages", "sk-ant-good", &small("gpt-4")).await;
     assert_eq!(s, 404);
     assert!(body.contains("not_found_error"));
+    // A Claude model of a line the scenario does not list (Claude Code's default model) is
+    // served by the scenario's first group: a rehearsal works out of the box.
+    let (s, _, _) = m
+        .post("/v1/messages", "sk-ant-good", &small("claude-opus-4-8"))
+        .await;
+    assert_eq!(s, 200);
     let (s, _, body) = m
         .post(
             "/v1/messages",
