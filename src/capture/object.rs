@@ -255,13 +255,29 @@ pub struct LogRecord {
 /// CloudWatch Logs exports (`timestamp` in milliseconds, `message`). The message is then read
 /// as the text it is, at the record's time.
 pub fn log_record(line: &[u8]) -> Option<LogRecord> {
-    if line.first() != Some(&b'{') || line.last() != Some(&b'}') {
+    if line.first() != Some(&b'{') || line.last() != Some(&b'}') || !may_be_log_record(line) {
         return None;
     }
     let Ok(Value::Object(o)) = serde_json::from_slice::<Value>(line) else {
         return None;
     };
     log_record_of(&o)
+}
+
+/// Whether the line can hold a collector's record at all: one of the keys
+/// [`log_record_of`] needs first (`__REALTIME_TIMESTAMP`, `log`, `timestamp`), or a `\u`
+/// escape that could spell one. Every other JSON log line (an app's own structured log, line
+/// after line of it) is spared a full parse it would only throw away.
+fn may_be_log_record(line: &[u8]) -> bool {
+    use memchr::memmem::find;
+    [
+        &b"\"__REALTIME_TIMESTAMP\""[..],
+        b"\"log\"",
+        b"\"timestamp\"",
+        b"\\u",
+    ]
+    .iter()
+    .any(|k| find(line, k).is_some())
 }
 
 fn log_record_of(o: &Map<String, Value>) -> Option<LogRecord> {
