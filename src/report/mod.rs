@@ -285,7 +285,8 @@ pub fn hint_for_command(err: &anyhow::Error, command: &str) -> Option<String> {
         let text = err.to_string();
         if text.contains("could not be read") {
             return Some(
-                "each unreadable input is named above with the reason; the others were read".into(),
+                "each unreadable input is named above with the reason; any other inputs were read"
+                    .into(),
             );
         }
     }
