@@ -45,7 +45,7 @@ MOCK_PID=$!
 PX_PID=$!
 sleep 1
 
-cpu() { awk '{print $14 + $15}' "/proc/$PX_PID/stat"; }   # utime + stime, in clock ticks
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, in clock ticks
 HZ=$(getconf CLK_TCK)
 run() {  # URL -> "requests/s requests p99"
     wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$OUT/post.lua" "$1" > "$OUT/wrk.txt"
@@ -59,20 +59,23 @@ run() {  # URL -> "requests/s requests p99"
 
 run "http://127.0.0.1:$MOCK_PORT/v1/messages" > /dev/null   # warm-up
 run "http://127.0.0.1:$PX_PORT/v1/messages" > /dev/null
-printf "%-5s %12s %9s %14s %9s %7s %14s\n" pair "direct rps" "p99" "record rps" "p99" ratio "record us/req"
-ratios=(); usreq=()
+printf "%-5s %11s %8s %11s %8s %6s %14s %12s\n" pair "direct rps" p99 "record rps" p99 ratio "record us/req" "mock us/req"
+ratios=(); usreq=(); mockus=()
+per_req() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}'; }
 for i in $(seq 1 "$PAIRS"); do
-    read -r d_rps _ d_p99 < <(run "http://127.0.0.1:$MOCK_PORT/v1/messages")
-    c0=$(cpu)
+    m0=$(cpu $MOCK_PID)
+    read -r d_rps d_n d_p99 < <(run "http://127.0.0.1:$MOCK_PORT/v1/messages")
+    m1=$(cpu $MOCK_PID)
+    c0=$(cpu $PX_PID)
     read -r r_rps r_n r_p99 < <(run "http://127.0.0.1:$PX_PORT/v1/messages")
-    c1=$(cpu)
+    c1=$(cpu $PX_PID)
     ratio=$(awk -v a="$r_rps" -v b="$d_rps" 'BEGIN {printf "%.3f", a / b}')
-    us=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$r_n" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
-    ratios+=("$ratio"); usreq+=("$us")
-    printf "%-5s %12s %9s %14s %9s %7s %14s\n" "$i" "$d_rps" "$d_p99" "$r_rps" "$r_p99" "$ratio" "$us"
+    us=$(per_req $((c1 - c0)) "$r_n"); mus=$(per_req $((m1 - m0)) "$d_n")
+    ratios+=("$ratio"); usreq+=("$us"); mockus+=("$mus")
+    printf "%-5s %11s %8s %11s %8s %6s %14s %12s\n" "$i" "$d_rps" "$d_p99" "$r_rps" "$r_p99" "$ratio" "$us" "$mus"
 done
 median() { printf "%s\n" "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 echo "median ratio (record / direct): $(median "${ratios[@]}")"
-echo "median record CPU per request: $(median "${usreq[@]}") us"
+echo "median CPU per request: record $(median "${usreq[@]}") us, mock (direct) $(median "${mockus[@]}") us"
 kill -INT $PX_PID; wait $PX_PID || true; PX_PID=
 echo "records written: $(cat "$OUT"/rec/*.jsonl | wc -l); live failure lines: $(wc -l < "$OUT/live.log")"

@@ -1,7 +1,9 @@
 //! The rehearsal record and report. Every exchange becomes one JSON Lines record in format 5
 //! (`{"ts","method","url","status","headers","body","request","request_id"}`, no key, no
-//! prompt or answer text), written to `--record PATH` when asked and always fed, line by
-//! line, through `diagnose`'s engine ([`crate::diagnose::Analyzer`]) on a thread of its own.
+//! prompt or answer text), written to `--record PATH` when asked and always fed through
+//! `diagnose`'s engine ([`crate::diagnose::Analyzer`]) on a thread of its own: a plain
+//! success directly (what the light parser would read from its record), anything else
+//! through its record and the full parser.
 //! At the end the diagnosis is wrapped with what only the server sees: statuses, refusals by
 //! kind and whether the client backed off after overloads.
 

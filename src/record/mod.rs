@@ -4,8 +4,10 @@
 //! * [`proxy`] forwards every request and answer as bytes arrive (server-sent events reach the
 //!   client event by event) and taps the bodies with the bounded scanners of [`scan`].
 //! * [`entry`] is the record's shape; [`writer`] writes the files with rotation.
-//! * The writer thread classifies each failure with [`crate::classify`] as it is written,
-//!   reading the record back through the same parser `diagnose` uses.
+//! * The writer thread writes records in batches and classifies each record that may be a
+//!   failure (not a plain success by `diagnose`'s own pre-filter) with [`crate::classify`],
+//!   reading it back through the same parser `diagnose` uses. The proxy serves every
+//!   connection on one runtime thread (`commands::record`).
 
 /// The project's never-panicking stderr line ([`crate::errln`]) under the name `proxy.rs`
 /// still calls it by; everything else in `record` calls `crate::errln!` directly.
