@@ -36,7 +36,14 @@ pub fn run(a: &RecordArgs, style: &Style) -> Result<Outcome> {
     let path = writer.path().to_path_buf();
 
     record::raise_descriptor_limit();
-    let rt = super::runtime(true)?;
+    // One thread serves every connection: a proxy's work is moving bytes between sockets,
+    // and on one thread each exchange is handled without cross-thread wake-ups (fewer CPU
+    // per request than the multi-threaded runtime, docs/performance.md). The record
+    // writer has a thread of its own.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(opts.listen))
         .map_err(|e| UsageError(format!("cannot listen on {}: {e}", opts.listen)))?;

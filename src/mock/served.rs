@@ -1,7 +1,9 @@
 //! The rehearsal record and report. Every exchange becomes one JSON Lines record in format 5
 //! (`{"ts","method","url","status","headers","body","request","request_id"}`, no key, no
-//! prompt or answer text), written to `--record PATH` when asked and always fed, line by
-//! line, through `diagnose`'s engine ([`crate::diagnose::Analyzer`]) on a thread of its own.
+//! prompt or answer text), written to `--record PATH` when asked and always fed through
+//! `diagnose`'s engine ([`crate::diagnose::Analyzer`]) on a thread of its own: a plain
+//! success directly (what the light parser would read from its record), anything else
+//! through its record and the full parser.
 //! At the end the diagnosis is wrapped with what only the server sees: statuses, refusals by
 //! kind and whether the client backed off after overloads.
 
@@ -9,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
@@ -123,6 +125,88 @@ impl Served {
     }
 }
 
+impl Served {
+    /// A success without anything a classifier looks at: a status below 400, no error event,
+    /// no rejected subscription window, no error text. Such an exchange is what
+    /// [`jsonl::plain_success`] passes on its record.
+    fn plain_success(&self) -> bool {
+        let plain = |s: &str| {
+            let b = s.as_bytes();
+            !["rror", "verloaded", "ejected"]
+                .iter()
+                .any(|w| memchr::memmem::find(b, w.as_bytes()).is_some())
+        };
+        (100..400).contains(&self.status)
+            && self.outcome == Answered::Ok
+            && matches!(self.body, RecBody::None | RecBody::Json(_))
+            && self.headers.iter().all(|(k, v)| plain(k) && plain(v))
+            && self.model.as_deref().is_none_or(plain)
+            && plain(&self.path)
+            && plain(&self.method)
+    }
+
+    /// What [`jsonl::parse_light`] reads from this exchange's record, without the record.
+    fn exchange(&self) -> jsonl::Exchange {
+        use crate::capture::jsonl::LIGHT_DIMS;
+        // The record's headers are an object: the last of a repeated name wins, in name order.
+        let headers: BTreeMap<&str, &str> =
+            self.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut x = jsonl::Exchange {
+            time: Some(self.ts.trunc_subsecs(3)),
+            status: Some(self.status),
+            ..Default::default()
+        };
+        const P: &str = "anthropic-ratelimit-";
+        for (k, v) in headers {
+            if let Some(u) = k.strip_prefix(P).and_then(|r| r.strip_prefix("unified-")) {
+                if !u.is_empty() {
+                    x.unified.set(k, v);
+                }
+            } else if let Some(rest) = k.strip_prefix(P) {
+                let num = || {
+                    if !v.is_empty() && v.len() < 20 && v.bytes().all(|b| b.is_ascii_digit()) {
+                        v.parse().ok()
+                    } else {
+                        crate::capture::headers::parse_int(v)
+                    }
+                };
+                let at = |suffix: &str| {
+                    rest.strip_suffix(suffix)
+                        .and_then(|d| LIGHT_DIMS.iter().position(|n| *n == d))
+                };
+                if let Some(i) = at("-limit") {
+                    x.dims[i].0 = num();
+                } else if let Some(i) = at("-remaining") {
+                    x.dims[i].1 = num();
+                }
+            } else if k == "anthropic-organization-id" {
+                x.org_id = Some(v.trim().to_string());
+            } else if k == "anthropic-workspace-id" {
+                x.workspace_id = Some(v.trim().to_string());
+            }
+        }
+        let body = match &self.body {
+            RecBody::Json(Value::Object(b)) => Some(b),
+            _ => None,
+        };
+        x.output_tokens = body
+            .and_then(|b| b.get("usage"))
+            .and_then(|u| u.get("output_tokens"))
+            .and_then(Value::as_u64);
+        // As the record: a `request` object (written when the model is known) wins.
+        x.model = if self.model.is_some() {
+            x.max_tokens = self.max_tokens;
+            x.input_tokens = self.input_tokens;
+            self.model.clone()
+        } else {
+            body.and_then(|b| b.get("model"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        x
+    }
+}
+
 /// Retries after an overload: did the client wait?
 #[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(feature = "generate", derive(schemars::JsonSchema))]
@@ -181,6 +265,9 @@ struct Recorder {
 
 const MAX_OPEN: usize = 4096;
 
+/// How long the recorder lets exchanges gather after it wakes for one.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
 impl Recorder {
     fn take(&mut self, ex: Served) {
         self.requests += 1;
@@ -190,10 +277,12 @@ impl Recorder {
             *self.refusals.entry(r).or_default() += 1;
         }
         self.track_backoff(&ex);
-        self.buf.clear();
-        let rec = ex.to_record();
-        if serde_json::to_writer(&mut self.buf, &rec).is_err() {
-            return;
+        let direct = ex.plain_success().then(|| ex.exchange());
+        if direct.is_none() || self.out.is_some() {
+            self.buf.clear();
+            if serde_json::to_writer(&mut self.buf, &ex.to_record()).is_err() {
+                return;
+            }
         }
         if let Some(out) = &mut self.out
             && self.write_error.is_none()
@@ -203,11 +292,10 @@ impl Recorder {
                 self.write_error = Some(e);
             }
         }
-        // The same two paths as `diagnose`: plain successes through the light parser.
-        let light = jsonl::plain_success(&self.buf)
-            .then(|| jsonl::parse_light(&self.buf))
-            .flatten();
-        let ev = match light {
+        // A plain success goes to the analyzer as it is, the fields `diagnose`'s light parser
+        // would read from its record; anything else through the record and the same full
+        // parser and classifier as `diagnose`.
+        let ev = match direct {
             Some(x) => Event::from_light(self.line, x),
             None => match jsonl::parse_full(&self.source, self.line, &self.buf, false) {
                 jsonl::Parsed::Capture(c) => Event::from_capture(&c),
@@ -285,6 +373,12 @@ pub fn start(
             };
             while let Some(ex) = rx.blocking_recv() {
                 r.take(ex);
+                // Under load, let the next exchanges gather while this thread sleeps: one
+                // wake-up per batch instead of per request (an idle server blocks above).
+                std::thread::sleep(GATHER);
+                while let Ok(ex) = rx.try_recv() {
+                    r.take(ex);
+                }
             }
             if let Some(out) = &mut r.out
                 && r.write_error.is_none()
@@ -339,6 +433,104 @@ impl Finished {
             client_problems: problems,
             record,
             diagnosis: self.diagnosis,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn served(status: u16, headers: &[(&'static str, &str)], body: RecBody) -> Served {
+        Served {
+            ts: "2026-11-30T03:01:02.123456789Z".parse().unwrap(),
+            at: 1.5,
+            method: "POST".into(),
+            path: "/v1/messages".into(),
+            status,
+            headers: headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            body,
+            model: Some("claude-sonnet-4-5".into()),
+            max_tokens: Some(1024),
+            input_tokens: Some(1200),
+            stream: false,
+            request_id: "req_011CMock".into(),
+            client: 7,
+            outcome: Answered::Ok,
+        }
+    }
+
+    /// The analyzer is fed a plain success's fields directly: they must be what `diagnose`'s
+    /// light parser reads from the same exchange's record.
+    #[test]
+    fn a_plain_success_feeds_the_analyzer_what_its_record_says() {
+        let usage = json!({"type": "message", "model": "claude-sonnet-4-5-20250929",
+            "usage": {"input_tokens": 1200, "output_tokens": 57}});
+        let api = [
+            ("anthropic-organization-id", "org-mock"),
+            ("anthropic-workspace-id", " wrkspc_01 "),
+            ("anthropic-ratelimit-requests-limit", "50"),
+            ("anthropic-ratelimit-requests-remaining", "49"),
+            ("anthropic-ratelimit-requests-reset", "2026-11-30T03:01:03Z"),
+            ("anthropic-ratelimit-input-tokens-limit", "30000"),
+            ("anthropic-ratelimit-input-tokens-remaining", "28,800"),
+            ("anthropic-ratelimit-output-tokens-limit", "8000"),
+            ("anthropic-ratelimit-output-tokens-remaining", "7943"),
+            ("anthropic-ratelimit-tokens-limit", "38000"),
+            ("anthropic-ratelimit-tokens-remaining", "36743"),
+            ("anthropic-ratelimit-requests-limit", "60"),
+            ("request-id", "req_011CMock"),
+            ("content-type", "application/json"),
+        ];
+        let sub = [
+            ("anthropic-ratelimit-unified-status", "allowed_warning"),
+            ("anthropic-ratelimit-unified-5h-utilization", "0.92"),
+            ("anthropic-ratelimit-unified-5h-status", "allowed_warning"),
+            ("anthropic-ratelimit-unified-reset", "1764471600"),
+            ("anthropic-ratelimit-unified-7d-status", "allowed"),
+        ];
+        let mut cases = vec![
+            served(200, &api, RecBody::Json(usage.clone())),
+            served(200, &sub, RecBody::Json(usage.clone())),
+            served(200, &[], RecBody::None),
+            served(
+                200,
+                &api[..3],
+                RecBody::Json(json!({"type": "message", "model": null, "usage": null})),
+            ),
+        ];
+        let mut no_model = served(200, &api, RecBody::Json(usage));
+        no_model.model = None;
+        cases.push(no_model);
+        let mut models = served(200, &[], RecBody::None);
+        models.method = "GET".into();
+        models.path = "/v1/models".into();
+        models.model = None;
+        cases.push(models);
+        for ex in &cases {
+            assert!(ex.plain_success(), "{ex:?}");
+            let line = serde_json::to_vec(&ex.to_record()).unwrap();
+            assert!(jsonl::plain_success(&line));
+            let mut want = jsonl::parse_light(&line).expect("a light record");
+            let mut got = ex.exchange();
+            want.unified.0.sort();
+            got.unified.0.sort();
+            assert_eq!(got, want, "{}", String::from_utf8_lossy(&line));
+        }
+    }
+
+    #[test]
+    fn refusals_and_rejections_go_through_the_record() {
+        let mut limit = served(429, &[("retry-after", "3")], RecBody::None);
+        limit.outcome = Answered::Limit(Dim::Requests);
+        let stream = served(200, &[], RecBody::Text("event: error\ndata: {}".into()));
+        let rejected = served(
+            200,
+            &[("anthropic-ratelimit-unified-status", "rejected")],
+            RecBody::None,
+        );
+        for ex in [limit, stream, rejected] {
+            assert!(!ex.plain_success(), "{ex:?}");
         }
     }
 }

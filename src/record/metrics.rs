@@ -293,13 +293,6 @@ impl Metrics {
         }
     }
 
-    /// Takes in a record the writer's queue had no room for (the disk is behind).
-    pub fn observe_unwritten(&self, r: &Record) {
-        if let Ok(line) = serde_json::to_vec(r) {
-            self.observe(r, &line);
-        }
-    }
-
     /// The headroom gauges, when this answer is the newest one for its model class.
     fn gauges(&self, st: &mut State, class: &str, h: &Map<String, Value>, at: f64) {
         let header = |name: String| h.get(&name).and_then(Value::as_str).map(str::trim);

@@ -4,8 +4,10 @@
 //! * [`proxy`] forwards every request and answer as bytes arrive (server-sent events reach the
 //!   client event by event) and taps the bodies with the bounded scanners of [`scan`].
 //! * [`entry`] is the record's shape; [`writer`] writes the files with rotation.
-//! * The writer thread classifies each failure with [`crate::classify`] as it is written,
-//!   reading the record back through the same parser `diagnose` uses.
+//! * The writer thread writes records in batches and classifies each record that may be a
+//!   failure (not a plain success by `diagnose`'s own pre-filter) with [`crate::classify`],
+//!   reading it back through the same parser `diagnose` uses. The proxy serves every
+//!   connection on one runtime thread (`commands::record`).
 
 /// The project's never-panicking stderr line ([`crate::errln`]) under the name `proxy.rs`
 /// still calls it by; everything else in `record` calls `crate::errln!` directly.
@@ -38,6 +40,12 @@ pub use writer::{Rotation, Writer};
 /// letting memory grow when the disk cannot keep up.
 const QUEUE: usize = 8192;
 
+/// Most records the writer takes in one batch (one write to the file).
+const BATCH: usize = 256;
+
+/// How long the writer lets records gather after the first of a batch arrives.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// How long recording stays paused after a failed write before it is tried again.
 const RETRY: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -55,10 +63,18 @@ pub struct Counters {
     pub write_errors: AtomicU64,
 }
 
+/// A record on its way to the writer: its line, serialised on the sending thread (so the
+/// record's many small allocations are freed where they were made), and the record itself
+/// only when something still reads it (`--metrics`, or a line that may be a failure).
+pub struct Queued {
+    line: Vec<u8>,
+    rec: Option<Box<Record>>,
+}
+
 /// The sending side of the record queue; cheap to clone.
 #[derive(Clone)]
 pub struct Sink {
-    tx: mpsc::SyncSender<Record>,
+    tx: mpsc::SyncSender<Queued>,
     pub counters: Arc<Counters>,
     /// `--metrics`: observes a record the queue had no room for (the writer observes the rest).
     metrics: Option<Arc<metrics::Metrics>>,
@@ -68,10 +84,22 @@ impl Sink {
     /// Queues a record; never blocks the proxy.
     pub fn send(&self, r: Record) {
         self.counters.exchanges.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = self.tx.try_send(r) {
+        let mut line = Vec::with_capacity(1024);
+        if serde_json::to_writer(&mut line, &r).is_err() {
+            return;
+        }
+        // A plain success needs no live line (see `live_line`): only its line goes on.
+        let keep = self.metrics.is_some() || !crate::capture::jsonl::plain_success(&line);
+        let q = Queued {
+            rec: keep.then(|| Box::new(r)),
+            line,
+        };
+        if let Err(e) = self.tx.try_send(q) {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            if let (Some(m), mpsc::TrySendError::Full(r)) = (&self.metrics, e) {
-                m.observe_unwritten(&r);
+            if let (Some(m), mpsc::TrySendError::Full(q)) = (&self.metrics, e)
+                && let Some(r) = &q.rec
+            {
+                m.observe(r, &q.line);
             }
         }
     }
@@ -93,70 +121,37 @@ pub fn start_writer(
 /// [`start_writer`], also feeding every record to `--metrics` (on the writer's thread, off
 /// the requests' path; whether or not the disk takes it).
 pub fn start_writer_with(
-    mut writer: Writer,
+    writer: Writer,
     mut live: LiveOut,
     color: bool,
     metrics: Option<Arc<metrics::Metrics>>,
 ) -> (Sink, std::thread::JoinHandle<Arc<Counters>>) {
-    let m2 = metrics.clone();
-    let (tx, rx) = mpsc::sync_channel::<Record>(QUEUE);
+    let (tx, rx) = mpsc::sync_channel::<Queued>(QUEUE);
     let counters = Arc::new(Counters::default());
-    let c2 = counters.clone();
+    let mut state = WriterState {
+        source: Arc::from(writer.path().display().to_string()),
+        writer,
+        counters: counters.clone(),
+        metrics: metrics.clone(),
+        line_no: 0,
+        paused_at: None,
+        buf: Vec::with_capacity(64 * 1024),
+    };
     let handle = std::thread::Builder::new()
         .name("record-writer".into())
         .spawn(move || {
-            let source: Arc<str> = Arc::from(writer.path().display().to_string());
-            let mut line_no = 0u64;
-            // After a failed write, recording pauses (requests keep flowing) and is tried
-            // again every RETRY; records meanwhile are lost and counted.
-            let mut paused_at: Option<std::time::Instant> = None;
-            for r in rx {
-                let Ok(line) = serde_json::to_vec(&r) else {
-                    continue;
-                };
-                if let Some(m) = &m2 {
-                    m.observe(&r, &line);
-                }
-                if let Some(at) = paused_at
-                    && (at.elapsed() < RETRY || writer.reopen().is_err())
-                {
-                    if at.elapsed() >= RETRY {
-                        // The retry failed: wait another RETRY before the next one.
-                        paused_at = Some(std::time::Instant::now());
-                    }
-                    c2.write_errors.fetch_add(1, Ordering::Relaxed);
-                    continue;
-                }
-                if let Err(e) = writer.write_line(chrono::Utc::now(), &line) {
-                    let lost = c2.write_errors.fetch_add(1, Ordering::Relaxed) + 1;
-                    if paused_at.is_none() {
-                        crate::errln!(
-                            "claude-429: error: cannot write records to {}: {e}; recording paused \
-                             ({lost} lost so far), requests keep flowing; retrying every {}s",
-                            writer.path().display(),
-                            RETRY.as_secs()
-                        );
-                    }
-                    paused_at = Some(std::time::Instant::now());
-                    continue;
-                }
-                if paused_at.take().is_some() {
-                    crate::errln!(
-                        "claude-429: recording resumed in {} ({} records lost)",
-                        writer.path().display(),
-                        c2.write_errors.load(Ordering::Relaxed)
-                    );
-                }
-                line_no += 1;
-                if let Some(msg) = live_line(&source, line_no, &line, &r, color) {
-                    c2.failures.fetch_add(1, Ordering::Relaxed);
-                    crate::history::record_failure(&line);
-                    let _ = writeln!(live, "{msg}");
-                    let _ = live.flush();
-                }
+            let mut batch: Vec<Queued> = Vec::with_capacity(BATCH);
+            while let Ok(first) = rx.recv() {
+                batch.push(first);
+                // Under load, let the next records gather while this thread sleeps: one
+                // wake-up and one write per batch instead of per record. An idle proxy
+                // blocks in `recv` above and costs nothing.
+                std::thread::sleep(GATHER);
+                batch.extend(rx.try_iter().take(BATCH - 1));
+                state.write(&mut batch, &mut live, color);
             }
-            let _ = writer.flush();
-            c2
+            let _ = state.writer.flush();
+            state.counters
         })
         .expect("spawn the record writer thread");
     (
@@ -167,6 +162,92 @@ pub fn start_writer_with(
         },
         handle,
     )
+}
+
+/// The writer thread's state: the file, the counters, and one reused buffer for a batch.
+struct WriterState {
+    writer: Writer,
+    source: Arc<str>,
+    counters: Arc<Counters>,
+    metrics: Option<Arc<metrics::Metrics>>,
+    line_no: u64,
+    /// After a failed write, recording pauses (requests keep flowing) and is tried again
+    /// every [`RETRY`]; records meanwhile are lost and counted.
+    paused_at: Option<std::time::Instant>,
+    /// The batch's lines, each followed by a newline.
+    buf: Vec<u8>,
+}
+
+impl WriterState {
+    /// Writes a batch at once, then prints the live lines of its failures.
+    fn write(&mut self, batch: &mut Vec<Queued>, live: &mut LiveOut, color: bool) {
+        if let Some(m) = &self.metrics {
+            for q in batch.iter() {
+                if let Some(r) = &q.rec {
+                    m.observe(r, &q.line);
+                }
+            }
+        }
+        self.buf.clear();
+        for q in batch.iter() {
+            self.buf.extend_from_slice(&q.line);
+            self.buf.push(b'\n');
+        }
+        if !batch.is_empty() && self.store(batch.len() as u64) {
+            let mut printed = false;
+            for q in batch.iter() {
+                self.line_no += 1;
+                let Some(r) = &q.rec else { continue };
+                if let Some(msg) = live_line(&self.source, self.line_no, &q.line, r, color) {
+                    self.counters.failures.fetch_add(1, Ordering::Relaxed);
+                    crate::history::record_failure(&q.line);
+                    let _ = writeln!(live, "{msg}");
+                    printed = true;
+                }
+            }
+            if printed {
+                let _ = live.flush();
+            }
+        }
+        batch.clear();
+    }
+
+    /// Writes the batch's `lines` lines to the file, unless recording is paused; false when
+    /// they were lost (and counted).
+    fn store(&mut self, lines: u64) -> bool {
+        let c = &self.counters;
+        if let Some(at) = self.paused_at
+            && (at.elapsed() < RETRY || self.writer.reopen().is_err())
+        {
+            if at.elapsed() >= RETRY {
+                // The retry failed: wait another RETRY before the next one.
+                self.paused_at = Some(std::time::Instant::now());
+            }
+            c.write_errors.fetch_add(lines, Ordering::Relaxed);
+            return false;
+        }
+        if let Err(e) = self.writer.write_lines(chrono::Utc::now(), &self.buf) {
+            let lost = c.write_errors.fetch_add(lines, Ordering::Relaxed) + lines;
+            if self.paused_at.is_none() {
+                crate::errln!(
+                    "claude-429: error: cannot write records to {}: {e}; recording paused \
+                     ({lost} lost so far), requests keep flowing; retrying every {}s",
+                    self.writer.path().display(),
+                    RETRY.as_secs()
+                );
+            }
+            self.paused_at = Some(std::time::Instant::now());
+            return false;
+        }
+        if self.paused_at.take().is_some() {
+            crate::errln!(
+                "claude-429: recording resumed in {} ({} records lost)",
+                self.writer.path().display(),
+                c.write_errors.load(Ordering::Relaxed)
+            );
+        }
+        true
+    }
 }
 
 /// The one line printed when a record is a failure: time, status, what was asked, the class
@@ -188,10 +269,21 @@ pub fn live_line(
             r.proxy_error.as_deref().unwrap_or_default()
         ));
     }
+    // The cheap check first: a plain success (a status below 400 and no error, overload or
+    // rejection text anywhere on the line) is what `diagnose` also takes for one without
+    // classifying it. Only the rest is parsed and classified.
+    if crate::capture::jsonl::plain_success(line) {
+        return None;
+    }
     let Parsed::Capture(c) = parse_full(source, line_no, line, true) else {
         return None;
     };
     let v = crate::classify::classify(&c)?;
+    // Off the API (Claude Code's start-up `HEAD /`, a browser's `/favicon.ico`), an answer
+    // that is no rate limit is no failure worth a line: the record is still written.
+    if v.class == crate::verdict::Class::NotRateLimit && !is_api_path(path_of(&r.url)) {
+        return None;
+    }
     let class = if color {
         use owo_colors::OwoColorize;
         v.class.as_str().red().bold().to_string()
@@ -220,6 +312,13 @@ pub fn live_line(
         s.push_str(&format!("; retry after {ra}s"));
     }
     Some(s)
+}
+
+/// True for a path of the API the proxy stands in front of: the Anthropic API's `/v1/...`,
+/// Bedrock's `/model/...` invocations (under the upstream's own path prefix, if any).
+fn is_api_path(path: &str) -> bool {
+    let path = path.split('?').next().unwrap_or_default();
+    path.contains("/v1/") || path.contains("/model/")
 }
 
 fn short_time(ts: &str) -> &str {
@@ -285,6 +384,50 @@ pub fn is_loopback(addr: &SocketAddr) -> bool {
 mod tests {
     use super::*;
 
+    fn rec(method: &str, path: &str, status: u16, body: Option<serde_json::Value>) -> Record {
+        Record {
+            ts: "2026-11-30T03:01:02.123Z".into(),
+            method: method.into(),
+            url: format!("https://api.anthropic.com{path}"),
+            status,
+            duration_ms: 12.5,
+            ttfb_ms: Some(3.0),
+            headers: serde_json::Map::new(),
+            body,
+            usage: None,
+            request: RequestFacts::default(),
+            stream_error: false,
+            incomplete: None,
+            proxy_error: None,
+        }
+    }
+
+    fn live(r: &Record) -> Option<String> {
+        let line = serde_json::to_vec(r).unwrap();
+        live_line(&Arc::from("rec"), 1, &line, r, false)
+    }
+
+    #[test]
+    fn live_lines_are_for_failures_of_the_api_only() {
+        let not_found = || {
+            Some(serde_json::json!({"type": "error",
+                "error": {"type": "not_found_error", "message": "Not Found"}}))
+        };
+        // Claude Code's start-up `HEAD /` gets a 404: no failure line.
+        assert_eq!(live(&rec("HEAD", "/", 404, None)), None);
+        assert_eq!(live(&rec("GET", "/favicon.ico", 404, not_found())), None);
+        // A success prints nothing, whatever its path.
+        assert_eq!(live(&rec("POST", "/v1/messages", 200, None)), None);
+        // The same 404 from the API is a failure the user should see.
+        let l = live(&rec("POST", "/v1/messages", 404, not_found())).unwrap();
+        assert!(l.contains("404 POST /v1/messages -> not_rate_limit"), "{l}");
+        // A rate limit is printed on any path.
+        let limited = Some(serde_json::json!({"type": "error",
+            "error": {"type": "rate_limit_error", "message": "Number of requests has exceeded your rate limit"}}));
+        let l = live(&rec("POST", "/", 429, limited)).unwrap();
+        assert!(l.contains("429 POST / -> rpm (certain)"), "{l}");
+    }
+
     #[test]
     fn paths() {
         assert_eq!(
@@ -294,5 +437,11 @@ mod tests {
         assert_eq!(path_of("http://h"), "/");
         assert_eq!(path_of("/v1/x"), "/v1/x");
         assert_eq!(short_time("2026-11-30T03:01:02.123Z"), "03:01:02");
+        assert!(is_api_path("/v1/messages?beta=true"));
+        assert!(is_api_path("/model/anthropic.claude-sonnet-4-5/invoke"));
+        assert!(!is_api_path("/"));
+        assert!(!is_api_path("/favicon.ico"));
+        assert!(!is_api_path("/?q=/v1/"));
+        assert!(is_api_path("/gateway/v1/messages"));
     }
 }

@@ -683,6 +683,7 @@ impl Base {
     ) -> Record {
         let mut t = self.request.lock().unwrap_or_else(|e| e.into_inner());
         t.secrets.finish_body();
+        let usage = usage.and_then(safe::usage);
         let request = RequestFacts {
             model: t
                 .scan
@@ -692,10 +693,7 @@ impl Base {
             max_tokens: t.scan.get("max_tokens").and_then(|v| v.as_u64()),
             stream: t.scan.get("stream").and_then(|v| v.as_bool()),
             bytes: t.bytes,
-            input_tokens: usage
-                .and_then(safe::usage)
-                .as_ref()
-                .and_then(entry::counted_input),
+            input_tokens: usage.as_ref().and_then(entry::counted_input),
         };
         Record {
             ts: self.ts.clone(),
@@ -706,7 +704,7 @@ impl Base {
             ttfb_ms: ttfb.map(ms),
             headers,
             body: None,
-            usage: usage.and_then(safe::usage).map(Value::Object),
+            usage: usage.map(Value::Object),
             request,
             stream_error: false,
             incomplete: None,

@@ -328,10 +328,11 @@ impl Secrets {
                 i += 1;
             }
             let w = &b[start..i];
+            // The filter first: the vocabulary check lower-cases a copy of the word.
             let mask = w.len() >= MIN_WORD
                 && !all_digits(w)
-                && !VOCABULARY.contains(&String::from_utf8_lossy(w).to_ascii_lowercase())
-                && self.seen(hash_word(w));
+                && self.seen(hash_word(w))
+                && !VOCABULARY.contains(&String::from_utf8_lossy(w).to_ascii_lowercase());
             if mask {
                 if !last_masked {
                     out.push_str(&s[sep_start..start]);

@@ -105,7 +105,32 @@ impl Writer {
 
     /// Appends one line (a newline is added); rotates first when needed.
     pub fn write_line(&mut self, now: DateTime<Utc>, line: &[u8]) -> io::Result<()> {
-        let len = line.len() as u64 + 1;
+        let mut buf = Vec::with_capacity(line.len() + 1);
+        buf.extend_from_slice(line);
+        buf.push(b'\n');
+        self.write_lines(now, &buf)
+    }
+
+    /// Appends whole lines (`lines` ends with a newline) in one write when they fit in the
+    /// current file; otherwise line by line, rotating where needed.
+    pub fn write_lines(&mut self, now: DateTime<Utc>, lines: &[u8]) -> io::Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let fits = self.day == Some(now.date_naive())
+            && (self.size == 0 || self.size + lines.len() as u64 <= self.rot.max_size);
+        if fits || memchr::memchr(b'\n', lines) == Some(lines.len() - 1) {
+            return self.append(now, lines);
+        }
+        for line in lines.split_inclusive(|&b| b == b'\n') {
+            self.append(now, line)?;
+        }
+        Ok(())
+    }
+
+    /// Appends `bytes` (whole lines); rotates first when needed.
+    fn append(&mut self, now: DateTime<Utc>, bytes: &[u8]) -> io::Result<()> {
+        let len = bytes.len() as u64;
         if self.day != Some(now.date_naive())
             || (self.size > 0 && self.size + len > self.rot.max_size)
         {
@@ -114,21 +139,20 @@ impl Writer {
         let Some(f) = self.file.as_mut() else {
             return Err(io::Error::other("no record file open"));
         };
-        // One write per record. When it fails part way (disk full, file-size limit), the
+        // One write per batch. When it fails part way (disk full, file-size limit), the
         // part written is cut off again: a half-written last line is never left behind.
-        let mut buf = Vec::with_capacity(line.len() + 2);
-        if self.torn {
-            buf.push(b'\n');
-        }
-        buf.extend_from_slice(line);
-        buf.push(b'\n');
         let before = f.metadata().map(|m| m.len()).unwrap_or(self.size);
-        if let Err(e) = f.write_all(&buf) {
+        let r = if self.torn {
+            f.write_all(b"\n").and_then(|_| f.write_all(bytes))
+        } else {
+            f.write_all(bytes)
+        };
+        if let Err(e) = r {
             self.torn = f.set_len(before).is_err();
             return Err(e);
         }
+        self.size = before + len + u64::from(self.torn);
         self.torn = false;
-        self.size = before + buf.len() as u64;
         Ok(())
     }
 
