@@ -4,6 +4,9 @@
 
 use super::{Class, Confidence};
 
+mod words;
+pub use words::{Part, WordSearch, bucket_order, light_automaton, minimal_words};
+
 /// One text rule: matches when any of `any` occurs in the normalised text.
 #[derive(Debug)]
 pub struct TextRule {
@@ -458,110 +461,6 @@ pub fn triggers() -> Vec<&'static str> {
         }
     }
     out
-}
-
-/// The words of `words` that contain no other of them: for "does any occur" searches the
-/// rest are redundant (a text holding `requests` holds `request`), and a shorter list lets
-/// the multi-pattern searcher use its fastest (SIMD) form.
-pub fn minimal_words<S: AsRef<str>>(words: &[S]) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for w in words.iter().map(AsRef::as_ref) {
-        let redundant = words
-            .iter()
-            .map(AsRef::as_ref)
-            .any(|o| o != w && w.contains(o));
-        if !redundant && !out.contains(&w) {
-            out.push(w);
-        }
-    }
-    out
-}
-
-/// Words for a multi-pattern search in the order that suits its SIMD searcher (Teddy): it spreads patterns
-/// over 8 or 16 buckets by pattern number (number modulo the bucket count) and checks each
-/// bucket against the union of its patterns' leading bytes, so patterns that share leading
-/// letters belong in one bucket. Sorted words are dealt out in runs, a run per bucket, the
-/// longer runs first (so the numbering has no gaps). Only speed depends on this order: the
-/// search asks where the first word is, never which.
-pub fn bucket_order(mut words: Vec<&str>) -> Vec<&str> {
-    words.sort_unstable();
-    let buckets = if words.len() > 32 { 16 } else { 8 };
-    let (per, extra) = (words.len() / buckets, words.len() % buckets);
-    let mut runs = Vec::with_capacity(buckets);
-    let mut rest = &words[..];
-    for b in 0..buckets {
-        let (run, tail) = rest.split_at(per + usize::from(b < extra));
-        runs.push(run);
-        rest = tail;
-    }
-    (0..per + 1)
-        .flat_map(|j| runs.iter().filter_map(move |r| r.get(j).copied()))
-        .collect()
-}
-
-/// An automaton over a fixed word list that is cheap to build: a contiguous NFA, not the
-/// DFA the crate picks by itself for up to 100 patterns. Building that DFA for the rule
-/// phrases, the rule words and the trigger words was about 70% of the CPU of replaying a
-/// 1 KB file (every `hook` and `status` call paid it); the NFA builds in a fraction of the
-/// time, finds the same matches, and is only searched on the few lines a SIMD pre-filter
-/// lets through. `ascii_case_insensitive` for searches over text not lower-cased first.
-pub fn light_automaton<I, P>(
-    words: I,
-    kind: aho_corasick::MatchKind,
-    ascii_case_insensitive: bool,
-) -> aho_corasick::AhoCorasick
-where
-    I: IntoIterator<Item = P>,
-    P: AsRef<[u8]>,
-{
-    aho_corasick::AhoCorasick::builder()
-        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-        .match_kind(kind)
-        .ascii_case_insensitive(ascii_case_insensitive)
-        .build(words)
-        .expect("static patterns build")
-}
-
-/// Finds the first of a set of words: with the SIMD (Teddy) searcher on its own where the
-/// machine has one (it reports exact leftmost-first matches, with no automaton to confirm
-/// each), else with a full aho-corasick automaton. Leftmost-first: the first line with a
-/// word is the one wanted.
-pub enum WordSearch {
-    Packed(aho_corasick::packed::Searcher),
-    Automaton(aho_corasick::AhoCorasick),
-}
-
-impl WordSearch {
-    pub fn new(words: &[&str]) -> WordSearch {
-        let mut packed = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-            .builder();
-        match packed.extend(words).build() {
-            Some(s) => WordSearch::Packed(s),
-            None => WordSearch::Automaton(
-                aho_corasick::AhoCorasick::builder()
-                    .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-                    .build(words)
-                    .expect("static patterns build"),
-            ),
-        }
-    }
-
-    /// Where the first word at or after `from` in `hay` starts.
-    pub fn find(&self, hay: &[u8], from: usize) -> Option<usize> {
-        match self {
-            WordSearch::Packed(s) => s.find_in(hay, aho_corasick::Span::from(from..hay.len())),
-            WordSearch::Automaton(a) => a.find(aho_corasick::Input::new(hay).range(from..)),
-        }
-        .map(|m| m.start())
-    }
-}
-
-impl WordSearch {
-    /// Whether any word occurs in `hay`.
-    pub fn is_match(&self, hay: &[u8]) -> bool {
-        self.find(hay, 0).is_some()
-    }
 }
 
 /// A trigger that certainly occurs in any raw text that normalises to `phrase`: no space in

@@ -2,6 +2,7 @@
 
 use super::read::trim_eol;
 use crate::capture::text;
+use crate::classify::rules::Part;
 
 /// The whole-chunk pre-filter of the text path: finds the next line that can matter to a
 /// quiet scanner (one holding a trigger word in any case, a `{`, or a NUL byte). The chunk
@@ -9,11 +10,14 @@ use crate::capture::text;
 /// (SIMD) over it; single-byte triggers go to `memchr`.
 pub(super) struct Prefilter {
     lower: Vec<u8>,
-    /// Last search result per kind: (searched from, hit).
-    words: (usize, Option<usize>),
+    /// Last search result per kind: (searched from, hit): the word search's two parts
+    /// (long words by their anchors, short words whole), then the single bytes.
+    words: [(usize, Option<usize>); 2],
     bytes: (usize, Option<usize>),
     fresh: bool,
 }
+
+const PARTS: [Part; 2] = [Part::Long, Part::Short];
 
 struct Triggers {
     words: crate::classify::rules::WordSearch,
@@ -47,7 +51,7 @@ impl Prefilter {
     pub(super) fn new() -> Self {
         Prefilter {
             lower: Vec::new(),
-            words: (0, None),
+            words: [(0, None); 2],
             bytes: (0, None),
             fresh: false,
         }
@@ -63,10 +67,10 @@ impl Prefilter {
         if !self.fresh {
             self.lower.clear();
             self.lower.extend(data.iter().map(u8::to_ascii_lowercase));
-            self.words = (0, None);
-            self.bytes = (0, None);
             self.fresh = true;
-            self.words = (0, t.words.find(&self.lower, 0));
+            for (w, part) in self.words.iter_mut().zip(PARTS) {
+                *w = (0, t.words.find_part(part, &self.lower, 0));
+            }
             let [a, b, c] = t.bytes;
             self.bytes = (0, memchr::memchr3(a, b, c, data));
         }
@@ -74,19 +78,27 @@ impl Prefilter {
             Some(h) => h < pos,
             None => pos < from,
         };
-        if stale(self.words) {
-            let hit = t.words.find(&self.lower, pos);
-            self.words = (pos, hit);
+        // Each part keeps its own last hit: a part whose hit is still ahead is not searched
+        // again (the short words may be everywhere while the long ones are far apart).
+        for (w, part) in self.words.iter_mut().zip(PARTS) {
+            if stale(*w) {
+                *w = (pos, t.words.find_part(part, &self.lower, pos));
+            }
         }
         if stale(self.bytes) {
             let [a, b, c] = t.bytes;
             self.bytes = (pos, memchr::memchr3(a, b, c, &data[pos..]).map(|i| pos + i));
         }
-        let hit = match (self.words.1, self.bytes.1) {
+        let hit = match (self.word_hit(), self.bytes.1) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b)?,
         };
         Some(memchr::memrchr(b'\n', &data[pos..hit]).map_or(pos, |i| pos + i + 1))
+    }
+
+    /// The first trigger word at or after where the parts were last searched from.
+    fn word_hit(&self) -> Option<usize> {
+        self.words.iter().filter_map(|w| w.1).min()
     }
 
     /// Lets a quiet scanner dismiss the line `data[pos..end]` (which the pre-filter stopped
@@ -106,7 +118,7 @@ impl Prefilter {
         }
         let lower = &self.lower[pos..pos + raw.len()];
         // The word search's last hit is the first trigger word at or after this line's start.
-        let has_word = self.words.1.is_some_and(|h| h < end);
+        let has_word = self.word_hit().is_some_and(|h| h < end);
         std::str::from_utf8(raw).is_ok_and(|raw| text.take_quiet_line(raw, lower, has_word, before))
     }
 }
