@@ -34,6 +34,40 @@ fn printable_ascii(line: &[u8]) -> bool {
     })
 }
 
+/// The common stamp, `2026-11-20T14:00:00Z` or `2026-11-20T14:00:00.123Z`, read straight
+/// into a time: what `parse_time_str` (RFC 3339) gives for it, without the general parser.
+/// `None` for any other form (then the general parser reads it).
+fn utc_millis(s: &[u8]) -> Option<chrono::DateTime<chrono::Utc>> {
+    let ms = match s.len() {
+        20 => 0,
+        24 if s[19] == b'.' => num(&s[20..23])?,
+        _ => return None,
+    };
+    if s[4] != b'-' || s[7] != b'-' || s[10] != b'T' || s[13] != b':' || s[16] != b':' {
+        return None;
+    }
+    if s[s.len() - 1] != b'Z' {
+        return None;
+    }
+    let (h, mi, sec) = (num(&s[11..13])?, num(&s[14..16])?, num(&s[17..19])?);
+    if sec > 59 {
+        return None;
+    }
+    let date = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(num(&s[..4])?).ok()?,
+        num(&s[5..7])?,
+        num(&s[8..10])?,
+    )?;
+    Some(date.and_hms_milli_opt(h, mi, sec, ms)?.and_utc())
+}
+
+/// A run of ASCII digits as a number.
+fn num(d: &[u8]) -> Option<u32> {
+    d.iter().try_fold(0u32, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })
+}
+
 /// Which top-level field a key is (the light parser's serde names and aliases).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Top {
@@ -261,8 +295,13 @@ impl<'a> Cur<'a> {
                     if c.peek()? != b'"' {
                         return None;
                     }
-                    let s = std::str::from_utf8(c.plain_str()?).ok()?;
-                    x.time = crate::capture::object::parse_time_str(s);
+                    let s = c.plain_str()?;
+                    x.time = match utc_millis(s) {
+                        Some(t) => Some(t),
+                        None => {
+                            crate::capture::object::parse_time_str(std::str::from_utf8(s).ok()?)
+                        }
+                    };
                 }
                 Top::Status => {
                     let v = std::str::from_utf8(c.value(1)?).ok()?;
@@ -460,6 +499,32 @@ mod tests {
             if let Some(g) = &got {
                 assert_eq!(Some(g), parse_light(l.as_bytes()).as_ref(), "{l}");
             }
+        }
+        for t in [
+            "2026-11-20T14:00:00Z",
+            "2026-11-20T14:00:00.123Z",
+            "2024-02-29T23:59:59.999Z",
+            "0001-01-01T00:00:00.000Z",
+        ] {
+            assert_eq!(
+                super::utc_millis(t.as_bytes()),
+                crate::capture::object::parse_time_str(t),
+                "{t}"
+            );
+        }
+        for t in [
+            "2026-02-29T14:00:00Z",
+            "2026-11-20T24:00:00Z",
+            "2026-11-20T14:60:00Z",
+            "2026-11-20T14:00:60Z",
+            "2026-13-20T14:00:00Z",
+            "2026-11-20t14:00:00Z",
+            "2026-11-20T14:00:00+00:00",
+            "2026-11-20T14:00:00.1234Z",
+            "2026-11-20T14:00:00,123Z",
+            "+026-11-20T14:00:00Z",
+        ] {
+            assert_eq!(super::utc_millis(t.as_bytes()), None, "{t}");
         }
         for l in &LINES[..4] {
             assert!(scan(l.as_bytes()).is_some(), "{l}");
