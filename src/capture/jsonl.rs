@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use memchr::memmem;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::Capture;
 use super::object::from_object;
@@ -34,33 +34,43 @@ pub fn parse_line(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: b
 /// Parses one line fully (no pre-filter). With `failures_only`, successes are still only
 /// counted.
 pub fn parse_full(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: bool) -> Parsed {
+    parse_object(source, line_no, line, failures_only).0
+}
+
+/// [`parse_full`], handing back the parsed object when the line is a JSON object but not an
+/// exchange (`NotJsonl`), so a log record's reader need not parse it again.
+pub fn parse_object(
+    source: &Arc<str>,
+    line_no: u64,
+    line: &[u8],
+    failures_only: bool,
+) -> (Parsed, Option<Map<String, Value>>) {
     let Ok(Value::Object(obj)) = serde_json::from_slice::<Value>(line) else {
-        return Parsed::NotJsonl;
+        return (Parsed::NotJsonl, None);
     };
     match from_object(source, line_no, &obj) {
         Some(c) => {
             if failures_only && !crate::classify::is_failure(&c) {
-                Parsed::Success
+                (Parsed::Success, None)
             } else {
-                Parsed::Capture(Box::new(c))
+                (Parsed::Capture(Box::new(c)), None)
             }
         }
-        None => Parsed::NotJsonl,
+        None => (Parsed::NotJsonl, Some(obj)),
     }
 }
 
 static STATUS_KEY: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(b"\"status\""));
 static RROR: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"rror"));
-static VERLOADED: LazyLock<memmem::Finder<'static>> =
-    LazyLock::new(|| memmem::Finder::new(b"verloaded"));
-static EJECTED: LazyLock<memmem::Finder<'static>> =
-    LazyLock::new(|| memmem::Finder::new(b"ejected"));
 
 /// The cheap pre-filter: a `"status": NNN` below 400 and no `error` / `overloaded` /
 /// `rejected` text anywhere on the line (a 200 can carry `anthropic-ratelimit-unified-status:
-/// rejected`: a subscription refusal served as paid overage). Four SIMD substring scans, no
-/// parse, no allocation: most lines of a healthy log stop here.
+/// rejected`: a subscription refusal served as paid overage). No parse, no allocation: most
+/// lines of a healthy log stop here. Two SIMD passes over the line: one substring search for
+/// `rror`, and one for the bytes `j` and `v` that `ejected` and `verloaded` hinge on (rare in
+/// an exchange log: a line has one or two), each hit checked in place. Same answer as a
+/// substring search for each of the three words (three passes), a third less work.
 pub fn plain_success(line: &[u8]) -> bool {
     let Some(at) = STATUS_KEY.find(line) else {
         return false;
@@ -74,10 +84,18 @@ pub fn plain_success(line: &[u8]) -> bool {
         && rest[..3].iter().all(u8::is_ascii_digit)
         && !rest.get(3).is_some_and(u8::is_ascii_digit)
         && rest[0] <= b'3';
-    plain
-        && RROR.find(line).is_none()
-        && VERLOADED.find(line).is_none()
-        && EJECTED.find(line).is_none()
+    plain && RROR.find(line).is_none() && !overloaded_or_rejected(line)
+}
+
+/// Whether `verloaded` or `ejected` occurs in `line`: one pass for their rare bytes.
+fn overloaded_or_rejected(line: &[u8]) -> bool {
+    memchr::memchr2_iter(b'j', b'v', line).any(|i| {
+        if line[i] == b'v' {
+            line[i..].starts_with(b"verloaded")
+        } else {
+            i > 0 && line[i - 1..].starts_with(b"ejected")
+        }
+    })
 }
 
 /// What an incident analysis reads from a plain success, parsed straight from the line into
@@ -142,6 +160,14 @@ pub fn parse_light(line: &[u8]) -> Option<Exchange> {
     .or(l.model.0);
     Some(x)
 }
+
+/// [`parse_light`] by a targeted scan of the line ([`lazy`]) where it is sure, else by
+/// serde: the same answer, a fraction of the work on a plain success.
+pub fn parse_lazy(line: &[u8]) -> Option<Exchange> {
+    lazy::scan(line).or_else(|| parse_light(line))
+}
+
+mod lazy;
 
 /// Borrowing serde types for [`parse_light`].
 mod light {
@@ -334,7 +360,12 @@ mod light {
 
     /// `status` as the full parser reads it: a number, or text starting with three digits.
     pub fn status(raw: &RawValue) -> Option<u16> {
-        let s = raw.get().trim();
+        status_text(raw.get())
+    }
+
+    /// [`status`] of the value's JSON text.
+    pub(super) fn status_text(s: &str) -> Option<u16> {
+        let s = s.trim();
         let n = if let Some(q) = s.strip_prefix('"') {
             q.trim_start().get(..3)?.parse::<u16>().ok()?
         } else {
@@ -448,11 +479,7 @@ mod light {
                     f.write_str("a header value")
                 }
                 fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderNum, E> {
-                    // Plain digits (nearly always) without the separator-stripping copy.
-                    if !v.is_empty() && v.len() < 20 && v.bytes().all(|b| b.is_ascii_digit()) {
-                        return Ok(HeaderNum(v.parse().ok()));
-                    }
-                    Ok(HeaderNum(parse_int(v)))
+                    Ok(HeaderNum(header_num_str(v)))
                 }
                 fn visit_u64<E: de::Error>(self, v: u64) -> Result<HeaderNum, E> {
                     Ok(HeaderNum(Some(v)))
@@ -481,6 +508,15 @@ mod light {
         }
     }
 
+    /// A header value's text as a count.
+    pub(super) fn header_num_str(v: &str) -> Option<u64> {
+        // Plain digits (nearly always) without the separator-stripping copy.
+        if !v.is_empty() && v.len() < 20 && v.bytes().all(|b| b.is_ascii_digit()) {
+            return v.parse().ok();
+        }
+        parse_int(v)
+    }
+
     /// The headers object, keeping only the rate-limit counts and the org/workspace ids.
     #[derive(Default)]
     pub struct Headers {
@@ -490,7 +526,7 @@ mod light {
         pub unified: crate::exchange::Headers,
     }
 
-    enum Key {
+    pub(super) enum Key {
         Dim(usize, bool),
         Org,
         Workspace,
@@ -520,7 +556,7 @@ mod light {
         }
     }
 
-    fn classify_key(name: &[u8]) -> Key {
+    pub(super) fn classify_key(name: &[u8]) -> Key {
         let name = name.trim_ascii();
         const P: &[u8] = b"anthropic-ratelimit-";
         if name.len() > P.len() && name[..P.len()].eq_ignore_ascii_case(P) {
@@ -752,6 +788,50 @@ mod tests {
             panic!("a capture")
         };
         assert_eq!(c.error.kind.as_deref(), Some("api_error"));
+    }
+
+    /// The one-pass search for `verloaded` / `ejected` answers as a substring search for
+    /// each word would, wherever the words and their key bytes fall.
+    #[test]
+    fn the_fused_pre_filter_matches_two_substring_searches() {
+        let naive = |l: &[u8]| {
+            memmem::find(l, b"verloaded").is_some() || memmem::find(l, b"ejected").is_some()
+        };
+        for l in [
+            "",
+            "j",
+            "v",
+            "ej",
+            "ejected",
+            "rejected",
+            "Rejected",
+            "REJECTED",
+            "xjected",
+            "jected",
+            "ejecte",
+            "jejected",
+            "eejected",
+            "verloade",
+            "verloaded",
+            "vverloaded",
+            "Overloaded}",
+            "jv",
+            "application/json v1 rejected",
+            "v1/messages overloaded",
+            "{\"a\":\"j\",\"b\":\"v\"}",
+        ] {
+            assert_eq!(
+                overloaded_or_rejected(l.as_bytes()),
+                naive(l.as_bytes()),
+                "{l:?}"
+            );
+        }
+        let rejected = r#"{"status":200,"headers":{"content-type":"application/json","anthropic-ratelimit-unified-status":"rejected"}}"#;
+        assert!(!plain_success(rejected.as_bytes()));
+        let overloaded = r#"{"status":200,"url":"https://x/v1/messages","body":"Overloaded"}"#;
+        assert!(!plain_success(overloaded.as_bytes()));
+        let plain = r#"{"status":200,"url":"https://x/v1/messages","headers":{"content-type":"application/json"}}"#;
+        assert!(plain_success(plain.as_bytes()));
     }
 
     #[test]

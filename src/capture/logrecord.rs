@@ -18,37 +18,40 @@ use crate::exchange::{Capture, Format};
 
 /// [`jsonl::parse_line`], then the free-text fields of a log record.
 pub fn parse_line(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: bool) -> Parsed {
-    or_record(
-        source,
-        line_no,
-        line,
-        jsonl::parse_line(source, line_no, line, failures_only),
-    )
+    if failures_only && jsonl::plain_success(line) {
+        return Parsed::Success;
+    }
+    parse_full(source, line_no, line, failures_only)
 }
 
 /// [`jsonl::parse_full`], then the free-text fields of a log record.
 pub fn parse_full(source: &Arc<str>, line_no: u64, line: &[u8], failures_only: bool) -> Parsed {
-    or_record(
-        source,
-        line_no,
-        line,
-        jsonl::parse_full(source, line_no, line, failures_only),
-    )
+    parse_object(source, line_no, line, failures_only).0
 }
 
-fn or_record(source: &Arc<str>, line_no: u64, line: &[u8], parsed: Parsed) -> Parsed {
-    // Only a line with a free-text key is parsed a second time.
-    if !matches!(parsed, Parsed::NotJsonl)
-        || ![&b"\"msg\""[..], b"\"message\"", b"\"err", b"\"error"]
-            .iter()
-            .any(|k| memchr::memmem::find(line, k).is_some())
+/// [`parse_full`], handing back the parsed object of a line that is neither an exchange nor
+/// a log record's failure (for the collector-record reader). One JSON parse per line: the
+/// object `jsonl` passes over is read here as it is, not parsed a second time.
+pub fn parse_object(
+    source: &Arc<str>,
+    line_no: u64,
+    line: &[u8],
+    failures_only: bool,
+) -> (Parsed, Option<Map<String, Value>>) {
+    let (parsed, obj) = jsonl::parse_object(source, line_no, line, failures_only);
+    let Some(obj) = obj else {
+        return (parsed, None);
+    };
+    // Only a line with a free-text key is read as a record.
+    if ![&b"\"msg\""[..], b"\"message\"", b"\"err", b"\"error"]
+        .iter()
+        .any(|k| memchr::memmem::find(line, k).is_some())
     {
-        return parsed;
+        return (parsed, Some(obj));
     }
-    match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Object(obj)) => from_record(source, line_no, &obj)
-            .map_or(Parsed::NotJsonl, |c| Parsed::Capture(Box::new(c))),
-        _ => Parsed::NotJsonl,
+    match from_record(source, line_no, &obj) {
+        Some(c) => (Parsed::Capture(Box::new(c)), None),
+        None => (Parsed::NotJsonl, Some(obj)),
     }
 }
 

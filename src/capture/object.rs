@@ -264,6 +264,14 @@ pub fn log_record(line: &[u8]) -> Option<LogRecord> {
     log_record_of(&o)
 }
 
+/// [`log_record`] of a line already parsed into `o` (the same checks, no second parse).
+pub fn log_record_parsed(line: &[u8], o: &Map<String, Value>) -> Option<LogRecord> {
+    if line.first() != Some(&b'{') || line.last() != Some(&b'}') || !may_be_log_record(line) {
+        return None;
+    }
+    log_record_of(o)
+}
+
 /// Whether the line can hold a collector's record at all: one of the keys
 /// [`log_record_of`] needs first (`__REALTIME_TIMESTAMP`, `log`, `timestamp`), or a `\u`
 /// escape that could spell one. Every other JSON log line (an app's own structured log, line

@@ -162,7 +162,7 @@ impl Handler for Events {
     type Item = Event;
 
     fn plain_success(&self, _: &Arc<str>, line_no: u64, line: &[u8]) -> Light<Event> {
-        match jsonl::parse_light(line) {
+        match jsonl::parse_lazy(line) {
             Some(x) => Light::Item(Event::from_light(line_no, x)),
             None => Light::Full,
         }

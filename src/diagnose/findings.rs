@@ -215,10 +215,17 @@ impl Trackers {
             }
         };
         let n = self.keys.len();
-        let slot = (class.clone(), at.source);
-        let k = match self.keys.get_mut(&slot) {
-            Some(k) => k,
-            None if n < MAX_CLASSES => self.keys.entry(slot).or_default(),
+        // At most MAX_CLASSES slots: found by a look along them, the class not copied.
+        let found = self
+            .keys
+            .iter()
+            .position(|((c, s), _)| *s == at.source && c == class);
+        let k = match found {
+            Some(i) => match self.keys.iter_mut().nth(i) {
+                Some((_, k)) => k,
+                None => return,
+            },
+            None if n < MAX_CLASSES => self.keys.entry((class.clone(), at.source)).or_default(),
             None => {
                 self.dropped += 1;
                 return;

@@ -74,18 +74,22 @@ impl Headroom {
             .model
             .as_deref()
             .or_else(|| ev.verdict.as_ref().and_then(|v| v.model.as_deref()));
-        let class = match model {
-            None => NO_MODEL.to_string(),
-            Some(m) => match self.known.iter().find(|(k, _)| k == m) {
-                Some((_, c)) => c.clone(),
-                None => {
-                    let c = model_class(m);
-                    if self.known.len() < MAX_MODELS {
-                        self.known.push((m.to_string(), c.clone()));
-                    }
-                    c
+        // The class is borrowed from the cache (no copy per response).
+        let computed;
+        let class: &str = match model {
+            None => NO_MODEL,
+            Some(m) => {
+                if !self.known.iter().any(|(k, _)| k == m) && self.known.len() < MAX_MODELS {
+                    self.known.push((m.to_string(), model_class(m)));
                 }
-            },
+                match self.known.iter().find(|(k, _)| k == m) {
+                    Some((_, c)) => c,
+                    None => {
+                        computed = model_class(m);
+                        &computed
+                    }
+                }
+            }
         };
         let minute = t.div_euclid(60_000);
         for (d, (limit, remaining)) in DimensionName::ALL.iter().zip(ev.dims.iter()) {
@@ -95,11 +99,11 @@ impl Headroom {
             let i = match self
                 .series
                 .iter()
-                .position(|(c, dim, _)| *dim == *d && *c == class)
+                .position(|(c, dim, _)| *dim == *d && c == class)
             {
                 Some(i) => i,
                 None if self.series.len() < MAX_SERIES => {
-                    self.series.push((class.clone(), *d, Acc::default()));
+                    self.series.push((class.to_string(), *d, Acc::default()));
                     self.series.len() - 1
                 }
                 None => {

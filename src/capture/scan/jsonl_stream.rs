@@ -105,6 +105,9 @@ fn work<H: Handler>(
         start = end;
         let this = line_no;
         line_no += 1;
+        // The line's JSON object when it parsed but was no exchange: read as a collector's
+        // record below without a second parse.
+        let mut record = None;
         if bytes.first() == Some(&b'{') {
             let mut handled = false;
             if jsonl::plain_success(bytes) {
@@ -135,7 +138,9 @@ fn work<H: Handler>(
             if handled {
                 continue;
             }
-            match logrecord::parse_full(source, this, bytes, opts.failures_only) {
+            let (parsed, obj) = logrecord::parse_object(source, this, bytes, opts.failures_only);
+            record = obj;
+            match parsed {
                 jsonl::Parsed::Capture(c) => {
                     captures += 1;
                     match handler.capture(*c) {
@@ -163,8 +168,8 @@ fn work<H: Handler>(
             }
         }
         text_open = true;
-        if bytes.first() == Some(&b'{')
-            && let Some(r) = object::log_record(bytes)
+        if let Some(o) = &record
+            && let Some(r) = object::log_record_parsed(bytes, o)
         {
             // A log collector's record: its message read as text, at the record's time.
             for l in r.message.lines() {
