@@ -200,6 +200,7 @@ pub fn is_failure(c: &Capture) -> bool {
                 || dims(c).iter().any(|d| d.exhausted(None))
                 || (!c.text.is_empty() && rules::first_match(&rules::normalise(&c.text)).is_some())
                 || (!c.text.is_empty() && aws_exception(&c.text.to_ascii_lowercase()).is_some())
+                || (!c.text.is_empty() && codes::cut_kind(&c.text).is_some())
         }
     }
 }
@@ -279,6 +280,8 @@ struct Ctx<'a> {
     exhausted: Vec<Dim>,
     rate_limited: bool,
     aws: Option<&'static AwsRow>,
+    /// The error type a cut-off paste started to name (see [`codes::cut_kind`]).
+    cut: Option<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,6 +365,18 @@ impl<'a> Ctx<'a> {
         {
             status_ev = Some(format!("text names {k}"));
         }
+        // A paste cut off inside the error type still shows which it was.
+        let cut = if kind.is_none() && c.error.is_empty() {
+            codes::cut_kind(&c.text)
+                .map(|(full, seen)| (full, format!("text cut off at {seen:?} (the start of {full})")))
+        } else {
+            None
+        };
+        if status.is_none()
+            && let Some((_, ev)) = &cut
+        {
+            status_ev = Some(ev.clone());
+        }
         let mut aws_hay = String::new();
         for s in [
             c.headers.get("x-amzn-errortype"),
@@ -400,6 +415,7 @@ impl<'a> Ctx<'a> {
             exhausted,
             rate_limited,
             aws,
+            cut,
         }
     }
 
@@ -745,6 +761,9 @@ fn by_status(cx: &Ctx) -> Judgement {
         if let Some(m) = c.error.message.as_deref() {
             j = j.ev(format!("message: {}", quote(m)));
         }
+        if let Some((_, ev)) = &cx.cut {
+            j = j.ev(ev.clone());
+        }
         j
     };
     if cx.rate_limited {
@@ -827,6 +846,13 @@ fn by_status(cx: &Ctx) -> Judgement {
             Class::NotRateLimit,
             Confidence::Likely,
             "a timeout, not a rate limit".to_string(),
+        ),
+        _ if let Some((full, _)) = &cx.cut => (
+            Class::Unknown,
+            Confidence::Possible,
+            format!(
+                "the capture is cut off inside its error type (a {full} by the look of it): the status, headers and message are missing; capture the whole response"
+            ),
         ),
         _ => (
             Class::Unknown,

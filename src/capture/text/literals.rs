@@ -33,20 +33,29 @@ pub(super) struct Pending {
     /// Where the brace balance of `buf` stands: each new line is scanned once, never the
     /// whole literal again.
     balance: relaxed::Balance,
+    /// The literal's first line carried a log timestamp.
+    pub(super) stamped: bool,
 }
 
 impl TextScanner {
     /// The next line of a pending literal: it completes the literal, or breaks it (a blank
-    /// line, or past the size limits), or is collected.
+    /// line, or past the size limits), or is collected. Returns false when the line is not
+    /// the literal's: it broke the literal off and is a line of its own (see
+    /// [`starts_new_record`]).
     pub(super) fn continue_literal(
         &mut self,
         raw: &str,
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
-    ) {
+    ) -> bool {
         let Some(p) = &mut self.pending else {
-            return;
+            return false;
         };
+        if starts_new_record(p, raw) {
+            let p = self.pending.take().expect("checked");
+            self.literal_failed(p, out, stats);
+            return false;
+        }
         // A blank line never occurs inside a pasted literal: the literal was broken.
         if raw.trim().is_empty() {
             let p = self.pending.take().expect("checked");
@@ -63,6 +72,7 @@ impl TextScanner {
                 self.literal_failed(p, out, stats);
             }
         }
+        true
     }
 
     /// A literal that never closed or does not parse (truncated paste, broken quoting, a
@@ -82,6 +92,7 @@ impl TextScanner {
         let useful = p.status.is_some()
             || rules::first_match(&norm).is_some()
             || crate::classify::codes::kind_in_text(&norm).is_some()
+            || crate::classify::codes::cut_kind(&text).is_some()
             || freetext::rate_limit_evidence(&text);
         if !useful {
             stats.skip(
@@ -201,6 +212,7 @@ impl TextScanner {
                                 format
                             },
                             status,
+                            stamped: false,
                         });
                         return true;
                     }
@@ -473,6 +485,23 @@ impl TextScanner {
     }
 }
 
+/// A line that cannot continue the pending literal: a truncated paste or log line (the
+/// literal never closed) followed by the next record. Such a line carries a log timestamp
+/// when the literal's first line had none (a pretty-printed literal's own lines never gain
+/// one), or opens a new literal at the start of the line (`{"type":"error",...` of the
+/// next JSON line; a pretty-printed literal's inner objects are indented).
+fn starts_new_record(p: &Pending, raw: &str) -> bool {
+    if raw.starts_with('{') {
+        return true;
+    }
+    !p.stamped
+        && raw
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_digit() || *b == b'[')
+        && super::lines::strip_log_prefix(raw).1.is_some()
+}
+
 /// An AWS error as an SDK prints it: JavaScript v3 (`name`, `$fault`, `$metadata` with
 /// `httpStatusCode` and `requestId`; `message` is often missing from `JSON.stringify`),
 /// boto3's `e.response` (`Error.Code`, `Error.Message`, `ResponseMetadata.HTTPStatusCode`),
@@ -578,7 +607,13 @@ fn envelopes(v: &Value, status: Option<u16>, depth: usize, out: &mut Vec<(Value,
                     .and_then(|e| e.get("message"))
                     .or_else(|| o.get("message"))
                     .and_then(Value::as_str);
-                if let Some(m) = msg.filter(|m| m.contains('{')) {
+                // So may a relay's copy of the provider's raw body (OpenRouter's
+                // `error.metadata.raw`).
+                let raw = err
+                    .and_then(|e| e.get("metadata"))
+                    .and_then(|m| m.get("raw"))
+                    .and_then(Value::as_str);
+                for m in [msg, raw].into_iter().flatten().filter(|m| m.contains('{')) {
                     let before = out.len();
                     envelopes_in_text(m, here, depth + 1, out);
                     if out.len() > before {

@@ -331,13 +331,14 @@ impl TextScanner {
         stats: &mut ScanStats,
     ) {
         self.release_held(line_no, out, stats);
-        if self.pending.is_some() {
-            self.continue_literal(raw, out, stats);
-            // A blank line ends a broken literal and then acts as a blank line (it closes
-            // the capture the literal's text went into), as before the split.
-            if !raw.trim().is_empty() {
-                return;
-            }
+        // A blank line ends a broken literal and then acts as a blank line (it closes the
+        // capture the literal's text went into), as before the split; so does a line that
+        // starts the next record.
+        if self.pending.is_some()
+            && self.continue_literal(raw, out, stats)
+            && !raw.trim().is_empty()
+        {
+            return;
         }
         // Most lines of a big application log are irrelevant: with no capture open, a line
         // that names nothing a capture can start with costs a few memmem probes.
@@ -387,6 +388,9 @@ impl TextScanner {
         // Literals on the line: an error body, alone or behind an SDK prefix, an array of
         // errors, a header object; or the start of a multi-line one.
         if body_line.contains('{') && self.scan_literals(line_no, body_line, verbose, out, stats) {
+            if let Some(p) = self.pending.as_mut() {
+                p.stamped = stamp.is_some();
+            }
             return;
         }
         if let Some((name, value)) = crate::capture::headers::parse_line(body_line)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::TextScanner;
 use super::lines::{
     Marker, httpx_request, is_neutral, looks_claude_code, looks_like_header_name,
-    might_start_capture, request_line, status_in_text,
+    might_start_capture, request_line, status_in_text, status_line,
 };
 use super::merge::has_specific_text;
 use super::{MAX_CONTINUATION, MAX_UNRELATED};
@@ -89,7 +89,14 @@ impl TextScanner {
             Some(None) => return true,
             Some(Some(status)) => status,
             None => match freetext::unplaced_failure(trimmed) {
-                Some(status) if status_in_text(&trimmed.to_ascii_lowercase()).is_none() => status,
+                // An HTTP status line of any version (`HTTP/2.0 429` from Go's DumpResponse)
+                // has a reader of its own, which keeps the headers and body below it.
+                Some(status)
+                    if status_in_text(&trimmed.to_ascii_lowercase()).is_none()
+                        && status_line(trimmed).is_none() =>
+                {
+                    status
+                }
                 _ => return false,
             },
         };
