@@ -257,6 +257,22 @@ pub fn is_hypothesis(trimmed: &str) -> bool {
         && !lower.contains("api error")
 }
 
+/// Documentation prose about errors: a status or an error type set in a Markdown code span
+/// (`` `429` ``, `` `overloaded_error` ``), with none of an error's own shape around it (a
+/// body, an `Error:` lead). A README's "A `529` means the API is overloaded" is no failure.
+pub fn is_doc_prose(trimmed: &str) -> bool {
+    if !has(trimmed, "`") {
+        return false;
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    ["`429`", "`529`", "`rate_limit_error`", "`overloaded_error`"]
+        .iter()
+        .any(|w| lower.contains(w))
+        && !lower.contains('{')
+        && !lower.contains("error:")
+        && !lower.contains("error code")
+}
+
 /// A gateway's own error body that names no rate limit in words but is one by its code
 /// (Cloudflare AI Gateway: `{"name": "AiGatewayError", "internalCode": 2009}`): absorbed into
 /// the capture it answers, so the classifier sees the name and the code.
@@ -316,6 +332,18 @@ mod tests {
             proxy_line("POST /v1/messages 429 {\"type\":\"error\"}"),
             None
         );
+    }
+
+    #[test]
+    fn doc_prose_is_not_a_failure() {
+        assert!(is_doc_prose("A `529` means the API is overloaded."));
+        assert!(is_doc_prose(
+            "When the API answers `429` with `rate_limit_error`, wait."
+        ));
+        assert!(!is_doc_prose(
+            "`API Error: 429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"}}`"
+        ));
+        assert!(!is_doc_prose("API Error: 529 overloaded"));
     }
 
     #[test]

@@ -602,6 +602,16 @@ fn envelopes(v: &Value, status: Option<u16>, depth: usize, out: &mut Vec<(Value,
             if proper {
                 // The wrapper's error object may carry the status (`"code": "429"`).
                 let here = err.and_then(Value::as_object).and_then(own_status).or(here);
+                // A whole envelope kept under `error` (a Message Batches result's
+                // `{"type": "errored", "error": {"type": "error", "error": {...}}}`, a log
+                // record storing the body): the envelope is the error.
+                if let Some(e) = err.filter(|e| {
+                    e.get("type").and_then(Value::as_str) == Some("error")
+                        && e.get("error").is_some_and(Value::is_object)
+                }) {
+                    envelopes(e, here, depth + 1, out);
+                    return;
+                }
                 // Peel a wrapper: the message may hold the real envelope.
                 let msg = err
                     .and_then(|e| e.get("message"))

@@ -123,6 +123,7 @@ impl TextScanner {
         ((trimmed.starts_with("# ") || trimmed.starts_with("// "))
             && !freetext::comment_carries_failure(trimmed))
             || freetext::is_hypothesis(trimmed)
+            || freetext::is_doc_prose(trimmed)
     }
 
     /// An HTTP status line (also quoted inside an httpx log line) with `status` at `at`.
