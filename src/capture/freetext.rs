@@ -257,6 +257,15 @@ pub fn is_hypothesis(trimmed: &str) -> bool {
         && !lower.contains("api error")
 }
 
+/// A line that prints again an exception already printed above it, as its cause: `Caused by:`
+/// in a Java or Kotlin stack trace, .NET's ` ---> ` inner exception, tenacity's
+/// `RetryError[<Future at 0x… state=finished raised RateLimitError>]`.
+pub fn is_cause_line(trimmed: &str) -> bool {
+    trimmed.starts_with("Caused by: ")
+        || trimmed.starts_with("---> ")
+        || (has(trimmed, "RetryError[") && has(trimmed, " raised "))
+}
+
 /// Documentation prose about errors: a status or an error type set in a Markdown code span
 /// (`` `429` ``, `` `overloaded_error` ``), with none of an error's own shape around it (a
 /// body, an `Error:` lead). A README's "A `529` means the API is overloaded" is no failure.

@@ -16,6 +16,7 @@ mod follow;
 mod fuzz;
 mod generated;
 mod har;
+mod heldout;
 mod hardening;
 mod html;
 #[cfg(unix)]

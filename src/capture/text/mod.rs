@@ -31,7 +31,7 @@ use super::stats::ScanStats;
 use super::{Capture, Format};
 use lines::{inert_lowered, inert_when_quiet, might_start_capture, status_line, strip_log_prefix};
 use literals::Pending;
-use merge::{NEAR_LINES, finish_capture, merge_into, same_failure};
+use merge::{NEAR_LINES, finish_capture, merge_into, reprinted, same_failure};
 use resync::Context;
 pub use resync::ScanContext;
 
@@ -57,6 +57,9 @@ pub struct TextScanner {
     borrowed: Borrowed,
     /// Scratch space for lower-casing a line.
     lower: String,
+    /// What the line being pushed is (scratch, set on every push): whether it carries a
+    /// log timestamp, and whether it re-prints a cause (see [`freetext::is_cause_line`]).
+    line: LineKind,
     /// Whether inert lines are dismissed early (off only in tests, to prove it exact).
     gate: bool,
 }
@@ -73,6 +76,15 @@ struct Open {
     unrelated: usize,
     /// Continuation lines appended to the current capture's text so far.
     continued: usize,
+    /// How the current capture's first line began (see [`merge::reprinted`]).
+    began: LineKind,
+}
+
+/// What a line is, for telling a failure re-printed in its own stack trace from a retry.
+#[derive(Default, Clone, Copy)]
+struct LineKind {
+    stamped: bool,
+    cause: bool,
 }
 
 /// Whether a capture read the time or the request line from before this scanner's first
@@ -94,6 +106,7 @@ impl TextScanner {
             held: None,
             borrowed: Borrowed::default(),
             lower: String::new(),
+            line: LineKind::default(),
             gate: true,
         }
     }
@@ -224,7 +237,7 @@ impl TextScanner {
     /// and as text a few lines apart), the two merge into one capture.
     fn emit(&mut self, c: Capture, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
         if let Some(h) = self.held.as_mut()
-            && same_failure(h, &c)
+            && (same_failure(h, &c) || reprinted(h, &c, self.open.began))
         {
             merge_into(h, c);
             return;
@@ -270,6 +283,7 @@ impl TextScanner {
             c.url = Some(u.clone());
         }
         self.cur = Some(c);
+        self.open.began = self.line;
         self.cur.as_mut().expect("just set")
     }
 
@@ -352,6 +366,10 @@ impl TextScanner {
             return;
         }
         let trimmed = line.trim();
+        self.line = LineKind {
+            stamped: stamp.is_some(),
+            cause: super::freetext::is_cause_line(trimmed),
+        };
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
         // any step acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in it) changes
         // nothing but the timestamp, taken above.

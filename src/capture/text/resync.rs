@@ -66,6 +66,7 @@ impl TextScanner {
             held: _,
             borrowed: _,
             lower: _,
+            line: _, // scratch: set on every push
             gate: _,
         } = self;
         cur.is_none() && pending.is_none()
