@@ -201,8 +201,20 @@ pub fn is_failure(c: &Capture) -> bool {
                 || (!c.text.is_empty() && rules::first_match(&rules::normalise(&c.text)).is_some())
                 || (!c.text.is_empty() && aws_exception(&c.text.to_ascii_lowercase()).is_some())
                 || (!c.text.is_empty() && codes::cut_kind(&c.text).is_some())
+                || (c.format != Format::Text && names_refusal_type(&c.text))
         }
     }
+}
+
+/// A rate-limit or overload error type named in the text of a capture that has a format's
+/// shape (a literal that did not parse: `{"type":"error","error":{"type":"rate_limit_error",
+/// "message":"This request would exc`): the refusal is there even though the message was cut.
+fn names_refusal_type(text: &str) -> bool {
+    !text.is_empty()
+        && matches!(
+            kind_in_text(&rules::normalise(text)),
+            Some("rate_limit_error" | "overloaded_error")
+        )
 }
 
 /// Builder for a verdict's class, confidence and evidence.
@@ -367,8 +379,12 @@ impl<'a> Ctx<'a> {
         }
         // A paste cut off inside the error type still shows which it was.
         let cut = if kind.is_none() && c.error.is_empty() {
-            codes::cut_kind(&c.text)
-                .map(|(full, seen)| (full, format!("text cut off at {seen:?} (the start of {full})")))
+            codes::cut_kind(&c.text).map(|(full, seen)| {
+                (
+                    full,
+                    format!("text cut off at {seen:?} (the start of {full})"),
+                )
+            })
         } else {
             None
         };

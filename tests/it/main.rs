@@ -16,8 +16,8 @@ mod follow;
 mod fuzz;
 mod generated;
 mod har;
-mod heldout;
 mod hardening;
+mod heldout;
 mod html;
 #[cfg(unix)]
 mod install;
