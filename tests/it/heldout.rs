@@ -216,6 +216,16 @@ fn one_failure_reprinted_in_its_own_trace_is_counted_once() {
     assert_eq!(v[0]["status"], 429);
     assert_eq!(v[0]["class"], "rpm");
     assert_eq!(v[0]["retry_after_s"], 21);
+    // A frame naming the exception (`at de_ThrottlingExceptionRes (…)`) is no failure of its own.
+    let (v, _, _) = replay(&dir().join("bedrock_js_console.txt"));
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(
+        (v[0]["status"].as_u64(), v[0]["provider"].as_str()),
+        (Some(429), Some("bedrock"))
+    );
+    // A retry wrapper's summary quotes the last attempt: one verdict per attempt, not one more.
+    let (v, _, _) = replay(&dir().join("vercel_retry_error.txt"));
+    assert_eq!(v.len(), 2, "{v:#?}");
     // Retries stay apart: each is a log record of its own, with its own traceback.
     let (v, _, _) = replay(&dir().join("py_retries_tracebacks.log"));
     let lines: Vec<u64> = v.iter().map(|x| x["line"].as_u64().unwrap()).collect();

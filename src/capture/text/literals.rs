@@ -382,14 +382,18 @@ impl TextScanner {
         let Value::Object(o) = v else {
             return false;
         };
-        if let Some(e) = cloud_error_object(o) {
+        // The own properties Node prints after an AWS error's stack (`$fault`, `$metadata`),
+        // its name being on the error's first line, belong to the capture that line opened.
+        if let Some(e) = cloud_error_object(o).filter(|e| e.name.is_some() || self.cur.is_some()) {
             let merge = self.cur.as_ref().is_some_and(|c| {
                 (!self.open.has_body && !statuses_differ(c.status, e.status))
                     || (e.request_id.is_some() && c.request_id() == e.request_id.as_deref())
             });
             let c = self.target(!merge, line_no, e.format, out, stats);
             c.status = e.status.or(c.status);
-            c.error.kind = Some(e.name);
+            if let Some(name) = e.name {
+                c.error.kind = Some(name);
+            }
             if e.message.is_some() {
                 c.error.message = e.message;
             }
@@ -485,6 +489,19 @@ impl TextScanner {
     }
 }
 
+/// A JavaScript or Java stack frame: `at fn (file:line:col)`, `at file:line:col`. Node prints
+/// an error's own properties after its last frame (`    at … (node:internal/…:105:5) {`).
+pub(super) fn is_stack_frame(t: &str) -> bool {
+    t.strip_prefix("at ").is_some_and(|rest| {
+        let rest = rest.trim_end_matches([' ', '{']);
+        rest.ends_with(')')
+            || rest
+                .rsplit(':')
+                .next()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+    })
+}
+
 /// A line that cannot continue the pending literal: a truncated paste or log line (the
 /// literal never closed) followed by the next record. Such a line carries a log timestamp
 /// when the literal's first line had none (a pretty-printed literal's own lines never gain
@@ -507,7 +524,8 @@ fn starts_new_record(p: &Pending, raw: &str) -> bool {
 /// boto3's `e.response` (`Error.Code`, `Error.Message`, `ResponseMetadata.HTTPStatusCode`),
 /// or a restJson1 body with `__type`.
 struct CloudError {
-    name: String,
+    /// Missing from Node's dump of a JavaScript v3 error (it is on the line above).
+    name: Option<String>,
     status: Option<u16>,
     message: Option<String>,
     request_id: Option<String>,
@@ -527,9 +545,9 @@ fn cloud_error_object(o: &serde_json::Map<String, Value>) -> Option<CloudError> 
     if let Some(meta) = o.get("$metadata").and_then(Value::as_object) {
         let name = str_of(o.get("name"))
             .or_else(|| str_of(o.get("__type")))
-            .or_else(|| str_of(o.get("Code")))?;
+            .or_else(|| str_of(o.get("Code")));
         return Some(CloudError {
-            name: strip_aws_name(&name),
+            name: name.as_deref().map(strip_aws_name),
             status: status_of(meta.get("httpStatusCode")),
             message: str_of(o.get("message")).or_else(|| str_of(o.get("Message"))),
             request_id: str_of(meta.get("requestId")),
@@ -540,7 +558,7 @@ fn cloud_error_object(o: &serde_json::Map<String, Value>) -> Option<CloudError> 
         let name = str_of(err.get("Code"))?;
         let meta = o.get("ResponseMetadata").and_then(Value::as_object);
         return Some(CloudError {
-            name: strip_aws_name(&name),
+            name: Some(strip_aws_name(&name)),
             status: meta.and_then(|m| status_of(m.get("HTTPStatusCode"))),
             message: str_of(err.get("Message")).or_else(|| str_of(err.get("message"))),
             request_id: meta.and_then(|m| str_of(m.get("RequestId"))),
@@ -549,7 +567,7 @@ fn cloud_error_object(o: &serde_json::Map<String, Value>) -> Option<CloudError> 
     }
     let name = str_of(o.get("__type"))?;
     Some(CloudError {
-        name: strip_aws_name(&name),
+        name: Some(strip_aws_name(&name)),
         status: None,
         message: str_of(o.get("message")).or_else(|| str_of(o.get("Message"))),
         request_id: None,

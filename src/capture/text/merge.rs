@@ -45,14 +45,32 @@ pub(super) fn same_failure(a: &Capture, b: &Capture) -> bool {
 ///   `logger.exception("call failed: %s", e)` prints the error, then the traceback ending in
 ///   the same exception line.
 ///
+/// * `a` is a retry wrapper's summary (`Failed after 3 attempts. Last error: …`, begun as
+///   `a_began`) and `b` the first attempt it lists, with the message the summary quoted.
+///
 /// Retries stay apart: each is a log record with its own stamp, or (with no stamps at all)
 /// no cause line joins them.
-pub(super) fn reprinted(a: &Capture, b: &Capture, began: super::LineKind) -> bool {
+pub(super) fn reprinted(
+    a: &Capture,
+    b: &Capture,
+    a_began: super::LineKind,
+    began: super::LineKind,
+) -> bool {
     if b.line.saturating_sub(a.line) > NEAR_LINES
         || a.source != b.source
         || statuses_differ(a.status, b.status)
-        || a.status.is_none()
     {
+        return false;
+    }
+    if a_began.summary && a.error.is_empty() {
+        let core = b.error.message.as_deref().unwrap_or_else(|| {
+            // The text after the exception's name: `APICallError [AI_APICallError]: …`.
+            b.text.split_once(": ").map_or(b.text.as_str(), |(_, m)| m)
+        });
+        let core = rules::normalise(core.get(..120).unwrap_or(core));
+        return core.len() >= 20 && rules::normalise(&a.text).contains(core.trim());
+    }
+    if a.status.is_none() {
         return false;
     }
     if let (Some(x), Some(y)) = (a.request_id(), b.request_id())

@@ -52,6 +52,8 @@ pub struct TextScanner {
     ctx: Context,
     /// The last ended capture, held back in case the next is the same failure in another form.
     held: Option<Capture>,
+    /// How the held capture's last form began (see [`merge::reprinted`]).
+    held_began: LineKind,
     /// Cross-chunk bookkeeping (see [`TextScanner::leaned_on`]): a capture took its time or
     /// request from before this scanner's first line.
     borrowed: Borrowed,
@@ -85,6 +87,9 @@ struct Open {
 struct LineKind {
     stamped: bool,
     cause: bool,
+    /// A retry wrapper's summary that quotes the last error ahead of the attempts
+    /// (`AI_RetryError: Failed after 3 attempts. Last error: …`).
+    summary: bool,
 }
 
 /// Whether a capture read the time or the request line from before this scanner's first
@@ -104,6 +109,7 @@ impl TextScanner {
             pending: None,
             ctx: Context::default(),
             held: None,
+            held_began: LineKind::default(),
             borrowed: Borrowed::default(),
             lower: String::new(),
             line: LineKind::default(),
@@ -237,9 +243,10 @@ impl TextScanner {
     /// and as text a few lines apart), the two merge into one capture.
     fn emit(&mut self, c: Capture, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
         if let Some(h) = self.held.as_mut()
-            && (same_failure(h, &c) || reprinted(h, &c, self.open.began))
+            && (same_failure(h, &c) || reprinted(h, &c, self.held_began, self.open.began))
         {
             merge_into(h, c);
+            self.held_began = self.open.began;
             return;
         }
         if let Some(h) = self.held.take() {
@@ -247,6 +254,7 @@ impl TextScanner {
             out(h);
         }
         self.held = Some(c);
+        self.held_began = self.open.began;
     }
 
     /// Ends the current capture (held back, see [`Self::emit`]).
@@ -369,6 +377,7 @@ impl TextScanner {
         self.line = LineKind {
             stamped: stamp.is_some(),
             cause: super::freetext::is_cause_line(trimmed),
+            summary: trimmed.contains("Last error: "),
         };
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
         // any step acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in it) changes

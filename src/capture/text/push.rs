@@ -278,6 +278,11 @@ impl TextScanner {
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) -> bool {
+        // A stack frame (`at de_ThrottlingExceptionRes (…/index.js:1457:21)`) names functions,
+        // not failures: part of the error above it, never one of its own.
+        if super::literals::is_stack_frame(trimmed) {
+            return true;
+        }
         // The pre-filter again: a line with no trigger word has no marker and matches no rule.
         let (marker, norm) = if might_start_capture(body_line) {
             (Marker::from_prefix(body_line), rules::normalise(body_line))

@@ -64,6 +64,7 @@ impl TextScanner {
             pending,
             ctx: _, // carried: see `context`, `inherit`
             held: _,
+            held_began: _, // goes with `held`
             borrowed: _,
             lower: _,
             line: _, // scratch: set on every push
