@@ -266,6 +266,19 @@ pub fn is_cause_line(trimmed: &str) -> bool {
         || (has(trimmed, "RetryError[") && has(trimmed, " raised "))
 }
 
+/// An exception's `repr()` at the start of a line: `RateLimitError("Error code: 429 - …")`,
+/// `anthropic.RateLimitError('…')`.
+pub fn is_exception_repr(trimmed: &str) -> bool {
+    let Some(open) = trimmed.find("(\"").or_else(|| trimmed.find("('")) else {
+        return false;
+    };
+    let name = &trimmed[..open];
+    (name.ends_with("Error") || name.ends_with("Exception"))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+}
+
 /// Documentation prose about errors: a status or an error type set in a Markdown code span
 /// (`` `429` ``, `` `overloaded_error` ``), with none of an error's own shape around it (a
 /// body, an `Error:` lead). A README's "A `529` means the API is overloaded" is no failure.
@@ -341,6 +354,18 @@ mod tests {
             proxy_line("POST /v1/messages 429 {\"type\":\"error\"}"),
             None
         );
+    }
+
+    #[test]
+    fn exception_reprs() {
+        assert!(is_exception_repr(
+            "RateLimitError(\"Error code: 429 - {'type': 'error'}\")"
+        ));
+        assert!(is_exception_repr("anthropic.APIStatusError('Overloaded')"));
+        assert!(!is_exception_repr(
+            "anthropic.RateLimitError: Error code: 429 - {'type': 'error'}"
+        ));
+        assert!(!is_exception_repr("retrying after RateLimitError('x')"));
     }
 
     #[test]

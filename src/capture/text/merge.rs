@@ -45,6 +45,8 @@ pub(super) fn same_failure(a: &Capture, b: &Capture) -> bool {
 ///   `logger.exception("call failed: %s", e)` prints the error, then the traceback ending in
 ///   the same exception line.
 ///
+/// * `b` is the exception's repr (`RateLimitError("Error code: 429 - …")`) right after its
+///   `str()` in `a` (`print(e); print(repr(e))`), with the same message; or
 /// * `a` is a retry wrapper's summary (`Failed after 3 attempts. Last error: …`, begun as
 ///   `a_began`) and `b` the first attempt it lists, with the message the summary quoted.
 ///
@@ -89,6 +91,9 @@ pub(super) fn reprinted(
         && !has_specific_text(&b.text);
     if began.cause {
         return same_message || bare;
+    }
+    if began.repr && !a_began.repr && b.line.saturating_sub(a.line) <= 2 {
+        return same_message;
     }
     !began.stamped && a.time.is_some() && a.time == b.time && same_message
 }

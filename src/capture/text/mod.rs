@@ -90,6 +90,8 @@ struct LineKind {
     /// A retry wrapper's summary that quotes the last error ahead of the attempts
     /// (`AI_RetryError: Failed after 3 attempts. Last error: …`).
     summary: bool,
+    /// An exception's repr (`RateLimitError("Error code: 429 - …")`).
+    repr: bool,
 }
 
 /// Whether a capture read the time or the request line from before this scanner's first
@@ -378,6 +380,7 @@ impl TextScanner {
             stamped: stamp.is_some(),
             cause: super::freetext::is_cause_line(trimmed),
             summary: trimmed.contains("Last error: "),
+            repr: super::freetext::is_exception_repr(trimmed),
         };
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
         // any step acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in it) changes
