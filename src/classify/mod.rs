@@ -393,28 +393,7 @@ impl<'a> Ctx<'a> {
         {
             status_ev = Some(ev.clone());
         }
-        let mut aws_hay = String::new();
-        for s in [
-            c.headers.get("x-amzn-errortype"),
-            c.headers.get(":exception-type"),
-            c.error.kind.as_deref(),
-            c.error.code.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            aws_hay.push_str(&s.to_ascii_lowercase());
-            aws_hay.push(' ');
-        }
-        // In free text an exception name counts only with AWS context around it
-        // (`javax.validation.ValidationException` is not Bedrock's).
-        let aws = aws_exception(&aws_hay).or_else(|| {
-            AWS_CONTEXT
-                .iter()
-                .any(|k| norm_text.contains(k))
-                .then(|| aws_exception(&norm_text))
-                .flatten()
-        });
+        let aws = aws_of(c, &norm_text);
         Ctx {
             c,
             status,
@@ -488,6 +467,33 @@ impl<'a> Ctx<'a> {
             Some(j.why("several dimensions are exhausted at once; the tightest is named"))
         }
     }
+}
+
+/// The AWS exception of a capture: from its error type or headers, else named in free text
+/// with AWS context around it (`javax.validation.ValidationException` is not Bedrock's).
+fn aws_of(c: &Capture, norm_text: &str) -> Option<&'static AwsRow> {
+    let mut aws_hay = String::new();
+    for s in [
+        c.headers.get("x-amzn-errortype"),
+        c.headers.get(":exception-type"),
+        c.error.kind.as_deref(),
+        c.error.code.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        aws_hay.push_str(&s.to_ascii_lowercase());
+        aws_hay.push(' ');
+    }
+    // In free text an exception name counts only with AWS context around it
+    // (`javax.validation.ValidationException` is not Bedrock's).
+    aws_exception(&aws_hay).or_else(|| {
+        AWS_CONTEXT
+            .iter()
+            .any(|k| norm_text.contains(k))
+            .then(|| aws_exception(norm_text))
+            .flatten()
+    })
 }
 
 /// Classifies one capture. `None` for captures that are not failures.
