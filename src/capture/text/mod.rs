@@ -376,18 +376,18 @@ impl TextScanner {
             return;
         }
         let trimmed = line.trim();
-        self.line = LineKind {
-            stamped: stamp.is_some(),
-            cause: super::freetext::is_cause_line(trimmed),
-            summary: trimmed.contains("Last error: "),
-            repr: super::freetext::is_exception_repr(trimmed),
-        };
         // A trigger word is not yet a reason: on a quiet scanner, a line that names nothing
         // any step acts on (an SQL `LIMIT 50`, a dict dump, a number with 429 in it) changes
         // nothing but the timestamp, taken above.
         if self.gate && self.is_clear() && inert_when_quiet(trimmed, &mut self.lower) {
             return;
         }
+        self.line = LineKind {
+            stamped: stamp.is_some(),
+            cause: super::freetext::is_cause_line(trimmed),
+            summary: trimmed.contains("Last error: "),
+            repr: super::freetext::is_exception_repr(trimmed),
+        };
         if self.proxy_or_unplaced_line(line_no, trimmed, out, stats) {
             return;
         }
