@@ -257,26 +257,32 @@ pub fn is_hypothesis(trimmed: &str) -> bool {
         && !lower.contains("api error")
 }
 
-/// A line that prints again an exception already printed above it, as its cause: `Caused by:`
-/// in a Java or Kotlin stack trace, .NET's ` ---> ` inner exception, tenacity's
-/// `RetryError[<Future at 0x… state=finished raised RateLimitError>]`.
-pub fn is_cause_line(trimmed: &str) -> bool {
-    trimmed.starts_with("Caused by: ")
-        || trimmed.starts_with("---> ")
-        || (has(trimmed, "RetryError[") && has(trimmed, " raised "))
-}
-
-/// An exception's `repr()` at the start of a line: `RateLimitError("Error code: 429 - …")`,
-/// `anthropic.RateLimitError('…')`.
-pub fn is_exception_repr(trimmed: &str) -> bool {
-    let Some(open) = trimmed.find("(\"").or_else(|| trimmed.find("('")) else {
-        return false;
-    };
-    let name = &trimmed[..open];
-    (name.ends_with("Error") || name.ends_with("Exception"))
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+/// What a line says about the exception it starts with, read from its first word only (no
+/// scan of the rest for most lines):
+/// * `cause`: it prints again an exception already printed above it: `Caused by:` in a Java
+///   or Kotlin stack trace, .NET's `---> ` inner exception, tenacity's
+///   `RetryError[<Future at 0x… state=finished raised RateLimitError>]`;
+/// * `summary`: a retry wrapper quoting the last error (`AI_RetryError: Failed after 3
+///   attempts. Last error: …`);
+/// * `repr`: an exception's `repr()` (`RateLimitError("Error code: 429 - …")`).
+pub fn exception_line(trimmed: &str) -> (bool, bool, bool) {
+    if trimmed.starts_with("Caused by: ") || trimmed.starts_with("---> ") {
+        return (true, false, false);
+    }
+    let word = trimmed
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_'))
+        .count();
+    let (name, rest) = trimmed.split_at(word);
+    let errorish = name.ends_with("Error") || name.ends_with("Exception");
+    if !errorish {
+        return (false, false, false);
+    }
+    let repr = rest.starts_with("(\"") || rest.starts_with("('");
+    let colon = rest.starts_with(':');
+    let cause = colon && name.ends_with("RetryError") && has(rest, " raised ");
+    let summary = colon && has(rest, "Last error: ");
+    (cause, summary, repr)
 }
 
 /// Documentation prose about errors: a status or an error type set in a Markdown code span
@@ -357,15 +363,31 @@ mod tests {
     }
 
     #[test]
-    fn exception_reprs() {
-        assert!(is_exception_repr(
+    fn exception_lines() {
+        let repr = |l| exception_line(l).2;
+        assert!(repr(
             "RateLimitError(\"Error code: 429 - {'type': 'error'}\")"
         ));
-        assert!(is_exception_repr("anthropic.APIStatusError('Overloaded')"));
-        assert!(!is_exception_repr(
+        assert!(repr("anthropic.APIStatusError('Overloaded')"));
+        assert!(!repr(
             "anthropic.RateLimitError: Error code: 429 - {'type': 'error'}"
         ));
-        assert!(!is_exception_repr("retrying after RateLimitError('x')"));
+        assert!(!repr("retrying after RateLimitError('x')"));
+        assert_eq!(
+            exception_line("Caused by: com.anthropic.errors.RateLimitException: 429: {}"),
+            (true, false, false)
+        );
+        assert_eq!(
+            exception_line(
+                "tenacity.RetryError: RetryError[<Future at 0x7f state=finished raised RateLimitError>]"
+            ),
+            (true, false, false)
+        );
+        assert_eq!(
+            exception_line("AI_RetryError: Failed after 3 attempts. Last error: x"),
+            (false, true, false)
+        );
+        assert_eq!(exception_line("INFO ok"), (false, false, false));
     }
 
     #[test]

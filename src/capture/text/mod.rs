@@ -60,7 +60,7 @@ pub struct TextScanner {
     /// Scratch space for lower-casing a line.
     lower: String,
     /// What the line being pushed is (scratch, set on every push): whether it carries a
-    /// log timestamp, and whether it re-prints a cause (see [`freetext::is_cause_line`]).
+    /// log timestamp, and whether it re-prints a cause (see [`freetext::exception_line`]).
     line: LineKind,
     /// Whether inert lines are dismissed early (off only in tests, to prove it exact).
     gate: bool,
@@ -382,11 +382,12 @@ impl TextScanner {
         if self.gate && self.is_clear() && inert_when_quiet(trimmed, &mut self.lower) {
             return;
         }
+        let (cause, summary, repr) = super::freetext::exception_line(trimmed);
         self.line = LineKind {
             stamped: stamp.is_some(),
-            cause: super::freetext::is_cause_line(trimmed),
-            summary: trimmed.contains("Last error: "),
-            repr: super::freetext::is_exception_repr(trimmed),
+            cause,
+            summary,
+            repr,
         };
         if self.proxy_or_unplaced_line(line_no, trimmed, out, stats) {
             return;
