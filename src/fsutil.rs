@@ -61,7 +61,17 @@ pub fn describe(t: &std::fs::FileType) -> &'static str {
 
 /// The temporary file and the rename. The temporary file is removed on any failure
 /// (`NamedTempFile` deletes itself when dropped, and `persist` hands it back on error).
+/// Errors name no temporary path (see [`without_temp_path`]).
 fn write_via_temp(
+    dir: &Path,
+    path: &Path,
+    bytes: &[u8],
+    perms: Option<std::fs::Permissions>,
+) -> io::Result<()> {
+    write_temp_and_rename(dir, path, bytes, perms).map_err(without_temp_path)
+}
+
+fn write_temp_and_rename(
     dir: &Path,
     path: &Path,
     bytes: &[u8],
@@ -92,9 +102,34 @@ fn write_via_temp(
     Ok(())
 }
 
+/// The error without tempfile's `at path "…/.x.html.AbC123.tmp"`: the caller names the
+/// user's file, and a temporary name the user never chose (and that no longer exists) only
+/// confuses. The operating system's reason and the error's kind are kept. (tempfile's own
+/// error type is private, so its message is cut where it appends the path.)
+fn without_temp_path(e: io::Error) -> io::Error {
+    if e.get_ref().is_none() {
+        return e;
+    }
+    let msg = e.to_string();
+    match msg.rfind(" at path \"") {
+        Some(at) => io::Error::new(e.kind(), &msg[..at]),
+        None => e,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_write_names_no_temporary_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("missing-dir").join("report.html");
+        let e = write_atomic(&p, b"x").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        let msg = e.to_string();
+        assert!(!msg.contains(".tmp") && !msg.contains("at path"), "{msg}");
+    }
 
     fn leftovers(dir: &Path) -> Vec<String> {
         std::fs::read_dir(dir)

@@ -257,6 +257,50 @@ pub fn is_hypothesis(trimmed: &str) -> bool {
         && !lower.contains("api error")
 }
 
+/// What a line says about the exception it starts with, read from its first word only (no
+/// scan of the rest for most lines):
+/// * `cause`: it prints again an exception already printed above it: `Caused by:` in a Java
+///   or Kotlin stack trace, .NET's `---> ` inner exception, tenacity's
+///   `RetryError[<Future at 0x… state=finished raised RateLimitError>]`;
+/// * `summary`: a retry wrapper quoting the last error (`AI_RetryError: Failed after 3
+///   attempts. Last error: …`);
+/// * `repr`: an exception's `repr()` (`RateLimitError("Error code: 429 - …")`).
+pub fn exception_line(trimmed: &str) -> (bool, bool, bool) {
+    if trimmed.starts_with("Caused by: ") || trimmed.starts_with("---> ") {
+        return (true, false, false);
+    }
+    let word = trimmed
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_'))
+        .count();
+    let (name, rest) = trimmed.split_at(word);
+    let errorish = name.ends_with("Error") || name.ends_with("Exception");
+    if !errorish {
+        return (false, false, false);
+    }
+    let repr = rest.starts_with("(\"") || rest.starts_with("('");
+    let colon = rest.starts_with(':');
+    let cause = colon && name.ends_with("RetryError") && has(rest, " raised ");
+    let summary = colon && has(rest, "Last error: ");
+    (cause, summary, repr)
+}
+
+/// Documentation prose about errors: a status or an error type set in a Markdown code span
+/// (`` `429` ``, `` `overloaded_error` ``), with none of an error's own shape around it (a
+/// body, an `Error:` lead). A README's "A `529` means the API is overloaded" is no failure.
+pub fn is_doc_prose(trimmed: &str) -> bool {
+    if !has(trimmed, "`") {
+        return false;
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    ["`429`", "`529`", "`rate_limit_error`", "`overloaded_error`"]
+        .iter()
+        .any(|w| lower.contains(w))
+        && !lower.contains('{')
+        && !lower.contains("error:")
+        && !lower.contains("error code")
+}
+
 /// A gateway's own error body that names no rate limit in words but is one by its code
 /// (Cloudflare AI Gateway: `{"name": "AiGatewayError", "internalCode": 2009}`): absorbed into
 /// the capture it answers, so the classifier sees the name and the code.
@@ -316,6 +360,46 @@ mod tests {
             proxy_line("POST /v1/messages 429 {\"type\":\"error\"}"),
             None
         );
+    }
+
+    #[test]
+    fn exception_lines() {
+        let repr = |l| exception_line(l).2;
+        assert!(repr(
+            "RateLimitError(\"Error code: 429 - {'type': 'error'}\")"
+        ));
+        assert!(repr("anthropic.APIStatusError('Overloaded')"));
+        assert!(!repr(
+            "anthropic.RateLimitError: Error code: 429 - {'type': 'error'}"
+        ));
+        assert!(!repr("retrying after RateLimitError('x')"));
+        assert_eq!(
+            exception_line("Caused by: com.anthropic.errors.RateLimitException: 429: {}"),
+            (true, false, false)
+        );
+        assert_eq!(
+            exception_line(
+                "tenacity.RetryError: RetryError[<Future at 0x7f state=finished raised RateLimitError>]"
+            ),
+            (true, false, false)
+        );
+        assert_eq!(
+            exception_line("AI_RetryError: Failed after 3 attempts. Last error: x"),
+            (false, true, false)
+        );
+        assert_eq!(exception_line("INFO ok"), (false, false, false));
+    }
+
+    #[test]
+    fn doc_prose_is_not_a_failure() {
+        assert!(is_doc_prose("A `529` means the API is overloaded."));
+        assert!(is_doc_prose(
+            "When the API answers `429` with `rate_limit_error`, wait."
+        ));
+        assert!(!is_doc_prose(
+            "`API Error: 429 {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"}}`"
+        ));
+        assert!(!is_doc_prose("API Error: 529 overloaded"));
     }
 
     #[test]

@@ -78,3 +78,55 @@ pub(crate) fn code_in_text(norm: &str) -> Option<(&'static str, bool)> {
     .any(|f| norm.contains(f));
     Some((code, field))
 }
+
+/// The error types a cut-off paste is still read as: a rate limit or an overload.
+const CUT_TOKENS: &[&str] = &["rate_limit_error", "overloaded_error"];
+
+/// An error type cut off mid-word where a paste or a log line was truncated
+/// (`{"type":"error","error":{"type":"rate_limit_err`): an unclosed quoted word at the very end
+/// of the text, or of one of its lines, that is a proper start (six letters or more) of a
+/// rate-limit or overload type. Returns the type it starts and the part that was seen.
+pub fn cut_kind(text: &str) -> Option<(&'static str, &str)> {
+    if !text.contains("rate_") && !text.contains("overlo") {
+        return None;
+    }
+    text.lines().rev().find_map(|line| {
+        let line = line.trim_end_matches(['.', '…', ' ', '\t', '\r']);
+        let start = line.rfind(['"', '\''])? + 1;
+        let seen = &line[start..];
+        if seen.len() < 6 || !seen.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return None;
+        }
+        CUT_TOKENS
+            .iter()
+            .find(|t| t.len() > seen.len() && t.starts_with(seen))
+            .map(|t| (*t, seen))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut_kind;
+
+    #[test]
+    fn cut_off_types() {
+        assert_eq!(
+            cut_kind(r#"{"type":"error","error":{"type":"rate_limit_err"#),
+            Some(("rate_limit_error", "rate_limit_err"))
+        );
+        assert_eq!(
+            cut_kind("Error code: 429 - {'type': 'error', 'error': {'type': 'rate_li"),
+            Some(("rate_limit_error", "rate_li"))
+        );
+        assert_eq!(
+            cut_kind("{\n  \"error\": {\n    \"type\": \"overloaded_e...\n"),
+            Some(("overloaded_error", "overloaded_e"))
+        );
+        // Whole types, other words, too short a start: no.
+        assert_eq!(cut_kind(r#"{"type":"rate_limit_error"}"#), None);
+        assert_eq!(cut_kind(r#"{"type":"rate_limit_error"#), None);
+        assert_eq!(cut_kind(r#"{"note":"rate_"#), None);
+        assert_eq!(cut_kind(r#"{"type":"ratelimited"#), None);
+        assert_eq!(cut_kind("the overloaded_error type"), None);
+    }
+}

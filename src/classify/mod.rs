@@ -200,8 +200,21 @@ pub fn is_failure(c: &Capture) -> bool {
                 || dims(c).iter().any(|d| d.exhausted(None))
                 || (!c.text.is_empty() && rules::first_match(&rules::normalise(&c.text)).is_some())
                 || (!c.text.is_empty() && aws_exception(&c.text.to_ascii_lowercase()).is_some())
+                || (!c.text.is_empty() && codes::cut_kind(&c.text).is_some())
+                || (c.format != Format::Text && names_refusal_type(&c.text))
         }
     }
+}
+
+/// A rate-limit or overload error type named in the text of a capture that has a format's
+/// shape (a literal that did not parse: `{"type":"error","error":{"type":"rate_limit_error",
+/// "message":"This request would exc`): the refusal is there even though the message was cut.
+fn names_refusal_type(text: &str) -> bool {
+    !text.is_empty()
+        && matches!(
+            kind_in_text(&rules::normalise(text)),
+            Some("rate_limit_error" | "overloaded_error")
+        )
 }
 
 /// Builder for a verdict's class, confidence and evidence.
@@ -279,6 +292,8 @@ struct Ctx<'a> {
     exhausted: Vec<Dim>,
     rate_limited: bool,
     aws: Option<&'static AwsRow>,
+    /// The error type a cut-off paste started to name (see [`codes::cut_kind`]).
+    cut: Option<(&'static str, String)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,28 +377,23 @@ impl<'a> Ctx<'a> {
         {
             status_ev = Some(format!("text names {k}"));
         }
-        let mut aws_hay = String::new();
-        for s in [
-            c.headers.get("x-amzn-errortype"),
-            c.headers.get(":exception-type"),
-            c.error.kind.as_deref(),
-            c.error.code.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
+        // A paste cut off inside the error type still shows which it was.
+        let cut = if kind.is_none() && c.error.is_empty() {
+            codes::cut_kind(&c.text).map(|(full, seen)| {
+                (
+                    full,
+                    format!("text cut off at {seen:?} (the start of {full})"),
+                )
+            })
+        } else {
+            None
+        };
+        if status.is_none()
+            && let Some((_, ev)) = &cut
         {
-            aws_hay.push_str(&s.to_ascii_lowercase());
-            aws_hay.push(' ');
+            status_ev = Some(ev.clone());
         }
-        // In free text an exception name counts only with AWS context around it
-        // (`javax.validation.ValidationException` is not Bedrock's).
-        let aws = aws_exception(&aws_hay).or_else(|| {
-            AWS_CONTEXT
-                .iter()
-                .any(|k| norm_text.contains(k))
-                .then(|| aws_exception(&norm_text))
-                .flatten()
-        });
+        let aws = aws_of(c, &norm_text);
         Ctx {
             c,
             status,
@@ -400,6 +410,7 @@ impl<'a> Ctx<'a> {
             exhausted,
             rate_limited,
             aws,
+            cut,
         }
     }
 
@@ -456,6 +467,33 @@ impl<'a> Ctx<'a> {
             Some(j.why("several dimensions are exhausted at once; the tightest is named"))
         }
     }
+}
+
+/// The AWS exception of a capture: from its error type or headers, else named in free text
+/// with AWS context around it (`javax.validation.ValidationException` is not Bedrock's).
+fn aws_of(c: &Capture, norm_text: &str) -> Option<&'static AwsRow> {
+    let mut aws_hay = String::new();
+    for s in [
+        c.headers.get("x-amzn-errortype"),
+        c.headers.get(":exception-type"),
+        c.error.kind.as_deref(),
+        c.error.code.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        aws_hay.push_str(&s.to_ascii_lowercase());
+        aws_hay.push(' ');
+    }
+    // In free text an exception name counts only with AWS context around it
+    // (`javax.validation.ValidationException` is not Bedrock's).
+    aws_exception(&aws_hay).or_else(|| {
+        AWS_CONTEXT
+            .iter()
+            .any(|k| norm_text.contains(k))
+            .then(|| aws_exception(norm_text))
+            .flatten()
+    })
 }
 
 /// Classifies one capture. `None` for captures that are not failures.
@@ -745,6 +783,9 @@ fn by_status(cx: &Ctx) -> Judgement {
         if let Some(m) = c.error.message.as_deref() {
             j = j.ev(format!("message: {}", quote(m)));
         }
+        if let Some((_, ev)) = &cx.cut {
+            j = j.ev(ev.clone());
+        }
         j
     };
     if cx.rate_limited {
@@ -827,6 +868,13 @@ fn by_status(cx: &Ctx) -> Judgement {
             Class::NotRateLimit,
             Confidence::Likely,
             "a timeout, not a rate limit".to_string(),
+        ),
+        _ if let Some((full, _)) = &cx.cut => (
+            Class::Unknown,
+            Confidence::Possible,
+            format!(
+                "the capture is cut off inside its error type (a {full} by the look of it): the status, headers and message are missing; capture the whole response"
+            ),
         ),
         _ => (
             Class::Unknown,

@@ -17,6 +17,7 @@ mod fuzz;
 mod generated;
 mod har;
 mod hardening;
+mod heldout;
 mod html;
 #[cfg(unix)]
 mod install;

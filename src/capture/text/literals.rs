@@ -33,20 +33,29 @@ pub(super) struct Pending {
     /// Where the brace balance of `buf` stands: each new line is scanned once, never the
     /// whole literal again.
     balance: relaxed::Balance,
+    /// The literal's first line carried a log timestamp.
+    pub(super) stamped: bool,
 }
 
 impl TextScanner {
     /// The next line of a pending literal: it completes the literal, or breaks it (a blank
-    /// line, or past the size limits), or is collected.
+    /// line, or past the size limits), or is collected. Returns false when the line is not
+    /// the literal's: it broke the literal off and is a line of its own (see
+    /// [`starts_new_record`]).
     pub(super) fn continue_literal(
         &mut self,
         raw: &str,
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
-    ) {
+    ) -> bool {
         let Some(p) = &mut self.pending else {
-            return;
+            return false;
         };
+        if starts_new_record(p, raw) {
+            let p = self.pending.take().expect("checked");
+            self.literal_failed(p, out, stats);
+            return false;
+        }
         // A blank line never occurs inside a pasted literal: the literal was broken.
         if raw.trim().is_empty() {
             let p = self.pending.take().expect("checked");
@@ -63,6 +72,7 @@ impl TextScanner {
                 self.literal_failed(p, out, stats);
             }
         }
+        true
     }
 
     /// A literal that never closed or does not parse (truncated paste, broken quoting, a
@@ -82,6 +92,7 @@ impl TextScanner {
         let useful = p.status.is_some()
             || rules::first_match(&norm).is_some()
             || crate::classify::codes::kind_in_text(&norm).is_some()
+            || crate::classify::codes::cut_kind(&text).is_some()
             || freetext::rate_limit_evidence(&text);
         if !useful {
             stats.skip(
@@ -201,6 +212,7 @@ impl TextScanner {
                                 format
                             },
                             status,
+                            stamped: false,
                         });
                         return true;
                     }
@@ -370,14 +382,18 @@ impl TextScanner {
         let Value::Object(o) = v else {
             return false;
         };
-        if let Some(e) = cloud_error_object(o) {
+        // The own properties Node prints after an AWS error's stack (`$fault`, `$metadata`),
+        // its name being on the error's first line, belong to the capture that line opened.
+        if let Some(e) = cloud_error_object(o).filter(|e| e.name.is_some() || self.cur.is_some()) {
             let merge = self.cur.as_ref().is_some_and(|c| {
                 (!self.open.has_body && !statuses_differ(c.status, e.status))
                     || (e.request_id.is_some() && c.request_id() == e.request_id.as_deref())
             });
             let c = self.target(!merge, line_no, e.format, out, stats);
             c.status = e.status.or(c.status);
-            c.error.kind = Some(e.name);
+            if let Some(name) = e.name {
+                c.error.kind = Some(name);
+            }
             if e.message.is_some() {
                 c.error.message = e.message;
             }
@@ -473,12 +489,43 @@ impl TextScanner {
     }
 }
 
+/// A JavaScript or Java stack frame: `at fn (file:line:col)`, `at file:line:col`. Node prints
+/// an error's own properties after its last frame (`    at … (node:internal/…:105:5) {`).
+pub(super) fn is_stack_frame(t: &str) -> bool {
+    t.strip_prefix("at ").is_some_and(|rest| {
+        let rest = rest.trim_end_matches([' ', '{']);
+        rest.ends_with(')')
+            || rest
+                .rsplit(':')
+                .next()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+    })
+}
+
+/// A line that cannot continue the pending literal: a truncated paste or log line (the
+/// literal never closed) followed by the next record. Such a line carries a log timestamp
+/// when the literal's first line had none (a pretty-printed literal's own lines never gain
+/// one), or opens a new literal at the start of the line (`{"type":"error",...` of the
+/// next JSON line; a pretty-printed literal's inner objects are indented).
+fn starts_new_record(p: &Pending, raw: &str) -> bool {
+    if raw.starts_with('{') {
+        return true;
+    }
+    !p.stamped
+        && raw
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_digit() || *b == b'[')
+        && super::lines::strip_log_prefix(raw).1.is_some()
+}
+
 /// An AWS error as an SDK prints it: JavaScript v3 (`name`, `$fault`, `$metadata` with
 /// `httpStatusCode` and `requestId`; `message` is often missing from `JSON.stringify`),
 /// boto3's `e.response` (`Error.Code`, `Error.Message`, `ResponseMetadata.HTTPStatusCode`),
 /// or a restJson1 body with `__type`.
 struct CloudError {
-    name: String,
+    /// Missing from Node's dump of a JavaScript v3 error (it is on the line above).
+    name: Option<String>,
     status: Option<u16>,
     message: Option<String>,
     request_id: Option<String>,
@@ -498,9 +545,9 @@ fn cloud_error_object(o: &serde_json::Map<String, Value>) -> Option<CloudError> 
     if let Some(meta) = o.get("$metadata").and_then(Value::as_object) {
         let name = str_of(o.get("name"))
             .or_else(|| str_of(o.get("__type")))
-            .or_else(|| str_of(o.get("Code")))?;
+            .or_else(|| str_of(o.get("Code")));
         return Some(CloudError {
-            name: strip_aws_name(&name),
+            name: name.as_deref().map(strip_aws_name),
             status: status_of(meta.get("httpStatusCode")),
             message: str_of(o.get("message")).or_else(|| str_of(o.get("Message"))),
             request_id: str_of(meta.get("requestId")),
@@ -511,7 +558,7 @@ fn cloud_error_object(o: &serde_json::Map<String, Value>) -> Option<CloudError> 
         let name = str_of(err.get("Code"))?;
         let meta = o.get("ResponseMetadata").and_then(Value::as_object);
         return Some(CloudError {
-            name: strip_aws_name(&name),
+            name: Some(strip_aws_name(&name)),
             status: meta.and_then(|m| status_of(m.get("HTTPStatusCode"))),
             message: str_of(err.get("Message")).or_else(|| str_of(err.get("message"))),
             request_id: meta.and_then(|m| str_of(m.get("RequestId"))),
@@ -520,7 +567,7 @@ fn cloud_error_object(o: &serde_json::Map<String, Value>) -> Option<CloudError> 
     }
     let name = str_of(o.get("__type"))?;
     Some(CloudError {
-        name: strip_aws_name(&name),
+        name: Some(strip_aws_name(&name)),
         status: None,
         message: str_of(o.get("message")).or_else(|| str_of(o.get("Message"))),
         request_id: None,
@@ -573,12 +620,28 @@ fn envelopes(v: &Value, status: Option<u16>, depth: usize, out: &mut Vec<(Value,
             if proper {
                 // The wrapper's error object may carry the status (`"code": "429"`).
                 let here = err.and_then(Value::as_object).and_then(own_status).or(here);
+                // A whole envelope kept under `error` (a Message Batches result's
+                // `{"type": "errored", "error": {"type": "error", "error": {...}}}`, a log
+                // record storing the body): the envelope is the error.
+                if let Some(e) = err.filter(|e| {
+                    e.get("type").and_then(Value::as_str) == Some("error")
+                        && e.get("error").is_some_and(Value::is_object)
+                }) {
+                    envelopes(e, here, depth + 1, out);
+                    return;
+                }
                 // Peel a wrapper: the message may hold the real envelope.
                 let msg = err
                     .and_then(|e| e.get("message"))
                     .or_else(|| o.get("message"))
                     .and_then(Value::as_str);
-                if let Some(m) = msg.filter(|m| m.contains('{')) {
+                // So may a relay's copy of the provider's raw body (OpenRouter's
+                // `error.metadata.raw`).
+                let raw = err
+                    .and_then(|e| e.get("metadata"))
+                    .and_then(|m| m.get("raw"))
+                    .and_then(Value::as_str);
+                for m in [msg, raw].into_iter().flatten().filter(|m| m.contains('{')) {
                     let before = out.len();
                     envelopes_in_text(m, here, depth + 1, out);
                     if out.len() > before {

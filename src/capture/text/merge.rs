@@ -34,6 +34,70 @@ pub(super) fn same_failure(a: &Capture, b: &Capture) -> bool {
     }
 }
 
+/// One failure printed again below itself, in the same form, where a retry would be a new
+/// log record: `b` (started as `began`) re-prints `a` when, within [`NEAR_LINES`] and with
+/// statuses and request ids agreeing,
+/// * `b`'s line re-prints a cause (`Caused by: …` in a Java or Kotlin stack trace, tenacity's
+///   `RetryError[<… raised RateLimitError>]`) and carries the same message, or no evidence
+///   of its own beyond the exception's status; or
+/// * `b` begins on a line with no timestamp of its own, in the same log record as `a` (the
+///   same time, taken from `a`'s stamp), with the same message: Python's
+///   `logger.exception("call failed: %s", e)` prints the error, then the traceback ending in
+///   the same exception line.
+///
+/// * `b` is the exception's repr (`RateLimitError("Error code: 429 - …")`) right after its
+///   `str()` in `a` (`print(e); print(repr(e))`), with the same message; or
+/// * `a` is a retry wrapper's summary (`Failed after 3 attempts. Last error: …`, begun as
+///   `a_began`) and `b` the first attempt it lists, with the message the summary quoted.
+///
+/// Retries stay apart: each is a log record with its own stamp, or (with no stamps at all)
+/// no cause line joins them.
+pub(super) fn reprinted(
+    a: &Capture,
+    b: &Capture,
+    a_began: super::LineKind,
+    began: super::LineKind,
+) -> bool {
+    if b.line.saturating_sub(a.line) > NEAR_LINES
+        || a.source != b.source
+        || statuses_differ(a.status, b.status)
+    {
+        return false;
+    }
+    if a_began.summary && a.error.is_empty() {
+        let core = b.error.message.as_deref().unwrap_or_else(|| {
+            // The text after the exception's name: `APICallError [AI_APICallError]: …`.
+            b.text.split_once(": ").map_or(b.text.as_str(), |(_, m)| m)
+        });
+        let core = rules::normalise(core.get(..120).unwrap_or(core));
+        return core.len() >= 20 && rules::normalise(&a.text).contains(core.trim());
+    }
+    if a.status.is_none() {
+        return false;
+    }
+    if let (Some(x), Some(y)) = (a.request_id(), b.request_id())
+        && x != y
+    {
+        return false;
+    }
+    let same_message = match (a.error.message.as_deref(), b.error.message.as_deref()) {
+        (Some(x), Some(y)) => x.trim().len() >= 20 && rules::normalise(x) == rules::normalise(y),
+        _ => false,
+    };
+    let bare = b.error.is_empty()
+        && b.headers.is_empty()
+        && b.request_id().is_none()
+        && b.status.is_some()
+        && !has_specific_text(&b.text);
+    if began.cause {
+        return same_message || bare;
+    }
+    if began.repr && !a_began.repr && b.line.saturating_sub(a.line) <= 2 {
+        return same_message;
+    }
+    !began.stamped && a.time.is_some() && a.time == b.time && same_message
+}
+
 /// Fills what `into` lacks from `from` (the second form of the same failure).
 pub(super) fn merge_into(into: &mut Capture, from: Capture) {
     into.status = into.status.or(from.status);

@@ -31,7 +31,7 @@ use super::stats::ScanStats;
 use super::{Capture, Format};
 use lines::{inert_lowered, inert_when_quiet, might_start_capture, status_line, strip_log_prefix};
 use literals::Pending;
-use merge::{NEAR_LINES, finish_capture, merge_into, same_failure};
+use merge::{NEAR_LINES, finish_capture, merge_into, reprinted, same_failure};
 use resync::Context;
 pub use resync::ScanContext;
 
@@ -52,11 +52,16 @@ pub struct TextScanner {
     ctx: Context,
     /// The last ended capture, held back in case the next is the same failure in another form.
     held: Option<Capture>,
+    /// How the held capture's last form began (see [`merge::reprinted`]).
+    held_began: LineKind,
     /// Cross-chunk bookkeeping (see [`TextScanner::leaned_on`]): a capture took its time or
     /// request from before this scanner's first line.
     borrowed: Borrowed,
     /// Scratch space for lower-casing a line.
     lower: String,
+    /// What the line being pushed is (scratch, set on every push): whether it carries a
+    /// log timestamp, and whether it re-prints a cause (see [`freetext::exception_line`]).
+    line: LineKind,
     /// Whether inert lines are dismissed early (off only in tests, to prove it exact).
     gate: bool,
 }
@@ -73,6 +78,20 @@ struct Open {
     unrelated: usize,
     /// Continuation lines appended to the current capture's text so far.
     continued: usize,
+    /// How the current capture's first line began (see [`merge::reprinted`]).
+    began: LineKind,
+}
+
+/// What a line is, for telling a failure re-printed in its own stack trace from a retry.
+#[derive(Default, Clone, Copy)]
+struct LineKind {
+    stamped: bool,
+    cause: bool,
+    /// A retry wrapper's summary that quotes the last error ahead of the attempts
+    /// (`AI_RetryError: Failed after 3 attempts. Last error: …`).
+    summary: bool,
+    /// An exception's repr (`RateLimitError("Error code: 429 - …")`).
+    repr: bool,
 }
 
 /// Whether a capture read the time or the request line from before this scanner's first
@@ -92,8 +111,10 @@ impl TextScanner {
             pending: None,
             ctx: Context::default(),
             held: None,
+            held_began: LineKind::default(),
             borrowed: Borrowed::default(),
             lower: String::new(),
+            line: LineKind::default(),
             gate: true,
         }
     }
@@ -224,9 +245,10 @@ impl TextScanner {
     /// and as text a few lines apart), the two merge into one capture.
     fn emit(&mut self, c: Capture, out: &mut dyn FnMut(Capture), stats: &mut ScanStats) {
         if let Some(h) = self.held.as_mut()
-            && same_failure(h, &c)
+            && (same_failure(h, &c) || reprinted(h, &c, self.held_began, self.open.began))
         {
             merge_into(h, c);
+            self.held_began = self.open.began;
             return;
         }
         if let Some(h) = self.held.take() {
@@ -234,6 +256,7 @@ impl TextScanner {
             out(h);
         }
         self.held = Some(c);
+        self.held_began = self.open.began;
     }
 
     /// Ends the current capture (held back, see [`Self::emit`]).
@@ -270,6 +293,7 @@ impl TextScanner {
             c.url = Some(u.clone());
         }
         self.cur = Some(c);
+        self.open.began = self.line;
         self.cur.as_mut().expect("just set")
     }
 
@@ -331,13 +355,14 @@ impl TextScanner {
         stats: &mut ScanStats,
     ) {
         self.release_held(line_no, out, stats);
-        if self.pending.is_some() {
-            self.continue_literal(raw, out, stats);
-            // A blank line ends a broken literal and then acts as a blank line (it closes
-            // the capture the literal's text went into), as before the split.
-            if !raw.trim().is_empty() {
-                return;
-            }
+        // A blank line ends a broken literal and then acts as a blank line (it closes the
+        // capture the literal's text went into), as before the split; so does a line that
+        // starts the next record.
+        if self.pending.is_some()
+            && self.continue_literal(raw, out, stats)
+            && !raw.trim().is_empty()
+        {
+            return;
         }
         // Most lines of a big application log are irrelevant: with no capture open, a line
         // that names nothing a capture can start with costs a few memmem probes.
@@ -357,6 +382,13 @@ impl TextScanner {
         if self.gate && self.is_clear() && inert_when_quiet(trimmed, &mut self.lower) {
             return;
         }
+        let (cause, summary, repr) = super::freetext::exception_line(trimmed);
+        self.line = LineKind {
+            stamped: stamp.is_some(),
+            cause,
+            summary,
+            repr,
+        };
         if self.proxy_or_unplaced_line(line_no, trimmed, out, stats) {
             return;
         }
@@ -387,6 +419,9 @@ impl TextScanner {
         // Literals on the line: an error body, alone or behind an SDK prefix, an array of
         // errors, a header object; or the start of a multi-line one.
         if body_line.contains('{') && self.scan_literals(line_no, body_line, verbose, out, stats) {
+            if let Some(p) = self.pending.as_mut() {
+                p.stamped = stamp.is_some();
+            }
             return;
         }
         if let Some((name, value)) = crate::capture::headers::parse_line(body_line)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::TextScanner;
 use super::lines::{
     Marker, httpx_request, is_neutral, looks_claude_code, looks_like_header_name,
-    might_start_capture, request_line, status_in_text,
+    might_start_capture, request_line, status_in_text, status_line,
 };
 use super::merge::has_specific_text;
 use super::{MAX_CONTINUATION, MAX_UNRELATED};
@@ -89,7 +89,14 @@ impl TextScanner {
             Some(None) => return true,
             Some(Some(status)) => status,
             None => match freetext::unplaced_failure(trimmed) {
-                Some(status) if status_in_text(&trimmed.to_ascii_lowercase()).is_none() => status,
+                // An HTTP status line of any version (`HTTP/2.0 429` from Go's DumpResponse)
+                // has a reader of its own, which keeps the headers and body below it.
+                Some(status)
+                    if status_in_text(&trimmed.to_ascii_lowercase()).is_none()
+                        && status_line(trimmed).is_none() =>
+                {
+                    status
+                }
                 _ => return false,
             },
         };
@@ -116,6 +123,7 @@ impl TextScanner {
         ((trimmed.starts_with("# ") || trimmed.starts_with("// "))
             && !freetext::comment_carries_failure(trimmed))
             || freetext::is_hypothesis(trimmed)
+            || freetext::is_doc_prose(trimmed)
     }
 
     /// An HTTP status line (also quoted inside an httpx log line) with `status` at `at`.
@@ -270,6 +278,11 @@ impl TextScanner {
         out: &mut dyn FnMut(Capture),
         stats: &mut ScanStats,
     ) -> bool {
+        // A stack frame (`at de_ThrottlingExceptionRes (…/index.js:1457:21)`) names functions,
+        // not failures: part of the error above it, never one of its own.
+        if super::literals::is_stack_frame(trimmed) {
+            return true;
+        }
         // The pre-filter again: a line with no trigger word has no marker and matches no rule.
         let (marker, norm) = if might_start_capture(body_line) {
             (Marker::from_prefix(body_line), rules::normalise(body_line))

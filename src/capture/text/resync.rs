@@ -64,8 +64,10 @@ impl TextScanner {
             pending,
             ctx: _, // carried: see `context`, `inherit`
             held: _,
+            held_began: _, // goes with `held`
             borrowed: _,
             lower: _,
+            line: _, // scratch: set on every push
             gate: _,
         } = self;
         cur.is_none() && pending.is_none()
