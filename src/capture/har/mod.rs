@@ -26,7 +26,8 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{self, BufRead};
-use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use memchr::memmem;
@@ -34,10 +35,12 @@ use serde::Deserialize;
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
+use super::scan::Handler;
 use super::stats::{ScanOptions, ScanStats};
 use super::{Capture, Format, object};
 
 mod cap;
+mod par;
 mod splice;
 mod walk;
 
@@ -144,52 +147,106 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Streams the entries of a HAR document.
-pub fn scan<R: BufRead>(
+/// Streams the entries of a HAR document, each capture through `handler` to `sink` in
+/// document order. With `threads` above 1 the entries are parsed (and handed to the handler)
+/// on that many worker threads. Returns how many of the bytes read from `reader` were read
+/// ahead of where the walk stopped (entries parsed ahead of a malformed one): they are not
+/// counted as read.
+pub fn scan<H: Handler, R: BufRead>(
     source: &Arc<str>,
     reader: &mut R,
     opts: &ScanOptions,
-    out: &mut dyn FnMut(Capture),
+    threads: usize,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
     stats: &mut ScanStats,
-) -> io::Result<()> {
-    scan_capped(source, reader, opts, out, stats, MAX_STRING, TAIL)
+) -> io::Result<u64> {
+    let limits = Limits {
+        max_string: MAX_STRING,
+        tail: TAIL,
+        max_entry: MAX_STRING,
+    };
+    scan_with(source, reader, opts, threads, handler, sink, stats, limits)
 }
 
-fn scan_capped<R: BufRead>(
-    source: &Arc<str>,
-    reader: &mut R,
-    opts: &ScanOptions,
-    out: &mut dyn FnMut(Capture),
-    stats: &mut ScanStats,
+/// How long a string or an entry may be.
+#[derive(Clone, Copy)]
+struct Limits {
     max_string: usize,
     tail: usize,
-) -> io::Result<()> {
-    scan_with(
-        source, reader, opts, out, stats, max_string, tail, max_string,
-    )
-}
-
-/// `max_entry`: the longest entry parsed ahead from a slice by [`Splice`]; 0 walks every
-/// entry through the streaming parser.
-#[allow(clippy::too_many_arguments)]
-fn scan_with<R: BufRead>(
-    source: &Arc<str>,
-    reader: &mut R,
-    opts: &ScanOptions,
-    out: &mut dyn FnMut(Capture),
-    stats: &mut ScanStats,
-    max_string: usize,
-    tail: usize,
+    /// The longest entry parsed ahead from a slice by [`Splice`]; 0 walks every entry
+    /// through the streaming parser.
     max_entry: usize,
-) -> io::Result<()> {
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_with<H: Handler, R: BufRead>(
+    source: &Arc<str>,
+    reader: &mut R,
+    opts: &ScanOptions,
+    threads: usize,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+    limits: Limits,
+) -> io::Result<u64> {
+    let job = || par::Job { opts, handler };
+    if threads <= 1 {
+        let exec = par::Exec::Inline {
+            job: job(),
+            source: source.clone(),
+        };
+        return walk_document(source, reader, opts, handler, sink, stats, limits, exec);
+    }
+    let window = threads + 2;
+    let (work_tx, work_rx) = sync_channel::<par::Batch>(window);
+    let (done_tx, done_rx) = sync_channel(window);
+    let work_rx = Mutex::new(work_rx);
+    let worker_job = job();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let (job, work_rx, done_tx) = (&worker_job, &work_rx, done_tx.clone());
+            s.spawn(move || par::worker(job, source, work_rx, &done_tx));
+        }
+        drop(done_tx);
+        let exec = par::Exec::Pool {
+            tx: work_tx,
+            rx: done_rx,
+            window,
+        };
+        // Returning drops the sender: the workers finish and the scope joins them.
+        walk_document(source, reader, opts, handler, sink, stats, limits, exec)
+    })
+}
+
+/// Walks the document, its entries parsed by `exec`.
+#[allow(clippy::too_many_arguments)]
+fn walk_document<H: Handler, R: BufRead>(
+    source: &Arc<str>,
+    reader: &mut R,
+    opts: &ScanOptions,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+    limits: Limits,
+    exec: par::Exec<'_, H>,
+) -> io::Result<u64> {
     let shared = Shared::default();
-    let splice = Splice::new(reader, &shared, max_entry, opts.failures_only);
-    let filter = StringCap::new(splice, &shared, max_string, tail);
+    let ready = RefCell::new(VecDeque::new());
+    let flow = par::Flow::new(exec);
+    let splice = Splice::new(reader, &shared, limits.max_entry, flow, &ready);
+    let filter = StringCap::new(splice, &shared, limits.max_string, limits.tail);
     let mut de = serde_json::Deserializer::from_reader(filter);
+    let mut out = Out {
+        handler,
+        sink,
+        ready: &ready,
+        shared: &shared,
+    };
     let mut ctx = Ctx {
         source,
         opts,
-        out,
+        sink: &mut out,
         stats,
         shared: &shared,
         entries: 0,
@@ -208,7 +265,51 @@ fn scan_with<R: BufRead>(
         Err(e) if e.is_io() => return Err(e.into()),
         Err(e) => ctx.report(&e),
     }
-    Ok(())
+    Ok(shared.consumed.get() - shared.handed.get())
+}
+
+/// Where the walk's captures go.
+trait Sink {
+    /// A capture the walk built itself.
+    fn capture(&mut self, c: Capture);
+    /// Hands on the result [`Splice`] parsed ahead for entry `n`, if there is one.
+    fn ready(&mut self, n: u64) -> bool;
+}
+
+struct Out<'a, H: Handler> {
+    handler: &'a H,
+    sink: &'a mut dyn FnMut(H::Item),
+    ready: &'a RefCell<VecDeque<(u64, Option<H::Item>)>>,
+    shared: &'a Shared,
+}
+
+impl<H: Handler> Sink for Out<'_, H> {
+    fn capture(&mut self, c: Capture) {
+        if let Some(t) = self.handler.capture(c) {
+            (self.sink)(t);
+        }
+    }
+
+    fn ready(&mut self, n: u64) -> bool {
+        let mut ready = self.ready.borrow_mut();
+        loop {
+            match ready.front() {
+                Some((m, _)) if *m <= n => {}
+                _ => return false,
+            }
+            let Some((m, item)) = ready.pop_front() else {
+                return false;
+            };
+            self.shared.ready_len.set(self.shared.ready_len.get() - 1);
+            if m == n {
+                drop(ready);
+                if let Some(t) = item {
+                    (self.sink)(t);
+                }
+                return true;
+            }
+        }
+    }
 }
 
 /// State the filter shares with the visitors.
@@ -218,24 +319,19 @@ struct Shared {
     newlines: Cell<u64>,
     /// Set as each string closes: its length in the file when it was cut, `None` when whole.
     cut: Cell<Option<u64>>,
-    /// Entries [`Splice`] parsed ahead from a slice, by ordinal in `log.entries`, waiting for
-    /// the walk to reach their placeholders.
-    ready: RefCell<VecDeque<(u64, Ready)>>,
-}
-
-/// An entry [`Splice`] read ahead.
-enum Ready {
-    Entry(Box<Entry>),
-    /// A plain success, known without parsing it whole (see [`is_plain_success`]): only
-    /// counted, as [`Ctx::emit`] would do with it when only failures are wanted.
-    Success,
+    /// Results waiting in the ready queue (see [`Splice`]).
+    ready_len: Cell<usize>,
+    /// Bytes of the file read as far as the walk went (see [`splice::Piece`]).
+    handed: Cell<u64>,
+    /// Bytes of the file read.
+    consumed: Cell<u64>,
 }
 
 /// What the visitors need while they walk the document.
 struct Ctx<'a> {
     source: &'a Arc<str>,
     opts: &'a ScanOptions,
-    out: &'a mut dyn FnMut(Capture),
+    sink: &'a mut dyn Sink,
     stats: &'a mut ScanStats,
     shared: &'a Shared,
     /// Entries started so far.
@@ -280,32 +376,39 @@ impl Ctx<'_> {
     /// Turns one entry into a capture and hands it on (or only counts a plain success).
     fn emit(&mut self, e: Entry, line: u64) {
         self.stats.captures += 1;
-        let resp = e.response.unwrap_or_default();
-        let content = resp.content.unwrap_or_default();
-        let mime = content.mime.as_deref().unwrap_or("");
-        let body = Body::from_content(content.text, content.encoding.as_deref(), mime);
-        if self.opts.failures_only && plain_success(resp.status, &body) {
-            return;
+        if let Some(c) = build(self.source, self.opts, e, line) {
+            self.sink.capture(c);
         }
-        let mut c = Capture::new(self.source.clone(), line, Format::Har);
-        c.time = e.started.as_deref().and_then(object::parse_time_str);
-        c.status = resp.status;
-        for (n, v) in &resp.headers {
-            c.headers.set(n, v);
-        }
-        if let Some(req) = e.request {
-            c.method = req.method;
-            c.url = req.url;
-            if let Some(text) = req.post.and_then(|p| p.text).and_then(Leaf::into_string) {
-                read_request_body(&mut c, &text);
-            }
-        }
-        read_body(&mut c, &body, mime);
-        if self.opts.failures_only && !crate::classify::is_failure(&c) {
-            return;
-        }
-        (self.out)(c);
     }
+}
+
+/// One entry's capture; `None` when only failures are wanted and it is not one.
+fn build(source: &Arc<str>, opts: &ScanOptions, e: Entry, line: u64) -> Option<Capture> {
+    let resp = e.response.unwrap_or_default();
+    let content = resp.content.unwrap_or_default();
+    let mime = content.mime.as_deref().unwrap_or("");
+    let body = Body::from_content(content.text, content.encoding.as_deref(), mime);
+    if opts.failures_only && plain_success(resp.status, &body) {
+        return None;
+    }
+    let mut c = Capture::new(source.clone(), line, Format::Har);
+    c.time = e.started.as_deref().and_then(object::parse_time_str);
+    c.status = resp.status;
+    for (n, v) in &resp.headers {
+        c.headers.set(n, v);
+    }
+    if let Some(req) = e.request {
+        c.method = req.method;
+        c.url = req.url;
+        if let Some(text) = req.post.and_then(|p| p.text).and_then(Leaf::into_string) {
+            read_request_body(&mut c, &text);
+        }
+    }
+    read_body(&mut c, &body, mime);
+    if opts.failures_only && !crate::classify::is_failure(&c) {
+        return None;
+    }
+    Some(c)
 }
 
 /// A response body as far as it was kept.

@@ -1,14 +1,17 @@
 //! [`Splice`]: most entries of `log.entries` found with a string-aware depth scan and
 //! parsed from the slice, off the byte-at-a-time walk; plain successes told apart cheaply.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::io::{self, BufRead, Read};
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::walk::{Entry, KeySeed, Obj};
-use super::{Ready, Shared};
+use super::Shared;
+use super::par::{BATCH_BYTES, BATCH_ENTRIES, Batch, Done, Flow, Res, Slot};
+use super::walk::KeySeed;
+use crate::capture::scan::Handler;
 
 /// A container [`Splice`] knows the meaning of: the root object, `log`, `log.entries`.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -29,15 +32,39 @@ pub(super) enum Key {
 
 /// Sits below [`StringCap`] and takes the slow byte-by-byte walk off most of the file: it
 /// follows the document lexically (strings, escapes, depth), buffers each object element of
-/// `log.entries` up to `max` bytes, and parses it with serde from that slice. A parsed entry
-/// goes to [`Shared::ready`] and the walk is handed a placeholder `{}` followed by the entry's
+/// `log.entries` up to `max` bytes and sends it, in batches, to be parsed from that slice
+/// ([`par`](super::par): on worker threads, or inline). Each entry that parsed gives its result
+/// to the walk's ready queue, and the walk is handed a placeholder `{}` followed by the entry's
 /// newlines, so entry counts, lines and everything around the entries array stay exactly what
 /// the streaming walk makes of them. An entry that does not parse on its own, or is longer than
 /// `max` (its strings may need cutting), is passed through unchanged for the walk to read as
 /// before; so is any file whose keys are escaped or otherwise not spelled plainly.
-pub(super) struct Splice<'s, R> {
+pub(super) struct Splice<'s, R, H: Handler> {
     pub(super) inner: R,
     pub(super) st: SpliceState<'s>,
+    pub(super) flow: Flow<'s, H>,
+    /// The batch whose results are being handed on, and the next slot in it.
+    pub(super) front: Option<(Done<H::Item>, usize)>,
+    /// Results for the walk, by ordinal (`None`: a capture only counted).
+    pub(super) ready: &'s ReadyQueue<H::Item>,
+}
+
+/// Entries parsed ahead, waiting for the walk to reach their placeholders.
+pub(super) type ReadyQueue<T> = RefCell<VecDeque<(u64, Option<T>)>>;
+
+/// Bytes for the walk waiting behind entries still being parsed, at most (reading ahead
+/// stops there).
+const QUEUED_MAX: usize = 1024 * 1024;
+
+/// What the walk is handed next, in order.
+///
+/// Each piece is tagged with the bytes of the file consumed once the piece was complete: the
+/// count of bytes read (reported in the stats) stays what reading no further ahead than the
+/// walk gives, even when the walk stops early.
+pub(super) enum Piece {
+    Bytes(Vec<u8>, u64),
+    /// The next entry sent to be parsed: its placeholder, or its bytes when it failed.
+    Entry(u64),
 }
 
 /// The bytes that can change the splice's state inside an entry: quotes and brackets.
@@ -54,11 +81,18 @@ pub(super) static STRUCTURAL: [bool; 256] = {
 pub(super) struct SpliceState<'s> {
     pub(super) shared: &'s Shared,
     pub(super) max: usize,
-    /// Plain successes need not be parsed (see [`is_plain_success`]).
-    pub(super) failures_only: bool,
     /// Bytes for the walk, from `pos`.
     pub(super) out: Vec<u8>,
     pub(super) pos: usize,
+    /// What comes after `out`, in order.
+    pub(super) queue: VecDeque<Piece>,
+    /// Bytes in `queue`.
+    pub(super) queued: usize,
+    pub(super) eof: bool,
+    /// Bytes of the file consumed so far.
+    pub(super) consumed: u64,
+    /// Where the pieces of the read being processed start in `queue`.
+    pub(super) call_start: usize,
     pub(super) in_str: bool,
     pub(super) esc: bool,
     /// The open string's first bytes when it may be a key.
@@ -72,23 +106,41 @@ pub(super) struct SpliceState<'s> {
     pub(super) elem_pending: bool,
     /// Elements of `log.entries` arrays seen so far.
     pub(super) ordinal: u64,
-    /// Buffering the current entry.
+    /// Newlines before the bytes of the chunk being processed from `counted`.
+    pub(super) newlines: u64,
+    pub(super) counted: usize,
+    /// Buffering the current entry, from `entry_start` in the batch being gathered.
     pub(super) capturing: bool,
-    pub(super) entry: Vec<u8>,
+    pub(super) entry_start: usize,
+    /// The line the current entry starts on.
+    pub(super) entry_line: u64,
+    /// Whole entries gathered for the next batch.
+    pub(super) batch: Batch,
     /// The buffered entry nests deeper than the walk would accept: it reads it itself.
     pub(super) deep: bool,
 }
 
-impl<'s, R: BufRead> Splice<'s, R> {
-    pub(super) fn new(inner: R, shared: &'s Shared, max: usize, failures_only: bool) -> Self {
+impl<'s, R: BufRead, H: Handler> Splice<'s, R, H> {
+    pub(super) fn new(
+        inner: R,
+        shared: &'s Shared,
+        max: usize,
+        mut flow: Flow<'s, H>,
+        ready: &'s ReadyQueue<H::Item>,
+    ) -> Self {
+        let batch = flow.fresh();
         Splice {
             inner,
             st: SpliceState {
                 shared,
                 max,
-                failures_only,
                 out: Vec::with_capacity(64 * 1024),
                 pos: 0,
+                queue: VecDeque::new(),
+                queued: 0,
+                eof: false,
+                consumed: 0,
+                call_start: 0,
                 in_str: false,
                 esc: false,
                 key_buf: Vec::new(),
@@ -98,15 +150,126 @@ impl<'s, R: BufRead> Splice<'s, R> {
                 other: 0,
                 elem_pending: false,
                 ordinal: 0,
+                newlines: 0,
+                counted: 0,
                 capturing: false,
-                entry: Vec::new(),
+                entry_start: 0,
+                entry_line: 0,
+                batch,
                 deep: false,
             },
+            flow,
+            front: None,
+            ready,
+        }
+    }
+
+    /// Reads and processes the next bytes of the file; sends the gathered batch when full.
+    fn read_more(&mut self) -> io::Result<()> {
+        let avail = self.inner.fill_buf()?;
+        if avail.is_empty() {
+            self.st.eof = true;
+            // The file ends inside an entry: the walk reports it from the bytes.
+            if self.st.capturing {
+                self.st.capturing = false;
+                self.st.call_start = self.st.queue.len();
+                self.st.pass_through();
+                self.st.tag();
+            }
+            return Ok(());
+        }
+        self.st.call_start = self.st.queue.len();
+        let used = self.st.process(avail);
+        self.inner.consume(used);
+        self.st.consumed += used as u64;
+        self.st.shared.consumed.set(self.st.consumed);
+        self.st.tag();
+        if !self.st.capturing
+            && (self.st.batch.buf.len() >= BATCH_BYTES
+                || self.st.batch.slots.len() >= BATCH_ENTRIES)
+        {
+            self.send();
+        }
+        Ok(())
+    }
+
+    /// Sends the gathered entries; an entry still being buffered moves to the next batch.
+    fn send(&mut self) {
+        let mut next = self.flow.fresh();
+        if self.st.capturing {
+            next.buf
+                .extend_from_slice(&self.st.batch.buf[self.st.entry_start..]);
+            self.st.batch.buf.truncate(self.st.entry_start);
+            self.st.entry_start = 0;
+        }
+        let full = std::mem::replace(&mut self.st.batch, next);
+        self.flow.send(full);
+    }
+
+    fn may_read_ahead(&self) -> bool {
+        self.flow.parallel()
+            && !self.st.eof
+            && self.flow.out() < self.flow.window()
+            && self.st.queued < QUEUED_MAX
+    }
+
+    /// Hands the walk the next entry sent to be parsed: its placeholder (its result goes to
+    /// the ready queue) or, when it did not parse, its bytes. Reads ahead while it waits.
+    fn resolve(&mut self) -> io::Result<()> {
+        loop {
+            if let Some((done, i)) = &mut self.front {
+                if let Some(res) = done.res.get_mut(*i) {
+                    let slot = &done.batch.slots[*i];
+                    *i += 1;
+                    let st = &mut self.st;
+                    match std::mem::replace(res, Res::Counted) {
+                        Res::Failed => st
+                            .out
+                            .extend_from_slice(&done.batch.buf[slot.start..slot.end]),
+                        r => {
+                            let item = match r {
+                                Res::Item(t) => Some(t),
+                                _ => None,
+                            };
+                            self.ready.borrow_mut().push_back((slot.ordinal, item));
+                            st.shared.ready_len.set(st.shared.ready_len.get() + 1);
+                            st.out.extend_from_slice(b"{}");
+                            st.out.resize(st.out.len() + slot.newlines, b'\n');
+                        }
+                    }
+                    return Ok(());
+                }
+                if let Some((done, _)) = self.front.take() {
+                    self.flow.recycle(done.batch);
+                }
+                continue;
+            }
+            if self.flow.out() == 0 {
+                // The entry is in the batch still being gathered.
+                if self.may_read_ahead() {
+                    self.read_more()?;
+                } else {
+                    self.send();
+                }
+                continue;
+            }
+            if let Some(d) = self.flow.take(false) {
+                self.front = Some((d, 0));
+                continue;
+            }
+            if self.may_read_ahead() {
+                self.read_more()?;
+                continue;
+            }
+            match self.flow.take(true) {
+                Some(d) => self.front = Some((d, 0)),
+                None => return Err(io::Error::other("the HAR workers stopped")),
+            }
         }
     }
 }
 
-impl<R: BufRead> Read for Splice<'_, R> {
+impl<R: BufRead, H: Handler> Read for Splice<'_, R, H> {
     fn read(&mut self, dst: &mut [u8]) -> io::Result<usize> {
         let src = self.fill_buf()?;
         let n = src.len().min(dst.len());
@@ -116,27 +279,29 @@ impl<R: BufRead> Read for Splice<'_, R> {
     }
 }
 
-impl<R: BufRead> BufRead for Splice<'_, R> {
+impl<R: BufRead, H: Handler> BufRead for Splice<'_, R, H> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        let st = &mut self.st;
-        if st.pos == st.out.len() {
-            st.out.clear();
-            st.pos = 0;
-            while st.out.is_empty() {
-                let avail = self.inner.fill_buf()?;
-                if avail.is_empty() {
-                    // The file ends inside an entry: the walk reports it from the bytes.
-                    if st.capturing {
-                        st.capturing = false;
-                        st.out.append(&mut st.entry);
-                    }
+        while self.st.pos == self.st.out.len() {
+            self.st.out.clear();
+            self.st.pos = 0;
+            match self.st.queue.pop_front() {
+                Some(Piece::Bytes(b, at)) => {
+                    self.st.queued -= b.len();
+                    self.st.out = b;
+                    self.st.shared.handed.set(at);
+                }
+                Some(Piece::Entry(at)) => {
+                    self.st.shared.handed.set(at);
+                    self.resolve()?;
+                }
+                None if self.st.eof => {
+                    self.st.shared.handed.set(self.st.consumed);
                     break;
                 }
-                let used = st.process(avail);
-                self.inner.consume(used);
+                None => self.read_more()?,
             }
         }
-        Ok(&st.out[st.pos..])
+        Ok(&self.st.out[self.st.pos..])
     }
 
     fn consume(&mut self, n: usize) {
@@ -147,14 +312,45 @@ impl<R: BufRead> BufRead for Splice<'_, R> {
 impl SpliceState<'_> {
     pub(super) fn emit(&mut self, bytes: &[u8]) {
         if self.capturing {
-            self.entry.extend_from_slice(bytes);
-        } else {
-            self.out.extend_from_slice(bytes);
+            self.batch.buf.extend_from_slice(bytes);
+        } else if !bytes.is_empty() {
+            self.queued += bytes.len();
+            // Bytes of one read are one piece (see [`Piece`]).
+            let same_read = self.queue.len() > self.call_start;
+            match self.queue.back_mut() {
+                Some(Piece::Bytes(b, _)) if same_read => {
+                    b.extend_from_slice(bytes);
+                }
+                _ => self.queue.push_back(Piece::Bytes(bytes.to_vec(), 0)),
+            }
         }
+    }
+
+    /// Tags the pieces of the read just processed with the bytes consumed (see [`Piece`]).
+    fn tag(&mut self) {
+        let at = self.consumed;
+        for p in self.queue.range_mut(self.call_start..) {
+            match p {
+                Piece::Bytes(_, t) | Piece::Entry(t) => *t = at,
+            }
+        }
+    }
+
+    /// The entry being buffered goes to the walk as it is.
+    pub(super) fn pass_through(&mut self) {
+        let bytes = self.batch.buf.split_off(self.entry_start);
+        self.emit(&bytes);
     }
 
     /// Takes bytes of `chunk`; returns how many, stopping right after an entry closes.
     pub(super) fn process(&mut self, chunk: &[u8]) -> usize {
+        let used = self.scan(chunk);
+        self.newlines += count_newlines(&chunk[self.counted..used]);
+        self.counted = 0;
+        used
+    }
+
+    fn scan(&mut self, chunk: &[u8]) -> usize {
         let mut i = 0;
         let mut seg = 0;
         while i < chunk.len() {
@@ -210,6 +406,8 @@ impl SpliceState<'_> {
                         self.other -= 1;
                         if self.other == 0 && self.capturing {
                             self.emit(&chunk[seg..=i]);
+                            self.newlines += count_newlines(&chunk[self.counted..=i]);
+                            self.counted = i + 1;
                             self.finish_entry();
                             return i + 1;
                         }
@@ -236,9 +434,12 @@ impl SpliceState<'_> {
                 b'{' if element && self.max > 0 => {
                     self.emit(&chunk[seg..i]);
                     seg = i;
+                    self.newlines += count_newlines(&chunk[self.counted..i]);
+                    self.counted = i;
+                    self.entry_line = self.newlines + 1;
                     self.capturing = true;
                     self.deep = false;
-                    self.entry.clear();
+                    self.entry_start = self.batch.buf.len();
                     self.other = 1;
                 }
                 b'{' if top.is_none() && self.frames.is_empty() => self.push(Frame::Root),
@@ -259,10 +460,10 @@ impl SpliceState<'_> {
             i += 1;
         }
         self.emit(&chunk[seg..]);
-        if self.capturing && self.entry.len() > self.max {
+        if self.capturing && self.batch.buf.len() - self.entry_start > self.max {
             // Too long to hold: the walk reads the rest of this entry as before.
             self.capturing = false;
-            self.out.append(&mut self.entry);
+            self.pass_through();
         }
         chunk.len()
     }
@@ -279,41 +480,32 @@ impl SpliceState<'_> {
         self.key = Key::None;
     }
 
-    /// Parses the buffered entry; a placeholder for the walk when it parses on its own.
+    /// Adds the buffered entry to the batch, to be parsed; one too deep for the walk's
+    /// parser goes to the walk as it is.
     pub(super) fn finish_entry(&mut self) {
         self.capturing = false;
-        if self.failures_only && !self.deep && is_plain_success(&self.entry) {
-            self.shared
-                .ready
-                .borrow_mut()
-                .push_back((self.ordinal, Ready::Success));
-            self.placeholder();
+        if self.deep {
+            self.pass_through();
             return;
         }
-        let sh = Shared::default();
-        let mut de = serde_json::Deserializer::from_slice(&self.entry);
-        let parsed = Obj::<Entry>::new(&sh)
-            .deserialize(&mut de)
-            .and_then(|e| de.end().map(|()| e));
-        match parsed {
-            Ok(Some(e)) if !self.deep => {
-                self.shared
-                    .ready
-                    .borrow_mut()
-                    .push_back((self.ordinal, Ready::Entry(Box::new(e))));
-                self.placeholder();
-            }
-            _ => self.out.append(&mut self.entry),
-        }
+        self.batch.slots.push(Slot {
+            start: self.entry_start,
+            end: self.batch.buf.len(),
+            ordinal: self.ordinal,
+            line: self.entry_line,
+            newlines: (self.newlines + 1 - self.entry_line) as usize,
+        });
+        self.queue.push_back(Piece::Entry(0));
     }
+}
 
-    /// Hands the walk `{}` and the entry's newlines in place of the buffered entry.
-    pub(super) fn placeholder(&mut self) {
-        let lines = memchr::memchr_iter(b'\n', &self.entry).count();
-        self.out.extend_from_slice(b"{}");
-        self.out.resize(self.out.len() + lines, b'\n');
-        self.entry.clear();
-    }
+/// Newlines in `bytes`.
+pub(super) fn count_newlines(bytes: &[u8]) -> u64 {
+    // Counted in runs short enough for a byte counter, which the compiler vectorises.
+    bytes
+        .chunks(255)
+        .map(|c| u64::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'))))
+        .sum()
 }
 
 /// Whether an entry is a plain success (see [`plain_success`]) by a cheap look: one pass

@@ -30,20 +30,38 @@ fn run_entries(
     tail: usize,
     max_entry: usize,
 ) -> (Vec<Capture>, ScanStats) {
+    run_threads(input, failures_only, chunk, max, tail, max_entry, 1)
+}
+
+/// [`run_entries`] with the entries parsed on `threads` workers.
+fn run_threads(
+    input: &[u8],
+    failures_only: bool,
+    chunk: usize,
+    max: usize,
+    tail: usize,
+    max_entry: usize,
+    threads: usize,
+) -> (Vec<Capture>, ScanStats) {
     let source: Arc<str> = Arc::from("t.har");
     let mut reader = BufReader::with_capacity(chunk, Cursor::new(input));
     let mut caps = Vec::new();
     let mut stats = ScanStats::default();
     let opts = ScanOptions { failures_only };
+    let limits = Limits {
+        max_string: max,
+        tail,
+        max_entry,
+    };
     scan_with(
         &source,
         &mut reader,
         &opts,
+        threads,
+        &crate::capture::scan::Captures,
         &mut |c| caps.push(c),
         &mut stats,
-        max,
-        tail,
-        max_entry,
+        limits,
     )
     .unwrap();
     (caps, stats)
