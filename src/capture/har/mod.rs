@@ -165,6 +165,7 @@ pub fn scan<H: Handler, R: BufRead>(
         max_string: MAX_STRING,
         tail: TAIL,
         max_entry: MAX_STRING,
+        batch: par::BATCH_BYTES,
     };
     scan_with(source, reader, opts, threads, handler, sink, stats, limits)
 }
@@ -177,6 +178,8 @@ struct Limits {
     /// The longest entry parsed ahead from a slice by [`Splice`]; 0 walks every entry
     /// through the streaming parser.
     max_entry: usize,
+    /// Bytes of entries per batch sent to the workers.
+    batch: usize,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,7 +237,13 @@ fn walk_document<H: Handler, R: BufRead>(
     let shared = Shared::default();
     let ready = RefCell::new(VecDeque::new());
     let flow = par::Flow::new(exec);
-    let splice = Splice::new(reader, &shared, limits.max_entry, flow, &ready);
+    let splice = Splice::new(
+        reader,
+        &shared,
+        (limits.max_entry, limits.batch),
+        flow,
+        &ready,
+    );
     let filter = StringCap::new(splice, &shared, limits.max_string, limits.tail);
     let mut de = serde_json::Deserializer::from_reader(filter);
     let mut out = Out {

@@ -9,7 +9,7 @@ use std::io::{self, BufRead, Read};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::Shared;
-use super::par::{BATCH_BYTES, BATCH_ENTRIES, Batch, Done, Flow, Res, Slot};
+use super::par::{BATCH_ENTRIES, Batch, Done, Flow, Res, Slot};
 use super::walk::KeySeed;
 use crate::capture::scan::Handler;
 
@@ -81,6 +81,8 @@ pub(super) static STRUCTURAL: [bool; 256] = {
 pub(super) struct SpliceState<'s> {
     pub(super) shared: &'s Shared,
     pub(super) max: usize,
+    /// A batch is sent once it holds this many bytes.
+    pub(super) batch_bytes: usize,
     /// Bytes for the walk, from `pos`.
     pub(super) out: Vec<u8>,
     pub(super) pos: usize,
@@ -124,7 +126,7 @@ impl<'s, R: BufRead, H: Handler> Splice<'s, R, H> {
     pub(super) fn new(
         inner: R,
         shared: &'s Shared,
-        max: usize,
+        (max, batch_bytes): (usize, usize),
         mut flow: Flow<'s, H>,
         ready: &'s ReadyQueue<H::Item>,
     ) -> Self {
@@ -134,6 +136,7 @@ impl<'s, R: BufRead, H: Handler> Splice<'s, R, H> {
             st: SpliceState {
                 shared,
                 max,
+                batch_bytes,
                 out: Vec::with_capacity(64 * 1024),
                 pos: 0,
                 queue: VecDeque::new(),
@@ -185,7 +188,7 @@ impl<'s, R: BufRead, H: Handler> Splice<'s, R, H> {
         self.st.shared.consumed.set(self.st.consumed);
         self.st.tag();
         if !self.st.capturing
-            && (self.st.batch.buf.len() >= BATCH_BYTES
+            && (self.st.batch.buf.len() >= self.st.batch_bytes
                 || self.st.batch.slots.len() >= BATCH_ENTRIES)
         {
             self.send();

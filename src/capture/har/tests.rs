@@ -1,4 +1,4 @@
-use std::io::{BufReader, Cursor};
+use std::io::{BufRead, BufReader, Cursor};
 
 use super::cap::tail_start;
 use super::splice::is_plain_success;
@@ -30,10 +30,20 @@ fn run_entries(
     tail: usize,
     max_entry: usize,
 ) -> (Vec<Capture>, ScanStats) {
-    run_threads(input, failures_only, chunk, max, tail, max_entry, 1)
+    run_threads(
+        input,
+        failures_only,
+        chunk,
+        max,
+        tail,
+        max_entry,
+        1,
+        1 << 20,
+    )
 }
 
-/// [`run_entries`] with the entries parsed on `threads` workers.
+/// [`run_entries`] with the entries parsed on `threads` workers, in batches of `batch` bytes.
+#[allow(clippy::too_many_arguments)]
 fn run_threads(
     input: &[u8],
     failures_only: bool,
@@ -42,9 +52,10 @@ fn run_threads(
     tail: usize,
     max_entry: usize,
     threads: usize,
+    batch: usize,
 ) -> (Vec<Capture>, ScanStats) {
     let source: Arc<str> = Arc::from("t.har");
-    let mut reader = BufReader::with_capacity(chunk, Cursor::new(input));
+    let mut reader = Counting(BufReader::with_capacity(chunk, Cursor::new(input)), 0);
     let mut caps = Vec::new();
     let mut stats = ScanStats::default();
     let opts = ScanOptions { failures_only };
@@ -52,8 +63,9 @@ fn run_threads(
         max_string: max,
         tail,
         max_entry,
+        batch,
     };
-    scan_with(
+    let ahead = scan_with(
         &source,
         &mut reader,
         &opts,
@@ -64,7 +76,29 @@ fn run_threads(
         limits,
     )
     .unwrap();
+    stats.bytes = reader.1 - ahead;
     (caps, stats)
+}
+
+/// Counts the bytes consumed from a reader.
+struct Counting<R>(R, u64);
+
+impl<R: BufRead> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        self.1 += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.1 += n as u64;
+        self.0.consume(n);
+    }
 }
 
 fn run(input: &str, failures_only: bool) -> (Vec<Capture>, ScanStats) {
@@ -490,6 +524,37 @@ fn slices_and_the_streaming_walk_give_the_same_captures() {
                     format!("{:?}", got_stats.skipped_samples),
                     format!("{:?}", want_stats.skipped_samples)
                 );
+                // On worker threads, in batches of every size: the same, bytes read included.
+                let (inline, inline_stats) = run_threads(
+                    input.as_bytes(),
+                    failures_only,
+                    chunk,
+                    max,
+                    max / 4,
+                    max,
+                    1,
+                    1 << 20,
+                );
+                for (threads, batch) in [(2, 1), (3, 700), (4, 1 << 20)] {
+                    let (got, got_stats) = run_threads(
+                        input.as_bytes(),
+                        failures_only,
+                        chunk,
+                        max,
+                        max / 4,
+                        max,
+                        threads,
+                        batch,
+                    );
+                    assert_eq!(got, want, "chunk {chunk} max {max} threads {threads}");
+                    assert_eq!(got, inline);
+                    assert_eq!(got_stats.captures, want_stats.captures);
+                    assert_eq!(got_stats.bytes, inline_stats.bytes, "threads {threads}");
+                    assert_eq!(
+                        format!("{:?}", got_stats.skipped_samples),
+                        format!("{:?}", want_stats.skipped_samples)
+                    );
+                }
             }
         }
     }

@@ -223,7 +223,15 @@ fn scan_input<H: Handler, R: Read + Send>(
     let mut chunked = false;
     let big = size.is_none_or(|s| s >= engine.parallel_min);
     let har_threads = if big { engine.threads } else { 1 };
-    match sniff(&source, &mut reader, opts, har_threads, handler, sink, &mut stats)? {
+    match sniff(
+        &source,
+        &mut reader,
+        opts,
+        har_threads,
+        handler,
+        sink,
+        &mut stats,
+    )? {
         Sniffed::Done => {}
         Sniffed::Jsonl => {
             chunked = true;
