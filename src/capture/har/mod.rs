@@ -17,9 +17,11 @@
 //!   starts on. That is the capture's `line`, exact even after a cut: a JSON string holds no
 //!   raw newline, so the bytes dropped from one hold none either.
 //! * Most entries never take that byte-at-a-time path: [`Splice`] finds each element of
-//!   `log.entries` with a string-aware depth scan, parses it with serde from the slice, and
-//!   hands the walk a placeholder holding only its newlines. Odd, oversize (over
-//!   [`MAX_STRING`]) or unparsable entries go through the walk as before.
+//!   `log.entries` with a string-aware depth scan and sends it, in batches, to be parsed with
+//!   serde from the slice, its capture built and handed to the handler ([`par`]: on worker
+//!   threads for a big input); the walk is handed a placeholder `{}` and takes the results
+//!   in document order, crediting each entry's newlines as it passes its placeholder. Odd,
+//!   oversize (over [`MAX_STRING`]) or unparsable entries go through the walk as before.
 //! * A malformed or truncated document stops the scan with a note in the stats; the captures
 //!   already handed on stay handed on.
 
@@ -281,14 +283,15 @@ fn walk_document<H: Handler, R: BufRead>(
 trait Sink {
     /// A capture the walk built itself.
     fn capture(&mut self, c: Capture);
-    /// Hands on the result [`Splice`] parsed ahead for entry `n`, if there is one.
+    /// Hands on the result [`Splice`] parsed ahead for entry `n`, if there is one, and
+    /// credits the newlines of its placeholder (see [`Shared::credited`]).
     fn ready(&mut self, n: u64) -> bool;
 }
 
 struct Out<'a, H: Handler> {
     handler: &'a H,
     sink: &'a mut dyn FnMut(H::Item),
-    ready: &'a RefCell<VecDeque<(u64, Option<H::Item>)>>,
+    ready: &'a splice::ReadyQueue<H::Item>,
     shared: &'a Shared,
 }
 
@@ -303,13 +306,16 @@ impl<H: Handler> Sink for Out<'_, H> {
         let mut ready = self.ready.borrow_mut();
         loop {
             match ready.front() {
-                Some((m, _)) if *m <= n => {}
+                Some((m, ..)) if *m <= n => {}
                 _ => return false,
             }
-            let Some((m, item)) = ready.pop_front() else {
+            let Some((m, lines, item)) = ready.pop_front() else {
                 return false;
             };
-            self.shared.ready_len.set(self.shared.ready_len.get() - 1);
+            let sh = self.shared;
+            sh.ready_len.set(sh.ready_len.get() - 1);
+            sh.newlines.set(sh.newlines.get() + lines);
+            sh.credited.set(sh.credited.get() + lines);
             if m == n {
                 drop(ready);
                 if let Some(t) = item {
@@ -326,6 +332,9 @@ impl<H: Handler> Sink for Out<'_, H> {
 struct Shared {
     /// Newlines handed to the parser so far.
     newlines: Cell<u64>,
+    /// Newlines of parsed-ahead entries whose placeholders the walk has passed: the
+    /// placeholder is only `{}`, so they are counted here (and in `newlines`) instead.
+    credited: Cell<u64>,
     /// Set as each string closes: its length in the file when it was cut, `None` when whole.
     cut: Cell<Option<u64>>,
     /// Results waiting in the ready queue (see [`Splice`]).
@@ -360,7 +369,8 @@ impl Ctx<'_> {
             .map_or(msg.as_str(), |(m, _)| m);
         let line = match e.line() {
             0 => 1 + self.shared.newlines.get(),
-            l => l as u64,
+            // serde_json did not see the newlines of the placeholders before the error.
+            l => l as u64 + self.shared.credited.get(),
         };
         let read = self
             .entries

@@ -30,7 +30,7 @@ pub(super) struct Slot {
     /// The line its `{` is on.
     pub(super) line: u64,
     /// Newlines inside it.
-    pub(super) newlines: usize,
+    pub(super) newlines: u64,
 }
 
 /// Whole entries cut out of the document, in order.

@@ -34,9 +34,9 @@ pub(super) enum Key {
 /// follows the document lexically (strings, escapes, depth), buffers each object element of
 /// `log.entries` up to `max` bytes and sends it, in batches, to be parsed from that slice
 /// ([`par`](super::par): on worker threads, or inline). Each entry that parsed gives its result
-/// to the walk's ready queue, and the walk is handed a placeholder `{}` followed by the entry's
-/// newlines, so entry counts, lines and everything around the entries array stay exactly what
-/// the streaming walk makes of them. An entry that does not parse on its own, or is longer than
+/// to the walk's ready queue, and the walk is handed a placeholder `{}` (the entry's newlines
+/// are credited when the walk passes it), so entry counts, lines and everything around the
+/// entries array stay exactly what the streaming walk makes of them. An entry that does not parse on its own, or is longer than
 /// `max` (its strings may need cutting), is passed through unchanged for the walk to read as
 /// before; so is any file whose keys are escaped or otherwise not spelled plainly.
 pub(super) struct Splice<'s, R, H: Handler> {
@@ -45,12 +45,13 @@ pub(super) struct Splice<'s, R, H: Handler> {
     pub(super) flow: Flow<'s, H>,
     /// The batch whose results are being handed on, and the next slot in it.
     pub(super) front: Option<(Done<H::Item>, usize)>,
-    /// Results for the walk, by ordinal (`None`: a capture only counted).
+    /// Results for the walk, by ordinal.
     pub(super) ready: &'s ReadyQueue<H::Item>,
 }
 
-/// Entries parsed ahead, waiting for the walk to reach their placeholders.
-pub(super) type ReadyQueue<T> = RefCell<VecDeque<(u64, Option<T>)>>;
+/// Entries parsed ahead, waiting for the walk to reach their placeholders: ordinal, newlines
+/// in the entry, and the item (`None`: a capture only counted).
+pub(super) type ReadyQueue<T> = RefCell<VecDeque<(u64, u64, Option<T>)>>;
 
 /// Bytes for the walk waiting behind entries still being parsed, at most (reading ahead
 /// stops there).
@@ -234,10 +235,11 @@ impl<'s, R: BufRead, H: Handler> Splice<'s, R, H> {
                                 Res::Item(t) => Some(t),
                                 _ => None,
                             };
-                            self.ready.borrow_mut().push_back((slot.ordinal, item));
+                            self.ready
+                                .borrow_mut()
+                                .push_back((slot.ordinal, slot.newlines, item));
                             st.shared.ready_len.set(st.shared.ready_len.get() + 1);
                             st.out.extend_from_slice(b"{}");
-                            st.out.resize(st.out.len() + slot.newlines, b'\n');
                         }
                     }
                     return Ok(());
@@ -363,7 +365,7 @@ impl SpliceState<'_> {
                     i += 1;
                     continue;
                 }
-                let Some(j) = memchr::memchr2(b'"', b'\\', &chunk[i..]) else {
+                let Some(j) = find_quote_or_escape(&chunk[i..]) else {
                     self.key_bytes(&chunk[i..]);
                     i = chunk.len();
                     continue;
@@ -389,9 +391,7 @@ impl SpliceState<'_> {
             if self.other > 0 {
                 // Inside an entry only quotes and brackets matter: skip the rest (mostly
                 // indentation) in a tight loop.
-                while i < chunk.len() && !STRUCTURAL[chunk[i] as usize] {
-                    i += 1;
-                }
+                i = skip_plain(chunk, i);
                 if i == chunk.len() {
                     break;
                 }
@@ -496,10 +496,64 @@ impl SpliceState<'_> {
             end: self.batch.buf.len(),
             ordinal: self.ordinal,
             line: self.entry_line,
-            newlines: (self.newlines + 1 - self.entry_line) as usize,
+            newlines: self.newlines + 1 - self.entry_line,
         });
         self.queue.push_back(Piece::Entry(0));
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Whether one of the 8 bytes of `v` is zero.
+#[inline]
+fn has_zero(v: u64) -> bool {
+    v.wrapping_sub(ONES) & !v & (0x80 * ONES) != 0
+}
+
+/// Eight bytes of `chunk` from `i`, when there are eight.
+#[inline]
+fn word(chunk: &[u8], i: usize) -> Option<u64> {
+    let b: [u8; 8] = chunk.get(i..i + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(b))
+}
+
+/// The first byte from `i` that is a quote or a bracket ([`STRUCTURAL`]), or the end: eight
+/// bytes at a time (an indentation run is skipped in a step or two), then byte by byte.
+#[inline]
+fn skip_plain(chunk: &[u8], mut i: usize) -> usize {
+    while let Some(w) = word(chunk, i) {
+        // `[` and `]` are `{` and `}` with the 0x20 bit cleared.
+        let folded = w | (0x20 * ONES);
+        if has_zero(w ^ (u64::from(b'"') * ONES))
+            || has_zero(folded ^ (u64::from(b'{') * ONES))
+            || has_zero(folded ^ (u64::from(b'}') * ONES))
+        {
+            break;
+        }
+        i += 8;
+    }
+    while i < chunk.len() && !STRUCTURAL[chunk[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
+/// The first quote or backslash in `s`: most strings of a HAR are short (header names and
+/// values), so the first 32 bytes are looked at eight at a time before memchr takes over.
+#[inline]
+fn find_quote_or_escape(s: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i < 32 {
+        let Some(w) = word(s, i) else { break };
+        if has_zero(w ^ (u64::from(b'"') * ONES)) || has_zero(w ^ (u64::from(b'\\') * ONES)) {
+            return s[i..i + 8]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .map(|j| i + j);
+        }
+        i += 8;
+    }
+    memchr::memchr2(b'"', b'\\', &s[i..]).map(|j| i + j)
 }
 
 /// Newlines in `bytes`.

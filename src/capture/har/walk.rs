@@ -125,6 +125,7 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_> {
         ctx.current = None;
         // A placeholder `{}` stands for an entry [`Splice`] already parsed.
         if entry.is_some() && ctx.sink.ready(ctx.entries) {
+            // (The sink credited the entry's newlines.)
             ctx.stats.captures += 1;
             return Ok(());
         }
