@@ -37,7 +37,7 @@ use serde::Deserialize;
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
-use super::scan::Handler;
+use super::scan::{Captures, Handler};
 use super::stats::{ScanOptions, ScanStats};
 use super::{Capture, Format, object};
 
@@ -149,12 +149,23 @@ impl<'a> Lexer<'a> {
     }
 }
 
+/// Streams the entries of a HAR document on the calling thread.
+pub fn scan<R: BufRead>(
+    source: &Arc<str>,
+    reader: &mut R,
+    opts: &ScanOptions,
+    out: &mut dyn FnMut(Capture),
+    stats: &mut ScanStats,
+) -> io::Result<()> {
+    scan_with_handler(source, reader, opts, 1, &Captures, out, stats).map(drop)
+}
+
 /// Streams the entries of a HAR document, each capture through `handler` to `sink` in
 /// document order. With `threads` above 1 the entries are parsed (and handed to the handler)
 /// on that many worker threads. Returns how many of the bytes read from `reader` were read
 /// ahead of where the walk stopped (entries parsed ahead of a malformed one): they are not
 /// counted as read.
-pub fn scan<H: Handler, R: BufRead>(
+pub fn scan_with_handler<H: Handler, R: BufRead>(
     source: &Arc<str>,
     reader: &mut R,
     opts: &ScanOptions,

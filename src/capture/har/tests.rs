@@ -70,7 +70,7 @@ fn run_threads(
         &mut reader,
         &opts,
         threads,
-        &crate::capture::scan::Captures,
+        &Captures,
         &mut |c| caps.push(c),
         &mut stats,
         limits,
@@ -496,7 +496,11 @@ fn slices_and_the_streaming_walk_give_the_same_captures() {
     inputs.push(gen_compact.replacen("},{", "} {", 40));
     // An error far into a pretty file: its line counts the newlines of the entries before.
     if let Some((cut, _)) = gen_pretty.match_indices(",\n    {").nth(150) {
-        inputs.push(format!("{}\n   x{}", &gen_pretty[..cut], &gen_pretty[cut + 1..]));
+        inputs.push(format!(
+            "{}\n   x{}",
+            &gen_pretty[..cut],
+            &gen_pretty[cut + 1..]
+        ));
     }
     // Nesting the walk refuses but a slice alone would accept.
     for depth in [120, 124, 125, 126, 130] {

@@ -42,7 +42,7 @@ pub(super) fn sniff<H: Handler, R: Read>(
             inner: reader,
             count: 0,
         };
-        let ahead = har::scan(
+        let ahead = har::scan_with_handler(
             source,
             &mut counting,
             opts,
