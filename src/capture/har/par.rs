@@ -6,14 +6,15 @@
 //! time. At most [`Exec::window`] batches are out at once, so memory stays flat whatever the
 //! size of the document.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 
-use serde::de::DeserializeSeed;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::splice::is_plain_success;
-use super::walk::{Entry, Obj};
+use super::walk::{Entry, KeySeed, Obj};
 use super::{Shared, build};
 use crate::capture::scan::{Handler, ScanOptions};
 
@@ -232,5 +233,91 @@ pub(super) fn worker<H: Handler>(
         if tx.send(job.run(&source, batch)).is_err() {
             break;
         }
+    }
+}
+
+/// Whether an entry is a plain success (see [`plain_success`]) by a cheap look: one pass
+/// over its raw bytes finds no `rror` (an error type or message anywhere), no `\\u` escape
+/// (which could spell one), no `base64` (a body encoded so), and `"response"` and
+/// `"status"` once each; then its response status, read with every value before it skipped
+/// unparsed and nothing after it read at all, is a number from 100 to 399. Anything else
+/// is parsed whole.
+pub(super) fn is_plain_success(entry: &[u8]) -> bool {
+    static WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(["rror", "\\u", "base64", "\"response\"", "\"status\""])
+            .expect("static patterns build")
+    });
+    let mut seen = [0usize; 5];
+    for m in WORDS.find_iter(entry) {
+        let p = m.pattern().as_usize();
+        if p < 3 {
+            return false;
+        }
+        seen[p] += 1;
+    }
+    seen[3] == 1 && seen[4] == 1 && response_status(entry).is_some_and(|s| (100..400).contains(&s))
+}
+
+/// `response.status` of an entry, parsing no further than that number (the visitors stop
+/// the parser with an error once they have it).
+pub(super) fn response_status(entry: &[u8]) -> Option<u16> {
+    let found = Cell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(entry);
+    let _ = de.deserialize_map(PeekMap {
+        found: &found,
+        key: "response",
+    });
+    found.get()
+}
+
+/// Finds `key` in a map and reads it: `response` (a map again, for `status`), `status` (the
+/// number, kept in `found`).
+pub(super) struct PeekMap<'a> {
+    pub(super) found: &'a Cell<Option<u16>>,
+    pub(super) key: &'static str,
+}
+
+impl<'de> Visitor<'de> for PeekMap<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let keys: &'static [&'static str] = if self.key == "response" {
+            &["response"]
+        } else {
+            &["status"]
+        };
+        while let Some(k) = map.next_key_seed(KeySeed(keys))? {
+            match (k, self.key) {
+                (None, _) => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                (Some(_), "response") => {
+                    map.next_value_seed(PeekSeed(PeekMap {
+                        found: self.found,
+                        key: "status",
+                    }))?;
+                    return Err(de::Error::custom("response read"));
+                }
+                (Some(_), _) => {
+                    let n: u64 = map.next_value()?;
+                    self.found.set(u16::try_from(n).ok());
+                    return Err(de::Error::custom("status read"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) struct PeekSeed<'a>(pub(super) PeekMap<'a>);
+
+impl<'de> DeserializeSeed<'de> for PeekSeed<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self.0)
     }
 }

@@ -1,7 +1,7 @@
 use std::io::{BufRead, BufReader, Cursor};
 
 use super::cap::tail_start;
-use super::splice::is_plain_success;
+use super::par::is_plain_success;
 use super::*;
 
 const CHROME: &str = include_str!("../../../tests/fixtures/har/chrome-devtools.har");
