@@ -85,7 +85,7 @@ impl<'s, R: BufRead> StringCap<'s, R> {
             self.inner.consume(used);
             if closed
                 || (!st.in_str
-                    && (st.out.len() >= 64 * 1024 || st.shared.ready.borrow().len() >= READY_MAX))
+                    && (st.out.len() >= 64 * 1024 || st.shared.ready_len.get() >= READY_MAX))
             {
                 return Ok(());
             }

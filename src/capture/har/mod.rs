@@ -17,16 +17,19 @@
 //!   starts on. That is the capture's `line`, exact even after a cut: a JSON string holds no
 //!   raw newline, so the bytes dropped from one hold none either.
 //! * Most entries never take that byte-at-a-time path: [`Splice`] finds each element of
-//!   `log.entries` with a string-aware depth scan, parses it with serde from the slice, and
-//!   hands the walk a placeholder holding only its newlines. Odd, oversize (over
-//!   [`MAX_STRING`]) or unparsable entries go through the walk as before.
+//!   `log.entries` with a string-aware depth scan and sends it, in batches, to be parsed with
+//!   serde from the slice, its capture built and handed to the handler ([`par`]: on worker
+//!   threads for a big input); the walk is handed a placeholder `{}` and takes the results
+//!   in document order, crediting each entry's newlines as it passes its placeholder. Odd,
+//!   oversize (over [`MAX_STRING`]) or unparsable entries go through the walk as before.
 //! * A malformed or truncated document stops the scan with a note in the stats; the captures
 //!   already handed on stay handed on.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{self, BufRead};
-use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use memchr::memmem;
@@ -34,10 +37,12 @@ use serde::Deserialize;
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
+use super::scan::{Captures, Handler};
 use super::stats::{ScanOptions, ScanStats};
 use super::{Capture, Format, object};
 
 mod cap;
+mod par;
 mod splice;
 mod walk;
 
@@ -144,7 +149,7 @@ impl<'a> Lexer<'a> {
     }
 }
 
-/// Streams the entries of a HAR document.
+/// Streams the entries of a HAR document on the calling thread.
 pub fn scan<R: BufRead>(
     source: &Arc<str>,
     reader: &mut R,
@@ -152,44 +157,118 @@ pub fn scan<R: BufRead>(
     out: &mut dyn FnMut(Capture),
     stats: &mut ScanStats,
 ) -> io::Result<()> {
-    scan_capped(source, reader, opts, out, stats, MAX_STRING, TAIL)
+    scan_with_handler(source, reader, opts, 1, &Captures, out, stats).map(drop)
 }
 
-fn scan_capped<R: BufRead>(
+/// Streams the entries of a HAR document, each capture through `handler` to `sink` in
+/// document order. With `threads` above 1 the entries are parsed (and handed to the handler)
+/// on that many worker threads. Returns how many of the bytes read from `reader` were read
+/// ahead of where the walk stopped (entries parsed ahead of a malformed one): they are not
+/// counted as read.
+pub fn scan_with_handler<H: Handler, R: BufRead>(
     source: &Arc<str>,
     reader: &mut R,
     opts: &ScanOptions,
-    out: &mut dyn FnMut(Capture),
+    threads: usize,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
     stats: &mut ScanStats,
-    max_string: usize,
-    tail: usize,
-) -> io::Result<()> {
-    scan_with(
-        source, reader, opts, out, stats, max_string, tail, max_string,
-    )
+) -> io::Result<u64> {
+    let limits = Limits {
+        max_string: MAX_STRING,
+        tail: TAIL,
+        max_entry: MAX_STRING,
+        batch: par::BATCH_BYTES,
+    };
+    scan_with(source, reader, opts, threads, handler, sink, stats, limits)
 }
 
-/// `max_entry`: the longest entry parsed ahead from a slice by [`Splice`]; 0 walks every
-/// entry through the streaming parser.
-#[allow(clippy::too_many_arguments)]
-fn scan_with<R: BufRead>(
-    source: &Arc<str>,
-    reader: &mut R,
-    opts: &ScanOptions,
-    out: &mut dyn FnMut(Capture),
-    stats: &mut ScanStats,
+/// How long a string or an entry may be.
+#[derive(Clone, Copy)]
+struct Limits {
     max_string: usize,
     tail: usize,
+    /// The longest entry parsed ahead from a slice by [`Splice`]; 0 walks every entry
+    /// through the streaming parser.
     max_entry: usize,
-) -> io::Result<()> {
+    /// Bytes of entries per batch sent to the workers.
+    batch: usize,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_with<H: Handler, R: BufRead>(
+    source: &Arc<str>,
+    reader: &mut R,
+    opts: &ScanOptions,
+    threads: usize,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+    limits: Limits,
+) -> io::Result<u64> {
+    let job = || par::Job { opts, handler };
+    if threads <= 1 {
+        let exec = par::Exec::Inline {
+            job: job(),
+            source: source.clone(),
+        };
+        return walk_document(source, reader, opts, handler, sink, stats, limits, exec);
+    }
+    let window = threads + 2;
+    let (work_tx, work_rx) = sync_channel::<par::Batch>(window);
+    let (done_tx, done_rx) = sync_channel(window);
+    let work_rx = Mutex::new(work_rx);
+    let worker_job = job();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let (job, work_rx, done_tx) = (&worker_job, &work_rx, done_tx.clone());
+            s.spawn(move || par::worker(job, source, work_rx, &done_tx));
+        }
+        drop(done_tx);
+        let exec = par::Exec::Pool {
+            tx: work_tx,
+            rx: done_rx,
+            window,
+        };
+        // Returning drops the sender: the workers finish and the scope joins them.
+        walk_document(source, reader, opts, handler, sink, stats, limits, exec)
+    })
+}
+
+/// Walks the document, its entries parsed by `exec`.
+#[allow(clippy::too_many_arguments)]
+fn walk_document<H: Handler, R: BufRead>(
+    source: &Arc<str>,
+    reader: &mut R,
+    opts: &ScanOptions,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+    stats: &mut ScanStats,
+    limits: Limits,
+    exec: par::Exec<'_, H>,
+) -> io::Result<u64> {
     let shared = Shared::default();
-    let splice = Splice::new(reader, &shared, max_entry, opts.failures_only);
-    let filter = StringCap::new(splice, &shared, max_string, tail);
+    let ready = RefCell::new(VecDeque::new());
+    let flow = par::Flow::new(exec);
+    let splice = Splice::new(
+        reader,
+        &shared,
+        (limits.max_entry, limits.batch),
+        flow,
+        &ready,
+    );
+    let filter = StringCap::new(splice, &shared, limits.max_string, limits.tail);
     let mut de = serde_json::Deserializer::from_reader(filter);
+    let mut out = Out {
+        handler,
+        sink,
+        ready: &ready,
+        shared: &shared,
+    };
     let mut ctx = Ctx {
         source,
         opts,
-        out,
+        sink: &mut out,
         stats,
         shared: &shared,
         entries: 0,
@@ -208,7 +287,55 @@ fn scan_with<R: BufRead>(
         Err(e) if e.is_io() => return Err(e.into()),
         Err(e) => ctx.report(&e),
     }
-    Ok(())
+    Ok(shared.consumed.get() - shared.handed.get())
+}
+
+/// Where the walk's captures go.
+trait Sink {
+    /// A capture the walk built itself.
+    fn capture(&mut self, c: Capture);
+    /// Hands on the result [`Splice`] parsed ahead for entry `n`, if there is one, and
+    /// credits the newlines of its placeholder (see [`Shared::credited`]).
+    fn ready(&mut self, n: u64) -> bool;
+}
+
+struct Out<'a, H: Handler> {
+    handler: &'a H,
+    sink: &'a mut dyn FnMut(H::Item),
+    ready: &'a splice::ReadyQueue<H::Item>,
+    shared: &'a Shared,
+}
+
+impl<H: Handler> Sink for Out<'_, H> {
+    fn capture(&mut self, c: Capture) {
+        if let Some(t) = self.handler.capture(c) {
+            (self.sink)(t);
+        }
+    }
+
+    fn ready(&mut self, n: u64) -> bool {
+        let mut ready = self.ready.borrow_mut();
+        loop {
+            match ready.front() {
+                Some((m, ..)) if *m <= n => {}
+                _ => return false,
+            }
+            let Some((m, lines, item)) = ready.pop_front() else {
+                return false;
+            };
+            let sh = self.shared;
+            sh.ready_len.set(sh.ready_len.get() - 1);
+            sh.newlines.set(sh.newlines.get() + lines);
+            sh.credited.set(sh.credited.get() + lines);
+            if m == n {
+                drop(ready);
+                if let Some(t) = item {
+                    (self.sink)(t);
+                }
+                return true;
+            }
+        }
+    }
 }
 
 /// State the filter shares with the visitors.
@@ -216,26 +343,24 @@ fn scan_with<R: BufRead>(
 struct Shared {
     /// Newlines handed to the parser so far.
     newlines: Cell<u64>,
+    /// Newlines of parsed-ahead entries whose placeholders the walk has passed: the
+    /// placeholder is only `{}`, so they are counted here (and in `newlines`) instead.
+    credited: Cell<u64>,
     /// Set as each string closes: its length in the file when it was cut, `None` when whole.
     cut: Cell<Option<u64>>,
-    /// Entries [`Splice`] parsed ahead from a slice, by ordinal in `log.entries`, waiting for
-    /// the walk to reach their placeholders.
-    ready: RefCell<VecDeque<(u64, Ready)>>,
-}
-
-/// An entry [`Splice`] read ahead.
-enum Ready {
-    Entry(Box<Entry>),
-    /// A plain success, known without parsing it whole (see [`is_plain_success`]): only
-    /// counted, as [`Ctx::emit`] would do with it when only failures are wanted.
-    Success,
+    /// Results waiting in the ready queue (see [`Splice`]).
+    ready_len: Cell<usize>,
+    /// Bytes of the file read as far as the walk went (see [`splice::Piece`]).
+    handed: Cell<u64>,
+    /// Bytes of the file read.
+    consumed: Cell<u64>,
 }
 
 /// What the visitors need while they walk the document.
 struct Ctx<'a> {
     source: &'a Arc<str>,
     opts: &'a ScanOptions,
-    out: &'a mut dyn FnMut(Capture),
+    sink: &'a mut dyn Sink,
     stats: &'a mut ScanStats,
     shared: &'a Shared,
     /// Entries started so far.
@@ -255,7 +380,8 @@ impl Ctx<'_> {
             .map_or(msg.as_str(), |(m, _)| m);
         let line = match e.line() {
             0 => 1 + self.shared.newlines.get(),
-            l => l as u64,
+            // serde_json did not see the newlines of the placeholders before the error.
+            l => l as u64 + self.shared.credited.get(),
         };
         let read = self
             .entries
@@ -280,32 +406,39 @@ impl Ctx<'_> {
     /// Turns one entry into a capture and hands it on (or only counts a plain success).
     fn emit(&mut self, e: Entry, line: u64) {
         self.stats.captures += 1;
-        let resp = e.response.unwrap_or_default();
-        let content = resp.content.unwrap_or_default();
-        let mime = content.mime.as_deref().unwrap_or("");
-        let body = Body::from_content(content.text, content.encoding.as_deref(), mime);
-        if self.opts.failures_only && plain_success(resp.status, &body) {
-            return;
+        if let Some(c) = build(self.source, self.opts, e, line) {
+            self.sink.capture(c);
         }
-        let mut c = Capture::new(self.source.clone(), line, Format::Har);
-        c.time = e.started.as_deref().and_then(object::parse_time_str);
-        c.status = resp.status;
-        for (n, v) in &resp.headers {
-            c.headers.set(n, v);
-        }
-        if let Some(req) = e.request {
-            c.method = req.method;
-            c.url = req.url;
-            if let Some(text) = req.post.and_then(|p| p.text).and_then(Leaf::into_string) {
-                read_request_body(&mut c, &text);
-            }
-        }
-        read_body(&mut c, &body, mime);
-        if self.opts.failures_only && !crate::classify::is_failure(&c) {
-            return;
-        }
-        (self.out)(c);
     }
+}
+
+/// One entry's capture; `None` when only failures are wanted and it is not one.
+fn build(source: &Arc<str>, opts: &ScanOptions, e: Entry, line: u64) -> Option<Capture> {
+    let resp = e.response.unwrap_or_default();
+    let content = resp.content.unwrap_or_default();
+    let mime = content.mime.as_deref().unwrap_or("");
+    let body = Body::from_content(content.text, content.encoding.as_deref(), mime);
+    if opts.failures_only && plain_success(resp.status, &body) {
+        return None;
+    }
+    let mut c = Capture::new(source.clone(), line, Format::Har);
+    c.time = e.started.as_deref().and_then(object::parse_time_str);
+    c.status = resp.status;
+    for (n, v) in &resp.headers {
+        c.headers.set(n, v);
+    }
+    if let Some(req) = e.request {
+        c.method = req.method;
+        c.url = req.url;
+        if let Some(text) = req.post.and_then(|p| p.text).and_then(Leaf::into_string) {
+            read_request_body(&mut c, &text);
+        }
+    }
+    read_body(&mut c, &body, mime);
+    if opts.failures_only && !crate::classify::is_failure(&c) {
+        return None;
+    }
+    Some(c)
 }
 
 /// A response body as far as it was kept.

@@ -1,7 +1,7 @@
-use std::io::{BufReader, Cursor};
+use std::io::{BufRead, BufReader, Cursor};
 
 use super::cap::tail_start;
-use super::splice::is_plain_success;
+use super::par::is_plain_success;
 use super::*;
 
 const CHROME: &str = include_str!("../../../tests/fixtures/har/chrome-devtools.har");
@@ -30,23 +30,75 @@ fn run_entries(
     tail: usize,
     max_entry: usize,
 ) -> (Vec<Capture>, ScanStats) {
-    let source: Arc<str> = Arc::from("t.har");
-    let mut reader = BufReader::with_capacity(chunk, Cursor::new(input));
-    let mut caps = Vec::new();
-    let mut stats = ScanStats::default();
-    let opts = ScanOptions { failures_only };
-    scan_with(
-        &source,
-        &mut reader,
-        &opts,
-        &mut |c| caps.push(c),
-        &mut stats,
+    run_threads(
+        input,
+        failures_only,
+        chunk,
         max,
         tail,
         max_entry,
+        1,
+        1 << 20,
+    )
+}
+
+/// [`run_entries`] with the entries parsed on `threads` workers, in batches of `batch` bytes.
+#[allow(clippy::too_many_arguments)]
+fn run_threads(
+    input: &[u8],
+    failures_only: bool,
+    chunk: usize,
+    max: usize,
+    tail: usize,
+    max_entry: usize,
+    threads: usize,
+    batch: usize,
+) -> (Vec<Capture>, ScanStats) {
+    let source: Arc<str> = Arc::from("t.har");
+    let mut reader = Counting(BufReader::with_capacity(chunk, Cursor::new(input)), 0);
+    let mut caps = Vec::new();
+    let mut stats = ScanStats::default();
+    let opts = ScanOptions { failures_only };
+    let limits = Limits {
+        max_string: max,
+        tail,
+        max_entry,
+        batch,
+    };
+    let ahead = scan_with(
+        &source,
+        &mut reader,
+        &opts,
+        threads,
+        &Captures,
+        &mut |c| caps.push(c),
+        &mut stats,
+        limits,
     )
     .unwrap();
+    stats.bytes = reader.1 - ahead;
     (caps, stats)
+}
+
+/// Counts the bytes consumed from a reader.
+struct Counting<R>(R, u64);
+
+impl<R: BufRead> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        self.1 += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.1 += n as u64;
+        self.0.consume(n);
+    }
 }
 
 fn run(input: &str, failures_only: bool) -> (Vec<Capture>, ScanStats) {
@@ -442,6 +494,14 @@ fn slices_and_the_streaming_walk_give_the_same_captures() {
     inputs.push(gen_pretty[..gen_pretty.len() * 2 / 3].to_string());
     inputs.push(gen_compact.replacen("\"status\":529", "\"status\":529,,", 3));
     inputs.push(gen_compact.replacen("},{", "} {", 40));
+    // An error far into a pretty file: its line counts the newlines of the entries before.
+    if let Some((cut, _)) = gen_pretty.match_indices(",\n    {").nth(150) {
+        inputs.push(format!(
+            "{}\n   x{}",
+            &gen_pretty[..cut],
+            &gen_pretty[cut + 1..]
+        ));
+    }
     // Nesting the walk refuses but a slice alone would accept.
     for depth in [120, 124, 125, 126, 130] {
         inputs.push(format!(
@@ -472,6 +532,37 @@ fn slices_and_the_streaming_walk_give_the_same_captures() {
                     format!("{:?}", got_stats.skipped_samples),
                     format!("{:?}", want_stats.skipped_samples)
                 );
+                // On worker threads, in batches of every size: the same, bytes read included.
+                let (inline, inline_stats) = run_threads(
+                    input.as_bytes(),
+                    failures_only,
+                    chunk,
+                    max,
+                    max / 4,
+                    max,
+                    1,
+                    1 << 20,
+                );
+                for (threads, batch) in [(2, 1), (3, 700), (4, 1 << 20)] {
+                    let (got, got_stats) = run_threads(
+                        input.as_bytes(),
+                        failures_only,
+                        chunk,
+                        max,
+                        max / 4,
+                        max,
+                        threads,
+                        batch,
+                    );
+                    assert_eq!(got, want, "chunk {chunk} max {max} threads {threads}");
+                    assert_eq!(got, inline);
+                    assert_eq!(got_stats.captures, want_stats.captures);
+                    assert_eq!(got_stats.bytes, inline_stats.bytes, "threads {threads}");
+                    assert_eq!(
+                        format!("{:?}", got_stats.skipped_samples),
+                        format!("{:?}", want_stats.skipped_samples)
+                    );
+                }
             }
         }
     }

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{Ctx, MAX_HEADERS, Ready, Shared};
+use super::{Ctx, MAX_HEADERS, Shared};
 
 /// Visitor methods for JSON scalars a lenient visitor has no use for.
 macro_rules! ignore_scalars {
@@ -121,24 +121,13 @@ impl<'de> DeserializeSeed<'de> for EntrySeed<'_, '_> {
         let line = 1 + ctx.shared.newlines.get();
         ctx.entries += 1;
         ctx.current = Some((ctx.entries, line));
-        let mut entry = Obj::<Entry>::new(ctx.shared).deserialize(d)?;
+        let entry = Obj::<Entry>::new(ctx.shared).deserialize(d)?;
         ctx.current = None;
-        if entry.is_some() {
-            // A placeholder `{}` stands for an entry [`Splice`] already parsed.
-            let mut ready = ctx.shared.ready.borrow_mut();
-            while ready.front().is_some_and(|(n, _)| *n < ctx.entries) {
-                ready.pop_front();
-            }
-            if ready.front().is_some_and(|(n, _)| *n == ctx.entries) {
-                match ready.pop_front() {
-                    Some((_, Ready::Entry(e))) => entry = Some(*e),
-                    Some((_, Ready::Success)) => {
-                        ctx.stats.captures += 1;
-                        return Ok(());
-                    }
-                    None => {}
-                }
-            }
+        // A placeholder `{}` stands for an entry [`Splice`] already parsed.
+        if entry.is_some() && ctx.sink.ready(ctx.entries) {
+            // (The sink credited the entry's newlines.)
+            ctx.stats.captures += 1;
+            return Ok(());
         }
         match entry {
             Some(e) => ctx.emit(e, line),

@@ -110,7 +110,7 @@ pub(super) fn scan<H: Handler, R: Read + Send + 'static>(
         ..Default::default()
     };
     let mut reader = BufReader::with_capacity(READ_BUF, reader);
-    let jsonl = match sniff(&source, &mut reader, opts, handler, sink, &mut stats)? {
+    let jsonl = match sniff(&source, &mut reader, opts, 1, handler, sink, &mut stats)? {
         Sniffed::Done => return Ok(stats),
         Sniffed::Jsonl => true,
         Sniffed::Text => false,

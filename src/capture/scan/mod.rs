@@ -101,7 +101,7 @@ pub fn scan_reader<R: Read>(
         ..Default::default()
     };
     let mut reader = BufReader::with_capacity(READ_BUF, reader);
-    match sniff(&source, &mut reader, opts, &Captures, out, &mut stats)? {
+    match sniff(&source, &mut reader, opts, 1, &Captures, out, &mut stats)? {
         Sniffed::Done => Ok(stats),
         Sniffed::Jsonl => {
             let engine = Engine::sequential();
@@ -221,7 +221,17 @@ fn scan_input<H: Handler, R: Read + Send>(
     };
     let mut reader = BufReader::with_capacity(READ_BUF, reader);
     let mut chunked = false;
-    match sniff(&source, &mut reader, opts, handler, sink, &mut stats)? {
+    let big = size.is_none_or(|s| s >= engine.parallel_min);
+    let har_threads = if big { engine.threads } else { 1 };
+    match sniff(
+        &source,
+        &mut reader,
+        opts,
+        har_threads,
+        handler,
+        sink,
+        &mut stats,
+    )? {
         Sniffed::Done => {}
         Sniffed::Jsonl => {
             chunked = true;

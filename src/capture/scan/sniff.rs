@@ -15,12 +15,14 @@ pub(super) enum Sniffed {
     Text,
 }
 
-/// Looks at the head of an input: empty and binary inputs are counted, HAR files scanned;
-/// otherwise says whether it is a JSON Lines log or text.
+/// Looks at the head of an input: empty and binary inputs are counted, HAR files scanned
+/// (their entries parsed on `har_threads` workers when above 1); otherwise says whether it is
+/// a JSON Lines log or text.
 pub(super) fn sniff<H: Handler, R: Read>(
     source: &Arc<str>,
     reader: &mut BufReader<R>,
     opts: &ScanOptions,
+    har_threads: usize,
     handler: &H,
     sink: &mut dyn FnMut(H::Item),
     stats: &mut ScanStats,
@@ -40,18 +42,16 @@ pub(super) fn sniff<H: Handler, R: Read>(
             inner: reader,
             count: 0,
         };
-        har::scan(
+        let ahead = har::scan_with_handler(
             source,
             &mut counting,
             opts,
-            &mut |c| {
-                if let Some(t) = handler.capture(c) {
-                    sink(t)
-                }
-            },
+            har_threads,
+            handler,
+            sink,
             stats,
         )?;
-        stats.bytes = counting.count;
+        stats.bytes = counting.count - ahead;
         return Ok(Sniffed::Done);
     }
     Ok(if looks_jsonl(source, head) {
