@@ -25,6 +25,7 @@ mod limits;
 mod live;
 mod metrics;
 mod mock;
+mod pipes;
 mod probe;
 mod record;
 mod record_trust;

@@ -1,8 +1,13 @@
-//! Live inputs: a pipe (stdin that is not a regular file) or a followed file (`--follow`).
-//! A reader thread hands over one line at a time; the scan waits for the next line with a
-//! timeout, so a capture held back in case a second form of it follows is let go once the
-//! input has been quiet for [`QUIET`], and a verdict appears while the stream is still open.
-//! The chunked fast paths stay for regular files (their throughput is untouched).
+//! Live inputs: a followed file (`--follow`), and a pipe (stdin that is not a regular file)
+//! read by a sequential engine. A reader thread hands over one line at a time; the scan
+//! waits for the next line with a timeout, so a capture held back in case a second form of
+//! it follows is let go once the input has been quiet for [`QUIET`], and a verdict appears
+//! while the stream is still open.
+//!
+//! A pipe read by the commands' engine goes through the chunked pipeline instead, which keeps
+//! the same promises: a chunk goes to the workers whenever the pipe is momentarily empty
+//! ([`wait`]), and a held capture is let go after [`QUIET`] (`pipeline::Clock`), so a pipe
+//! that pauses gets its verdicts as they come and a bulk pipe full chunks and every worker.
 //!
 //! A stop (Ctrl-C or SIGTERM, [`watch_signals`]) ends the scan as the end of input would, so
 //! the command prints what it has seen and exits with its usual status.
@@ -88,6 +93,33 @@ pub fn stdin_is_live() -> bool {
     #[cfg(not(unix))]
     {
         false
+    }
+}
+
+/// Waits until `pipe` can be read (data, its end, or an error the read will report): true.
+/// With a `timeout`, false once it passes with nothing to read; without, false only when the
+/// run is stopped ([`stopped`], looked at every [`TICK`]), so a blocked reader never keeps
+/// a stopped run from ending.
+#[cfg(unix)]
+pub(super) fn wait(pipe: &File, timeout: Option<Duration>) -> io::Result<bool> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let step = timeout.unwrap_or(TICK);
+    let ts = Timespec {
+        tv_sec: step.as_secs() as _,
+        tv_nsec: step.subsec_nanos() as _,
+    };
+    loop {
+        if timeout.is_none() && stopped() {
+            return Ok(false);
+        }
+        let mut fds = [PollFd::new(pipe, PollFlags::IN)];
+        match poll(&mut fds, Some(&ts)) {
+            Ok(0) if timeout.is_some() => return Ok(false),
+            Ok(0) => {}
+            Ok(_) => return Ok(true),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
