@@ -75,11 +75,19 @@ pub(super) trait Job: Sync {
 
 /// The chunk size for the next chunks after one of `len` input bytes became a batch of
 /// `weight` bytes: each batch in flight gets an equal share of [`HELD_BYTES`], the chunk
-/// shrinks so its batch fits (never below [`MIN_CHUNK`] or above the engine's `full` size).
-fn sized_for(len: usize, weight: usize, pool: usize, full: usize) -> usize {
+/// shrinks at once so its batch fits and grows back at most twofold per batch (never below
+/// [`MIN_CHUNK`] or above the engine's `full` size).
+pub(super) fn sized_for(len: usize, weight: usize, pool: usize, now: usize, full: usize) -> usize {
     let share = (HELD_BYTES / pool) as u128;
     let fits = (len as u128 * share / weight.max(1) as u128).min(full as u128) as usize;
-    fits.max(MIN_CHUNK.min(full))
+    fits.min(now.saturating_mul(2)).max(MIN_CHUNK.min(full))
+}
+
+/// The first chunks' size, before any batch has said what the input turns into: the
+/// chunks a whole pool holds before the first batch comes back must not hold more than the
+/// budget if every line becomes an item, so the pipeline starts small and doubles.
+fn first_chunk(full: usize) -> usize {
+    (full / 8).max(MIN_CHUNK).min(full)
 }
 
 /// A live input's clock, shared by the reader and the consumer: when bytes last came and
@@ -161,7 +169,7 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
     let clock = chunks.is_live().then(|| std::sync::Arc::new(Clock::new()));
     chunks.clock = clock.clone();
     let full = chunks.chunk_size();
-    let cap = std::sync::Arc::new(AtomicUsize::new(full));
+    let cap = std::sync::Arc::new(AtomicUsize::new(first_chunk(full)));
     chunks.cap = Some(cap.clone());
     let (work_tx, work_rx) = sync_channel::<Chunk>(pool);
     let work_rx = Mutex::new(work_rx);
@@ -231,13 +239,19 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
             match r {
                 Ok((seq, len, weight, b)) => {
                     if len > 0 {
-                        cap.store(sized_for(len, weight, pool, full), Ordering::Relaxed);
+                        let now = cap.load(Ordering::Relaxed);
+                        let next = sized_for(len, weight, pool, now, full);
+                        cap.store(next, Ordering::Relaxed);
                     }
                     pending.insert(seq, b);
                     while let Some(b) = pending.remove(&next) {
                         let (buf, spare) = consume(b);
                         let _ = pool_tx.send(buf);
-                        let _ = spare_tx.try_send(spare);
+                        // Spare storage is kept only while chunks are full size: one grown
+                        // for a bigger chunk would hold its capacity through the small ones.
+                        if cap.load(Ordering::Relaxed) >= full {
+                            let _ = spare_tx.try_send(spare);
+                        }
                         next += 1;
                         busy = true;
                     }

@@ -516,3 +516,18 @@ fn a_mapped_line_longer_than_the_cap_is_skipped_and_counted() {
         assert_eq!(stats.bytes, input.len() as u64);
     }
 }
+
+#[test]
+fn heavy_batches_shrink_the_chunks_and_light_ones_grow_them_back() {
+    use super::pipeline::{HELD_BYTES, sized_for};
+    let (pool, full) = (10, 800 * 1024);
+    // A batch four times its input's share: the next chunks hold a quarter as much input.
+    let share = HELD_BYTES / pool;
+    let heavy = sized_for(full, 4 * share, pool, full, full);
+    assert!(heavy <= full / 4 + 1 && heavy >= full / 4 - 1, "{heavy}");
+    // Never below the floor, whatever the weight.
+    assert_eq!(sized_for(full, usize::MAX, pool, full, full), 16 * 1024);
+    // Weightless batches: back to full size, at most doubling per batch.
+    assert_eq!(sized_for(heavy, 0, pool, heavy, full), 2 * heavy);
+    assert_eq!(sized_for(full, 0, pool, full, full), full);
+}
