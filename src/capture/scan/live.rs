@@ -6,7 +6,7 @@
 //!
 //! A pipe read by the commands' engine goes through the chunked pipeline instead, which keeps
 //! the same promises: a chunk goes to the workers whenever the pipe is momentarily empty
-//! ([`wait`]), and a held capture is let go after [`QUIET`] (`pipeline::Clock`), so a pipe
+//! (`quiet::wait`), and a held capture is let go after [`QUIET`] (`quiet::Clock`), so a pipe
 //! that pauses gets its verdicts as they come and a bulk pipe full chunks and every worker.
 //!
 //! A stop (Ctrl-C or SIGTERM, [`watch_signals`]) ends the scan as the end of input would, so
@@ -16,7 +16,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -27,19 +27,11 @@ use super::text_stream::text_line;
 use super::{Handler, ScanOptions, ScanStats};
 use crate::capture::{Capture, text};
 
-/// How long the input must be quiet before a held capture is let go.
-pub const QUIET: Duration = Duration::from_millis(400);
+pub use super::quiet::{QUIET, stopped};
 /// How often the scan looks at the clock and the stop flag while waiting.
 const TICK: Duration = Duration::from_millis(100);
 /// How often a followed file is looked at again when nothing new is in it.
 pub const POLL: Duration = Duration::from_millis(250);
-
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// True once Ctrl-C or SIGTERM arrived (after [`watch_signals`]).
-pub fn stopped() -> bool {
-    STOP.load(Ordering::Relaxed)
-}
 
 /// Turns Ctrl-C and SIGTERM into a stop of the live scan (instead of killing the process),
 /// so what was seen is still reported. Installed once; a no-op after that.
@@ -63,12 +55,12 @@ pub fn watch_signals() {
                     // Poll once so the handlers are installed before the scan starts.
                     tokio::select! {
                         biased;
-                        () = &mut wait => { STOP.store(true, Ordering::Relaxed); return; }
+                        () = &mut wait => { super::quiet::stop(); return; }
                         () = std::future::ready(()) => {}
                     }
                     let _ = ready_tx.send(());
                     wait.await;
-                    STOP.store(true, Ordering::Relaxed);
+                    super::quiet::stop();
                 });
             });
         if spawned.is_ok() {
@@ -93,33 +85,6 @@ pub fn stdin_is_live() -> bool {
     #[cfg(not(unix))]
     {
         false
-    }
-}
-
-/// Waits until `pipe` can be read (data, its end, or an error the read will report): true.
-/// With a `timeout`, false once it passes with nothing to read; without, false only when the
-/// run is stopped ([`stopped`], looked at every [`TICK`]), so a blocked reader never keeps
-/// a stopped run from ending.
-#[cfg(unix)]
-pub(super) fn wait(pipe: &File, timeout: Option<Duration>) -> io::Result<bool> {
-    use rustix::event::{PollFd, PollFlags, Timespec, poll};
-    let step = timeout.unwrap_or(TICK);
-    let ts = Timespec {
-        tv_sec: step.as_secs() as _,
-        tv_nsec: step.subsec_nanos() as _,
-    };
-    loop {
-        if timeout.is_none() && stopped() {
-            return Ok(false);
-        }
-        let mut fds = [PollFd::new(pipe, PollFlags::IN)];
-        match poll(&mut fds, Some(&ts)) {
-            Ok(0) if timeout.is_some() => return Ok(false),
-            Ok(0) => {}
-            Ok(_) => return Ok(true),
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
     }
 }
 

@@ -18,6 +18,7 @@ mod jsonl_stream;
 pub mod live;
 mod pipeline;
 mod prefilter;
+mod quiet;
 mod read;
 mod sniff;
 mod text_stream;

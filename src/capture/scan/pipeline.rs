@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::Engine;
-use super::live::QUIET;
+use super::quiet::Clock;
 use super::read::{Buf, Chunk, ChunkReader, Input};
 
 /// Bytes of input in flight at once (being read, parsed, or waiting for the consumer),
@@ -59,7 +59,8 @@ pub(super) trait Job: Sync {
     fn state(&self) -> Self::State;
     /// A worker's side: one chunk into a batch.
     fn work(&self, state: &mut Self::State, chunk: Chunk, spare: Self::Spare) -> Self::Batch;
-    /// A batch that tells the consumer the input has been quiet for [`QUIET`] (a live pipe):
+    /// A batch that tells the consumer the input has been quiet for
+    /// [`QUIET`](super::quiet::QUIET) (a live pipe):
     /// a capture held back in case a second form of it follows is let go, as the live path
     /// does. `None`: nothing is held.
     fn quiet(&self) -> Option<Self::Batch> {
@@ -90,44 +91,6 @@ fn first_chunk(full: usize) -> usize {
     (full / 8).max(MIN_CHUNK).min(full)
 }
 
-/// A live input's clock, shared by the reader and the consumer: when bytes last came and
-/// how many chunks went to the workers.
-pub(super) struct Clock {
-    start: Instant,
-    last_read: AtomicU64,
-    sent: AtomicU64,
-}
-
-impl Clock {
-    fn new() -> Clock {
-        Clock {
-            start: Instant::now(),
-            last_read: AtomicU64::new(0),
-            sent: AtomicU64::new(0),
-        }
-    }
-
-    fn now(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
-    }
-
-    /// Bytes came in.
-    pub(super) fn read(&self) {
-        self.last_read.store(self.now(), Ordering::Relaxed);
-    }
-
-    /// A chunk is about to go to the workers.
-    pub(super) fn sent(&self) {
-        self.sent.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Every chunk sent is consumed (`consumed` of them) and no byte came for [`QUIET`].
-    fn quiet(&self, consumed: u64) -> bool {
-        self.sent.load(Ordering::SeqCst) == consumed
-            && self.now() >= self.last_read.load(Ordering::Relaxed) + QUIET.as_millis() as u64
-    }
-}
-
 /// Runs `input` through `job` on the calling thread, one chunk at a time, handing every
 /// batch to `consume`, which gives back the chunk's buffer and any spare storage. `max_lines`
 /// caps the lines per chunk. Returns the bytes read.
@@ -153,7 +116,8 @@ pub(super) fn inline<J: Job, R: Read>(
 /// [`inline`] with a reader thread, `engine.threads` workers (at least one) and the calling
 /// thread as the ordered consumer, which puts the batches back in input order. On a live
 /// input ([`Input::Live`]) the consumer also watches the clock: once every chunk is consumed
-/// and the input has been quiet for [`QUIET`], it consumes [`Job::quiet`]'s batch.
+/// and the input has been quiet for [`QUIET`](super::quiet::QUIET), it consumes
+/// [`Job::quiet`]'s batch.
 pub(super) fn parallel<J: Job, R: Read + Send>(
     input: Input<R>,
     engine: &Engine,

@@ -7,7 +7,7 @@ use std::io::{self, BufRead, Read};
 
 use super::Engine;
 #[cfg(unix)]
-use super::live;
+use super::quiet;
 
 /// Lines longer than this are skipped (and counted), never buffered further.
 pub const MAX_LINE: usize = 16 * 1024 * 1024;
@@ -128,7 +128,7 @@ pub(super) struct ChunkReader<R> {
     /// per line; unlimited for text, whose batches hold only captures).
     pub(super) max_lines: u64,
     /// Set on every read that brought bytes (a live input's quiet clock), when watched.
-    pub(super) clock: Option<std::sync::Arc<super::pipeline::Clock>>,
+    pub(super) clock: Option<std::sync::Arc<super::quiet::Clock>>,
     /// The chunk size the pipeline wants now (smaller while batches weigh a lot), when set.
     pub(super) cap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
     /// The chunk size asked for.
@@ -213,7 +213,7 @@ impl<R: Read> ChunkReader<R> {
                 Input::Read(r) => r.read(dst),
                 #[cfg(unix)]
                 Input::Live { pipe, .. } => {
-                    if !live::wait(pipe, None)? {
+                    if !quiet::wait(pipe, None)? {
                         // Stopped (Ctrl-C, SIGTERM): the input ends here.
                         Ok(0)
                     } else {
@@ -245,7 +245,7 @@ impl<R: Read> ChunkReader<R> {
     fn pipe_paused(&self) -> io::Result<bool> {
         #[cfg(unix)]
         if let Input::Live { pipe, .. } = &self.input {
-            return Ok(!live::wait(pipe, Some(LIVE_WAIT))?);
+            return Ok(!quiet::wait(pipe, Some(LIVE_WAIT))?);
         }
         Ok(false)
     }
