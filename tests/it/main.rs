@@ -26,6 +26,7 @@ mod limits;
 mod live;
 mod metrics;
 mod mock;
+mod pipes;
 mod probe;
 mod record;
 mod record_trust;

@@ -6,8 +6,8 @@
 use std::io;
 use std::sync::Arc;
 
-use super::pipeline::Job;
-use super::read::{Chunk, too_long, trim_eol};
+use super::pipeline::{ITEM_HEAP, Job};
+use super::read::{Buf, Chunk, too_long, trim_eol};
 use super::{Handler, Light, ScanOptions, ScanStats};
 use crate::capture::{jsonl, logrecord, object, text};
 
@@ -30,6 +30,25 @@ impl<H: Handler> Job for Lines<'_, H> {
     fn work(&self, source: &mut Arc<str>, chunk: Chunk, outs: Self::Spare) -> Self::Batch {
         work(source, self.opts, self.handler, chunk, outs)
     }
+    fn weight(&self, b: &Self::Batch) -> usize {
+        let text: usize = b
+            .outs
+            .iter()
+            .map(|o| match o {
+                Out::Item(_) => ITEM_HEAP,
+                Out::Text(_, s) | Out::Skip(_, s) => s.len(),
+                Out::Flush => 0,
+            })
+            .sum();
+        text + b.outs.capacity() * std::mem::size_of::<Out<H::Item>>()
+    }
+    fn quiet(&self) -> Option<Self::Batch> {
+        Some(Batch {
+            outs: vec![Out::Flush],
+            captures: 0,
+            buf: Buf::default(),
+        })
+    }
 }
 
 /// Runs the JSON Lines path: `run` drives the [pipeline](super::pipeline) (inline or
@@ -42,7 +61,7 @@ pub(super) fn scan<'a, H: Handler>(
     stats: &mut ScanStats,
     run: impl FnOnce(
         &Lines<'a, H>,
-        &mut dyn FnMut(Batch<H::Item>) -> (Vec<u8>, Vec<Out<H::Item>>),
+        &mut dyn FnMut(Batch<H::Item>) -> (Buf, Vec<Out<H::Item>>),
     ) -> io::Result<u64>,
 ) -> io::Result<()> {
     let mut text = text::TextScanner::new(source.clone());
@@ -73,7 +92,7 @@ pub(super) enum Out<T> {
 pub(super) struct Batch<T> {
     outs: Vec<Out<T>>,
     captures: u64,
-    buf: Vec<u8>,
+    buf: Buf,
 }
 
 /// The worker's side: every line of a chunk through the pre-filter and the parsers.
@@ -94,7 +113,7 @@ fn work<H: Handler>(
             buf: chunk.buf,
         };
     }
-    let data = &chunk.buf[..chunk.len];
+    let data = chunk.data();
     // A text capture may be open from the previous chunk.
     let mut text_open = true;
     let mut line_no = chunk.first_line;
@@ -254,13 +273,7 @@ pub(super) fn line<H: Handler>(
     sink: &mut dyn FnMut(H::Item),
     stats: &mut ScanStats,
 ) {
-    let chunk = Chunk {
-        seq: 0,
-        first_line: line_no,
-        buf: bytes.to_vec(),
-        len: bytes.len(),
-        too_long: None,
-    };
+    let chunk = Chunk::owned(line_no, bytes.to_vec());
     let mut batch = work(source, opts, handler, chunk, Vec::new());
     consume(source, handler, text, &mut batch, sink, stats);
 }

@@ -1,8 +1,13 @@
-//! Live inputs: a pipe (stdin that is not a regular file) or a followed file (`--follow`).
-//! A reader thread hands over one line at a time; the scan waits for the next line with a
-//! timeout, so a capture held back in case a second form of it follows is let go once the
-//! input has been quiet for [`QUIET`], and a verdict appears while the stream is still open.
-//! The chunked fast paths stay for regular files (their throughput is untouched).
+//! Live inputs: a followed file (`--follow`), and a pipe (stdin that is not a regular file)
+//! read by a sequential engine. A reader thread hands over one line at a time; the scan
+//! waits for the next line with a timeout, so a capture held back in case a second form of
+//! it follows is let go once the input has been quiet for [`QUIET`], and a verdict appears
+//! while the stream is still open.
+//!
+//! A pipe read by the commands' engine goes through the chunked pipeline instead, which keeps
+//! the same promises: a chunk goes to the workers whenever the pipe is momentarily empty
+//! (`quiet::wait`), and a held capture is let go after [`QUIET`] (`quiet::Clock`), so a pipe
+//! that pauses gets its verdicts as they come and a bulk pipe full chunks and every worker.
 //!
 //! A stop (Ctrl-C or SIGTERM, [`watch_signals`]) ends the scan as the end of input would, so
 //! the command prints what it has seen and exits with its usual status.
@@ -11,7 +16,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::time::{Duration, Instant};
 
@@ -22,19 +27,11 @@ use super::text_stream::text_line;
 use super::{Handler, ScanOptions, ScanStats};
 use crate::capture::{Capture, text};
 
-/// How long the input must be quiet before a held capture is let go.
-pub const QUIET: Duration = Duration::from_millis(400);
+pub use super::quiet::{QUIET, stopped};
 /// How often the scan looks at the clock and the stop flag while waiting.
 const TICK: Duration = Duration::from_millis(100);
 /// How often a followed file is looked at again when nothing new is in it.
 pub const POLL: Duration = Duration::from_millis(250);
-
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// True once Ctrl-C or SIGTERM arrived (after [`watch_signals`]).
-pub fn stopped() -> bool {
-    STOP.load(Ordering::Relaxed)
-}
 
 /// Turns Ctrl-C and SIGTERM into a stop of the live scan (instead of killing the process),
 /// so what was seen is still reported. Installed once; a no-op after that.
@@ -58,12 +55,12 @@ pub fn watch_signals() {
                     // Poll once so the handlers are installed before the scan starts.
                     tokio::select! {
                         biased;
-                        () = &mut wait => { STOP.store(true, Ordering::Relaxed); return; }
+                        () = &mut wait => { super::quiet::stop(); return; }
                         () = std::future::ready(()) => {}
                     }
                     let _ = ready_tx.send(());
                     wait.await;
-                    STOP.store(true, Ordering::Relaxed);
+                    super::quiet::stop();
                 });
             });
         if spawned.is_ok() {

@@ -6,7 +6,8 @@
 //! do one job each:
 //! - [`input`]: what to read (a path expanded, program source told apart, [`InputError`]);
 //! - [`sniff`]: what an input is, from its head (empty, binary, HAR, JSON Lines or text);
-//! - [`read`]: reading with flat memory (line-aligned chunks, single lines, the line cap);
+//! - [`read`]: reading with flat memory (line-aligned chunks of a mapped file or a pipe,
+//!   single lines, the line cap);
 //! - [`pipeline`]: the one ordered reader -> workers -> consumer pipeline, generic over the
 //!   work and the consumption;
 //! - [`jsonl_stream`] and [`text_stream`]: the JSON Lines and text paths on it;
@@ -17,6 +18,7 @@ mod jsonl_stream;
 pub mod live;
 mod pipeline;
 mod prefilter;
+mod quiet;
 mod read;
 mod sniff;
 mod text_stream;
@@ -31,7 +33,7 @@ pub use super::stats::{ScanOptions, ScanStats, Skipped};
 use input::is_source_code;
 pub use input::{InputError, expand};
 pub use read::MAX_LINE;
-use read::{MAX_CHUNK_LINES, READ_BUF};
+use read::{Input, MAP_MIN, MAX_CHUNK_LINES, READ_BUF};
 use sniff::{Sniffed, sniff};
 use text_stream::{text_lines, text_parallel};
 
@@ -63,13 +65,27 @@ pub fn scan_path_with<H: Handler>(
             .map_err(wrap);
     }
     if path.as_os_str() == "-" {
-        if engine.follow || live::stdin_is_live() {
+        let live = live::stdin_is_live();
+        if engine.follow || (live && engine.parallel_min == u64::MAX) {
             // A pipe may never end: verdicts as the lines arrive.
             return live::scan(name.clone(), io::stdin(), opts, handler, sink).map_err(wrap);
         }
-        // `Stdin` (not its lock) so the reader can move to its own thread.
-        return scan_input(name.clone(), io::stdin(), None, opts, engine, handler, sink)
-            .map_err(wrap);
+        // A pipe goes through the chunked path, which hands out a chunk whenever the pipe is
+        // momentarily empty: a pipe that pauses gets its verdicts as they come, a bulk one
+        // full chunks and every worker. `Stdin` (not its lock) so the reader can move to its
+        // own thread.
+        let via = if live { Via::Live } else { Via::Read };
+        return scan_opened(
+            name.clone(),
+            io::stdin(),
+            None,
+            via,
+            opts,
+            engine,
+            handler,
+            sink,
+        )
+        .map_err(wrap);
     }
     let file = File::open(path).map_err(wrap)?;
     // Source code mentions 429s in comments and constants; it is never a capture.
@@ -85,11 +101,22 @@ pub fn scan_path_with<H: Handler>(
         );
         return Ok(stats);
     }
-    let size = file.metadata().ok().map(|m| m.len());
-    scan_input(name.clone(), file, size, opts, engine, handler, sink).map_err(wrap)
+    let meta = file.metadata().ok();
+    let size = meta.as_ref().map(|m| m.len());
+    // A regular file of some size is mapped (zero-copy); the rest is read.
+    let via = match &meta {
+        Some(m) if m.is_file() && m.len() >= MAP_MIN => {
+            file.try_clone().map_or(Via::Read, Via::Map)
+        }
+        _ => Via::Read,
+    };
+    scan_opened(name.clone(), file, size, via, opts, engine, handler, sink).map_err(wrap)
 }
-/// whole-file JSON document); a JSON Lines log goes through the chunked fast path; everything
-/// else is read line by line, each line going to the JSONL parser or the text chunker.
+
+/// Scans one reader on the calling thread, sequentially, handing out every capture. A HAR
+/// file is scanned whole (a whole-file JSON document); a JSON Lines log goes through the
+/// chunked fast path; everything else is read line by line, each line going to the JSONL
+/// parser or the text chunker.
 pub fn scan_reader<R: Read>(
     source: Arc<str>,
     reader: R,
@@ -106,7 +133,7 @@ pub fn scan_reader<R: Read>(
         Sniffed::Jsonl => {
             let engine = Engine::sequential();
             let run = |job: &_, consume: &mut dyn FnMut(_) -> _| {
-                pipeline::inline(reader, &engine, MAX_CHUNK_LINES, job, consume)
+                pipeline::inline(Input::Read(reader), &engine, MAX_CHUNK_LINES, job, consume)
             };
             jsonl_stream::scan(&source, opts, &Captures, out, &mut stats, run)?;
             Ok(stats)
@@ -205,11 +232,60 @@ impl Engine {
     }
 }
 
-/// Scans one opened input with `handler`.
+/// How an opened input is read once sniffed.
+enum Via {
+    /// `read` into recycled buffers.
+    Read,
+    /// Mapped a window at a time (a regular file; this handle of it).
+    Map(File),
+    /// A pipe that may pause (stdin).
+    Live,
+}
+
+/// Scans one opened input with `handler`, reading it (tests).
+#[cfg(test)]
 fn scan_input<H: Handler, R: Read + Send>(
     source: Arc<str>,
     reader: R,
     size: Option<u64>,
+    opts: &ScanOptions,
+    engine: &Engine,
+    handler: &H,
+    sink: &mut dyn FnMut(H::Item),
+) -> io::Result<ScanStats> {
+    scan_opened(source, reader, size, Via::Read, opts, engine, handler, sink)
+}
+
+/// The input for the chunked paths, once sniffed: the file mapped, the pipe watched (what
+/// the sniffing read is its head), or the reader as it is (also when mapping or watching is
+/// not possible).
+fn chunk_input<R: Read>(via: Via, reader: BufReader<R>) -> Input<BufReader<R>> {
+    match via {
+        Via::Read => Input::Read(reader),
+        Via::Map(file) => Input::Map(file),
+        #[cfg(unix)]
+        Via::Live => {
+            use std::os::fd::AsFd;
+            match io::stdin().as_fd().try_clone_to_owned() {
+                Ok(fd) => Input::Live {
+                    pipe: File::from(fd),
+                    head: reader.buffer().to_vec(),
+                },
+                Err(_) => Input::Read(reader),
+            }
+        }
+        #[cfg(not(unix))]
+        Via::Live => Input::Read(reader),
+    }
+}
+
+/// Scans one opened input with `handler`.
+#[allow(clippy::too_many_arguments)]
+fn scan_opened<H: Handler, R: Read + Send>(
+    source: Arc<str>,
+    reader: R,
+    size: Option<u64>,
+    via: Via,
     opts: &ScanOptions,
     engine: &Engine,
     handler: &H,
@@ -221,6 +297,7 @@ fn scan_input<H: Handler, R: Read + Send>(
     };
     let mut reader = BufReader::with_capacity(READ_BUF, reader);
     let mut chunked = false;
+    let live = matches!(via, Via::Live);
     let big = size.is_none_or(|s| s >= engine.parallel_min);
     let har_threads = if big { engine.threads } else { 1 };
     match sniff(
@@ -235,22 +312,23 @@ fn scan_input<H: Handler, R: Read + Send>(
         Sniffed::Done => {}
         Sniffed::Jsonl => {
             chunked = true;
-            let big = size.is_none_or(|s| s >= engine.parallel_min);
+            let input = chunk_input(via, reader);
             let run = |job: &_, consume: &mut dyn FnMut(_) -> _| {
-                if engine.threads > 1 && big {
-                    pipeline::parallel(reader, engine, MAX_CHUNK_LINES, job, consume)
+                // A live pipe needs the consumer on its own thread (it watches the clock).
+                if (engine.threads > 1 && big) || live {
+                    pipeline::parallel(input, engine, MAX_CHUNK_LINES, job, consume)
                 } else {
-                    pipeline::inline(reader, engine, MAX_CHUNK_LINES, job, consume)
+                    pipeline::inline(input, engine, MAX_CHUNK_LINES, job, consume)
                 }
             };
             jsonl_stream::scan(&source, opts, handler, sink, &mut stats, run)?;
         }
         Sniffed::Text => {
             // One worker still gains the whole-chunk pre-filter and a reader thread.
-            let big = size.is_none_or(|s| s >= engine.parallel_min);
             if big && engine.parallel_min < u64::MAX {
                 chunked = true;
-                text_parallel(&source, reader, opts, engine, handler, sink, &mut stats)?;
+                let input = chunk_input(via, reader);
+                text_parallel(&source, input, opts, engine, handler, sink, &mut stats)?;
             } else {
                 text_lines(&source, reader, opts, handler, sink, &mut stats)?;
             }

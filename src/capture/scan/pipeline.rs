@@ -10,14 +10,34 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Mutex;
-use std::sync::mpsc::sync_channel;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::time::Duration;
 
 use super::Engine;
-use super::read::{Chunk, ChunkReader};
+use super::quiet::Clock;
+use super::read::{Buf, Chunk, ChunkReader, Input};
 
 /// Bytes of input in flight at once (being read, parsed, or waiting for the consumer),
 /// whatever the number of workers: the chunk shrinks as workers are added.
 pub(super) const IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Bytes the batches in flight may hold beyond their input (verdicts, events, text lines
+/// waiting for the ordered consumer), whatever the number of workers: when a chunk's batch
+/// weighs more than its share ([`Job::weight`]), the next chunks are cut smaller, so a
+/// failure-dense log holds as little as a quiet one.
+pub(super) const HELD_BYTES: usize = 4 * 1024 * 1024;
+
+/// What one item of a batch holds on the heap beyond its own size, as [`Job::weight`]
+/// counts it: a verdict or a `diagnose` event with its strings (source, time, model, request
+/// id, evidence) is 0.5-1.5 KiB on gen_worst.py's failure-dense log.
+pub(super) const ITEM_HEAP: usize = 1024;
+
+/// The smallest chunk the held-bytes budget cuts to (per-chunk costs stay negligible).
+const MIN_CHUNK: usize = 16 * 1024;
+
+/// How often the consumer of a live input looks at the clock while waiting.
+const TICK: Duration = Duration::from_millis(100);
 
 /// The fixed pool for `workers` workers: (chunks in flight, bytes per chunk). Enough chunks
 /// to keep every worker busy; memory does not grow with the input or the worker count.
@@ -39,22 +59,52 @@ pub(super) trait Job: Sync {
     fn state(&self) -> Self::State;
     /// A worker's side: one chunk into a batch.
     fn work(&self, state: &mut Self::State, chunk: Chunk, spare: Self::Spare) -> Self::Batch;
+    /// A batch that tells the consumer the input has been quiet for
+    /// [`QUIET`](super::quiet::QUIET) (a live pipe):
+    /// a capture held back in case a second form of it follows is let go, as the live path
+    /// does. `None`: nothing is held.
+    fn quiet(&self) -> Option<Self::Batch> {
+        None
+    }
+    /// Bytes `batch` holds beyond its chunk's input (an estimate: items count
+    /// [`ITEM_HEAP`] each); 0 when it holds next to nothing. Called on the worker's thread.
+    fn weight(&self, batch: &Self::Batch) -> usize {
+        let _ = batch;
+        0
+    }
 }
 
-/// Runs `reader` through `job` on the calling thread, one chunk at a time, handing every
+/// The chunk size for the next chunks after one of `len` input bytes became a batch of
+/// `weight` bytes: each batch in flight gets an equal share of [`HELD_BYTES`], the chunk
+/// shrinks at once so its batch fits and grows back at most twofold per batch (never below
+/// [`MIN_CHUNK`] or above the engine's `full` size).
+pub(super) fn sized_for(len: usize, weight: usize, pool: usize, now: usize, full: usize) -> usize {
+    let share = (HELD_BYTES / pool) as u128;
+    let fits = (len as u128 * share / weight.max(1) as u128).min(full as u128) as usize;
+    fits.min(now.saturating_mul(2)).max(MIN_CHUNK.min(full))
+}
+
+/// The first chunks' size, before any batch has said what the input turns into: the
+/// chunks a whole pool holds before the first batch comes back must not hold more than the
+/// budget if every line becomes an item, so the pipeline starts small and doubles.
+fn first_chunk(full: usize) -> usize {
+    (full / 8).max(MIN_CHUNK).min(full)
+}
+
+/// Runs `input` through `job` on the calling thread, one chunk at a time, handing every
 /// batch to `consume`, which gives back the chunk's buffer and any spare storage. `max_lines`
 /// caps the lines per chunk. Returns the bytes read.
 pub(super) fn inline<J: Job, R: Read>(
-    reader: R,
+    input: Input<R>,
     engine: &Engine,
     max_lines: u64,
     job: &J,
-    consume: &mut dyn FnMut(J::Batch) -> (Vec<u8>, J::Spare),
+    consume: &mut dyn FnMut(J::Batch) -> (Buf, J::Spare),
 ) -> io::Result<u64> {
-    let mut chunks = ChunkReader::new(reader, engine);
+    let mut chunks = ChunkReader::new(input, engine);
     chunks.max_lines = max_lines;
     let mut state = job.state();
-    let mut buf = Vec::new();
+    let mut buf = Buf::default();
     let mut spare = J::Spare::default();
     while let Some(chunk) = chunks.next(std::mem::take(&mut buf))? {
         let batch = job.work(&mut state, chunk, std::mem::take(&mut spare));
@@ -64,26 +114,36 @@ pub(super) fn inline<J: Job, R: Read>(
 }
 
 /// [`inline`] with a reader thread, `engine.threads` workers (at least one) and the calling
-/// thread as the ordered consumer, which puts the batches back in input order.
+/// thread as the ordered consumer, which puts the batches back in input order. On a live
+/// input ([`Input::Live`]) the consumer also watches the clock: once every chunk is consumed
+/// and the input has been quiet for [`QUIET`](super::quiet::QUIET), it consumes
+/// [`Job::quiet`]'s batch.
 pub(super) fn parallel<J: Job, R: Read + Send>(
-    reader: R,
+    input: Input<R>,
     engine: &Engine,
     max_lines: u64,
     job: &J,
-    consume: &mut dyn FnMut(J::Batch) -> (Vec<u8>, J::Spare),
+    consume: &mut dyn FnMut(J::Batch) -> (Buf, J::Spare),
 ) -> io::Result<u64> {
     let workers = engine.threads.max(1);
+    limit_arenas(workers);
     let (pool, sized) = in_flight(workers, engine);
-    let mut chunks = ChunkReader::new(reader, &sized);
+    let mut chunks = ChunkReader::new(input, &sized);
     chunks.max_lines = max_lines;
+    let clock = chunks.is_live().then(|| std::sync::Arc::new(Clock::new()));
+    chunks.clock = clock.clone();
+    let full = chunks.chunk_size();
+    let cap = std::sync::Arc::new(AtomicUsize::new(first_chunk(full)));
+    chunks.cap = Some(cap.clone());
     let (work_tx, work_rx) = sync_channel::<Chunk>(pool);
     let work_rx = Mutex::new(work_rx);
-    let (res_tx, res_rx) = sync_channel::<io::Result<(u64, J::Batch)>>(pool);
-    let (pool_tx, pool_rx) = sync_channel::<Vec<u8>>(pool);
+    // (chunk, its input bytes, its batch's weight, the batch)
+    let (res_tx, res_rx) = sync_channel::<io::Result<(u64, usize, usize, J::Batch)>>(pool);
+    let (pool_tx, pool_rx) = sync_channel::<Buf>(pool);
     let (spare_tx, spare_rx) = sync_channel::<J::Spare>(pool);
     let spare_rx = Mutex::new(spare_rx);
     for _ in 0..pool {
-        let _ = pool_tx.send(Vec::new());
+        let _ = pool_tx.send(Buf::default());
     }
     let mut failure: Option<io::Error> = None;
     let bytes = std::thread::scope(|s| {
@@ -105,9 +165,10 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
                         .ok()
                         .and_then(|rx| rx.try_recv().ok())
                         .unwrap_or_default();
-                    let seq = chunk.seq;
+                    let (seq, len) = (chunk.seq, chunk.data().len());
                     let batch = job.work(&mut state, chunk, spare);
-                    if res_tx.send(Ok((seq, batch))).is_err() {
+                    let weight = job.weight(&batch);
+                    if res_tx.send(Ok((seq, len, weight, batch))).is_err() {
                         break;
                     }
                 }
@@ -116,15 +177,47 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
         drop(res_tx);
         let mut pending: BTreeMap<u64, J::Batch> = BTreeMap::new();
         let mut next = 0u64;
-        for r in res_rx.iter() {
+        // Batches were consumed since the input was last found quiet.
+        let mut busy = false;
+        loop {
+            let r = match &clock {
+                None => match res_rx.recv() {
+                    Ok(r) => r,
+                    Err(_) => break,
+                },
+                Some(clock) => match res_rx.recv_timeout(TICK) {
+                    Ok(r) => r,
+                    Err(RecvTimeoutError::Timeout) => {
+                        if busy && clock.quiet(next) {
+                            busy = false;
+                            if let Some(b) = job.quiet() {
+                                // Its buffer is empty: not one of the pool's.
+                                let _ = consume(b);
+                            }
+                        }
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                },
+            };
             match r {
-                Ok((seq, b)) => {
+                Ok((seq, len, weight, b)) => {
+                    if len > 0 {
+                        let now = cap.load(Ordering::Relaxed);
+                        let next = sized_for(len, weight, pool, now, full);
+                        cap.store(next, Ordering::Relaxed);
+                    }
                     pending.insert(seq, b);
                     while let Some(b) = pending.remove(&next) {
                         let (buf, spare) = consume(b);
                         let _ = pool_tx.send(buf);
-                        let _ = spare_tx.try_send(spare);
+                        // Spare storage is kept only while chunks are full size: one grown
+                        // for a bigger chunk would hold its capacity through the small ones.
+                        if cap.load(Ordering::Relaxed) >= full {
+                            let _ = spare_tx.try_send(spare);
+                        }
                         next += 1;
+                        busy = true;
                     }
                 }
                 Err(e) => {
@@ -142,4 +235,26 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
         Some(e) => Err(e),
         None => Ok(bytes),
     }
+}
+
+/// Caps glibc's malloc arenas before the workers start. By default every thread that
+/// allocates under contention gets an arena of its own (up to 8 per core), each keeping
+/// freed memory of its own: with 8 workers that is 6-16 MiB of resident memory nobody uses.
+/// Two arenas keep the contention low (a worker allocates mostly its batch's items) and the
+/// memory flat. Process-wide and set once; other platforms' allocators need nothing.
+fn limit_arenas(workers: usize) {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        if workers > 1 {
+            ONCE.call_once(|| {
+                // SAFETY: `mallopt` only sets a malloc tunable; any value is valid for it.
+                unsafe {
+                    libc::mallopt(libc::M_ARENA_MAX, 2);
+                }
+            });
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = workers;
 }

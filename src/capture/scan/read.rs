@@ -6,6 +6,8 @@
 use std::io::{self, BufRead, Read};
 
 use super::Engine;
+#[cfg(unix)]
+use super::quiet;
 
 /// Lines longer than this are skipped (and counted), never buffered further.
 pub const MAX_LINE: usize = 16 * 1024 * 1024;
@@ -18,32 +20,119 @@ pub(super) fn too_long(len: usize) -> String {
     format!("line of {len} bytes is longer than the {MAX_LINE}-byte cap")
 }
 
+/// A chunk's bytes: a recycled buffer (input read with `read`) or a window of a mapped
+/// file (zero-copy). Handed back to the pipeline once consumed: a buffer is reused, a window
+/// unmapped, so the memory held is what is in flight.
+#[derive(Default)]
+pub(super) struct Buf {
+    store: Store,
+    len: usize,
+}
+
+#[derive(Default)]
+enum Store {
+    #[default]
+    Empty,
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Buf {
+    /// This chunk's bytes.
+    pub(super) fn data(&self) -> &[u8] {
+        match &self.store {
+            Store::Empty => &[],
+            Store::Owned(v) => &v[..self.len],
+            Store::Mapped(m) => &m[..self.len],
+        }
+    }
+
+    /// The recycled buffer (a window is unmapped here).
+    fn into_vec(self) -> Vec<u8> {
+        match self.store {
+            Store::Owned(v) => v,
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A piece of input that ends on a line boundary (or a line too long to keep).
 pub(super) struct Chunk {
     pub(super) seq: u64,
     /// Line number of the first line.
     pub(super) first_line: u64,
-    /// Recycled storage; only `buf[..len]` is this chunk's.
-    pub(super) buf: Vec<u8>,
-    pub(super) len: usize,
+    /// The bytes ([`Chunk::data`]); given back to the pipeline with the batch.
+    pub(super) buf: Buf,
     /// A line longer than [`MAX_LINE`], drained and not kept: its length.
     pub(super) too_long: Option<usize>,
 }
 
-/// Cuts a reader into chunks through recycled buffers, carrying a partial last line over.
+impl Chunk {
+    /// The chunk's bytes (whole lines).
+    pub(super) fn data(&self) -> &[u8] {
+        self.buf.data()
+    }
+
+    /// A chunk of the given lines (a live line, tests).
+    pub(super) fn owned(first_line: u64, bytes: Vec<u8>) -> Chunk {
+        let len = bytes.len();
+        Chunk {
+            seq: 0,
+            first_line,
+            buf: Buf {
+                store: Store::Owned(bytes),
+                len,
+            },
+            too_long: None,
+        }
+    }
+}
+
+/// Where a [`ChunkReader`] takes its bytes from.
+pub(super) enum Input<R> {
+    /// `read` into recycled buffers: pipes of bulk data redirected from elsewhere, special
+    /// files, small files, and whenever mapping fails.
+    Read(R),
+    /// A regular file, mapped one chunk-sized window at a time (zero-copy; see [`map_window`]).
+    Map(std::fs::File),
+    /// A pipe that may pause (stdin): a chunk is handed out as soon as the pipe is
+    /// momentarily empty, so each line is seen when it arrives; `head` is what the sniffing
+    /// already read.
+    #[cfg(unix)]
+    Live { pipe: std::fs::File, head: Vec<u8> },
+}
+
+/// How long a live pipe must stay empty before what was read is handed out as a partial
+/// chunk: long enough for a bulk writer to refill the pipe (full chunks), short enough to be
+/// invisible per line.
+#[cfg(unix)]
+const LIVE_WAIT: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Inputs at least this big are mapped (below, one `read` costs less than a mapping).
+pub const MAP_MIN: u64 = 64 * 1024;
+
+/// Cuts an input into chunks through recycled buffers or mapped windows, carrying a partial
+/// last line over.
 pub(super) struct ChunkReader<R> {
-    inner: R,
+    input: Input<R>,
     chunk: usize,
     carry: Vec<u8>,
     /// Lines handed out so far.
     line: u64,
     seq: u64,
     eof: bool,
+    /// Bytes read (or mapped) so far; where the next mapped window starts.
     pub(super) bytes: u64,
     progress: Option<indicatif::ProgressBar>,
     /// Most lines per chunk ([`MAX_CHUNK_LINES`] for JSON Lines, whose batches hold an item
     /// per line; unlimited for text, whose batches hold only captures).
     pub(super) max_lines: u64,
+    /// Set on every read that brought bytes (a live input's quiet clock), when watched.
+    pub(super) clock: Option<std::sync::Arc<super::quiet::Clock>>,
+    /// The chunk size the pipeline wants now (smaller while batches weigh a lot), when set.
+    pub(super) cap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
+    /// The chunk size asked for.
+    full: usize,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -52,13 +141,17 @@ impl<R: Read> ChunkReader<R> {
     /// or a read fails (sent to the consumer through `errors`). Returns the bytes read.
     pub(super) fn feed<T>(
         mut self,
-        pool: &std::sync::mpsc::Receiver<Vec<u8>>,
+        pool: &std::sync::mpsc::Receiver<Buf>,
         work: &std::sync::mpsc::SyncSender<Chunk>,
         errors: &std::sync::mpsc::SyncSender<io::Result<T>>,
     ) -> u64 {
         while let Ok(buf) = pool.recv() {
             match self.next(buf) {
                 Ok(Some(c)) => {
+                    // Counted before it goes, so the consumer never sees it gone and uncounted.
+                    if let Some(clock) = &self.clock {
+                        clock.sent();
+                    }
                     if work.send(c).is_err() {
                         break;
                     }
@@ -73,9 +166,9 @@ impl<R: Read> ChunkReader<R> {
         self.bytes
     }
 
-    pub(super) fn new(inner: R, engine: &Engine) -> Self {
-        ChunkReader {
-            inner,
+    pub(super) fn new(input: Input<R>, engine: &Engine) -> Self {
+        let mut r = ChunkReader {
+            input,
             chunk: engine.chunk.clamp(64, MAX_LINE),
             carry: Vec::new(),
             line: 0,
@@ -84,18 +177,52 @@ impl<R: Read> ChunkReader<R> {
             bytes: 0,
             progress: engine.progress.clone(),
             max_lines: MAX_CHUNK_LINES,
+            clock: None,
+            cap: None,
+            full: engine.chunk.clamp(64, MAX_LINE),
+        };
+        #[cfg(unix)]
+        if let Input::Live { head, .. } = &mut r.input {
+            r.bytes = head.len() as u64;
+            r.carry = std::mem::take(head);
+        }
+        r
+    }
+
+    /// The chunk size asked for (before any cap).
+    pub(super) fn chunk_size(&self) -> usize {
+        self.full
+    }
+
+    /// True for a pipe that may pause ([`Input::Live`]).
+    pub(super) fn is_live(&self) -> bool {
+        #[cfg(unix)]
+        {
+            matches!(self.input, Input::Live { .. })
+        }
+        #[cfg(not(unix))]
+        {
+            false
         }
     }
 
-    /// Reads into `buf[len..]` once; returns the bytes read (0 at end of input).
-    fn read_more(&mut self, buf: &mut Vec<u8>, len: usize) -> io::Result<usize> {
-        if buf.len() <= len {
-            // Grow the initialised length; recycled buffers keep theirs, so this is rare.
-            let want = (len * 2).max(self.chunk);
-            buf.resize(want, 0);
-        }
+    /// Reads into `dst` (not empty) once; returns the bytes read (0 at end of input).
+    fn read_more(&mut self, dst: &mut [u8]) -> io::Result<usize> {
         loop {
-            match self.inner.read(&mut buf[len..]) {
+            let got = match &mut self.input {
+                Input::Read(r) => r.read(dst),
+                #[cfg(unix)]
+                Input::Live { pipe, .. } => {
+                    if !quiet::wait(pipe, None)? {
+                        // Stopped (Ctrl-C, SIGTERM): the input ends here.
+                        Ok(0)
+                    } else {
+                        pipe.read(dst)
+                    }
+                }
+                Input::Map(_) => Ok(0),
+            };
+            match got {
                 Ok(n) => {
                     self.bytes += n as u64;
                     if let Some(pb) = &self.progress {
@@ -103,6 +230,8 @@ impl<R: Read> ChunkReader<R> {
                     }
                     if n == 0 {
                         self.eof = true;
+                    } else if let Some(clock) = &self.clock {
+                        clock.read();
                     }
                     return Ok(n);
                 }
@@ -112,66 +241,139 @@ impl<R: Read> ChunkReader<R> {
         }
     }
 
+    /// True when a live pipe has stayed empty for [`LIVE_WAIT`]: what was read goes out now.
+    fn pipe_paused(&self) -> io::Result<bool> {
+        #[cfg(unix)]
+        if let Input::Live { pipe, .. } = &self.input {
+            return Ok(!quiet::wait(pipe, Some(LIVE_WAIT))?);
+        }
+        Ok(false)
+    }
+
     /// The next chunk, in `buf` (recycled); `None` at the end.
-    pub(super) fn next(&mut self, mut buf: Vec<u8>) -> io::Result<Option<Chunk>> {
-        if buf.capacity() > 2 * self.chunk {
+    pub(super) fn next(&mut self, buf: Buf) -> io::Result<Option<Chunk>> {
+        if let Some(cap) = &self.cap {
+            self.chunk = cap
+                .load(std::sync::atomic::Ordering::Relaxed)
+                .clamp(64, self.full);
+        }
+        if let Input::Map(_) = &self.input {
+            drop(buf);
+            return self.next_mapped();
+        }
+        let mut buf = buf.into_vec();
+        if buf.capacity() > 2 * self.full {
             // After a very long line: give the memory back.
             buf = Vec::new();
         }
-        if buf.len() < self.chunk {
-            buf.resize(self.chunk, 0);
-        }
         let mut len = self.carry.len();
-        if buf.len() < len {
-            buf.resize(len, 0);
+        // Bytes this chunk may take: the chunk size, more for a line longer than that.
+        let mut target = self.chunk.max(len + 1);
+        if buf.len() < target {
+            buf.resize(target, 0);
         }
         buf[..len].copy_from_slice(&self.carry);
         self.carry.clear();
         let mut scanned = 0; // bytes known to hold no newline
+        // A live pipe: whether buf[..len] holds a whole line (one can go out at a pause).
+        let live = self.is_live();
+        let mut whole = live && memchr::memchr(b'\n', &buf[..len]).is_some();
         loop {
-            let target = buf.len().max(self.chunk);
             while len < target && !self.eof {
-                len += self.read_more(&mut buf, len)?;
+                if whole && self.pipe_paused()? {
+                    break;
+                }
+                let n = self.read_more(&mut buf[len..target])?;
+                whole = whole || (live && memchr::memchr(b'\n', &buf[len..len + n]).is_some());
+                len += n;
             }
             if let Some(p) = memchr::memrchr(b'\n', &buf[scanned..len]) {
-                // At most MAX_CHUNK_LINES lines: a chunk of tiny lines would otherwise make
-                // a batch of hundreds of thousands of items.
-                let (mut end, mut lines) = (scanned + p + 1, 0u64);
-                if end as u64 <= self.max_lines {
-                    // No more newlines than bytes: the cap cannot be reached; count at speed.
-                    lines = memchr::memchr_iter(b'\n', &buf[..end]).count() as u64;
-                } else {
-                    for nl in memchr::memchr_iter(b'\n', &buf[..end]) {
-                        lines += 1;
-                        if lines == self.max_lines {
-                            end = nl + 1;
-                            break;
-                        }
-                    }
-                }
+                let (end, lines) = cut(self.max_lines, &buf[..len], scanned + p + 1);
                 self.carry.extend_from_slice(&buf[end..len]);
-                return Ok(Some(self.emit(buf, end, lines)));
+                return Ok(Some(self.emit(Store::Owned(buf), end, lines)));
             }
             if self.eof {
-                return Ok((len > 0).then(|| self.emit(buf, len, 1)));
+                return Ok((len > 0).then(|| self.emit(Store::Owned(buf), len, 1)));
             }
             scanned = len;
             // The buffer holds one partial line: with its newline it would pass the cap.
             if len >= MAX_LINE {
                 return self.drain_long(buf, len).map(Some);
             }
-            // A line longer than the buffer: grow it (up to the cap) and read on.
-            let grown = (buf.len() * 2).min(MAX_LINE);
-            buf.resize(grown, 0);
+            // A line longer than the chunk: grow it (up to the cap) and read on.
+            target = (target * 2).min(MAX_LINE);
+            if buf.len() < target {
+                buf.resize(target, 0);
+            }
         }
     }
 
-    fn emit(&mut self, buf: Vec<u8>, len: usize, lines: u64) -> Chunk {
+    /// The next chunk of a mapped file: a window from where the last one ended to its last
+    /// newline. The size is looked at again for every window, so a file that grows is read
+    /// to its new end and one truncated before a window is mapped ends there (see
+    /// [`map_window`] for one truncated while a window is being read).
+    fn next_mapped(&mut self) -> io::Result<Option<Chunk>> {
+        let Input::Map(file) = &self.input else {
+            return Ok(None);
+        };
+        let size = file.metadata()?.len();
+        let pos = self.bytes;
+        if pos >= size {
+            return Ok(None);
+        }
+        let mut want = self.chunk as u64;
+        let mut scanned = 0;
+        let (map, end, lines) = loop {
+            let len = want.min(size - pos) as usize;
+            let map = map_window(file, pos, len)?;
+            match memchr::memrchr(b'\n', &map[scanned..]) {
+                Some(p) => {
+                    let (end, lines) = cut(self.max_lines, &map, scanned + p + 1);
+                    break (map, end, lines);
+                }
+                None if pos + len as u64 >= size => break (map, len, 1),
+                None if len >= MAX_LINE => {
+                    drop(map);
+                    let total = long_line_end(file, pos)?;
+                    self.advance(total);
+                    return Ok(Some(self.skipped(total as usize, Buf::default())));
+                }
+                None => {
+                    // A line longer than the window: map a bigger one (up to the cap).
+                    scanned = len;
+                    want = (want * 2).min(MAX_LINE as u64);
+                }
+            }
+        };
+        self.advance(end as u64);
+        Ok(Some(self.emit(Store::Mapped(map), end, lines)))
+    }
+
+    fn advance(&mut self, n: u64) {
+        self.bytes += n;
+        if let Some(pb) = &self.progress {
+            pb.inc(n);
+        }
+    }
+
+    /// The chunk for a line too long to keep.
+    fn skipped(&mut self, len: usize, buf: Buf) -> Chunk {
         let c = Chunk {
             seq: self.seq,
             first_line: self.line + 1,
             buf,
-            len,
+            too_long: Some(len),
+        };
+        self.seq += 1;
+        self.line += 1;
+        c
+    }
+
+    fn emit(&mut self, store: Store, len: usize, lines: u64) -> Chunk {
+        let c = Chunk {
+            seq: self.seq,
+            first_line: self.line + 1,
+            buf: Buf { store, len },
             too_long: None,
         };
         self.seq += 1;
@@ -184,7 +386,7 @@ impl<R: Read> ChunkReader<R> {
         buf.truncate(self.chunk);
         buf.shrink_to(self.chunk);
         loop {
-            let n = self.read_more(&mut buf, 0)?;
+            let n = self.read_more(&mut buf)?;
             if n == 0 {
                 break;
             }
@@ -195,18 +397,70 @@ impl<R: Read> ChunkReader<R> {
             }
             total += n;
         }
-        let c = Chunk {
-            seq: self.seq,
-            first_line: self.line + 1,
-            buf,
+        let buf = Buf {
+            store: Store::Owned(buf),
             len: 0,
-            too_long: Some(total),
         };
-        self.seq += 1;
-        self.line += 1;
-        Ok(c)
+        Ok(self.skipped(total, buf))
     }
 }
+
+/// Where a chunk of `data` ending at `end` (just past a newline) is cut: at most `max_lines`
+/// lines (a chunk of tiny lines would otherwise make a batch of hundreds of thousands of
+/// items). Returns the end and the lines in it.
+fn cut(max_lines: u64, data: &[u8], end: usize) -> (usize, u64) {
+    if end as u64 <= max_lines {
+        // No more newlines than bytes: the cap cannot be reached; count at speed.
+        return (end, memchr::memchr_iter(b'\n', &data[..end]).count() as u64);
+    }
+    let mut lines = 0u64;
+    for nl in memchr::memchr_iter(b'\n', &data[..end]) {
+        lines += 1;
+        if lines == max_lines {
+            return (nl + 1, lines);
+        }
+    }
+    (end, lines)
+}
+
+/// The length of a line longer than [`MAX_LINE`] starting at `pos`, found by reading on
+/// from the cap to its newline (nothing kept).
+fn long_line_end(file: &std::fs::File, pos: u64) -> io::Result<u64> {
+    let mut scratch = vec![0u8; READ_BUF];
+    let mut total = MAX_LINE as u64;
+    loop {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(file, &mut scratch, pos + total)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(file, &mut scratch, pos + total)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        if let Some(p) = memchr::memchr(b'\n', &scratch[..n]) {
+            return Ok(total + p as u64 + 1);
+        }
+        total += n as u64;
+    }
+}
+
+/// Maps `len` bytes of `file` from `pos`, read-only, its pages faulted in up front (one call
+/// instead of a fault per page).
+///
+/// A mapping is only safe while nobody shrinks the file under it: bytes past a new end fault
+/// with SIGBUS, which kills the process. The size is taken again before every window (a file
+/// truncated between windows ends cleanly), and windows are small and short-lived (the
+/// in-flight pool: a few MB for well under a second), so the remaining risk is a file
+/// truncated while one of its windows is being scanned; ripgrep accepts the same risk for
+/// the same gain. Followed files (`--follow`, where truncation is expected) are never mapped.
+fn map_window(file: &std::fs::File, pos: u64, len: usize) -> io::Result<memmap2::Mmap> {
+    let mut opts = memmap2::MmapOptions::new();
+    opts.offset(pos).len(len).populate();
+    // SAFETY: the map is read-only and private to this scan; its bytes are only read as
+    // `&[u8]` while it lives. Another process changing the file's bytes changes what we read
+    // (as a concurrent `read` would); one shrinking it is the documented SIGBUS risk above.
+    unsafe { opts.map(file) }
+}
+
 pub(super) fn trim_eol(b: &[u8]) -> &[u8] {
     let b = b.strip_suffix(b"\n").unwrap_or(b);
     b.strip_suffix(b"\r").unwrap_or(b)

@@ -1,6 +1,7 @@
 use std::io::BufReader;
 
 use super::pipeline::{IN_FLIGHT_BYTES, in_flight};
+use super::read::MAP_MIN;
 use super::read::{Line, LineReader, trim_eol};
 use super::sniff::looks_binary;
 use super::*;
@@ -455,4 +456,78 @@ fn the_pool_is_bounded_in_bytes_whatever_the_workers() {
 fn binary_sniff() {
     assert!(looks_binary(b"\x00\x01\x02abc"));
     assert!(!looks_binary(b"HTTP/1.1 429 Too Many Requests\r\n"));
+}
+
+/// Scans `input` written to a file through [`scan_path_with`] (mapped when big enough).
+fn run_file(input: &[u8], engine: &Engine) -> (Vec<Seen2>, ScanStats) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.log");
+    std::fs::write(&path, input).unwrap();
+    let mut got = Vec::new();
+    let stats = scan_path_with(&path, &ScanOptions::default(), engine, &Full, &mut |x| {
+        got.push(x)
+    })
+    .unwrap();
+    (got, stats)
+}
+
+#[test]
+fn a_mapped_file_gives_what_reading_it_gives() {
+    let mut jsonl = Vec::new();
+    while (jsonl.len() as u64) < 3 * MAP_MIN {
+        jsonl.extend_from_slice(&mixed_log());
+        jsonl.push(b'\n');
+    }
+    let text = service_log(400);
+    assert!(text.len() as u64 > MAP_MIN);
+    for input in [jsonl, text] {
+        let (want, ws) = run_full(&input, &Engine::sequential());
+        assert!(!want.is_empty());
+        for e in [
+            Engine::sequential(),
+            chunked(2, 4096),
+            chunked(1, 100),
+            chunked(3, 1 << 20),
+        ] {
+            let (got, gs) = run_file(&input, &e);
+            assert_eq!(got, want, "chunk {} threads {}", e.chunk, e.threads);
+            assert_eq!(
+                (gs.captures, gs.bytes, gs.skipped),
+                (ws.captures, ws.bytes, ws.skipped)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_mapped_line_longer_than_the_cap_is_skipped_and_counted() {
+    let mut input = br#"{"status":429}"#.to_vec();
+    input.push(b'\n');
+    input.push(b'{');
+    input.extend(std::iter::repeat_n(b'a', MAX_LINE + 10));
+    input.push(b'\n');
+    input.extend_from_slice(br#"{"status":529}"#);
+    for e in [Engine::sequential(), chunked(2, 4096)] {
+        let (got, stats) = run_file(&input, &e);
+        assert_eq!(got.iter().map(|g| g.0).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(stats.skipped, 1);
+        assert_eq!(stats.skipped_samples[0].line, 2);
+        assert!(stats.skipped_samples[0].reason.contains("longer than"));
+        assert_eq!(stats.bytes, input.len() as u64);
+    }
+}
+
+#[test]
+fn heavy_batches_shrink_the_chunks_and_light_ones_grow_them_back() {
+    use super::pipeline::{HELD_BYTES, sized_for};
+    let (pool, full) = (10, 800 * 1024);
+    // A batch four times its input's share: the next chunks hold a quarter as much input.
+    let share = HELD_BYTES / pool;
+    let heavy = sized_for(full, 4 * share, pool, full, full);
+    assert!(heavy <= full / 4 + 1 && heavy >= full / 4 - 1, "{heavy}");
+    // Never below the floor, whatever the weight.
+    assert_eq!(sized_for(full, usize::MAX, pool, full, full), 16 * 1024);
+    // Weightless batches: back to full size, at most doubling per batch.
+    assert_eq!(sized_for(heavy, 0, pool, heavy, full), 2 * heavy);
+    assert_eq!(sized_for(full, 0, pool, full, full), full);
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::pipeline::{self, Job};
 use super::prefilter::Prefilter;
-use super::read::{Chunk, Line, LineReader, too_long, trim_eol};
+use super::read::{Buf, Chunk, Input, Line, LineReader, too_long, trim_eol};
 use super::{Engine, Handler, ScanOptions, ScanStats};
 use crate::capture::{Capture, jsonl, logrecord, object, text};
 
@@ -208,8 +208,7 @@ pub(super) struct TextBatch<T> {
     /// The scanner's state after the chunk (`None` for a line too long to keep).
     tail: Option<text::TextScanner>,
     too_long: Option<usize>,
-    buf: Vec<u8>,
-    len: usize,
+    buf: Buf,
     checkpoints: Vec<Checkpoint>,
 }
 
@@ -232,7 +231,7 @@ fn text_work<H: Handler>(
                 emitted.set(emitted.get() + 1);
             }
         };
-        let data = &chunk.buf[..chunk.len];
+        let data = chunk.data();
         let limit = chunk.first_line + SYNC_LINES;
         text_chunk(
             source,
@@ -268,7 +267,6 @@ fn text_work<H: Handler>(
         tail,
         too_long: chunk.too_long,
         buf: chunk.buf,
-        len: chunk.len,
         checkpoints,
     }
 }
@@ -287,15 +285,18 @@ fn text_consume<H: Handler>(
     b: TextBatch<H::Item>,
     sink: &mut dyn FnMut(H::Item),
     stats: &mut ScanStats,
-) -> Vec<u8> {
+) -> Buf {
     let mut emit = |c: Capture| {
         if let Some(t) = handler.capture(c) {
             sink(t)
         }
     };
     let Some(mut tail) = b.tail else {
+        // A line too long to keep, or (none) the input went quiet: let a held capture go.
         carried.flush(&mut emit, stats);
-        stats.skip(source, b.first_line, too_long(b.too_long.unwrap_or(0)));
+        if let Some(n) = b.too_long {
+            stats.skip(source, b.first_line, too_long(n));
+        }
         return b.buf;
     };
     if carried.is_quiet() && !tail.leaned_on(carried) {
@@ -315,7 +316,7 @@ fn text_consume<H: Handler>(
         opts,
         carried,
         filter,
-        &b.buf[..b.len],
+        b.buf.data(),
         b.first_line,
         &mut emit,
         stats,
@@ -364,13 +365,27 @@ impl<H: Handler> Job for Chunks<'_, H> {
     fn work(&self, state: &mut Self::State, chunk: Chunk, _: ()) -> Self::Batch {
         text_work(&state.0, self.opts, self.handler, &mut state.1, chunk)
     }
+    fn weight(&self, b: &Self::Batch) -> usize {
+        b.items.capacity() * std::mem::size_of::<H::Item>() + b.items.len() * pipeline::ITEM_HEAP
+    }
+    fn quiet(&self) -> Option<Self::Batch> {
+        Some(TextBatch {
+            first_line: 0,
+            items: Vec::new(),
+            stats: ScanStats::default(),
+            tail: None,
+            too_long: None,
+            buf: Buf::default(),
+            checkpoints: Vec::new(),
+        })
+    }
 }
 
 /// The text path on the [pipeline](super::pipeline) with `engine.threads` workers; chunks
 /// are cut by size only (a batch holds captures, not one item per line).
 pub(super) fn text_parallel<H: Handler, R: Read + Send>(
     source: &Arc<str>,
-    reader: R,
+    reader: Input<R>,
     opts: &ScanOptions,
     engine: &Engine,
     handler: &H,
