@@ -42,8 +42,14 @@ gen() {
 # run NAME CMD...: one timed run; appends "wall cpu peak_kib" to $BENCH_DIR/t-NAME.
 run() {
     local name=$1; shift
+    local t0=${EPOCHREALTIME/./}
     /usr/bin/time -f '%e %U %S %M' -o "$BENCH_DIR/one" "$@" > "$BENCH_DIR/out-$name" 2>/dev/null || true
-    awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}' "$BENCH_DIR/one" >> "$BENCH_DIR/t-$name"
+    local us=$(( ${EPOCHREALTIME/./} - t0 ))
+    # The last line: time(1) writes "Command exited with non-zero status 1" first when the
+    # command exits non-zero (replay does: it found failures).
+    # Wall time from bash's microsecond clock (time(1)'s %e has 10 ms steps); CPU and peak
+    # RSS from time(1).
+    tail -n 1 "$BENCH_DIR/one" | awk -v us="$us" '{printf "%.4f %.3f %s\n", us / 1e6, $2 + $3, $4}' >> "$BENCH_DIR/t-$name"
 }
 
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
