@@ -2,33 +2,19 @@
 //! truncation, `--since` relative to now. Timing bounds only catch a hang or a verdict held to
 //! the end of input (the second line comes seconds later); they leave a busy machine room.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use crate::common::{bin, std_bin};
+use crate::common::{bin, std_bin, stdout_lines};
 
 const ITPM: &str = "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'This request would exceed the rate limit for your organization of 450,000 input tokens per minute.'}}";
 const RPM: &str = "anthropic.RateLimitError: Error code: 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'This request would exceed the rate limit for your organization of 50 requests per minute.'}}";
 
 /// How long a verdict may take on a loaded machine before the test calls it held back.
 const WAIT: Duration = Duration::from_secs(15);
-
-/// The child's stdout, line by line, through a channel (so a read can time out).
-fn lines(out: ChildStdout) -> Receiver<String> {
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines() {
-            let Ok(l) = l else { break };
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
 
 /// The next line with `needle` in it, or a panic naming what was awaited.
 fn next_with(rx: &Receiver<String>, needle: &str, what: &str) -> String {
@@ -65,7 +51,7 @@ fn spawn(args: &[&str], stdin: Stdio) -> Child {
 /// A failure, a pause, another: the first verdict comes while the pipe is still open.
 fn first_verdict_before_second_line(args: &[&str], needle: &str) {
     let mut child = spawn(args, Stdio::piped());
-    let rx = lines(child.stdout.take().unwrap());
+    let rx = stdout_lines(child.stdout.take().unwrap());
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{ITPM}").unwrap();
     stdin.flush().unwrap();
@@ -92,7 +78,7 @@ fn a_pipe_gets_each_verdict_as_it_arrives_text() {
 #[test]
 fn a_stopped_pipe_still_prints_its_summary() {
     let mut child = spawn(&["replay", "-"], Stdio::piped());
-    let rx = lines(child.stdout.take().unwrap());
+    let rx = stdout_lines(child.stdout.take().unwrap());
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{ITPM}").unwrap();
     stdin.flush().unwrap();
@@ -124,7 +110,7 @@ fn follow_reads_appends_rotation_and_truncation() {
     let log_arg = log.to_str().unwrap();
     // Not there yet: waited for.
     let mut child = spawn(&["replay", "--follow", log_arg, "--jsonl"], Stdio::null());
-    let rx = lines(child.stdout.take().unwrap());
+    let rx = stdout_lines(child.stdout.take().unwrap());
     std::thread::sleep(Duration::from_millis(300));
     append(&log, "worker started");
     append(&log, ITPM);
@@ -158,7 +144,7 @@ fn diagnose_follow_prints_a_line_per_failure_then_the_report() {
         &["diagnose", "--follow", log.to_str().unwrap()],
         Stdio::null(),
     );
-    let rx = lines(child.stdout.take().unwrap());
+    let rx = stdout_lines(child.stdout.take().unwrap());
     let first = next_with(&rx, "itpm", "the live line");
     assert!(first.contains("app.log:1"), "{first}");
     append(&log, RPM);

@@ -3,12 +3,11 @@
 //! verdict while it is open (a chunk goes out whenever the pipe is momentarily empty). Timing
 //! bounds only catch a verdict held to the end of input; they leave a busy machine room.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::Stdio;
-use std::sync::mpsc::channel;
 use std::time::Duration;
 
-use crate::common::{bin, fixture, std_bin};
+use crate::common::{bin, fixture, std_bin, stdout_lines};
 
 /// How long a verdict may take on a loaded machine before the test calls it held back.
 const WAIT: Duration = Duration::from_secs(15);
@@ -92,16 +91,7 @@ fn a_pipe_that_pauses_after_a_bulk_start_gets_its_verdict_early() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let out = child.stdout.take().unwrap();
-    let (tx, rx) = channel();
-    std::thread::spawn(move || {
-        for l in BufReader::new(out).lines() {
-            let Ok(l) = l else { break };
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let rx = stdout_lines(child.stdout.take().unwrap());
     let mut stdin = child.stdin.take().unwrap();
     for _ in 0..8000 {
         writeln!(stdin, "{success}").unwrap();
