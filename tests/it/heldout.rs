@@ -185,6 +185,23 @@ fn every_kind_of_cut_still_gives_a_verdict() {
 }
 
 #[test]
+fn a_har_file_cut_off_inside_its_429_entry_still_gives_the_failure() {
+    // A browser export cut off mid-way through the 429's body (a disk filled up, a paste
+    // limit): the entry is read as far as it goes. Was: a note on stderr and exit 0.
+    let har = std::fs::read_to_string(root().join("examples/devtools-export.har")).unwrap();
+    let at = har.find("rate limit of 30,000").expect("the example's 429");
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.har");
+    std::fs::write(&cut, &har[..at + 10]).unwrap();
+    let (v, err, code) = replay(&cut);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert_eq!(v[0]["status"], 429);
+    assert_eq!(v[0]["retry_after_s"], 12);
+    assert!(err.contains("read as far as it goes"), "{err}");
+}
+
+#[test]
 fn a_cut_off_body_does_not_swallow_the_next_log_record() {
     let (v, _, _) = replay(&dir().join("cut_then_next.log"));
     let got: Vec<(u64, &str)> = v

@@ -354,6 +354,9 @@ struct Shared {
     handed: Cell<u64>,
     /// Bytes of the file read.
     consumed: Cell<u64>,
+    /// The entry the file ended inside, closed and read as far as it went: its number
+    /// (1-based) and line.
+    cut_entry: Cell<Option<(u64, u64)>>,
 }
 
 /// What the visitors need while they walk the document.
@@ -391,9 +394,16 @@ impl Ctx<'_> {
                 "HAR document ends inside entry {n} (from line {start}): truncated file? \
                  {read} entries before it were read"
             ),
-            (serde_json::error::Category::Eof, None) => {
-                format!("HAR document ends early: truncated file? {read} entries were read")
-            }
+            (serde_json::error::Category::Eof, None) => match self.shared.cut_entry.get() {
+                Some((n, start)) => format!(
+                    "HAR document ends inside entry {n} (from line {start}): truncated file? \
+                     the entry was read as far as it goes, {} entries before it whole",
+                    read.saturating_sub(1)
+                ),
+                None => {
+                    format!("HAR document ends early: truncated file? {read} entries were read")
+                }
+            },
             (_, Some((n, start))) => format!(
                 "malformed HAR in entry {n} (from line {start}): {msg}; \
                  {read} entries before it were read"

@@ -169,11 +169,28 @@ impl<'s, R: BufRead, H: Handler> Splice<'s, R, H> {
         let avail = self.inner.fill_buf()?;
         if avail.is_empty() {
             self.st.eof = true;
-            // The file ends inside an entry: the walk reports it from the bytes.
+            // The file ends inside an entry: what arrived of it is closed and read like any
+            // entry (a 429 whose body was cut off is still a 429), and the walk notes the
+            // cut. An entry that cannot be closed goes to the walk, which reports it.
             if self.st.capturing {
-                self.st.capturing = false;
                 self.st.call_start = self.st.queue.len();
-                self.st.pass_through();
+                let cut = &self.st.batch.buf[self.st.entry_start..];
+                match (!self.st.deep)
+                    .then(|| crate::json::close::close_cut(cut))
+                    .flatten()
+                {
+                    Some(closed) => {
+                        self.st.batch.buf.truncate(self.st.entry_start);
+                        self.st.batch.buf.extend_from_slice(&closed);
+                        let at = (self.st.ordinal, self.st.entry_line);
+                        self.st.shared.cut_entry.set(Some(at));
+                        self.st.finish_entry();
+                    }
+                    None => {
+                        self.st.capturing = false;
+                        self.st.pass_through();
+                    }
+                }
                 self.st.tag();
             }
             return Ok(());

@@ -403,11 +403,35 @@ fn truncated_file_keeps_what_was_read() {
     let (caps, stats) = run(TRUNCATED, true);
     assert_eq!(caps.len(), 1);
     assert_eq!(caps[0].status, Some(429));
-    assert_eq!(stats.captures, 3);
+    // The fourth entry (a 200 cut off in its body) is read as far as it goes.
+    assert_eq!(stats.captures, 4);
     assert_eq!(stats.skipped, 1);
     let s = &stats.skipped_samples[0];
     assert!(s.reason.contains("ends inside entry 4"), "{}", s.reason);
     assert_eq!(s.line, TRUNCATED.lines().count() as u64);
+}
+
+#[test]
+fn an_entry_cut_off_by_the_end_of_the_file_still_shows_its_429() {
+    // The 429 is the third entry; cut it after its status, amid its headers and inside
+    // its body: each time the failure is read, never dropped (was: a note and exit 0).
+    let at = TRUNCATED.find("\"status\": 429").unwrap();
+    let body = TRUNCATED[at..].find("rate limit of 30,000").unwrap() + at;
+    let headers = TRUNCATED[at..].find("retry-after").unwrap() + at;
+    for cut in [at + 16, headers + 5, headers + 30, body] {
+        let input = &TRUNCATED[..cut];
+        let (caps, stats) = run(input, true);
+        assert_eq!(caps.len(), 1, "cut at {cut}: {:?}", stats.skipped_samples);
+        assert_eq!(caps[0].status, Some(429));
+        assert_eq!(stats.skipped, 1);
+        let s = &stats.skipped_samples[0];
+        assert!(s.reason.contains("ends inside entry 3"), "{}", s.reason);
+        assert!(s.reason.contains("read as far as it goes"), "{}", s.reason);
+    }
+    // Cut inside the body, the message that arrived is still read.
+    let (caps, _) = run(&TRUNCATED[..body + 24], true);
+    let seen = format!("{:?} {:?}", caps[0].error, caps[0].text);
+    assert!(seen.contains("rate limit of 30,000"), "{seen}");
 }
 
 #[test]
@@ -510,6 +534,8 @@ fn slices_and_the_streaming_walk_give_the_same_captures() {
             "]".repeat(depth)
         ));
     }
+    // The inputs that end inside an entry.
+    let cut = [TRUNCATED, &gen_pretty[..gen_pretty.len() * 2 / 3]];
     for input in &inputs {
         for failures_only in [true, false] {
             for (chunk, max) in [(8 * 1024, MAX_STRING), (3, MAX_STRING), (4096, 600)] {
@@ -523,15 +549,23 @@ fn slices_and_the_streaming_walk_give_the_same_captures() {
                         max_entry,
                     )
                 };
-                let (want, want_stats) = run_it(0);
-                let (got, got_stats) = run_it(max);
-                assert_eq!(got, want, "chunk {chunk} max {max}");
-                assert_eq!(got_stats.captures, want_stats.captures);
-                assert_eq!(got_stats.skipped, want_stats.skipped);
-                assert_eq!(
-                    format!("{:?}", got_stats.skipped_samples),
-                    format!("{:?}", want_stats.skipped_samples)
-                );
+                let (walked, walked_stats) = run_it(0);
+                let (want, want_stats) = run_it(max);
+                if cut.contains(&input.as_str()) {
+                    // The slices close an entry the file ends inside and read what arrived
+                    // of it; the walk alone drops it. Everything before it is the same.
+                    assert!(want.len() >= walked.len() && want.len() <= walked.len() + 1);
+                    assert_eq!(want[..walked.len()], walked[..]);
+                    assert_eq!(want_stats.skipped, walked_stats.skipped);
+                } else {
+                    assert_eq!(want, walked, "chunk {chunk} max {max}");
+                    assert_eq!(want_stats.captures, walked_stats.captures);
+                    assert_eq!(want_stats.skipped, walked_stats.skipped);
+                    assert_eq!(
+                        format!("{:?}", want_stats.skipped_samples),
+                        format!("{:?}", walked_stats.skipped_samples)
+                    );
+                }
                 // On worker threads, in batches of every size: the same, bytes read included.
                 let (inline, inline_stats) = run_threads(
                     input.as_bytes(),
