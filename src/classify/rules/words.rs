@@ -187,6 +187,29 @@ impl Anchored {
         }
     }
 
+    /// Whether any long word occurs in `hay`: [`Self::find_long`] without looking for an
+    /// earlier word once one is found.
+    fn any_long(&self, hay: &[u8]) -> bool {
+        let Some(s) = self.anchors.as_ref() else {
+            return false;
+        };
+        let mut at = 0;
+        while at < hay.len() {
+            let Some(m) = s.find_in(hay, aho_corasick::Span::from(at..hay.len())) else {
+                return false;
+            };
+            let h = m.start();
+            if self.groups[m.pattern().as_usize()].iter().any(|(off, w)| {
+                h.checked_sub(*off)
+                    .is_some_and(|st| hay[st..].starts_with(w))
+            }) {
+                return true;
+            }
+            at = h + 1;
+        }
+        false
+    }
+
     /// The leftmost short word starting in `from..before` (`before`: at most `hay.len()`).
     fn find_short(&self, hay: &[u8], from: usize, before: usize) -> Option<usize> {
         let s = self.short.as_ref()?;
@@ -253,8 +276,13 @@ impl WordSearch {
         }
     }
 
-    /// Whether any word occurs in `hay`.
+    /// Whether any word occurs in `hay`: stops at the first word found, wherever it is.
     pub fn is_match(&self, hay: &[u8]) -> bool {
-        self.find(hay, 0).is_some()
+        match self {
+            WordSearch::Packed(a) => {
+                a.short.as_ref().is_some_and(|s| s.find(hay).is_some()) || a.any_long(hay)
+            }
+            WordSearch::Automaton(a) => a.is_match(hay),
+        }
     }
 }
