@@ -101,6 +101,13 @@ const ANCHOR: usize = 4;
 /// best on a service log). Only speed depends on the choice: every occurrence of a word holds
 /// each of its windows.
 fn anchor_of(word: &[u8]) -> usize {
+    (0..=word.len() - ANCHOR)
+        .min_by_key(|&i| cost_of(&word[i..i + ANCHOR]))
+        .unwrap_or(0)
+}
+
+/// How common a window's bytes are in log text (see [`anchor_of`]): lower is rarer.
+fn cost_of(window: &[u8]) -> usize {
     // From most to least common in log lines.
     const COMMON: &[u8] = b" etaoinsrhldcumfpgwybvkxjqz0123456789_-:/.=,'\"";
     let cost = |b: u8| {
@@ -109,9 +116,55 @@ fn anchor_of(word: &[u8]) -> usize {
             .position(|&c| c == b)
             .map_or(0, |i| COMMON.len() - i)
     };
-    (0..=word.len() - ANCHOR)
-        .min_by_key(|&i| word[i..i + ANCHOR].iter().map(|&b| cost(b)).sum::<usize>())
-        .unwrap_or(0)
+    window.iter().map(|&b| cost(b)).sum()
+}
+
+/// Teddy's slim (32-byte) form takes at most this many patterns; past it the fat form
+/// searches half as many bytes per step.
+const SLIM_PATTERNS: usize = 32;
+
+/// The anchor of each word (its offset): the rarest window of each ([`anchor_of`]) when
+/// that makes at most [`SLIM_PATTERNS`] distinct anchors; else windows shared by several
+/// words, the one held by the most words still without an anchor first (the rarer on a
+/// tie), so the anchors fit the slim searcher (measured: the fat one's search was a quarter
+/// of the instructions of replaying a service log). Only speed depends on the choice.
+fn anchor_offsets(words: &[&[u8]]) -> Vec<usize> {
+    let rarest: Vec<usize> = words.iter().map(|w| anchor_of(w)).collect();
+    let mut distinct: Vec<&[u8]> = words
+        .iter()
+        .zip(&rarest)
+        .map(|(w, &o)| &w[o..o + ANCHOR])
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() <= SLIM_PATTERNS {
+        return rarest;
+    }
+    let mut offsets: Vec<Option<usize>> = vec![None; words.len()];
+    while offsets.iter().any(Option::is_none) {
+        let open = || {
+            words
+                .iter()
+                .zip(&offsets)
+                .filter(|(_, o)| o.is_none())
+                .map(|(w, _)| *w)
+        };
+        let best = open()
+            .flat_map(|w| w.windows(ANCHOR))
+            .max_by_key(|a| {
+                let held = open()
+                    .filter(|w| w.windows(ANCHOR).any(|x| x == *a))
+                    .count();
+                (held, std::cmp::Reverse(cost_of(a)), std::cmp::Reverse(*a))
+            })
+            .expect("an open word has a window");
+        for (w, o) in words.iter().zip(offsets.iter_mut()) {
+            if o.is_none() {
+                *o = w.windows(ANCHOR).position(|x| x == best);
+            }
+        }
+    }
+    offsets.into_iter().map(|o| o.expect("covered")).collect()
 }
 
 fn packed(words: &[&[u8]]) -> Option<Option<aho_corasick::packed::Searcher>> {
@@ -129,12 +182,19 @@ impl Anchored {
         let mut anchors: Vec<&[u8]> = Vec::new();
         let mut groups: Vec<Vec<(usize, Box<[u8]>)>> = Vec::new();
         let mut short: Vec<&[u8]> = Vec::new();
-        for w in words.iter().map(|w| w.as_bytes()) {
-            if w.len() < ANCHOR {
-                short.push(w);
-                continue;
-            }
-            let off = anchor_of(w);
+        let long: Vec<&[u8]> = words
+            .iter()
+            .map(|w| w.as_bytes())
+            .filter(|w| w.len() >= ANCHOR)
+            .collect();
+        let offsets = anchor_offsets(&long);
+        short.extend(
+            words
+                .iter()
+                .map(|w| w.as_bytes())
+                .filter(|w| w.len() < ANCHOR),
+        );
+        for (w, off) in long.into_iter().zip(offsets) {
             let a = &w[off..off + ANCHOR];
             let entry = (off, Box::from(w));
             match anchors.iter().position(|x| *x == a) {
