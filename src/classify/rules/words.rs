@@ -140,27 +140,33 @@ fn anchor_offsets(words: &[&[u8]]) -> Vec<usize> {
     if distinct.len() <= SLIM_PATTERNS {
         return rarest;
     }
+    // Every window, with its cost and the words holding it (each word once).
+    let mut pairs: Vec<(&[u8], usize)> = words
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| w.windows(ANCHOR).map(move |x| (x, i)))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut held: Vec<(&[u8], usize, Vec<usize>)> = Vec::new();
+    for (x, i) in pairs {
+        match held.last_mut() {
+            Some((y, _, ws)) if *y == x => ws.push(i),
+            _ => held.push((x, cost_of(x), vec![i])),
+        }
+    }
     let mut offsets: Vec<Option<usize>> = vec![None; words.len()];
     while offsets.iter().any(Option::is_none) {
-        let open = || {
-            words
-                .iter()
-                .zip(&offsets)
-                .filter(|(_, o)| o.is_none())
-                .map(|(w, _)| *w)
-        };
-        let best = open()
-            .flat_map(|w| w.windows(ANCHOR))
-            .max_by_key(|a| {
-                let held = open()
-                    .filter(|w| w.windows(ANCHOR).any(|x| x == *a))
-                    .count();
-                (held, std::cmp::Reverse(cost_of(a)), std::cmp::Reverse(*a))
+        let (best, _, _) = held
+            .iter()
+            .max_by_key(|(x, cost, ws)| {
+                let open = ws.iter().filter(|&&i| offsets[i].is_none()).count();
+                (open, std::cmp::Reverse(*cost), std::cmp::Reverse(*x))
             })
             .expect("an open word has a window");
         for (w, o) in words.iter().zip(offsets.iter_mut()) {
             if o.is_none() {
-                *o = w.windows(ANCHOR).position(|x| x == best);
+                *o = w.windows(ANCHOR).position(|x| x == *best);
             }
         }
     }
