@@ -159,20 +159,26 @@ fn anchor_offsets(words: &[&[u8]]) -> Vec<usize> {
     }
     let mut offsets: Vec<Option<usize>> = vec![None; words.len()];
     while offsets.iter().any(Option::is_none) {
-        let (best, _, _) = held
+        let open = |ws: &[usize]| ws.iter().filter(|&&i| offsets[i].is_none()).count();
+        let (best, _, ws) = held
             .iter()
-            .max_by_key(|(x, cost, ws)| {
-                let open = ws.iter().filter(|&&i| offsets[i].is_none()).count();
-                (open, std::cmp::Reverse(*cost), std::cmp::Reverse(*x))
-            })
+            .max_by_key(|(x, cost, ws)| (open(ws), std::cmp::Reverse(*cost), std::cmp::Reverse(*x)))
             .expect("an open word has a window");
+        if open(ws) < 2 {
+            // No window is shared any more: each word left keeps its rarest.
+            break;
+        }
         for (w, o) in words.iter().zip(offsets.iter_mut()) {
             if o.is_none() {
                 *o = w.windows(ANCHOR).position(|x| x == *best);
             }
         }
     }
-    offsets.into_iter().map(|o| o.expect("covered")).collect()
+    offsets
+        .into_iter()
+        .zip(rarest)
+        .map(|(o, r)| o.unwrap_or(r))
+        .collect()
 }
 
 fn packed(words: &[&[u8]]) -> Option<Option<aho_corasick::packed::Searcher>> {
