@@ -127,7 +127,7 @@ const SLIM_PATTERNS: usize = 32;
 /// that makes at most [`SLIM_PATTERNS`] distinct anchors; else windows shared by several
 /// words, the one held by the most words still without an anchor first (the rarer on a
 /// tie). The 41 long trigger words get 35 anchors instead of 41: fewer patterns share each
-/// of the fat searcher's buckets, and fewer candidates need confirming (233 M instructions
+/// of the fat searcher's buckets, and fewer candidates need confirming (231 M instructions
 /// against 241 M replaying 20 MB of a service log; docs/performance.md). Only speed depends
 /// on the choice: every occurrence of a word holds each of its windows.
 fn anchor_offsets(words: &[&[u8]]) -> Vec<usize> {
