@@ -107,7 +107,37 @@ pub(super) fn text_line(
 }
 
 /// Called when the scanner is quiet for lines `from..=to`; returning true stops the chunk.
+/// When `from` is at or past the chunk's `ctx_until` it must do nothing and return false:
+/// the line numbers are not counted there, and it is not called (see [`LineCount`]).
 type AtQuiet<'a> = &'a mut dyn FnMut(&text::TextScanner, u64, u64, &ScanStats) -> bool;
+
+/// Line numbers in a chunk, counted only when read: `no` is the number of the line that
+/// starts at byte `at`. Past a worker's first lines (where its checkpoints are taken) with
+/// no capture held, nothing reads a number until a line is pushed to the scanner, so the
+/// newlines of the text the pre-filter skips and of the lines the quiet take dismisses are
+/// counted in one go then (counting them at every stop was about a twentieth of the CPU).
+struct LineCount {
+    no: u64,
+    at: usize,
+}
+
+impl LineCount {
+    /// The number of the line starting at `pos` (at or after `self.at`).
+    fn of(&mut self, data: &[u8], pos: usize) -> u64 {
+        self.no += memchr::memchr_iter(b'\n', &data[self.at..pos]).count() as u64;
+        self.at = pos;
+        self.no
+    }
+
+    /// The line `pos..end` was passed: counted without a search when it was the last one
+    /// counted to.
+    fn pass(&mut self, pos: usize, end: usize) {
+        if self.at == pos {
+            self.no += 1;
+            self.at = end;
+        }
+    }
+}
 
 /// Feeds one chunk's lines to `text`. While the scanner is quiet, lines the pre-filter rules
 /// out are skipped without being looked at (the scanner would ignore them too). Returns
@@ -127,7 +157,10 @@ fn text_chunk(
 ) -> bool {
     filter.reset();
     let mut pos = 0;
-    let mut line_no = first_line;
+    let mut lines = LineCount {
+        no: first_line,
+        at: 0,
+    };
     while pos < data.len() {
         // The pre-filter found a trigger word on this line (so the scanner need not look).
         let mut triggered = false;
@@ -135,25 +168,37 @@ fn text_chunk(
         let mut skipped = 0..0;
         if text.is_clear() {
             triggered = true;
-            // Quiet from here, or (a capture held back) from where it is let go.
-            let from = if text.is_quiet() { line_no } else { u64::MAX };
+            let quiet = text.is_quiet();
             let next = filter.next(data, pos);
             let start = next.unwrap_or(data.len());
-            line_no += memchr::memchr_iter(b'\n', &data[pos..start]).count() as u64;
+            // Line numbers are read below only before `ctx_until` or to let a held capture
+            // go (`lines.no` is never past the true number, so past `ctx_until` the true
+            // numbers are too).
+            let numbered = lines.no < ctx_until || text.holds_capture();
+            // Quiet from here, or (a capture held back) from where it is let go.
+            let (from, line_no) = if numbered {
+                let from = if quiet { lines.of(data, pos) } else { u64::MAX };
+                let line_no = lines.of(data, start);
+                (from.min(line_no), line_no)
+            } else {
+                (u64::MAX, u64::MAX)
+            };
             // The skipped lines' last stamp is wanted now when a checkpoint may read the
             // scanner's context below, or at the chunk's end; else only if the line stopped
             // at has none of its own (the quiet-line take looks).
-            if next.is_none() || from.min(line_no) < ctx_until {
+            if next.is_none() || from < ctx_until {
                 text.take_last_stamp(&data[pos..start]);
             } else {
                 skipped = pos..start;
             }
             pos = start;
-            // The held capture would have been let go at the first line past its reach;
-            // emitting it now, before the next line, keeps the order.
-            text.release_held(line_no, emit, stats);
-            if text.is_quiet() && at_quiet(text, from.min(line_no), line_no, stats) {
-                return true;
+            if numbered {
+                // The held capture would have been let go at the first line past its reach;
+                // emitting it now, before the next line, keeps the order.
+                text.release_held(line_no, emit, stats);
+                if text.is_quiet() && at_quiet(text, from, line_no, stats) {
+                    return true;
+                }
             }
             if next.is_none() {
                 break;
@@ -161,11 +206,12 @@ fn text_chunk(
         }
         let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i + 1);
         if triggered && filter.take_quiet(text, data, pos, end, &data[skipped.clone()]) {
-            line_no += 1;
+            lines.pass(pos, end);
             pos = end;
             continue;
         }
         text.take_last_stamp(&data[skipped]);
+        let line_no = lines.of(data, pos);
         text_line(
             source,
             opts,
@@ -176,7 +222,7 @@ fn text_chunk(
             emit,
             stats,
         );
-        line_no += 1;
+        lines.pass(pos, end);
         pos = end;
     }
     false

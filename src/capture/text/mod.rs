@@ -151,24 +151,33 @@ impl TextScanner {
         }
         let (line, stamp) = strip_log_prefix(raw);
         let trimmed = line.trim();
-        // `trimmed` is a slice of `raw`: the same bytes of `lower` are its lower case.
-        let at = trimmed.as_ptr() as usize - raw.as_ptr() as usize;
-        if !inert_lowered(trimmed, &lower[at..at + trimmed.len()], has_word) {
-            // The branches of `push` before the status line act on a line starting with
-            // one of these (a quote, `curl -v`, a comment, a literal): leave those to it.
-            if trimmed.starts_with(['>', '<', '*', '{', '}', '#', '/']) {
+        // The branches of `push` before the status line act on a line starting with one of
+        // these (a quote, `curl -v`, a comment, a literal): leave those to it.
+        if trimmed.starts_with(['>', '<', '*', '{', '}', '#', '/']) {
+            if !inert_lowered(trimmed, lowered(raw, lower, trimmed), has_word) {
                 return false;
             }
-            match status_line(trimmed) {
-                Some((status, at)) if at > 0 && status < 400 => self.note_request(trimmed, at),
-                _ => return false,
+        } else if let Some((status, at)) = status_line(trimmed) {
+            // A status line (an httpx `HTTP Request: ... "HTTP/1.1 200 OK"`, the commonest
+            // stopped line) holds `http/`, one of the gate's words: never inert, so the
+            // gate's searches are not run for it.
+            if at == 0 || status >= 400 {
+                return false;
             }
+            self.note_request(trimmed, at);
+        } else if !inert_lowered(trimmed, lowered(raw, lower, trimmed), has_word) {
+            return false;
         }
         match stamp {
             Some(st) => self.set_stamp(st),
             None => self.take_last_stamp(before),
         }
         true
+    }
+
+    /// Whether a capture is held back (see [`Self::release_held`]).
+    pub fn holds_capture(&self) -> bool {
+        self.held.is_some()
     }
 
     /// A held capture can only merge with one that starts within [`NEAR_LINES`] of it: at
@@ -438,3 +447,9 @@ impl TextScanner {
 
 #[cfg(test)]
 mod tests;
+
+/// The bytes of `lower` (the lower case of `raw`) under `part`, a slice of `raw`.
+fn lowered<'a>(raw: &str, lower: &'a [u8], part: &str) -> &'a [u8] {
+    let at = part.as_ptr() as usize - raw.as_ptr() as usize;
+    &lower[at..at + part.len()]
+}

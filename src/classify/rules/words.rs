@@ -101,6 +101,13 @@ const ANCHOR: usize = 4;
 /// best on a service log). Only speed depends on the choice: every occurrence of a word holds
 /// each of its windows.
 fn anchor_of(word: &[u8]) -> usize {
+    (0..=word.len() - ANCHOR)
+        .min_by_key(|&i| cost_of(&word[i..i + ANCHOR]))
+        .unwrap_or(0)
+}
+
+/// How common a window's bytes are in log text (see [`anchor_of`]): lower is rarer.
+fn cost_of(window: &[u8]) -> usize {
     // From most to least common in log lines.
     const COMMON: &[u8] = b" etaoinsrhldcumfpgwybvkxjqz0123456789_-:/.=,'\"";
     let cost = |b: u8| {
@@ -109,9 +116,69 @@ fn anchor_of(word: &[u8]) -> usize {
             .position(|&c| c == b)
             .map_or(0, |i| COMMON.len() - i)
     };
-    (0..=word.len() - ANCHOR)
-        .min_by_key(|&i| word[i..i + ANCHOR].iter().map(|&b| cost(b)).sum::<usize>())
-        .unwrap_or(0)
+    window.iter().map(|&b| cost(b)).sum()
+}
+
+/// Teddy's slim (32-byte) form takes at most this many patterns; past it the fat form
+/// searches half as many bytes per step.
+const SLIM_PATTERNS: usize = 32;
+
+/// The anchor of each word (its offset): the rarest window of each ([`anchor_of`]) when
+/// that makes at most [`SLIM_PATTERNS`] distinct anchors; else windows shared by several
+/// words, the one held by the most words still without an anchor first (the rarer on a
+/// tie). The 41 long trigger words get 35 anchors instead of 41: fewer patterns share each
+/// of the fat searcher's buckets, and fewer candidates need confirming (231 M instructions
+/// against 241 M replaying 20 MB of a service log; docs/performance.md). Only speed depends
+/// on the choice: every occurrence of a word holds each of its windows.
+fn anchor_offsets(words: &[&[u8]]) -> Vec<usize> {
+    let rarest: Vec<usize> = words.iter().map(|w| anchor_of(w)).collect();
+    let mut distinct: Vec<&[u8]> = words
+        .iter()
+        .zip(&rarest)
+        .map(|(w, &o)| &w[o..o + ANCHOR])
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() <= SLIM_PATTERNS {
+        return rarest;
+    }
+    // Every window, with its cost and the words holding it (each word once).
+    let mut pairs: Vec<(&[u8], usize)> = words
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| w.windows(ANCHOR).map(move |x| (x, i)))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut held: Vec<(&[u8], usize, Vec<usize>)> = Vec::new();
+    for (x, i) in pairs {
+        match held.last_mut() {
+            Some((y, _, ws)) if *y == x => ws.push(i),
+            _ => held.push((x, cost_of(x), vec![i])),
+        }
+    }
+    let mut offsets: Vec<Option<usize>> = vec![None; words.len()];
+    while offsets.iter().any(Option::is_none) {
+        let open = |ws: &[usize]| ws.iter().filter(|&&i| offsets[i].is_none()).count();
+        let (best, _, ws) = held
+            .iter()
+            .max_by_key(|(x, cost, ws)| (open(ws), std::cmp::Reverse(*cost), std::cmp::Reverse(*x)))
+            .expect("an open word has a window");
+        if open(ws) < 2 {
+            // No window is shared any more: each word left keeps its rarest.
+            break;
+        }
+        for (w, o) in words.iter().zip(offsets.iter_mut()) {
+            if o.is_none() {
+                *o = w.windows(ANCHOR).position(|x| x == *best);
+            }
+        }
+    }
+    offsets
+        .into_iter()
+        .zip(rarest)
+        .map(|(o, r)| o.unwrap_or(r))
+        .collect()
 }
 
 fn packed(words: &[&[u8]]) -> Option<Option<aho_corasick::packed::Searcher>> {
@@ -129,12 +196,19 @@ impl Anchored {
         let mut anchors: Vec<&[u8]> = Vec::new();
         let mut groups: Vec<Vec<(usize, Box<[u8]>)>> = Vec::new();
         let mut short: Vec<&[u8]> = Vec::new();
-        for w in words.iter().map(|w| w.as_bytes()) {
-            if w.len() < ANCHOR {
-                short.push(w);
-                continue;
-            }
-            let off = anchor_of(w);
+        let long: Vec<&[u8]> = words
+            .iter()
+            .map(|w| w.as_bytes())
+            .filter(|w| w.len() >= ANCHOR)
+            .collect();
+        let offsets = anchor_offsets(&long);
+        short.extend(
+            words
+                .iter()
+                .map(|w| w.as_bytes())
+                .filter(|w| w.len() < ANCHOR),
+        );
+        for (w, off) in long.into_iter().zip(offsets) {
             let a = &w[off..off + ANCHOR];
             let entry = (off, Box::from(w));
             match anchors.iter().position(|x| *x == a) {
@@ -185,6 +259,29 @@ impl Anchored {
             }
             at = h + 1;
         }
+    }
+
+    /// Whether any long word occurs in `hay`: [`Self::find_long`] without looking for an
+    /// earlier word once one is found.
+    fn any_long(&self, hay: &[u8]) -> bool {
+        let Some(s) = self.anchors.as_ref() else {
+            return false;
+        };
+        let mut at = 0;
+        while at < hay.len() {
+            let Some(m) = s.find_in(hay, aho_corasick::Span::from(at..hay.len())) else {
+                return false;
+            };
+            let h = m.start();
+            if self.groups[m.pattern().as_usize()].iter().any(|(off, w)| {
+                h.checked_sub(*off)
+                    .is_some_and(|st| hay[st..].starts_with(w))
+            }) {
+                return true;
+            }
+            at = h + 1;
+        }
+        false
     }
 
     /// The leftmost short word starting in `from..before` (`before`: at most `hay.len()`).
@@ -253,8 +350,87 @@ impl WordSearch {
         }
     }
 
-    /// Whether any word occurs in `hay`.
+    /// Whether any word occurs in `hay`: stops at the first word found, wherever it is.
     pub fn is_match(&self, hay: &[u8]) -> bool {
-        self.find(hay, 0).is_some()
+        match self {
+            WordSearch::Packed(a) => {
+                a.short.as_ref().is_some_and(|s| s.find(hay).is_some()) || a.any_long(hay)
+            }
+            WordSearch::Automaton(a) => a.is_match(hay),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pre-filter's trigger words (as `capture::scan::prefilter` prepares them).
+    fn trigger_words() -> Vec<String> {
+        crate::classify::rules::triggers()
+            .iter()
+            .map(|t| t.to_ascii_lowercase())
+            .filter(|t| t.len() > 1)
+            .collect()
+    }
+
+    #[test]
+    fn many_words_share_anchors() {
+        let owned = trigger_words();
+        let words = minimal_words(&owned);
+        let long: Vec<&[u8]> = words
+            .iter()
+            .map(|w| w.as_bytes())
+            .filter(|w| w.len() >= ANCHOR)
+            .collect();
+        let distinct = |offsets: &[usize]| {
+            let mut a: Vec<&[u8]> = long
+                .iter()
+                .zip(offsets)
+                .map(|(w, &o)| &w[o..o + ANCHOR])
+                .collect();
+            a.sort_unstable();
+            a.dedup();
+            a.len()
+        };
+        let rarest: Vec<usize> = long.iter().map(|w| anchor_of(w)).collect();
+        let shared = anchor_offsets(&long);
+        assert!(distinct(&rarest) > SLIM_PATTERNS, "{}", distinct(&rarest));
+        assert!(
+            distinct(&shared) < distinct(&rarest) - 4,
+            "{}",
+            distinct(&shared)
+        );
+        for (w, o) in long.iter().zip(&shared) {
+            assert!(o + ANCHOR <= w.len());
+        }
+        // A few words lose their rarest window, so most anchors stay selective.
+        let kept = rarest.iter().zip(&shared).filter(|(a, b)| a == b).count();
+        assert!(kept * 2 > long.len(), "{kept} of {}", long.len());
+        // Words few enough for the slim searcher keep their rarest windows.
+        assert_eq!(anchor_offsets(&long[..8]), rarest[..8]);
+    }
+
+    #[test]
+    fn every_word_is_found_where_it_starts() {
+        let owned = trigger_words();
+        let words = bucket_order(minimal_words(&owned));
+        let search = WordSearch::new(&words);
+        assert!(matches!(search, WordSearch::Packed(_)) || !cfg!(target_arch = "x86_64"));
+        for w in &words {
+            for hay in [
+                format!("2026-01-01 info the quick brown fox {w} jumped over 12345"),
+                w.to_string(),
+                format!("x{w}"),
+            ] {
+                let at = hay.find(w).unwrap();
+                assert_eq!(search.find(hay.as_bytes(), 0), Some(at), "{w} in {hay}");
+                assert!(search.is_match(hay.as_bytes()), "{w}");
+                assert_eq!(search.find(hay.as_bytes(), at + 1), None, "{w} in {hay}");
+            }
+        }
+        let plain = b"2026-01-01 info the quick brown fox jumped over 12345 user=7 ok";
+        assert_eq!(search.find(plain, 0), None);
+        assert!(!search.is_match(plain));
     }
 }
