@@ -113,3 +113,44 @@ fn a_pipe_that_pauses_after_a_bulk_start_gets_its_verdict_early() {
     assert!(rest.iter().any(|l| l.contains("\"line\":8002")), "{rest:?}");
     assert_eq!(child.wait().unwrap().code(), Some(1));
 }
+
+/// A mapped input cut short while it is being read (a log rotated with `copytruncate`) ends
+/// the run with a message and exit status 2, never with the process killed by SIGBUS
+/// ("Bus error"). Whether the cut lands mid-read depends on timing: every outcome is checked
+/// for what a user must never see.
+#[cfg(unix)]
+#[test]
+fn an_input_truncated_mid_read_is_an_error_not_a_crash() {
+    let line = std::fs::read_to_string(fixture("jsonl/design_shape.jsonl")).unwrap();
+    let line = line.lines().next().unwrap().to_string() + "\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("growing.jsonl");
+    let big = line.repeat((48 << 20) / line.len());
+    for delay_ms in [2u64, 10, 30] {
+        std::fs::write(&path, &big).unwrap();
+        let child = std_bin()
+            .args(["replay", "--json"])
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        assert!(
+            code.is_some(),
+            "killed by a signal after {delay_ms} ms: {err}"
+        );
+        if code == Some(2) {
+            assert!(err.contains("shrank while it was being read"), "{err}");
+        }
+    }
+}

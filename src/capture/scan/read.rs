@@ -450,15 +450,44 @@ fn long_line_end(file: &std::fs::File, pos: u64) -> io::Result<u64> {
 /// with SIGBUS, which kills the process. The size is taken again before every window (a file
 /// truncated between windows ends cleanly), and windows are small and short-lived (the
 /// in-flight pool: a few MB for well under a second), so the remaining risk is a file
-/// truncated while one of its windows is being scanned; ripgrep accepts the same risk for
-/// the same gain. Followed files (`--follow`, where truncation is expected) are never mapped.
+/// truncated while one of its windows is being scanned, which [`note_shrinking_input`] turns
+/// from a crash into an error (exit status 2). Followed files (`--follow`, where truncation is expected) are never mapped.
 fn map_window(file: &std::fs::File, pos: u64, len: usize) -> io::Result<memmap2::Mmap> {
+    #[cfg(unix)]
+    {
+        static NOTE: std::sync::Once = std::sync::Once::new();
+        NOTE.call_once(note_shrinking_input);
+    }
     let mut opts = memmap2::MmapOptions::new();
     opts.offset(pos).len(len).populate();
     // SAFETY: the map is read-only and private to this scan; its bytes are only read as
     // `&[u8]` while it lives. Another process changing the file's bytes changes what we read
     // (as a concurrent `read` would); one shrinking it is the documented SIGBUS risk above.
     unsafe { opts.map(file) }
+}
+
+/// Replaces the crash of a mapped input shrunk under the scan (SIGBUS, "Bus error", a log
+/// rotated with `copytruncate` mid-read) with a message and exit status 2 (unreadable input).
+/// Nothing else in the process maps files, so a SIGBUS here is that.
+#[cfg(unix)]
+fn note_shrinking_input() {
+    extern "C" fn on_sigbus(_: libc::c_int) {
+        const MSG: &[u8] = b"claude-429: error: an input file shrank while it was being read \
+(truncated, or rotated with copytruncate?); read it again once it is stable, or a copy of it\n";
+        // SAFETY: write(2) and _exit(2) are async-signal-safe; MSG is static.
+        unsafe {
+            libc::write(2, MSG.as_ptr().cast(), MSG.len());
+            libc::_exit(2);
+        }
+    }
+    // SAFETY: a zeroed sigaction is valid (no flags, an empty mask); the handler only calls
+    // async-signal-safe functions and never returns.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigbus as *const () as libc::sighandler_t;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
+    }
 }
 
 pub(super) fn trim_eol(b: &[u8]) -> &[u8] {
