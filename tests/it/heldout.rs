@@ -171,6 +171,16 @@ fn every_kind_of_cut_still_gives_a_verdict() {
             Some(429u64),
         ),
         (
+            "behind unrelated words, cut after the type",
+            "garbled {\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\"",
+            None,
+        ),
+        (
+            "behind unrelated words, cut in the type",
+            "upstream said {'type': 'error', 'error': {'type': 'rate_limit_err",
+            None,
+        ),
+        (
             "a JSON line cut mid-way",
             "{\"status\":429,\"body\":{\"type\":\"error\",\"error\":{\"ty",
             Some(429u64),

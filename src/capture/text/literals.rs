@@ -198,8 +198,15 @@ impl TextScanner {
                     // The first brace does not open a complete literal. find_object already
                     // tried every later brace: jump to the one that parses, or stop. (Stepping
                     // one brace at a time made brace-heavy lines quadratic.)
+                    // Behind unrelated words, a literal cut off before it closes is still read
+                    // when it is an error envelope (it quotes an `error` key or type), as a
+                    // whole one is above: a pasted log line cut mid-body is no silent miss.
+                    let envelope = || {
+                        let body = &rest[brace..];
+                        body.contains("\"error\"") || body.contains("'error'")
+                    };
                     let mut balance = relaxed::Balance::default();
-                    if eligible && balance.feed(&rest[brace..]).is_none() {
+                    if (eligible || envelope()) && balance.feed(&rest[brace..]).is_none() {
                         self.pending = Some(Pending {
                             balance,
                             line: line_no,
