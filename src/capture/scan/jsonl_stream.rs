@@ -6,6 +6,7 @@
 use std::io;
 use std::sync::Arc;
 
+use super::marks;
 use super::pipeline::{ITEM_HEAP, Job};
 use super::read::{Buf, Chunk, too_long, trim_eol};
 use super::{Handler, Light, ScanOptions, ScanStats};
@@ -21,14 +22,15 @@ pub(super) struct Lines<'a, H> {
 }
 
 impl<H: Handler> Job for Lines<'_, H> {
-    type State = Arc<str>;
+    /// The source name and the scratch space for a chunk's line marks.
+    type State = (Arc<str>, Vec<u32>);
     type Spare = Vec<Out<H::Item>>;
     type Batch = Batch<H::Item>;
-    fn state(&self) -> Arc<str> {
-        Arc::from(&**self.source)
+    fn state(&self) -> Self::State {
+        (Arc::from(&**self.source), Vec::new())
     }
-    fn work(&self, source: &mut Arc<str>, chunk: Chunk, outs: Self::Spare) -> Self::Batch {
-        work(source, self.opts, self.handler, chunk, outs)
+    fn work(&self, state: &mut Self::State, chunk: Chunk, outs: Self::Spare) -> Self::Batch {
+        work(&state.0, self.opts, self.handler, chunk, outs, &mut state.1)
     }
     fn weight(&self, b: &Self::Batch) -> usize {
         let text: usize = b
@@ -95,13 +97,17 @@ pub(super) struct Batch<T> {
     buf: Buf,
 }
 
-/// The worker's side: every line of a chunk through the pre-filter and the parsers.
+/// The worker's side: every line of a chunk through the pre-filter and the parsers. The
+/// chunk's lines and their failure words are found first, in one pass ([`marks`]); a mapped
+/// chunk is unmapped here once read (the batch holds no reference to it), off the reader's
+/// thread.
 fn work<H: Handler>(
     source: &Arc<str>,
     opts: &ScanOptions,
     handler: &H,
     chunk: Chunk,
     mut outs: Vec<Out<H::Item>>,
+    marks: &mut Vec<u32>,
 ) -> Batch<H::Item> {
     outs.clear();
     let mut captures = 0u64;
@@ -116,20 +122,16 @@ fn work<H: Handler>(
     let data = chunk.data();
     // A text capture may be open from the previous chunk.
     let mut text_open = true;
-    let mut line_no = chunk.first_line;
-    let mut start = 0;
-    while start < data.len() {
-        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
+    marks::line_marks(data, marks);
+    for (this, (start, end, words)) in (chunk.first_line..).zip(marks::lines(marks)) {
         let bytes = trim_eol(&data[start..end]);
-        start = end;
-        let this = line_no;
-        line_no += 1;
         // The line's JSON object when it parsed but was no exchange: read as a collector's
         // record below without a second parse.
         let mut record = None;
         if bytes.first() == Some(&b'{') {
             let mut handled = false;
-            if jsonl::plain_success(bytes) {
+            // `jsonl::plain_success`, its words found for the whole chunk at once.
+            if !words && jsonl::plain_status(bytes) {
                 // replay: a plain success is only counted; diagnose: the handler decides.
                 let light = if opts.failures_only {
                     Light::Count
@@ -202,10 +204,12 @@ fn work<H: Handler>(
         }
         outs.push(Out::Text(this, String::from_utf8_lossy(bytes).into_owned()));
     }
+    let mut buf = chunk.buf;
+    buf.unmap();
     Batch {
         outs,
         captures,
-        buf: chunk.buf,
+        buf,
     }
 }
 
@@ -274,6 +278,6 @@ pub(super) fn line<H: Handler>(
     stats: &mut ScanStats,
 ) {
     let chunk = Chunk::owned(line_no, bytes.to_vec());
-    let mut batch = work(source, opts, handler, chunk, Vec::new());
+    let mut batch = work(source, opts, handler, chunk, Vec::new(), &mut Vec::new());
     consume(source, handler, text, &mut batch, sink, stats);
 }

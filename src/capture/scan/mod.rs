@@ -11,11 +11,13 @@
 //! - [`pipeline`]: the one ordered reader -> workers -> consumer pipeline, generic over the
 //!   work and the consumption;
 //! - [`jsonl_stream`] and [`text_stream`]: the JSON Lines and text paths on it;
-//! - [`prefilter`]: the text path's whole-chunk trigger-word search.
+//! - [`prefilter`]: the text path's whole-chunk trigger-word search;
+//! - [`marks`]: the JSON Lines path's one pass for a chunk's lines and failure words.
 
 mod input;
 mod jsonl_stream;
 pub mod live;
+mod marks;
 mod pipeline;
 mod prefilter;
 mod quiet;

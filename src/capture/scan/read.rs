@@ -47,6 +47,15 @@ impl Buf {
         }
     }
 
+    /// Unmaps a mapped window now, once its bytes are no longer needed (by whoever holds
+    /// the chunk, off the reader's thread); a recycled buffer is kept.
+    pub(super) fn unmap(&mut self) {
+        if let Store::Mapped(_) = self.store {
+            self.store = Store::Empty;
+            self.len = 0;
+        }
+    }
+
     /// The recycled buffer (a window is unmapped here).
     fn into_vec(self) -> Vec<u8> {
         match self.store {

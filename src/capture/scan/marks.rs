@@ -1,0 +1,203 @@
+//! One pass over a JSON Lines chunk that finds both its line ends and, per line, whether it
+//! holds one of the words that keep a line from being a plain success (`rror`, `verloaded`,
+//! `ejected`: [`jsonl::failure_words`](crate::capture::jsonl::failure_words)).
+//!
+//! The per-line way costs four searches over every byte (the newline, `rror`, `j`/`v`, and
+//! the reader's line count); here each 32-byte block is loaded once and compared with `\n`,
+//! `j`, `v` and the pair `rr` (every `rror` starts with one), and only those rare places are
+//! looked at. On x86-64 with AVX2 (checked at run time); elsewhere the per-line searches.
+
+/// A line's end (just past its newline, or the chunk's end) and its word flag in one `u32`.
+const FLAG: u32 = 1 << 31;
+
+/// The lines of a chunk as [`line_marks`] found them: `(start, end, has_failure_word)`.
+pub(super) fn lines(marks: &[u32]) -> impl Iterator<Item = (usize, usize, bool)> + '_ {
+    let mut start = 0usize;
+    marks.iter().map(move |&m| {
+        let end = (m & !FLAG) as usize;
+        let line = (start, end, m & FLAG != 0);
+        start = end;
+        line
+    })
+}
+
+/// Fills `out` with one mark per line of `data` (see [`lines`]). `data` must be shorter
+/// than 2 GiB (a chunk is at most a few times [`MAX_LINE`](super::MAX_LINE)).
+pub(super) fn line_marks(data: &[u8], out: &mut Vec<u32>) {
+    out.clear();
+    debug_assert!(data.len() < FLAG as usize);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present (checked just above).
+        unsafe { marks_avx2(data, out) };
+        return;
+    }
+    marks_plain(data, out);
+}
+
+/// The per-line way: a newline search, then the words searched in the line.
+fn marks_plain(data: &[u8], out: &mut Vec<u32>) {
+    let mut start = 0;
+    while start < data.len() {
+        let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
+        let flag = crate::capture::jsonl::failure_words(&data[start..end]);
+        out.push(mark(end, flag));
+        start = end;
+    }
+}
+
+fn mark(end: usize, flag: bool) -> u32 {
+    end as u32 | if flag { FLAG } else { 0 }
+}
+
+/// What the block scan stopped at, at `at`: a line's end, or a place a word may start.
+/// Returns the new value of the current line's flag.
+#[inline(always)]
+fn event(data: &[u8], at: usize, flag: bool, out: &mut Vec<u32>) -> bool {
+    match data[at] {
+        b'\n' => {
+            out.push(mark(at + 1, flag));
+            false
+        }
+        b'v' => flag || data[at..].starts_with(b"verloaded"),
+        // A `j` at a line's start has the previous newline before it, never an `e`.
+        b'j' => flag || (at > 0 && data[at - 1..].starts_with(b"ejected")),
+        _ => flag || data[at..].starts_with(b"rror"),
+    }
+}
+
+/// Whether the block scan stops at `at` (the scalar form of its comparisons).
+#[cfg(any(target_arch = "x86_64", test))]
+fn stops_at(data: &[u8], at: usize) -> bool {
+    matches!(data[at], b'\n' | b'j' | b'v') || data[at..].starts_with(b"rr")
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn marks_avx2(data: &[u8], out: &mut Vec<u32>) {
+    use std::arch::x86_64::*;
+    let nl = _mm256_set1_epi8(b'\n' as i8);
+    let j = _mm256_set1_epi8(b'j' as i8);
+    let v = _mm256_set1_epi8(b'v' as i8);
+    let r = _mm256_set1_epi8(b'r' as i8);
+    let mut flag = false;
+    let mut i = 0;
+    // Each block needs its 32 bytes and the one after (the second byte of a pair).
+    while i + 33 <= data.len() {
+        let block = &data[i..i + 33];
+        // SAFETY: `block` holds 33 bytes: both unaligned 32-byte loads (at 0 and at 1) stay
+        // inside it.
+        let (a, b) = unsafe {
+            (
+                _mm256_loadu_si256(block.as_ptr().cast()),
+                _mm256_loadu_si256(block.as_ptr().add(1).cast()),
+            )
+        };
+        let rr = _mm256_and_si256(_mm256_cmpeq_epi8(a, r), _mm256_cmpeq_epi8(b, r));
+        let nlj = _mm256_or_si256(_mm256_cmpeq_epi8(a, nl), _mm256_cmpeq_epi8(a, j));
+        let vrr = _mm256_or_si256(_mm256_cmpeq_epi8(a, v), rr);
+        let mut mask = _mm256_movemask_epi8(_mm256_or_si256(nlj, vrr)) as u32;
+        while mask != 0 {
+            let at = i + mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            flag = event(data, at, flag, out);
+        }
+        i += 32;
+    }
+    for at in i..data.len() {
+        if stops_at(data, at) {
+            flag = event(data, at, flag, out);
+        }
+    }
+    if data.last().is_some_and(|&b| b != b'\n') {
+        out.push(mark(data.len(), flag));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::jsonl::failure_words;
+
+    /// The lines and flags the per-line searches give.
+    fn expected(data: &[u8]) -> Vec<(usize, usize, bool)> {
+        let mut v = Vec::new();
+        let mut start = 0;
+        while start < data.len() {
+            let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
+            v.push((start, end, failure_words(&data[start..end])));
+            start = end;
+        }
+        v
+    }
+
+    fn check(data: &[u8]) {
+        let mut out = Vec::new();
+        line_marks(data, &mut out);
+        let got: Vec<_> = lines(&out).collect();
+        assert_eq!(got, expected(data), "{:?}", String::from_utf8_lossy(data));
+        out.clear();
+        marks_plain(data, &mut out);
+        assert_eq!(lines(&out).collect::<Vec<_>>(), expected(data));
+    }
+
+    #[test]
+    fn words_found_wherever_they_fall_in_a_block() {
+        for word in [
+            "rror",
+            "verloaded",
+            "ejected",
+            "Error",
+            "rejected",
+            "overloaded_error",
+        ] {
+            for pad in 0..70 {
+                for tail in [0, 1, 2, 5, 40] {
+                    let line = format!("{}{word}{}\n", "x".repeat(pad), "y".repeat(tail));
+                    check(line.as_bytes());
+                    check(line.trim_end().as_bytes());
+                    check(format!("{{\"status\":200}}\n{line}ok\n").as_bytes());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn near_misses_and_cut_words_are_not_words() {
+        for text in [
+            "rro\nr rr\n",
+            "verloade\nd",
+            "jected\n",
+            "e\njected",
+            "rr",
+            "r",
+            "",
+            "\n",
+            "\n\n",
+            "ror rrr rrrr",
+            "vvvverloaded",
+            "jjjejected",
+            "ejecte",
+            "xrror",
+        ] {
+            for pad in 0..40 {
+                check(format!("{}{text}", "z".repeat(pad)).as_bytes());
+                check(format!("{text}{}", "z".repeat(pad)).as_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn random_lines_agree_with_the_per_line_search() {
+        let alphabet = b"rorvejctdla\n\n{}\"status:204 ";
+        let mut rng = fastrand::Rng::with_seed(31);
+        for _ in 0..3000 {
+            let len = rng.usize(0..300);
+            let data: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.usize(..alphabet.len())])
+                .collect();
+            check(&data);
+        }
+        assert!(stops_at(b"rr", 0) && !stops_at(b"r", 0));
+    }
+}
