@@ -26,6 +26,7 @@ impl<H: Handler> Job for Lines<'_, H> {
     type State = (Arc<str>, Vec<u32>);
     type Spare = Vec<Out<H::Item>>;
     type Batch = Batch<H::Item>;
+    const MARKS: bool = true;
     fn state(&self) -> Self::State {
         (Arc::from(&**self.source), Vec::new())
     }
@@ -98,7 +99,8 @@ pub(super) struct Batch<T> {
 }
 
 /// The worker's side: every line of a chunk through the pre-filter and the parsers. The
-/// chunk's lines and their failure words are found first, in one pass ([`marks`]); a mapped
+/// chunk's lines and their failure words are found in one pass ([`marks`]), by the reader
+/// when it cut the chunk with them, else here first; a mapped
 /// chunk is unmapped here once read (the batch holds no reference to it), off the reader's
 /// thread.
 fn work<H: Handler>(
@@ -107,7 +109,7 @@ fn work<H: Handler>(
     handler: &H,
     chunk: Chunk,
     mut outs: Vec<Out<H::Item>>,
-    marks: &mut Vec<u32>,
+    scratch: &mut Vec<u32>,
 ) -> Batch<H::Item> {
     outs.clear();
     let mut captures = 0u64;
@@ -122,7 +124,13 @@ fn work<H: Handler>(
     let data = chunk.data();
     // A text capture may be open from the previous chunk.
     let mut text_open = true;
-    marks::line_marks(data, marks);
+    let marks = match chunk.marks() {
+        Some(m) => m,
+        None => {
+            marks::line_marks(data, scratch);
+            scratch
+        }
+    };
     for (this, (start, end, words)) in (chunk.first_line..).zip(marks::lines(marks)) {
         let bytes = trim_eol(&data[start..end]);
         // The line's JSON object when it parsed but was no exchange: read as a collector's

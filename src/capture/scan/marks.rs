@@ -21,6 +21,11 @@ pub(super) fn lines(marks: &[u32]) -> impl Iterator<Item = (usize, usize, bool)>
     })
 }
 
+/// A mark's line end.
+pub(super) fn end(mark: u32) -> usize {
+    (mark & !FLAG) as usize
+}
+
 /// Fills `out` with one mark per line of `data` (see [`lines`]). `data` must be shorter
 /// than 2 GiB (a chunk is at most a few times [`MAX_LINE`](super::MAX_LINE)).
 pub(super) fn line_marks(data: &[u8], out: &mut Vec<u32>) {

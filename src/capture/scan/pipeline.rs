@@ -55,6 +55,8 @@ pub(super) trait Job: Sync {
     type State;
     type Spare: Send + Default;
     type Batch: Send;
+    /// Whether the reader hands out each chunk's line marks ([`Chunk::marks`]).
+    const MARKS: bool = false;
     /// A fresh worker's state (called on the worker's thread).
     fn state(&self) -> Self::State;
     /// A worker's side: one chunk into a batch.
@@ -103,6 +105,7 @@ pub(super) fn inline<J: Job, R: Read>(
 ) -> io::Result<u64> {
     let mut chunks = ChunkReader::new(input, engine);
     chunks.max_lines = max_lines;
+    chunks.marks = J::MARKS;
     let mut state = job.state();
     let mut buf = Buf::default();
     let mut spare = J::Spare::default();
@@ -130,6 +133,7 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
     let (pool, sized) = in_flight(workers, engine);
     let mut chunks = ChunkReader::new(input, &sized);
     chunks.max_lines = max_lines;
+    chunks.marks = J::MARKS;
     let clock = chunks.is_live().then(|| std::sync::Arc::new(Clock::new()));
     chunks.clock = clock.clone();
     let full = chunks.chunk_size();

@@ -27,6 +27,10 @@ pub(super) fn too_long(len: usize) -> String {
 pub(super) struct Buf {
     store: Store,
     len: usize,
+    /// The chunk's line marks ([`marks`](super::marks)) when the reader found them (it cuts
+    /// the chunk with them anyway); recycled with the buffer.
+    marks: Vec<u32>,
+    marked: bool,
 }
 
 #[derive(Default)]
@@ -38,6 +42,11 @@ enum Store {
 }
 
 impl Buf {
+    /// The chunk's line marks, when the reader found them.
+    pub(super) fn marks(&self) -> Option<&[u32]> {
+        self.marked.then_some(&self.marks[..])
+    }
+
     /// This chunk's bytes.
     pub(super) fn data(&self) -> &[u8] {
         match &self.store {
@@ -56,12 +65,13 @@ impl Buf {
         }
     }
 
-    /// The recycled buffer (a window is unmapped here).
-    fn into_vec(self) -> Vec<u8> {
-        match self.store {
+    /// The recycled buffer and marks (a window is unmapped here).
+    fn into_parts(self) -> (Vec<u8>, Vec<u32>) {
+        let v = match self.store {
             Store::Owned(v) => v,
             _ => Vec::new(),
-        }
+        };
+        (v, self.marks)
     }
 }
 
@@ -91,9 +101,15 @@ impl Chunk {
             buf: Buf {
                 store: Store::Owned(bytes),
                 len,
+                ..Buf::default()
             },
             too_long: None,
         }
+    }
+
+    /// The chunk's line marks, when the reader found them ([`ChunkReader::marks`]).
+    pub(super) fn marks(&self) -> Option<&[u32]> {
+        self.buf.marks()
     }
 }
 
@@ -142,6 +158,12 @@ pub(super) struct ChunkReader<R> {
     pub(super) cap: Option<std::sync::Arc<std::sync::atomic::AtomicUsize>>,
     /// The chunk size asked for.
     full: usize,
+    /// Cut chunks with their line marks ([`marks`](super::marks)) instead of a line count, and
+    /// hand the marks out with them (the JSON Lines path: its workers need no pass of
+    /// their own for the lines and failure words).
+    pub(super) marks: bool,
+    /// The marks' storage for the next chunk.
+    spare_marks: Vec<u32>,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -189,6 +211,8 @@ impl<R: Read> ChunkReader<R> {
             clock: None,
             cap: None,
             full: engine.chunk.clamp(64, MAX_LINE),
+            marks: false,
+            spare_marks: Vec::new(),
         };
         #[cfg(unix)]
         if let Input::Live { head, .. } = &mut r.input {
@@ -266,11 +290,14 @@ impl<R: Read> ChunkReader<R> {
                 .load(std::sync::atomic::Ordering::Relaxed)
                 .clamp(64, self.full);
         }
+        let (buf, mut marks) = buf.into_parts();
+        marks.clear();
+        self.spare_marks = marks;
         if let Input::Map(_) = &self.input {
             drop(buf);
             return self.next_mapped();
         }
-        let mut buf = buf.into_vec();
+        let mut buf = buf;
         if buf.capacity() > 2 * self.full {
             // After a very long line: give the memory back.
             buf = Vec::new();
@@ -297,7 +324,7 @@ impl<R: Read> ChunkReader<R> {
                 len += n;
             }
             if let Some(p) = memchr::memrchr(b'\n', &buf[scanned..len]) {
-                let (end, lines) = cut(self.max_lines, &buf[..len], scanned + p + 1);
+                let (end, lines) = self.cut(&buf[..len], scanned + p + 1);
                 self.carry.extend_from_slice(&buf[end..len]);
                 return Ok(Some(self.emit(Store::Owned(buf), end, lines)));
             }
@@ -337,7 +364,7 @@ impl<R: Read> ChunkReader<R> {
             let map = map_window(file, pos, len)?;
             match memchr::memrchr(b'\n', &map[scanned..]) {
                 Some(p) => {
-                    let (end, lines) = cut(self.max_lines, &map, scanned + p + 1);
+                    let (end, lines) = self.cut(&map, scanned + p + 1);
                     break (map, end, lines);
                 }
                 None if pos + len as u64 >= size => break (map, len, 1),
@@ -378,11 +405,38 @@ impl<R: Read> ChunkReader<R> {
         c
     }
 
+    /// Where a chunk of `data` ending at `end` (just past a newline) is cut (see [`cut`]),
+    /// with its line marks found on the way when asked for ([`ChunkReader::marks`]).
+    fn cut(&mut self, data: &[u8], end: usize) -> (usize, u64) {
+        if !self.marks {
+            return cut(self.max_lines, data, end);
+        }
+        let marks = &mut self.spare_marks;
+        super::marks::line_marks(&data[..end], marks);
+        let lines = marks
+            .len()
+            .min(self.max_lines.try_into().unwrap_or(usize::MAX));
+        marks.truncate(lines);
+        let end = marks.last().map_or(end, |&m| super::marks::end(m));
+        (end, lines as u64)
+    }
+
     fn emit(&mut self, store: Store, len: usize, lines: u64) -> Chunk {
+        // The marks found by `cut` are this chunk's; any other way here has none.
+        let marked = self.marks && self.spare_marks.len() as u64 == lines && lines > 0;
+        let mut marks = std::mem::take(&mut self.spare_marks);
+        if !marked {
+            marks.clear();
+        }
         let c = Chunk {
             seq: self.seq,
             first_line: self.line + 1,
-            buf: Buf { store, len },
+            buf: Buf {
+                store,
+                len,
+                marks,
+                marked,
+            },
             too_long: None,
         };
         self.seq += 1;
@@ -409,6 +463,7 @@ impl<R: Read> ChunkReader<R> {
         let buf = Buf {
             store: Store::Owned(buf),
             len: 0,
+            ..Buf::default()
         };
         Ok(self.skipped(total, buf))
     }

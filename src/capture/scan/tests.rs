@@ -531,3 +531,49 @@ fn heavy_batches_shrink_the_chunks_and_light_ones_grow_them_back() {
     assert_eq!(sized_for(heavy, 0, pool, heavy, full), 2 * heavy);
     assert_eq!(sized_for(full, 0, pool, full, full), full);
 }
+
+/// The marks the reader hands out with a chunk ([`read::ChunkReader::marks`]) are the ones
+/// the worker would find in it, read or mapped, cut by size or by the line cap, words
+/// falling anywhere (also across chunk boundaries).
+#[test]
+fn the_readers_marks_are_the_chunks_own() {
+    let mut input = Vec::new();
+    let words = ["rror", "verloaded", "ejected", "", "", "r", "jv"];
+    for i in 0..5000usize {
+        let pad = "p".repeat(i * 7 % 90);
+        let w = words[i % words.len()];
+        input.extend_from_slice(format!("{{\"status\":200,\"x\":\"{pad}{w}\"}}\n").as_bytes());
+    }
+    input.extend_from_slice(b"last line without newline rror");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.jsonl");
+    std::fs::write(&path, &input).unwrap();
+    for (chunk, max_lines) in [(100, 7), (4096, MAX_CHUNK_LINES), (1 << 20, 300), (70, 1)] {
+        let engine = chunked(1, chunk);
+        for mapped in [false, true] {
+            let src = if mapped {
+                read::Input::Map(File::open(&path).unwrap())
+            } else {
+                read::Input::Read(File::open(&path).unwrap())
+            };
+            let mut r = read::ChunkReader::new(src, &engine);
+            r.max_lines = max_lines;
+            r.marks = true;
+            let (mut seen, mut marked, mut line) = (0, 0, 1);
+            while let Some(c) = r.next(Default::default()).unwrap() {
+                let mut want = Vec::new();
+                marks::line_marks(c.data(), &mut want);
+                if let Some(m) = c.marks() {
+                    assert_eq!(m, &want[..], "chunk {chunk} at {seen} mapped {mapped}");
+                    marked += 1;
+                }
+                assert!(want.len() as u64 <= max_lines.max(1));
+                assert_eq!(c.first_line, line);
+                line += want.len() as u64;
+                seen += c.data().len();
+            }
+            assert_eq!(seen, input.len());
+            assert!(marked > 0);
+        }
+    }
+}
