@@ -156,8 +156,8 @@ mod tests {
             "rejected",
             "overloaded_error",
         ] {
-            for pad in 0..70 {
-                for tail in [0, 1, 2, 5, 40] {
+            for pad in 0..140 {
+                for tail in [0, 1, 2, 5, 40, 70] {
                     let line = format!("{}{word}{}\n", "x".repeat(pad), "y".repeat(tail));
                     check(line.as_bytes());
                     check(line.trim_end().as_bytes());
