@@ -75,7 +75,7 @@ where
 /// confirming candidates was most of the search's cost. Rare four-byte windows took a sixth
 /// off it on a service log (93 M instructions against 112 M on 20 MB; docs/performance.md).
 pub enum WordSearch {
-    Packed(Anchored),
+    Packed(Box<Anchored>),
     Automaton(aho_corasick::AhoCorasick),
 }
 
@@ -88,7 +88,7 @@ pub struct Anchored {
     patterns: Vec<Box<[u8]>>,
     /// `long` with its anchors dealt into Teddy's buckets to suit the text searched (see
     /// [`tune`]): made from the first haystack of at least [`TUNE_MIN`] bytes.
-    tuned: std::sync::OnceLock<Option<Long>>,
+    tuned: std::sync::OnceLock<Option<Box<Long>>>,
     /// The largest offset of an anchor in its word: a word found through an anchor at `h`
     /// starts at or after `h - max_off`.
     max_off: usize,
@@ -403,12 +403,12 @@ impl Anchored {
                 let long = self.long.as_ref()?;
                 let anchors: Vec<&[u8]> = order.iter().map(|&i| anchors[i]).collect();
                 let groups = order.iter().map(|&i| long.groups[i].clone()).collect();
-                Long::new(&anchors, groups).flatten()
+                Long::new(&anchors, groups).flatten().map(Box::new)
             })
         } else {
             self.tuned.get().unwrap_or(&None)
         };
-        tuned.as_ref().or(self.long.as_ref())
+        tuned.as_deref().or(self.long.as_ref())
     }
 
     /// The leftmost long word at or after `from`: anchor hits in order; past the first word
@@ -497,7 +497,7 @@ pub enum Part {
 impl WordSearch {
     pub fn new(words: &[&str]) -> WordSearch {
         match Anchored::new(words) {
-            Some(a) => WordSearch::Packed(a),
+            Some(a) => WordSearch::Packed(Box::new(a)),
             None => WordSearch::Automaton(
                 aho_corasick::AhoCorasick::builder()
                     .match_kind(aho_corasick::MatchKind::LeftmostFirst)
