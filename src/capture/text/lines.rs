@@ -17,7 +17,7 @@ impl Marker {
         let lower = prefix.to_ascii_lowercase();
         // Most lines name none of the words below: one multi-pattern probe answers for all
         // of them, and only a line that has one is looked at word by word.
-        if !MARKER_GUARD.is_match(&lower) {
+        if !MARKER_GUARD.is_match(lower.as_bytes()) {
             return status_in_text(&lower).map(|s| Marker {
                 format: Format::Text,
                 status: Some(s),
@@ -141,12 +141,14 @@ fn has_error_status_number(b: &[u8]) -> bool {
 
 /// Every word [`Marker::from_prefix`] and [`status_of_exception`] look for: a line with none
 /// of them is a plain [`Format::Text`] marker at most. (`exception` covers the AWS names.)
-static MARKER_GUARD: std::sync::LazyLock<aho_corasick::AhoCorasick> =
-    std::sync::LazyLock::new(|| {
-        let mut words = MARKER_WORDS.to_vec();
-        words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
-        rules::light_automaton(words, aho_corasick::MatchKind::Standard, false)
-    });
+/// A SIMD word search ([`rules::WordSearch`]): the automaton it replaces walked every byte
+/// of the line (about 4,500 instructions per `ERROR` line of a service log, 3% of replaying
+/// it).
+static MARKER_GUARD: std::sync::LazyLock<rules::WordSearch> = std::sync::LazyLock::new(|| {
+    let mut words = MARKER_WORDS.to_vec();
+    words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
+    rules::WordSearch::new(&rules::bucket_order(rules::minimal_words(&words)))
+});
 
 /// The words of [`MARKER_GUARD`] besides the exception class names.
 const MARKER_WORDS: &[&str] = &[

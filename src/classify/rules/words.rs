@@ -75,21 +75,176 @@ where
 /// confirming candidates was most of the search's cost. Rare four-byte windows took a sixth
 /// off it on a service log (93 M instructions against 112 M on 20 MB; docs/performance.md).
 pub enum WordSearch {
-    Packed(Anchored),
+    Packed(Box<Anchored>),
     Automaton(aho_corasick::AhoCorasick),
 }
 
 /// The SIMD form of [`WordSearch`]: anchors for the long words, the short words whole.
 pub struct Anchored {
-    /// Every distinct anchor, one pattern each; `None` when no word is long enough.
-    anchors: Option<aho_corasick::packed::Searcher>,
-    /// Per anchor pattern: the words that hold it and where (offset of the anchor in the word).
-    groups: Vec<Vec<(usize, Box<[u8]>)>>,
-    /// The largest such offset: a word found through an anchor at `h` starts at or after
-    /// `h - max_off`.
+    /// Every distinct anchor, one pattern each, and the words that hold it; `None` when no
+    /// word is long enough.
+    long: Option<Long>,
+    /// The anchors in `long`'s order, for [`Self::tuned`].
+    patterns: Vec<Box<[u8]>>,
+    /// `long` with its anchors dealt into Teddy's buckets to suit the text searched (see
+    /// [`tune`]): made from the first haystack of at least [`TUNE_MIN`] bytes.
+    tuned: std::sync::OnceLock<Option<Box<Long>>>,
+    /// The largest offset of an anchor in its word: a word found through an anchor at `h`
+    /// starts at or after `h - max_off`.
     max_off: usize,
     /// The words shorter than an anchor, searched whole.
     short: Option<aho_corasick::packed::Searcher>,
+}
+
+/// The anchors' searcher and, per anchor pattern, the words that hold it and where (offset
+/// of the anchor in the word).
+struct Long {
+    searcher: aho_corasick::packed::Searcher,
+    groups: Vec<Vec<(usize, Box<[u8]>)>>,
+}
+
+/// A haystack this long (a pre-filter's chunk, not a line) has the anchors' buckets tuned
+/// to its first [`TUNE_SAMPLE`] bytes.
+const TUNE_MIN: usize = 128 * 1024;
+const TUNE_SAMPLE: usize = 8 * 1024;
+
+/// How many buckets Teddy (aho-corasick 1.1) spreads `n` patterns over: 16 in its fat form
+/// (more than [`SLIM_PATTERNS`], AVX2), else 8.
+fn teddy_buckets(n: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if n > SLIM_PATTERNS && std::arch::is_x86_feature_detected!("avx2") {
+        return 16;
+    }
+    let _ = n;
+    8
+}
+
+/// An order of `anchors` for Teddy that deals them into its buckets so that few positions
+/// of `sample` look like some bucket's anchors without being one. Teddy (aho-corasick
+/// 1.1) puts pattern `i` in bucket `buckets - 1 - i % buckets` and checks each bucket
+/// against the union of its patterns' nibbles at each of the four positions: two anchors
+/// in one bucket also accept every mix of their nibbles (`data` with `rate` accepts `date`,
+/// `rata`, ...), and confirming those false candidates was a third of the anchored search
+/// on a service log. Each pair's false candidates are counted in the sample (from the
+/// positions holding an accepted first byte), and pairs are swapped between buckets while
+/// the sum over the buckets' pairs falls. Only speed depends on the order.
+fn tune(anchors: &[&[u8]], sample: &[u8]) -> Vec<usize> {
+    let n = anchors.len();
+    let buckets = teddy_buckets(n);
+    if n <= buckets || anchors.iter().any(|a| a.len() != ANCHOR) || sample.len() < ANCHOR {
+        return (0..n).collect();
+    }
+    // The sample's window starts by their first two bytes (a counting sort).
+    let sample = &sample[..sample.len().min(usize::from(u16::MAX))];
+    let windows = sample.len() + 1 - ANCHOR;
+    let key = |i: usize| usize::from(sample[i]) << 8 | usize::from(sample[i + 1]);
+    let mut start = vec![0u32; 1 << 16];
+    for i in 0..windows {
+        start[key(i)] += 1;
+    }
+    // Exclusive prefix sums: where each key's windows begin.
+    let mut sum = 0;
+    for s in start.iter_mut() {
+        (*s, sum) = (sum, sum + *s);
+    }
+    // Placed by `start[k]` counting up, after which key k's windows are `ends[k - 1]..ends[k]`.
+    let mut starts = vec![0u16; windows];
+    for i in 0..windows {
+        let f = &mut start[key(i)];
+        starts[*f as usize] = i as u16;
+        *f += 1;
+    }
+    let ends = start;
+    let range = |k: usize| (if k == 0 { 0 } else { ends[k - 1] as usize })..ends[k] as usize;
+    // Per position of a pair: the low and high nibbles of its two anchors, as bit sets.
+    let bits = |c: u8| (1u16 << (c & 15), 1u16 << (c >> 4));
+    // The bytes a pair accepts at a position: each of its high nibbles with each of its low.
+    let accepted = |x: u8, y: u8| {
+        let mut out = [x, x & 0xF0 | y & 15, y & 0xF0 | x & 15, y];
+        out.sort_unstable();
+        let mut n = 1;
+        for i in 1..4 {
+            if out[i] != out[n - 1] {
+                out[n] = out[i];
+                n += 1;
+            }
+        }
+        (out, n)
+    };
+    // False candidates of each pair sharing a bucket: windows whose every byte has a low
+    // nibble and a high nibble among the pair's at that position, and that are neither.
+    let mut cost = vec![0u32; n * n];
+    for a in 0..n {
+        for b in a + 1..n {
+            let masks: [(u16, u16); ANCHOR] = std::array::from_fn(|k| {
+                let (la, ha) = bits(anchors[a][k]);
+                let (lb, hb) = bits(anchors[b][k]);
+                (la | lb, ha | hb)
+            });
+            let ok = |k: usize, c: u8| {
+                let (l, h) = bits(c);
+                masks[k].0 & l != 0 && masks[k].1 & h != 0
+            };
+            let mut c = 0u32;
+            let (first, n0) = accepted(anchors[a][0], anchors[b][0]);
+            let (second, n1) = accepted(anchors[a][1], anchors[b][1]);
+            for &b0 in &first[..n0] {
+                for &b1 in &second[..n1] {
+                    let k = usize::from(b0) << 8 | usize::from(b1);
+                    for &i in &starts[range(k)] {
+                        let w = &sample[usize::from(i)..usize::from(i) + ANCHOR];
+                        if ok(2, w[2]) && ok(3, w[3]) && w != anchors[a] && w != anchors[b] {
+                            c += 1;
+                        }
+                    }
+                }
+            }
+            cost[a * n + b] = c;
+            cost[b * n + a] = c;
+        }
+    }
+    // Pattern i is in bucket i % buckets here (Teddy's numbering reversed: the same split).
+    let mut members: Vec<Vec<usize>> = (0..buckets)
+        .map(|b| (b..n).step_by(buckets).collect())
+        .collect();
+    // What `a` costs with the anchors of bucket `m` but `but`.
+    let with = |m: &[usize], a: usize, but: usize| -> u32 {
+        m.iter()
+            .filter(|&&x| x != but)
+            .map(|&x| cost[a * n + x])
+            .sum()
+    };
+    for _ in 0..8 {
+        let mut better = false;
+        for ba in 0..buckets {
+            for bb in ba + 1..buckets {
+                for i in 0..members[ba].len() {
+                    for j in 0..members[bb].len() {
+                        let (a, b) = (members[ba][i], members[bb][j]);
+                        let (ma, mb) = (&members[ba], &members[bb]);
+                        let now = with(ma, a, a) + with(mb, b, b);
+                        let swapped = with(mb, a, b) + with(ma, b, a);
+                        if swapped < now {
+                            members[ba][i] = b;
+                            members[bb][j] = a;
+                            better = true;
+                        }
+                    }
+                }
+            }
+        }
+        if !better {
+            break;
+        }
+    }
+    // Pattern numbers: the k-th anchor of bucket j gets number j + k * buckets.
+    let mut order = vec![0; n];
+    for (j, m) in members.iter().enumerate() {
+        for (k, &a) in m.iter().enumerate() {
+            order[j + k * buckets] = a;
+        }
+    }
+    order
 }
 
 /// Anchor length: Teddy's longest fingerprint.
@@ -191,6 +346,13 @@ fn packed(words: &[&[u8]]) -> Option<Option<aho_corasick::packed::Searcher>> {
     b.extend(words).build().map(Some)
 }
 
+impl Long {
+    /// `None` inside when there are no anchors; `None` outside when Teddy is not available.
+    fn new(anchors: &[&[u8]], groups: Vec<Vec<(usize, Box<[u8]>)>>) -> Option<Option<Long>> {
+        Some(packed(anchors)?.map(|searcher| Long { searcher, groups }))
+    }
+}
+
 impl Anchored {
     fn new(words: &[&str]) -> Option<Anchored> {
         let mut anchors: Vec<&[u8]> = Vec::new();
@@ -220,21 +382,42 @@ impl Anchored {
             }
         }
         let max_off = groups.iter().flatten().map(|(o, _)| *o).max().unwrap_or(0);
-        // The anchors stay in the callers' order: sorted into Teddy buckets by leading byte
-        // (`bucket_order`), rare windows share too little to gain from it, and measured 14%
-        // more instructions on a service log.
+        // The anchors stay in the callers' order until a long text tunes it ([`tune`]):
+        // sorted into Teddy buckets by leading byte (`bucket_order`), rare windows share too
+        // little to gain from it, and measured 14% more instructions on a service log.
         Some(Anchored {
-            anchors: packed(&anchors)?,
-            groups,
+            long: Long::new(&anchors, groups)?,
+            patterns: anchors.iter().map(|a| Box::from(*a)).collect(),
+            tuned: std::sync::OnceLock::new(),
             max_off,
             short: packed(&short)?,
         })
     }
 
+    /// The anchors' searcher for `hay`: tuned to the first long haystack (see [`tune`]).
+    fn long_for(&self, hay: &[u8]) -> Option<&Long> {
+        let tuned = if hay.len() >= TUNE_MIN {
+            self.tuned.get_or_init(|| {
+                let anchors: Vec<&[u8]> = self.patterns.iter().map(|a| &a[..]).collect();
+                let order = tune(&anchors, &hay[..TUNE_SAMPLE]);
+                let long = self.long.as_ref()?;
+                let anchors: Vec<&[u8]> = order.iter().map(|&i| anchors[i]).collect();
+                let groups = order.iter().map(|&i| long.groups[i].clone()).collect();
+                Long::new(&anchors, groups).flatten().map(Box::new)
+            })
+        } else {
+            self.tuned.get().unwrap_or(&None)
+        };
+        tuned.as_deref().or(self.long.as_ref())
+    }
+
     /// The leftmost long word at or after `from`: anchor hits in order; past the first word
     /// found, only anchors close enough to belong to a word starting earlier are looked at.
     fn find_long(&self, hay: &[u8], from: usize) -> Option<usize> {
-        let s = self.anchors.as_ref()?;
+        let Long {
+            searcher: s,
+            groups,
+        } = self.long_for(hay)?;
         let mut best: Option<usize> = None;
         let mut at = from;
         loop {
@@ -248,7 +431,7 @@ impl Anchored {
                 return best;
             };
             let h = m.start();
-            for (off, w) in &self.groups[m.pattern().as_usize()] {
+            for (off, w) in &groups[m.pattern().as_usize()] {
                 if let Some(st) = h.checked_sub(*off)
                     && st >= from
                     && best.is_none_or(|b| st < b)
@@ -264,7 +447,11 @@ impl Anchored {
     /// Whether any long word occurs in `hay`: [`Self::find_long`] without looking for an
     /// earlier word once one is found.
     fn any_long(&self, hay: &[u8]) -> bool {
-        let Some(s) = self.anchors.as_ref() else {
+        let Some(Long {
+            searcher: s,
+            groups,
+        }) = self.long_for(hay)
+        else {
             return false;
         };
         let mut at = 0;
@@ -273,7 +460,7 @@ impl Anchored {
                 return false;
             };
             let h = m.start();
-            if self.groups[m.pattern().as_usize()].iter().any(|(off, w)| {
+            if groups[m.pattern().as_usize()].iter().any(|(off, w)| {
                 h.checked_sub(*off)
                     .is_some_and(|st| hay[st..].starts_with(w))
             }) {
@@ -310,7 +497,7 @@ pub enum Part {
 impl WordSearch {
     pub fn new(words: &[&str]) -> WordSearch {
         match Anchored::new(words) {
-            Some(a) => WordSearch::Packed(a),
+            Some(a) => WordSearch::Packed(Box::new(a)),
             None => WordSearch::Automaton(
                 aho_corasick::AhoCorasick::builder()
                     .match_kind(aho_corasick::MatchKind::LeftmostFirst)
@@ -432,5 +619,96 @@ mod tests {
         let plain = b"2026-01-01 info the quick brown fox jumped over 12345 user=7 ok";
         assert_eq!(search.find(plain, 0), None);
         assert!(!search.is_match(plain));
+    }
+
+    /// A long haystack of log lines with trigger words (and their near misses) here and
+    /// there: what a pre-filter's chunk looks like.
+    fn log_chunk(words: &[&str], seed: u64) -> Vec<u8> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let mut hay = Vec::new();
+        let fillers = [
+            "2026-11-20 14:00:00,010 info app.api: get /v1/orders/70240 200 375ms client=10.0.29.233",
+            "2026-11-20 14:00:00,158 debug app.cache: cache hit key=doc:6947ccf25ec8 ttl=570s",
+            "2026-11-20 14:00:00,121 info app.auth: session refreshed user=497129 scopes=read,write",
+            "2026-11-20 14:00:00,192 debug app.db: select id, status, updated_at from documents",
+            "published extra={'event': 'order.updated', 'order_id': 4290, 'date': 'rate data'}",
+        ];
+        while hay.len() < TUNE_MIN + 64 * 1024 {
+            hay.extend_from_slice(fillers[rng.usize(..fillers.len())].as_bytes());
+            if rng.u8(..) < 24 {
+                let w = words[rng.usize(..words.len())].as_bytes();
+                hay.push(b' ');
+                // The word, or the word cut short by one byte (a near miss).
+                let cut = if rng.bool() { w.len() } else { w.len() - 1 };
+                hay.extend_from_slice(&w[..cut]);
+            }
+            hay.push(b'\n');
+        }
+        hay
+    }
+
+    #[test]
+    fn tuned_buckets_find_the_same_words() {
+        let owned = trigger_words();
+        let words = bucket_order(minimal_words(&owned));
+        let reference = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(&words)
+            .unwrap();
+        for seed in 0..3 {
+            // A fresh searcher: the first long haystack tunes it.
+            let search = WordSearch::new(&words);
+            let hay = log_chunk(&words, seed);
+            let mut from = 0;
+            let mut found = 0;
+            loop {
+                let want = reference
+                    .find(aho_corasick::Input::new(&hay).range(from..))
+                    .map(|m| m.start());
+                assert_eq!(search.find(&hay, from), want, "seed {seed} from {from}");
+                let long = search.find_part(Part::Long, &hay, from);
+                let short = search.find_part(Part::Short, &hay, from);
+                assert_eq!(long.into_iter().chain(short).min(), want);
+                let Some(at) = want else { break };
+                found += 1;
+                from = at + 1;
+            }
+            assert!(found > 100, "{found}");
+            if let WordSearch::Packed(a) = &search {
+                assert!(a.tuned.get().is_some_and(Option::is_some));
+            }
+            // Short haystacks (lines) after tuning: the tuned anchors serve them too.
+            for line in hay.split(|&b| b == b'\n').take(2000) {
+                let want = reference.find(line).map(|m| m.start());
+                assert_eq!(search.find(line, 0), want);
+                assert_eq!(search.is_match(line), want.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn tune_deals_every_anchor_once_and_parts_bad_pairs() {
+        let anchors: Vec<&[u8]> = vec![
+            b"data", b"exce", b"minu", b"ttp/", b"thro", b"unif", b"curr", b"etry", b"pi k",
+            b"ched", b"your", b"opus", b"usag", b"many", b"pend", b"cred", b"rate", b"rror",
+            b"verl", b"xhau", b"quot", b"nval", b"ject", b"prov", b"-amz", b"ekly", b"long",
+            b"pi-k", b"thly", b"tion", b"hour", b"t-id", b"rock", b"larg", b"mpor",
+        ];
+        let sample = b"updated_at date=2026-11-20 state rate data date late gate ".repeat(200);
+        let order = tune(&anchors, &sample);
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..anchors.len()).collect::<Vec<_>>());
+        // `data` (number 0) and `rate` (16) start in one bucket, where together they accept
+        // `date`; they end up apart.
+        let buckets = teddy_buckets(order.len());
+        let at = |a: usize| order.iter().position(|&x| x == a).unwrap() % buckets;
+        assert_ne!(at(0), at(16));
+        // Too few anchors to share a bucket, or a sample too short: the order stays.
+        assert_eq!(tune(&anchors[..8], &sample), (0..8).collect::<Vec<_>>());
+        assert_eq!(
+            tune(&anchors, b"ab"),
+            (0..anchors.len()).collect::<Vec<_>>()
+        );
     }
 }
