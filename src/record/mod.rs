@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod proxy;
 pub mod safe;
 pub mod scan;
+pub mod upstream;
 pub mod writer;
 
 use std::io::Write;

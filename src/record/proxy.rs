@@ -1,4 +1,5 @@
-//! The proxy: hyper (HTTP/1.1) towards the client, reqwest (rustls) towards the upstream.
+//! The proxy: hyper (HTTP/1.1) towards the client and towards the upstream (rustls for
+//! https, [`super::upstream`]), one upstream connection per client connection.
 //! Bodies pass through frame by frame, never buffered; taps on both bodies feed the bounded
 //! scanners and send one [`Record`] per exchange when the answer ends (or is cut off).
 
@@ -23,6 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::entry::{self, Record, RequestFacts};
 use super::safe::{self, Secrets};
 use super::scan::{Sse, TopLevel};
+use super::upstream::Target;
 use super::{Options, Sink};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -60,9 +62,9 @@ const MAX_REFUSING: usize = 256;
 /// How long Ctrl-C lets answers in flight finish (a second Ctrl-C stops at once).
 pub const GRACE: Duration = Duration::from_secs(10);
 
-/// The shared proxy state: the upstream client and the record queue.
+/// The shared proxy state: the upstream and the record queue.
 pub struct Proxy {
-    client: reqwest::Client,
+    target: Target,
     upstream: String,
     sink: Sink,
     max_connections: usize,
@@ -71,43 +73,36 @@ pub struct Proxy {
 impl Proxy {
     pub fn new(opts: &Options, sink: Sink) -> anyhow::Result<Proxy> {
         // The same trust anchors as the API client: the platform's, `SSL_CERT_FILE`,
-        // `SSL_CERT_DIR` and `--cacert` (a TLS-inspecting corporate proxy's CA).
-        let builder =
-            crate::api::transport::trust(reqwest::Client::builder(), opts.cacert.as_deref())
-                .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
-        let client = builder
-            // Redirects go back to the client unchanged, as any proxy does.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()?;
+        // `SSL_CERT_DIR` and `--cacert` (a TLS-inspecting corporate proxy's CA). Redirects
+        // go back to the client unchanged, as any proxy does (the client follows none).
+        let target = Target::new(&opts.upstream, opts.cacert.as_deref())
+            .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
         Ok(Proxy {
-            client,
+            target,
             upstream: opts.upstream.as_str().trim_end_matches('/').to_string(),
             sink,
             max_connections: opts.max_connections.max(1),
         })
     }
 
-    /// Forwards one request and returns the answer whose body streams through a tap.
-    pub async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+    /// Forwards one request on the client connection's upstream connection (`conn`, made
+    /// when missing or closed) and returns the answer whose body streams through a tap.
+    pub async fn handle(&self, req: Request<Incoming>, conn: &Upstream) -> Response<ProxyBody> {
         let started = Instant::now();
         let ts = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let secrets = Secrets::from_request(&parts.headers, parts.uri.query());
-        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         // The query goes upstream unchanged but is never kept: it may carry a key.
-        let url = format!("{}{}", self.upstream, path_and_query);
+        let target = self.upstream_uri(&parts.uri);
         let shown_path = secrets.scrub_credentials(parts.uri.path(), 512);
         let shared = Arc::new(Mutex::new(RequestTap::new(secrets)));
         let body = ReqBody {
-            inner: Mutex::new(body),
+            inner: body,
             tap: shared.clone(),
         };
-        let mut headers = parts.headers;
-        strip_hop_by_hop(&mut headers);
-        headers.remove(header::HOST);
+        let headers = &mut parts.headers;
+        strip_hop_by_hop(headers);
+        headers.insert(header::HOST, self.target.authority.clone());
         // Ask for an uncompressed answer so error bodies and usage can be read as they pass:
         // the one change the proxy makes to a request. Clients read identity answers fine.
         headers.remove(header::ACCEPT_ENCODING);
@@ -125,17 +120,18 @@ impl Proxy {
             base: Some(base),
             sink: self.sink.clone(),
         };
-        let result = self
-            .client
-            .request(parts.method, &url)
-            .headers(headers)
-            .body(reqwest::Body::wrap(body))
-            .send()
-            .await;
+        parts.version = hyper::Version::HTTP_11;
+        parts.extensions = Default::default();
+        let result = match target {
+            Ok(uri) => {
+                parts.uri = uri;
+                self.send(conn, Request::from_parts(parts, body)).await
+            }
+            Err(e) => Err(format!("bad request path: {e}")),
+        };
         let base = pending.base.take().expect("taken once");
         match result {
             Ok(resp) => {
-                let resp: Response<reqwest::Body> = resp.into();
                 let (mut parts, body) = resp.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
                 let kind = Kind::for_answer(parts.status, &parts.headers);
@@ -165,7 +161,7 @@ impl Proxy {
             Err(e) => {
                 let why = {
                     let t = base.request.lock().unwrap_or_else(|e| e.into_inner());
-                    t.secrets.scrub(&error_chain(&e.without_url()))
+                    t.secrets.scrub(&crate::redact::keys(&e))
                 };
                 let rec = base.record(502, Map::new(), None, None);
                 self.sink.send(Record {
@@ -179,6 +175,60 @@ impl Proxy {
         }
     }
 }
+
+impl Proxy {
+    /// The request's path (and query) under the upstream's path prefix, in origin form.
+    fn upstream_uri(&self, uri: &hyper::Uri) -> Result<hyper::Uri, hyper::http::Error> {
+        let pq = uri.path_and_query().map_or("/", |p| p.as_str());
+        let prefix = &self.target.prefix;
+        if prefix.is_empty() {
+            if uri.scheme().is_none() && uri.authority().is_none() {
+                return Ok(uri.clone());
+            }
+            return Ok(hyper::Uri::builder().path_and_query(pq).build()?);
+        }
+        let mut s = String::with_capacity(prefix.len() + pq.len());
+        s.push_str(prefix);
+        s.push_str(pq);
+        Ok(hyper::Uri::try_from(s)?)
+    }
+
+    /// Sends on the connection's upstream connection, opening one when there is none or it
+    /// was closed. A request a reused connection could not take (the upstream closed it as
+    /// it idled) goes once more on a new one: it was not sent.
+    async fn send(
+        &self,
+        conn: &Upstream,
+        mut req: Request<ReqBody>,
+    ) -> Result<Response<Incoming>, String> {
+        let mut held = conn.lock().unwrap_or_else(|e| e.into_inner()).take();
+        loop {
+            let reused = held.is_some();
+            let ready = match held.take() {
+                Some(mut s) => s.ready().await.is_ok().then_some(s),
+                None => None,
+            };
+            let mut sender = match ready {
+                Some(s) => s,
+                None => self.target.connect().await?,
+            };
+            match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    // Ready again once this answer's body is read through.
+                    *conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(sender);
+                    return Ok(resp);
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(r) if reused => req = r,
+                    _ => return Err(error_chain(e.error())),
+                },
+            }
+        }
+    }
+}
+
+/// A client connection's upstream connection, when it has one.
+pub type Upstream = Mutex<Option<hyper::client::conn::http1::SendRequest<ReqBody>>>;
 
 fn short_answer(status: StatusCode, body: String) -> Response<ProxyBody> {
     let mut resp = Response::new(ProxyBody::Full(Some(Bytes::from(body))));
@@ -479,11 +529,13 @@ async fn connection(
         act: act.clone(),
     };
     let svc_act = act.clone();
+    let upstream: Arc<Upstream> = Arc::default();
     let svc = hyper::service::service_fn(move |req| {
         let proxy = proxy.clone();
+        let upstream = upstream.clone();
         let guard = InFlight::new(&svc_act);
         async move {
-            let mut resp = proxy.handle(req).await;
+            let mut resp = proxy.handle(req, &upstream).await;
             if let ProxyBody::Tap(t) = resp.body_mut() {
                 t.in_flight = Some(guard);
             }
@@ -526,7 +578,7 @@ async fn connection(
     open.fetch_sub(1, Ordering::Relaxed);
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(c) = src {
@@ -574,10 +626,9 @@ impl RequestTap {
     }
 }
 
-/// The client's request body on its way upstream. The `Mutex` only makes the body `Sync`
-/// (as reqwest wants); it is reached through `get_mut`, never locked.
-struct ReqBody {
-    inner: Mutex<Incoming>,
+/// The client's request body on its way upstream.
+pub struct ReqBody {
+    inner: Incoming,
     tap: Arc<Mutex<RequestTap>>,
 }
 
@@ -590,8 +641,7 @@ impl Body for ReqBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
-        let inner = this.inner.get_mut().unwrap_or_else(|e| e.into_inner());
-        let polled = Pin::new(inner).poll_frame(cx);
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
         if let Poll::Ready(Some(Ok(frame))) = &polled
             && let Some(data) = frame.data_ref()
         {
@@ -606,14 +656,11 @@ impl Body for ReqBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner
-            .lock()
-            .map(|b| b.is_end_stream())
-            .unwrap_or(false)
+        self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.lock().map(|b| b.size_hint()).unwrap_or_default()
+        self.inner.size_hint()
     }
 }
 
@@ -719,7 +766,7 @@ fn ms(d: Duration) -> f64 {
 
 /// The answer's body on its way to the client; sends the record when it ends or is dropped.
 pub struct RespBody {
-    inner: reqwest::Body,
+    inner: Incoming,
     base: Option<Base>,
     status: u16,
     headers: Map<String, Value>,
