@@ -163,7 +163,7 @@ impl Proxy {
                     let t = base.request.lock().unwrap_or_else(|e| e.into_inner());
                     t.secrets.scrub(&crate::redact::keys(&e))
                 };
-                let rec = base.record(502, Map::new(), None, None);
+                let rec = base.record(502, entry::Headers::default(), None, None);
                 self.sink.send(Record {
                     proxy_error: Some(why.clone()),
                     ..rec
@@ -203,11 +203,11 @@ impl Proxy {
     ) -> Result<Response<Incoming>, String> {
         let mut held = conn.lock().unwrap_or_else(|e| e.into_inner()).take();
         loop {
-            let reused = held.is_some();
             let ready = match held.take() {
                 Some(mut s) => s.ready().await.is_ok().then_some(s),
                 None => None,
             };
+            let reused = ready.is_some();
             let mut sender = match ready {
                 Some(s) => s,
                 None => self.target.connect().await?,
@@ -249,7 +249,7 @@ struct Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         if let Some(base) = self.base.take() {
-            let mut rec = base.record(0, Map::new(), None, None);
+            let mut rec = base.record(0, entry::Headers::default(), None, None);
             rec.incomplete = Some("client_closed");
             self.sink.send(rec);
         }
@@ -593,6 +593,10 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // Most messages carry none: one pass over the names instead of a lookup per name.
+    if !h.keys().any(|n| HOP_BY_HOP.contains(&n.as_str())) {
+        return;
+    }
     let listed: Vec<HeaderName> = h
         .get_all(header::CONNECTION)
         .iter()
@@ -724,7 +728,7 @@ impl Base {
     fn record(
         &self,
         status: u16,
-        headers: Map<String, Value>,
+        headers: entry::Headers,
         ttfb: Option<Duration>,
         usage: Option<&Map<String, Value>>,
     ) -> Record {
@@ -769,7 +773,7 @@ pub struct RespBody {
     inner: Incoming,
     base: Option<Base>,
     status: u16,
-    headers: Map<String, Value>,
+    headers: entry::Headers,
     kind: Kind,
     ttfb: Option<Duration>,
     received: u64,
