@@ -177,20 +177,8 @@ impl Proxy {
 }
 
 impl Proxy {
-    /// The request's path (and query) under the upstream's path prefix, in origin form.
     fn upstream_uri(&self, uri: &hyper::Uri) -> Result<hyper::Uri, hyper::http::Error> {
-        let pq = uri.path_and_query().map_or("/", |p| p.as_str());
-        let prefix = &self.target.prefix;
-        if prefix.is_empty() {
-            if uri.scheme().is_none() && uri.authority().is_none() {
-                return Ok(uri.clone());
-            }
-            return Ok(hyper::Uri::builder().path_and_query(pq).build()?);
-        }
-        let mut s = String::with_capacity(prefix.len() + pq.len());
-        s.push_str(prefix);
-        s.push_str(pq);
-        Ok(hyper::Uri::try_from(s)?)
+        upstream_uri(&self.target.prefix, uri)
     }
 
     /// Sends on the connection's upstream connection, opening one when there is none or it
@@ -225,6 +213,22 @@ impl Proxy {
             }
         }
     }
+}
+
+/// A request's path (and query) under the upstream's path prefix, in origin form (a client
+/// that sent the absolute form has its path sent only).
+fn upstream_uri(prefix: &str, uri: &hyper::Uri) -> Result<hyper::Uri, hyper::http::Error> {
+    let pq = uri.path_and_query().map_or("/", |p| p.as_str());
+    if prefix.is_empty() {
+        if uri.scheme().is_none() && uri.authority().is_none() {
+            return Ok(uri.clone());
+        }
+        return hyper::Uri::builder().path_and_query(pq).build();
+    }
+    let mut s = String::with_capacity(prefix.len() + pq.len());
+    s.push_str(prefix);
+    s.push_str(pq);
+    Ok(hyper::Uri::try_from(s)?)
 }
 
 /// A client connection's upstream connection, when it has one.
@@ -972,5 +976,50 @@ impl Body for ProxyBody {
             ProxyBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             ProxyBody::Full(None) => SizeHint::with_exact(0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_go_under_the_upstream_prefix_in_origin_form() {
+        let u = |prefix: &str, uri: &str| {
+            upstream_uri(prefix, &uri.parse::<hyper::Uri>().unwrap())
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(u("", "/v1/messages?beta=true"), "/v1/messages?beta=true");
+        assert_eq!(u("", "http://proxy.example/v1/messages"), "/v1/messages");
+        assert_eq!(
+            u("/gateway", "/v1/messages?beta=true"),
+            "/gateway/v1/messages?beta=true"
+        );
+        assert_eq!(u("/gateway", "/"), "/gateway/");
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_removed_and_so_are_those_connection_names() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-private"),
+        );
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        let mut plain = HeaderMap::new();
+        plain.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        strip_hop_by_hop(&mut plain);
+        assert_eq!(plain.len(), 1);
     }
 }
