@@ -65,6 +65,9 @@ pub const GRACE: Duration = Duration::from_secs(10);
 /// The shared proxy state: the upstream and the record queue.
 pub struct Proxy {
     target: Target,
+    /// With `HTTPS_PROXY` and the like set, requests go through reqwest, which honours them
+    /// (and `NO_PROXY`) as the API client does; otherwise through `target` directly.
+    via_proxy: Option<reqwest::Client>,
     upstream: String,
     sink: Sink,
     max_connections: usize,
@@ -77,8 +80,24 @@ impl Proxy {
         // go back to the client unchanged, as any proxy does (the client follows none).
         let target = Target::new(&opts.upstream, opts.cacert.as_deref())
             .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
+        let via_proxy = if proxy_configured() {
+            let builder =
+                crate::api::transport::trust(reqwest::Client::builder(), opts.cacert.as_deref())
+                    .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
+            Some(
+                builder
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(super::upstream::CONNECT_TIMEOUT)
+                    .pool_idle_timeout(IDLE_TIMEOUT)
+                    .tcp_nodelay(true)
+                    .build()?,
+            )
+        } else {
+            None
+        };
         Ok(Proxy {
             target,
+            via_proxy,
             upstream: opts.upstream.as_str().trim_end_matches('/').to_string(),
             sink,
             max_connections: opts.max_connections.max(1),
@@ -122,12 +141,27 @@ impl Proxy {
         };
         parts.version = hyper::Version::HTTP_11;
         parts.extensions = Default::default();
-        let result = match target {
-            Ok(uri) => {
-                parts.uri = uri;
-                self.send(conn, Request::from_parts(parts, body)).await
+        let result = match (target, &self.via_proxy) {
+            (Ok(_), Some(client)) => {
+                // reqwest names the host itself (and the proxy's way there).
+                parts.headers.remove(header::HOST);
+                let url = format!("{}{}", self.upstream, path_and_query(&parts.uri));
+                client
+                    .request(parts.method, &url)
+                    .headers(parts.headers)
+                    .body(reqwest::Body::wrap(SyncBody(Mutex::new(body))))
+                    .send()
+                    .await
+                    .map(|r| Response::<reqwest::Body>::from(r).map(UpBody::Reqwest))
+                    .map_err(|e| error_chain(&e.without_url()))
             }
-            Err(e) => Err(format!("bad request path: {e}")),
+            (Ok(uri), None) => {
+                parts.uri = uri;
+                self.send(conn, Request::from_parts(parts, body))
+                    .await
+                    .map(|r| r.map(UpBody::Hyper))
+            }
+            (Err(e), _) => Err(format!("bad request path: {e}")),
         };
         let base = pending.base.take().expect("taken once");
         match result {
@@ -215,10 +249,24 @@ impl Proxy {
     }
 }
 
+/// True when a proxy for outgoing requests is set in the environment (reqwest's variables,
+/// either case).
+fn proxy_configured() -> bool {
+    ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"].iter().any(|v| {
+        [v.to_string(), v.to_ascii_lowercase()]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+    })
+}
+
+fn path_and_query(uri: &hyper::Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
+}
+
 /// A request's path (and query) under the upstream's path prefix, in origin form (a client
 /// that sent the absolute form has its path sent only).
 fn upstream_uri(prefix: &str, uri: &hyper::Uri) -> Result<hyper::Uri, hyper::http::Error> {
-    let pq = uri.path_and_query().map_or("/", |p| p.as_str());
+    let pq = path_and_query(uri);
     if prefix.is_empty() {
         if uri.scheme().is_none() && uri.authority().is_none() {
             return Ok(uri.clone());
@@ -672,6 +720,69 @@ impl Body for ReqBody {
     }
 }
 
+/// The request body as reqwest takes it (`Sync`; reached through `get_mut`, never locked).
+struct SyncBody(Mutex<ReqBody>);
+
+impl Body for SyncBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let inner = self
+            .get_mut()
+            .0
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner());
+        Pin::new(inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.lock().map(|b| b.is_end_stream()).unwrap_or(false)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.lock().map(|b| b.size_hint()).unwrap_or_default()
+    }
+}
+
+/// The upstream's answer body: from hyper's client, or from reqwest through a proxy.
+enum UpBody {
+    Hyper(Incoming),
+    Reqwest(reqwest::Body),
+}
+
+impl Body for UpBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            UpBody::Hyper(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+            UpBody::Reqwest(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            UpBody::Hyper(b) => b.is_end_stream(),
+            UpBody::Reqwest(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            UpBody::Hyper(b) => b.size_hint(),
+            UpBody::Reqwest(b) => b.size_hint(),
+        }
+    }
+}
+
 /// How an answer's body is read while it passes.
 enum Kind {
     /// A non-2xx answer: keep its (small) error body.
@@ -774,7 +885,7 @@ fn ms(d: Duration) -> f64 {
 
 /// The answer's body on its way to the client; sends the record when it ends or is dropped.
 pub struct RespBody {
-    inner: Incoming,
+    inner: UpBody,
     base: Option<Base>,
     status: u16,
     headers: entry::Headers,
@@ -912,7 +1023,7 @@ impl Body for RespBody {
             }
             Poll::Ready(Some(Err(e))) => {
                 this.finish(Some("upstream_error"));
-                Poll::Ready(Some(Err(Box::new(e))))
+                Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {
                 this.finish(None);
