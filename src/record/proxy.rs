@@ -24,7 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::entry::{self, Record, RequestFacts};
 use super::safe::{self, Secrets};
 use super::scan::{Sse, TopLevel};
-use super::upstream::Target;
+use super::upstream::{SyncBody, Target, UpBody, Upstream, error_chain, path_and_query};
 use super::{Options, Sink};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -80,7 +80,7 @@ impl Proxy {
         // go back to the client unchanged, as any proxy does (the client follows none).
         let target = Target::new(&opts.upstream, opts.cacert.as_deref())
             .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
-        let via_proxy = if proxy_configured() {
+        let via_proxy = if super::upstream::proxy_configured() {
             let builder =
                 crate::api::transport::trust(reqwest::Client::builder(), opts.cacert.as_deref())
                     .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
@@ -106,13 +106,17 @@ impl Proxy {
 
     /// Forwards one request on the client connection's upstream connection (`conn`, made
     /// when missing or closed) and returns the answer whose body streams through a tap.
-    pub async fn handle(&self, req: Request<Incoming>, conn: &Upstream) -> Response<ProxyBody> {
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        conn: &Upstream<ReqBody>,
+    ) -> Response<ProxyBody> {
         let started = Instant::now();
         let ts = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
         let (mut parts, body) = req.into_parts();
         let secrets = Secrets::from_request(&parts.headers, parts.uri.query());
         // The query goes upstream unchanged but is never kept: it may carry a key.
-        let target = self.upstream_uri(&parts.uri);
+        let target = super::upstream::upstream_uri(&self.target.prefix, &parts.uri);
         let shown_path = secrets.scrub_credentials(parts.uri.path(), 512);
         let shared = Arc::new(Mutex::new(RequestTap::new(secrets)));
         let body = ReqBody {
@@ -157,7 +161,7 @@ impl Proxy {
             }
             (Ok(uri), None) => {
                 parts.uri = uri;
-                self.send(conn, Request::from_parts(parts, body))
+                super::upstream::send(&self.target, conn, Request::from_parts(parts, body))
                     .await
                     .map(|r| r.map(UpBody::Hyper))
             }
@@ -209,78 +213,6 @@ impl Proxy {
         }
     }
 }
-
-impl Proxy {
-    fn upstream_uri(&self, uri: &hyper::Uri) -> Result<hyper::Uri, hyper::http::Error> {
-        upstream_uri(&self.target.prefix, uri)
-    }
-
-    /// Sends on the connection's upstream connection, opening one when there is none or it
-    /// was closed. A request a reused connection could not take (the upstream closed it as
-    /// it idled) goes once more on a new one: it was not sent.
-    async fn send(
-        &self,
-        conn: &Upstream,
-        mut req: Request<ReqBody>,
-    ) -> Result<Response<Incoming>, String> {
-        let mut held = conn.lock().unwrap_or_else(|e| e.into_inner()).take();
-        loop {
-            let ready = match held.take() {
-                Some(mut s) => s.ready().await.is_ok().then_some(s),
-                None => None,
-            };
-            let reused = ready.is_some();
-            let mut sender = match ready {
-                Some(s) => s,
-                None => self.target.connect().await?,
-            };
-            match sender.try_send_request(req).await {
-                Ok(resp) => {
-                    // Ready again once this answer's body is read through.
-                    *conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(sender);
-                    return Ok(resp);
-                }
-                Err(mut e) => match e.take_message() {
-                    Some(r) if reused => req = r,
-                    _ => return Err(error_chain(e.error())),
-                },
-            }
-        }
-    }
-}
-
-/// True when a proxy for outgoing requests is set in the environment (reqwest's variables,
-/// either case).
-fn proxy_configured() -> bool {
-    ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"].iter().any(|v| {
-        [v.to_string(), v.to_ascii_lowercase()]
-            .iter()
-            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-    })
-}
-
-fn path_and_query(uri: &hyper::Uri) -> &str {
-    uri.path_and_query().map_or("/", |p| p.as_str())
-}
-
-/// A request's path (and query) under the upstream's path prefix, in origin form (a client
-/// that sent the absolute form has its path sent only).
-fn upstream_uri(prefix: &str, uri: &hyper::Uri) -> Result<hyper::Uri, hyper::http::Error> {
-    let pq = path_and_query(uri);
-    if prefix.is_empty() {
-        if uri.scheme().is_none() && uri.authority().is_none() {
-            return Ok(uri.clone());
-        }
-        return hyper::Uri::builder().path_and_query(pq).build();
-    }
-    let mut s = String::with_capacity(prefix.len() + pq.len());
-    s.push_str(prefix);
-    s.push_str(pq);
-    Ok(hyper::Uri::try_from(s)?)
-}
-
-/// A client connection's upstream connection, when it has one.
-pub type Upstream = Mutex<Option<hyper::client::conn::http1::SendRequest<ReqBody>>>;
 
 fn short_answer(status: StatusCode, body: String) -> Response<ProxyBody> {
     let mut resp = Response::new(ProxyBody::Full(Some(Bytes::from(body))));
@@ -581,7 +513,7 @@ async fn connection(
         act: act.clone(),
     };
     let svc_act = act.clone();
-    let upstream: Arc<Upstream> = Arc::default();
+    let upstream: Arc<Upstream<ReqBody>> = Arc::default();
     let svc = hyper::service::service_fn(move |req| {
         let proxy = proxy.clone();
         let upstream = upstream.clone();
@@ -628,20 +560,6 @@ async fn connection(
         .unwrap_or_else(|e| e.into_inner())
         .remove(&id);
     open.fetch_sub(1, Ordering::Relaxed);
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        src = c.source();
-    }
-    crate::redact::keys(&s)
 }
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
@@ -717,69 +635,6 @@ impl Body for ReqBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
-    }
-}
-
-/// The request body as reqwest takes it (`Sync`; reached through `get_mut`, never locked).
-struct SyncBody(Mutex<ReqBody>);
-
-impl Body for SyncBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let inner = self
-            .get_mut()
-            .0
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner());
-        Pin::new(inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.lock().map(|b| b.is_end_stream()).unwrap_or(false)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.0.lock().map(|b| b.size_hint()).unwrap_or_default()
-    }
-}
-
-/// The upstream's answer body: from hyper's client, or from reqwest through a proxy.
-enum UpBody {
-    Hyper(Incoming),
-    Reqwest(reqwest::Body),
-}
-
-impl Body for UpBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.get_mut() {
-            UpBody::Hyper(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
-            UpBody::Reqwest(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            UpBody::Hyper(b) => b.is_end_stream(),
-            UpBody::Reqwest(b) => b.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            UpBody::Hyper(b) => b.size_hint(),
-            UpBody::Reqwest(b) => b.size_hint(),
-        }
     }
 }
 
@@ -1093,22 +948,6 @@ impl Body for ProxyBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requests_go_under_the_upstream_prefix_in_origin_form() {
-        let u = |prefix: &str, uri: &str| {
-            upstream_uri(prefix, &uri.parse::<hyper::Uri>().unwrap())
-                .unwrap()
-                .to_string()
-        };
-        assert_eq!(u("", "/v1/messages?beta=true"), "/v1/messages?beta=true");
-        assert_eq!(u("", "http://proxy.example/v1/messages"), "/v1/messages");
-        assert_eq!(
-            u("/gateway", "/v1/messages?beta=true"),
-            "/gateway/v1/messages?beta=true"
-        );
-        assert_eq!(u("/gateway", "/"), "/gateway/");
-    }
 
     #[test]
     fn hop_by_hop_headers_are_removed_and_so_are_those_connection_names() {

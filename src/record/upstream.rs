@@ -7,12 +7,17 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http_body::Body;
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::HeaderValue;
+use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -173,9 +178,174 @@ fn client_config(cacert: Option<&Path>) -> anyhow::Result<rustls::ClientConfig> 
     Ok(config)
 }
 
+/// Sends on the client connection's upstream connection, opening one when there is none or
+/// it was closed. A request a reused connection could not take (the upstream closed it as
+/// it idled) goes once more on a new one: it was not sent.
+pub async fn send<B>(
+    target: &Target,
+    conn: &Upstream<B>,
+    mut req: Request<B>,
+) -> Result<Response<Incoming>, String>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let mut held = conn.lock().unwrap_or_else(|e| e.into_inner()).take();
+    loop {
+        let ready = match held.take() {
+            Some(mut s) => s.ready().await.is_ok().then_some(s),
+            None => None,
+        };
+        let reused = ready.is_some();
+        let mut sender = match ready {
+            Some(s) => s,
+            None => target.connect().await?,
+        };
+        match sender.try_send_request(req).await {
+            Ok(resp) => {
+                // Ready again once this answer's body is read through.
+                *conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(sender);
+                return Ok(resp);
+            }
+            Err(mut e) => match e.take_message() {
+                Some(r) if reused => req = r,
+                _ => return Err(error_chain(e.error())),
+            },
+        }
+    }
+}
+
+/// True when a proxy for outgoing requests is set in the environment (reqwest's variables,
+/// either case).
+pub fn proxy_configured() -> bool {
+    ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"].iter().any(|v| {
+        [v.to_string(), v.to_ascii_lowercase()]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+    })
+}
+
+pub fn path_and_query(uri: &hyper::Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
+}
+
+/// A request's path (and query) under the upstream's path prefix, in origin form (a client
+/// that sent the absolute form has its path sent only).
+pub fn upstream_uri(prefix: &str, uri: &hyper::Uri) -> Result<hyper::Uri, hyper::http::Error> {
+    let pq = path_and_query(uri);
+    if prefix.is_empty() {
+        if uri.scheme().is_none() && uri.authority().is_none() {
+            return Ok(uri.clone());
+        }
+        return hyper::Uri::builder().path_and_query(pq).build();
+    }
+    let mut s = String::with_capacity(prefix.len() + pq.len());
+    s.push_str(prefix);
+    s.push_str(pq);
+    Ok(hyper::Uri::try_from(s)?)
+}
+
+/// A client connection's upstream connection, when it has one.
+pub type Upstream<B> = Mutex<Option<SendRequest<B>>>;
+
+/// An error and its causes on one line, keys removed.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        src = c.source();
+    }
+    crate::redact::keys(&s)
+}
+
+/// The request body as reqwest takes it (`Sync`; reached through `get_mut`, never locked).
+pub struct SyncBody<B>(pub Mutex<B>);
+
+impl<B: Body + Unpin> Body for SyncBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let inner = self
+            .get_mut()
+            .0
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner());
+        Pin::new(inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.lock().map(|b| b.is_end_stream()).unwrap_or(false)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.0.lock().map(|b| b.size_hint()).unwrap_or_default()
+    }
+}
+
+/// The upstream's answer body: from hyper's client, or from reqwest through a proxy.
+pub enum UpBody {
+    Hyper(Incoming),
+    Reqwest(reqwest::Body),
+}
+
+impl Body for UpBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            UpBody::Hyper(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+            UpBody::Reqwest(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            UpBody::Hyper(b) => b.is_end_stream(),
+            UpBody::Reqwest(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            UpBody::Hyper(b) => b.size_hint(),
+            UpBody::Reqwest(b) => b.size_hint(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requests_go_under_the_upstream_prefix_in_origin_form() {
+        let u = |prefix: &str, uri: &str| {
+            upstream_uri(prefix, &uri.parse::<hyper::Uri>().unwrap())
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(u("", "/v1/messages?beta=true"), "/v1/messages?beta=true");
+        assert_eq!(u("", "http://proxy.example/v1/messages"), "/v1/messages");
+        assert_eq!(
+            u("/gateway", "/v1/messages?beta=true"),
+            "/gateway/v1/messages?beta=true"
+        );
+        assert_eq!(u("/gateway", "/"), "/gateway/");
+    }
 
     fn target(url: &str) -> Target {
         Target::new(&reqwest::Url::parse(url).unwrap(), None).unwrap()
