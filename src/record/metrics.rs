@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::entry::Record;
 use crate::ratelimit::{DimensionName, model_class};
@@ -294,8 +294,8 @@ impl Metrics {
     }
 
     /// The headroom gauges, when this answer is the newest one for its model class.
-    fn gauges(&self, st: &mut State, class: &str, h: &Map<String, Value>, at: f64) {
-        let header = |name: String| h.get(&name).and_then(Value::as_str).map(str::trim);
+    fn gauges(&self, st: &mut State, class: &str, h: &super::entry::Headers, at: f64) {
+        let header = |name: String| h.get(&name).map(str::trim);
         let any = DimensionName::ALL.iter().any(|d| {
             header(format!("anthropic-ratelimit-{}-limit", d.header_infix())).is_some()
                 || header(format!(
@@ -350,12 +350,10 @@ impl Metrics {
     }
 
     /// The subscription windows (`anthropic-ratelimit-unified-<window>-utilization`).
-    fn windows(&self, st: &mut State, h: &Map<String, Value>, at: f64) {
+    fn windows(&self, st: &mut State, h: &super::entry::Headers, at: f64) {
         let mut headers = crate::exchange::Headers::default();
-        for (k, v) in h {
-            if k.starts_with("anthropic-ratelimit-unified-")
-                && let Some(s) = v.as_str()
-            {
+        for (k, s) in h.iter() {
+            if k.starts_with("anthropic-ratelimit-unified-") {
                 headers.set(k, s);
             }
         }

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod proxy;
 pub mod safe;
 pub mod scan;
+pub mod upstream;
 pub mod writer;
 
 use std::io::Write;
@@ -71,6 +72,31 @@ pub struct Queued {
     rec: Option<Box<Record>>,
 }
 
+thread_local! {
+    /// The sending thread's buffer for serialising a record.
+    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A record's line, serialised into the thread's reused buffer and copied out at its size
+/// (no regrowing a fresh buffer per record); `None` when it cannot be serialised.
+fn serialise(r: &Record) -> Option<Vec<u8>> {
+    let reused = LINE.try_with(|cell| {
+        let mut buf = cell.try_borrow_mut().ok()?;
+        buf.clear();
+        let ok = serde_json::to_writer(&mut *buf, r).is_ok();
+        let line = ok.then(|| buf.to_vec());
+        if buf.capacity() > 64 * 1024 {
+            *buf = Vec::new();
+        }
+        Some(line)
+    });
+    match reused {
+        Ok(Some(line)) => line,
+        // The thread is ending (or the buffer is in use): a buffer of its own.
+        _ => serde_json::to_vec(r).ok(),
+    }
+}
+
 /// The sending side of the record queue; cheap to clone.
 #[derive(Clone)]
 pub struct Sink {
@@ -84,10 +110,9 @@ impl Sink {
     /// Queues a record; never blocks the proxy.
     pub fn send(&self, r: Record) {
         self.counters.exchanges.fetch_add(1, Ordering::Relaxed);
-        let mut line = Vec::with_capacity(1024);
-        if serde_json::to_writer(&mut line, &r).is_err() {
+        let Some(line) = serialise(&r) else {
             return;
-        }
+        };
         // A plain success needs no live line (see `live_line`): only its line goes on.
         let keep = self.metrics.is_some() || !crate::capture::jsonl::plain_success(&line);
         let q = Queued {
@@ -392,7 +417,7 @@ mod tests {
             status,
             duration_ms: 12.5,
             ttfb_ms: Some(3.0),
-            headers: serde_json::Map::new(),
+            headers: Default::default(),
             body,
             usage: None,
             request: RequestFacts::default(),

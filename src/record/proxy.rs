@@ -1,4 +1,5 @@
-//! The proxy: hyper (HTTP/1.1) towards the client, reqwest (rustls) towards the upstream.
+//! The proxy: hyper (HTTP/1.1) towards the client and towards the upstream (rustls for
+//! https, [`super::upstream`]), one upstream connection per client connection.
 //! Bodies pass through frame by frame, never buffered; taps on both bodies feed the bounded
 //! scanners and send one [`Record`] per exchange when the answer ends (or is cut off).
 
@@ -23,6 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::entry::{self, Record, RequestFacts};
 use super::safe::{self, Secrets};
 use super::scan::{Sse, TopLevel};
+use super::upstream::{SyncBody, Target, UpBody, Upstream, error_chain, path_and_query};
 use super::{Options, Sink};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -60,9 +62,12 @@ const MAX_REFUSING: usize = 256;
 /// How long Ctrl-C lets answers in flight finish (a second Ctrl-C stops at once).
 pub const GRACE: Duration = Duration::from_secs(10);
 
-/// The shared proxy state: the upstream client and the record queue.
+/// The shared proxy state: the upstream and the record queue.
 pub struct Proxy {
-    client: reqwest::Client,
+    target: Target,
+    /// With `HTTPS_PROXY` and the like set, requests go through reqwest, which honours them
+    /// (and `NO_PROXY`) as the API client does; otherwise through `target` directly.
+    via_proxy: Option<reqwest::Client>,
     upstream: String,
     sink: Sink,
     max_connections: usize,
@@ -71,43 +76,56 @@ pub struct Proxy {
 impl Proxy {
     pub fn new(opts: &Options, sink: Sink) -> anyhow::Result<Proxy> {
         // The same trust anchors as the API client: the platform's, `SSL_CERT_FILE`,
-        // `SSL_CERT_DIR` and `--cacert` (a TLS-inspecting corporate proxy's CA).
-        let builder =
-            crate::api::transport::trust(reqwest::Client::builder(), opts.cacert.as_deref())
-                .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
-        let client = builder
-            // Redirects go back to the client unchanged, as any proxy does.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()?;
+        // `SSL_CERT_DIR` and `--cacert` (a TLS-inspecting corporate proxy's CA). Redirects
+        // go back to the client unchanged, as any proxy does (the client follows none).
+        let target = Target::new(&opts.upstream, opts.cacert.as_deref())
+            .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
+        let via_proxy = if super::upstream::proxy_configured() {
+            let builder =
+                crate::api::transport::trust(reqwest::Client::builder(), opts.cacert.as_deref())
+                    .map_err(|e| anyhow::anyhow!("upstream TLS roots: {e}"))?;
+            Some(
+                builder
+                    .redirect(reqwest::redirect::Policy::none())
+                    .connect_timeout(super::upstream::CONNECT_TIMEOUT)
+                    .pool_idle_timeout(IDLE_TIMEOUT)
+                    .tcp_nodelay(true)
+                    .build()?,
+            )
+        } else {
+            None
+        };
         Ok(Proxy {
-            client,
+            target,
+            via_proxy,
             upstream: opts.upstream.as_str().trim_end_matches('/').to_string(),
             sink,
             max_connections: opts.max_connections.max(1),
         })
     }
 
-    /// Forwards one request and returns the answer whose body streams through a tap.
-    pub async fn handle(&self, req: Request<Incoming>) -> Response<ProxyBody> {
+    /// Forwards one request on the client connection's upstream connection (`conn`, made
+    /// when missing or closed) and returns the answer whose body streams through a tap.
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        conn: &Upstream<ReqBody>,
+    ) -> Response<ProxyBody> {
         let started = Instant::now();
         let ts = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let secrets = Secrets::from_request(&parts.headers, parts.uri.query());
-        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
         // The query goes upstream unchanged but is never kept: it may carry a key.
-        let url = format!("{}{}", self.upstream, path_and_query);
+        let target = super::upstream::upstream_uri(&self.target.prefix, &parts.uri);
         let shown_path = secrets.scrub_credentials(parts.uri.path(), 512);
         let shared = Arc::new(Mutex::new(RequestTap::new(secrets)));
         let body = ReqBody {
-            inner: Mutex::new(body),
+            inner: body,
             tap: shared.clone(),
         };
-        let mut headers = parts.headers;
-        strip_hop_by_hop(&mut headers);
-        headers.remove(header::HOST);
+        let headers = &mut parts.headers;
+        strip_hop_by_hop(headers);
+        headers.insert(header::HOST, self.target.authority.clone());
         // Ask for an uncompressed answer so error bodies and usage can be read as they pass:
         // the one change the proxy makes to a request. Clients read identity answers fine.
         headers.remove(header::ACCEPT_ENCODING);
@@ -125,17 +143,33 @@ impl Proxy {
             base: Some(base),
             sink: self.sink.clone(),
         };
-        let result = self
-            .client
-            .request(parts.method, &url)
-            .headers(headers)
-            .body(reqwest::Body::wrap(body))
-            .send()
-            .await;
+        parts.version = hyper::Version::HTTP_11;
+        parts.extensions = Default::default();
+        let result = match (target, &self.via_proxy) {
+            (Ok(_), Some(client)) => {
+                // reqwest names the host itself (and the proxy's way there).
+                parts.headers.remove(header::HOST);
+                let url = format!("{}{}", self.upstream, path_and_query(&parts.uri));
+                client
+                    .request(parts.method, &url)
+                    .headers(parts.headers)
+                    .body(reqwest::Body::wrap(SyncBody(Mutex::new(body))))
+                    .send()
+                    .await
+                    .map(|r| Response::<reqwest::Body>::from(r).map(UpBody::Reqwest))
+                    .map_err(|e| error_chain(&e.without_url()))
+            }
+            (Ok(uri), None) => {
+                parts.uri = uri;
+                super::upstream::send(&self.target, conn, Request::from_parts(parts, body))
+                    .await
+                    .map(|r| r.map(UpBody::Hyper))
+            }
+            (Err(e), _) => Err(format!("bad request path: {e}")),
+        };
         let base = pending.base.take().expect("taken once");
         match result {
             Ok(resp) => {
-                let resp: Response<reqwest::Body> = resp.into();
                 let (mut parts, body) = resp.into_parts();
                 strip_hop_by_hop(&mut parts.headers);
                 let kind = Kind::for_answer(parts.status, &parts.headers);
@@ -165,9 +199,9 @@ impl Proxy {
             Err(e) => {
                 let why = {
                     let t = base.request.lock().unwrap_or_else(|e| e.into_inner());
-                    t.secrets.scrub(&error_chain(&e.without_url()))
+                    t.secrets.scrub(&crate::redact::keys(&e))
                 };
-                let rec = base.record(502, Map::new(), None, None);
+                let rec = base.record(502, entry::Headers::default(), None, None);
                 self.sink.send(Record {
                     proxy_error: Some(why.clone()),
                     ..rec
@@ -199,7 +233,7 @@ struct Pending {
 impl Drop for Pending {
     fn drop(&mut self) {
         if let Some(base) = self.base.take() {
-            let mut rec = base.record(0, Map::new(), None, None);
+            let mut rec = base.record(0, entry::Headers::default(), None, None);
             rec.incomplete = Some("client_closed");
             self.sink.send(rec);
         }
@@ -479,11 +513,13 @@ async fn connection(
         act: act.clone(),
     };
     let svc_act = act.clone();
+    let upstream: Arc<Upstream<ReqBody>> = Arc::default();
     let svc = hyper::service::service_fn(move |req| {
         let proxy = proxy.clone();
+        let upstream = upstream.clone();
         let guard = InFlight::new(&svc_act);
         async move {
-            let mut resp = proxy.handle(req).await;
+            let mut resp = proxy.handle(req, &upstream).await;
             if let ProxyBody::Tap(t) = resp.body_mut() {
                 t.in_flight = Some(guard);
             }
@@ -526,21 +562,11 @@ async fn connection(
     open.fetch_sub(1, Ordering::Relaxed);
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        src = c.source();
-    }
-    crate::redact::keys(&s)
-}
-
 fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // Most messages carry none: one pass over the names instead of a lookup per name.
+    if !h.keys().any(|n| HOP_BY_HOP.contains(&n.as_str())) {
+        return;
+    }
     let listed: Vec<HeaderName> = h
         .get_all(header::CONNECTION)
         .iter()
@@ -574,10 +600,9 @@ impl RequestTap {
     }
 }
 
-/// The client's request body on its way upstream. The `Mutex` only makes the body `Sync`
-/// (as reqwest wants); it is reached through `get_mut`, never locked.
-struct ReqBody {
-    inner: Mutex<Incoming>,
+/// The client's request body on its way upstream.
+pub struct ReqBody {
+    inner: Incoming,
     tap: Arc<Mutex<RequestTap>>,
 }
 
@@ -590,8 +615,7 @@ impl Body for ReqBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         let this = self.get_mut();
-        let inner = this.inner.get_mut().unwrap_or_else(|e| e.into_inner());
-        let polled = Pin::new(inner).poll_frame(cx);
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
         if let Poll::Ready(Some(Ok(frame))) = &polled
             && let Some(data) = frame.data_ref()
         {
@@ -606,14 +630,11 @@ impl Body for ReqBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner
-            .lock()
-            .map(|b| b.is_end_stream())
-            .unwrap_or(false)
+        self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.lock().map(|b| b.size_hint()).unwrap_or_default()
+        self.inner.size_hint()
     }
 }
 
@@ -677,7 +698,7 @@ impl Base {
     fn record(
         &self,
         status: u16,
-        headers: Map<String, Value>,
+        headers: entry::Headers,
         ttfb: Option<Duration>,
         usage: Option<&Map<String, Value>>,
     ) -> Record {
@@ -719,10 +740,10 @@ fn ms(d: Duration) -> f64 {
 
 /// The answer's body on its way to the client; sends the record when it ends or is dropped.
 pub struct RespBody {
-    inner: reqwest::Body,
+    inner: UpBody,
     base: Option<Base>,
     status: u16,
-    headers: Map<String, Value>,
+    headers: entry::Headers,
     kind: Kind,
     ttfb: Option<Duration>,
     received: u64,
@@ -857,7 +878,7 @@ impl Body for RespBody {
             }
             Poll::Ready(Some(Err(e))) => {
                 this.finish(Some("upstream_error"));
-                Poll::Ready(Some(Err(Box::new(e))))
+                Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {
                 this.finish(None);
@@ -921,5 +942,34 @@ impl Body for ProxyBody {
             ProxyBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             ProxyBody::Full(None) => SizeHint::with_exact(0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_are_removed_and_so_are_those_connection_names() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("keep-alive, x-private"),
+        );
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        let mut plain = HeaderMap::new();
+        plain.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        strip_hop_by_hop(&mut plain);
+        assert_eq!(plain.len(), 1);
     }
 }

@@ -269,9 +269,14 @@ fn bin() -> Command {
 }
 
 fn start_proxy(up: &Upstream, extra: &[&str]) -> Proxy {
+    start_proxy_env(up, extra, &[])
+}
+
+fn start_proxy_env(up: &Upstream, extra: &[&str], env: &[(&str, &str)]) -> Proxy {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("rec");
     let mut child = bin()
+        .envs(env.iter().copied())
         .args(["record", "--listen", "127.0.0.1:0", "--upstream"])
         .arg(format!("http://{}", up.addr))
         .arg("--out")
@@ -680,6 +685,31 @@ async fn an_unreachable_upstream_is_a_502_with_a_record() {
     let r = &records(&dir)[0];
     assert_eq!(r["status"], 502);
     assert!(r["proxy_error"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outgoing_proxy_from_the_environment_is_used_for_the_upstream() {
+    // HTTP_PROXY names a port nobody listens on: the live upstream is not reached directly.
+    let up = upstream();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = free.local_addr().unwrap();
+    drop(free);
+    let proxy_url = format!("http://{dead}");
+    let p = start_proxy_env(&up, &[], &[("HTTP_PROXY", proxy_url.as_str())]);
+    let r = post(&p.url(), "ok", false).await;
+    assert_eq!(r.status(), 502);
+    let b: Value = r.json().await.unwrap();
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("upstream unreachable")
+    );
+    let _ = p.stop();
+    // Without it the same upstream answers.
+    let p = start_proxy(&up, &[]);
+    assert_eq!(post(&p.url(), "ok", false).await.status(), 200);
+    let _ = p.stop();
 }
 
 #[tokio::test(flavor = "multi_thread")]
