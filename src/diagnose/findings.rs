@@ -135,7 +135,6 @@ pub(crate) struct Trackers {
     /// side by side are not one client with a stray key.
     keys: BTreeMap<(String, u32), KeyClass>,
     class_of: HashMap<String, String>,
-    scratch: String,
     tokens: BTreeMap<String, Tokens>,
     pub near: Near,
     otpm_failures: u64,
@@ -235,10 +234,14 @@ impl Trackers {
         let scope = ev.workspace_id.as_deref().or(ev.org_id.as_deref());
         for (slot, d) in [REQUESTS, INPUT, OUTPUT].into_iter().enumerate() {
             if let Some(v) = ev.dims[d].0 {
-                use std::fmt::Write as _;
-                self.scratch.clear();
-                let _ = write!(self.scratch, "{v}");
-                seen(&mut k.limits[slot], &self.scratch, failed, at, scope);
+                // Found by the number (the same as by its digits), written out only when new.
+                let list = &mut k.limits[slot];
+                if let Some(s) = list.iter_mut().find(|s| s.num == Some(v)) {
+                    s.count += 1;
+                    s.failed += u64::from(failed);
+                } else if list.len() < MAX_VALUES {
+                    list.push(Seen::first(v.to_string(), Some(v), failed, at, scope));
+                }
             }
         }
         if let Some(o) = &ev.org_id {
@@ -547,10 +550,25 @@ fn rises(series: &[u64], floor: u64) -> Option<(u64, u64)> {
 #[derive(Debug, Clone)]
 struct Seen {
     value: String,
+    /// `value` as a number, for a limit (compared instead of the text).
+    num: Option<u64>,
     count: u64,
     failed: u64,
     first: At,
     scope: Option<String>,
+}
+
+impl Seen {
+    fn first(value: String, num: Option<u64>, failed: bool, at: &At, scope: Option<&str>) -> Seen {
+        Seen {
+            value,
+            num,
+            count: 1,
+            failed: u64::from(failed),
+            first: at.clone(),
+            scope: scope.map(str::to_string),
+        }
+    }
 }
 
 fn seen(list: &mut Vec<Seen>, value: &str, failed: bool, at: &At, scope: Option<&str>) {
@@ -558,13 +576,7 @@ fn seen(list: &mut Vec<Seen>, value: &str, failed: bool, at: &At, scope: Option<
         s.count += 1;
         s.failed += u64::from(failed);
     } else if list.len() < MAX_VALUES {
-        list.push(Seen {
-            value: value.to_string(),
-            count: 1,
-            failed: u64::from(failed),
-            first: at.clone(),
-            scope: scope.map(str::to_string),
-        });
+        list.push(Seen::first(value.to_string(), None, failed, at, scope));
     }
 }
 

@@ -150,6 +150,13 @@ impl Acc {
     fn add(&mut self, minute: i64, remaining: u64, limit: u64) {
         let w = WIDTHS[self.width_idx];
         let key = minute - minute.rem_euclid(w);
+        // Most responses fall in the newest bucket: no search (and nothing to merge).
+        if let Some(mut last) = self.buckets.last_entry()
+            && *last.key() == key
+        {
+            merge(last.get_mut(), remaining, limit, 1);
+            return;
+        }
         let p = self.buckets.entry(key).or_insert(Point {
             minute: key,
             min_remaining: remaining,

@@ -15,23 +15,150 @@ use super::light::{Key, classify_key, header_num_str, status_text};
 
 /// The result of [`scan`]: `None` when unsure (use the serde parser).
 pub(super) fn scan(line: &[u8]) -> Option<Exchange> {
-    if !printable_ascii(line) {
-        return None;
-    }
-    let mut c = Cur { b: line, i: 0 };
-    let x = c.top()?;
-    c.ws();
-    (c.i == line.len()).then_some(x)
+    INDEX.with_borrow_mut(|ix| {
+        if !ix.build(line) {
+            return None;
+        }
+        let mut c = Cur {
+            b: line,
+            i: 0,
+            ix: &*ix,
+        };
+        let x = c.top()?;
+        c.ws();
+        (c.i == line.len()).then_some(x)
+    })
 }
 
-/// Every byte ASCII and no control byte (0x20..=0x7f; JSON strings may not hold the
-/// others unescaped): no branch per byte, so it vectorises.
-fn printable_ascii(line: &[u8]) -> bool {
-    line.chunks(64).all(|ch| {
-        ch.iter()
-            .fold(0u8, |bad, &b| bad | (b >> 7) | u8::from(b < 0x20))
-            == 0
-    })
+thread_local! {
+    /// Each scan worker's [`Index`], reused from line to line.
+    static INDEX: std::cell::RefCell<Index> = const { std::cell::RefCell::new(Index::new()) };
+}
+
+/// Where a line's quotes and backslashes are, one bit per byte (64 bytes a word), found in
+/// one SIMD pass that also checks the line is printable ASCII. Skipping a string is then a
+/// bit scan for its closing quote, not a search call per string.
+struct Index {
+    quotes: Vec<u64>,
+    slashes: Vec<u64>,
+    /// Any backslash on the line (else no string needs the escape-aware walk).
+    any_slash: bool,
+}
+
+impl Index {
+    const fn new() -> Index {
+        Index {
+            quotes: Vec::new(),
+            slashes: Vec::new(),
+            any_slash: false,
+        }
+    }
+
+    /// Indexes `line`; `false` when it is not printable ASCII (0x20..=0x7f; JSON strings
+    /// may not hold control bytes unescaped, and the rest is left to serde).
+    fn build(&mut self, line: &[u8]) -> bool {
+        let n = line.len().div_ceil(64);
+        self.quotes.clear();
+        self.quotes.resize(n, 0);
+        self.slashes.clear();
+        self.slashes.resize(n, 0);
+        let mut bad = false;
+        let mut slash = 0u64;
+        let mut blocks = line.chunks_exact(64);
+        let words = self.quotes.iter_mut().zip(self.slashes.iter_mut());
+        for ((q, s), ch) in words.zip(&mut blocks) {
+            let b;
+            (*q, *s, b) = block(ch.try_into().expect("64 bytes"));
+            slash |= *s;
+            bad |= b;
+        }
+        let rest = blocks.remainder();
+        if !rest.is_empty() {
+            let mut pad = [b' '; 64];
+            pad[..rest.len()].copy_from_slice(rest);
+            let b;
+            (self.quotes[n - 1], self.slashes[n - 1], b) = block(&pad);
+            slash |= self.slashes[n - 1];
+            bad |= b;
+        }
+        self.any_slash = slash != 0;
+        !bad
+    }
+
+    /// The first quote at or after `from`.
+    #[inline]
+    fn next_quote(&self, from: usize) -> Option<usize> {
+        let mut w = from / 64;
+        let mut m = *self.quotes.get(w)? & (!0u64 << (from % 64));
+        while m == 0 {
+            w += 1;
+            m = *self.quotes.get(w)?;
+        }
+        Some(w * 64 + m.trailing_zeros() as usize)
+    }
+
+    /// Whether a backslash lies in `from..to`.
+    #[inline]
+    fn slash_in(&self, from: usize, to: usize) -> bool {
+        self.any_slash && self.slash_in_words(from, to)
+    }
+
+    #[cold]
+    fn slash_in_words(&self, from: usize, to: usize) -> bool {
+        if from >= to {
+            return false;
+        }
+        let (fw, tw) = (from / 64, (to - 1) / 64);
+        (fw..=tw).any(|w| {
+            let mut m = self.slashes[w];
+            if w == fw {
+                m &= !0u64 << (from % 64);
+            }
+            if w == tw {
+                m &= !0u64 >> (63 - (to - 1) % 64);
+            }
+            m != 0
+        })
+    }
+}
+
+/// One 64-byte block: its quotes, its backslashes, and whether a byte is outside
+/// 0x20..=0x7f.
+#[cfg(target_arch = "x86_64")]
+fn block(ch: &[u8; 64]) -> (u64, u64, bool) {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    let (mut q, mut s, mut bad) = (0u64, 0u64, 0i32);
+    for k in 0..4 {
+        // SAFETY: SSE2 is part of the x86_64 baseline, and the load reads 16 bytes inside
+        // `ch` (unaligned loads are allowed).
+        let (qm, sm, bm) = unsafe {
+            let v = _mm_loadu_si128(ch.as_ptr().add(16 * k).cast());
+            (
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8))),
+                _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8))),
+                // Signed: bytes 0x80..=0xff are negative, so below 0x20 too.
+                _mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
+            )
+        };
+        q |= u64::from(qm as u16) << (16 * k);
+        s |= u64::from(sm as u16) << (16 * k);
+        bad |= bm;
+    }
+    (q, s, bad != 0)
+}
+
+/// [`block`] elsewhere, a byte at a time.
+#[cfg(not(target_arch = "x86_64"))]
+fn block(ch: &[u8; 64]) -> (u64, u64, bool) {
+    let (mut q, mut s, mut bad) = (0u64, 0u64, false);
+    for (j, &b) in ch.iter().enumerate() {
+        q |= u64::from(b == b'"') << j;
+        s |= u64::from(b == b'\\') << j;
+        bad |= !(0x20..=0x7f).contains(&b);
+    }
+    (q, s, bad)
 }
 
 /// The common stamp, `2026-11-20T14:00:00Z` or `2026-11-20T14:00:00.123Z`, read straight
@@ -95,19 +222,76 @@ fn top_key(k: &[u8]) -> Top {
     }
 }
 
-struct Cur<'a> {
+struct Cur<'a, 'x> {
     b: &'a [u8],
     i: usize,
+    ix: &'x Index,
 }
 
 /// Deepest nesting skipped (serde's own limit is 128).
 const MAX_DEPTH: u32 = 64;
 
-impl<'a> Cur<'a> {
+/// 1 to 19 ASCII digits as a number (what `str::parse::<u64>` gives for them); `None` for
+/// anything else.
+fn digits(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 {
+        return None;
+    }
+    v.iter().try_fold(0u64, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0'))
+    })
+}
+
+/// [`classify_key`] answered without it for the names a log repeats on every line: the
+/// exact lower-case names it reads, and (when a name cannot be one of them but in another
+/// case or with spaces) the others. Anything unusual goes to [`classify_key`] itself.
+fn header_key(k: &[u8]) -> Key {
+    // Every name classify_key reads starts with `anthropic-` (after trimming spaces).
+    if !matches!(k.first(), Some(b'a' | b'A' | b' ')) {
+        return Key::Other;
+    }
+    if let Some(rest) = k.strip_prefix(b"anthropic-ratelimit-") {
+        // The eight exact names, told apart by their length and first byte.
+        let (name, key): (&[u8], Key) = match (rest.len(), rest.first()) {
+            (14, _) => (b"requests-limit", Key::Dim(0, true)),
+            (18, Some(b'r')) => (b"requests-remaining", Key::Dim(0, false)),
+            (18, _) => (b"input-tokens-limit", Key::Dim(1, true)),
+            (22, _) => (b"input-tokens-remaining", Key::Dim(1, false)),
+            (19, _) => (b"output-tokens-limit", Key::Dim(2, true)),
+            (23, _) => (b"output-tokens-remaining", Key::Dim(2, false)),
+            (12, _) => (b"tokens-limit", Key::Dim(3, true)),
+            (16, _) => (b"tokens-remaining", Key::Dim(3, false)),
+            _ => (b"", Key::Other),
+        };
+        if !name.is_empty() && rest == name {
+            return key;
+        }
+    } else if k == b"anthropic-organization-id" {
+        return Key::Org;
+    } else if k == b"anthropic-workspace-id" {
+        return Key::Workspace;
+    }
+    if let Some(rest) = k.strip_prefix(b"anthropic-ratelimit-")
+        && k.last() != Some(&b' ')
+        && !rest.iter().fold(false, |up, b| up | b.is_ascii_uppercase())
+    {
+        // Lower case and trimmed already: not one of the exact names above, so a unified
+        // header or nothing read.
+        return if rest.len() > 8 && rest.starts_with(b"unified-") {
+            Key::Unified(String::from_utf8_lossy(k).into_owned())
+        } else {
+            Key::Other
+        };
+    }
+    classify_key(k)
+}
+
+impl<'a> Cur<'a, '_> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
+    #[inline]
     fn ws(&mut self) {
         while self.peek() == Some(b' ') {
             self.i += 1;
@@ -120,14 +304,15 @@ impl<'a> Cur<'a> {
     }
 
     /// A string without escapes, as its bytes (`None` for an escape: unsure).
+    #[inline]
     fn plain_str(&mut self) -> Option<&'a [u8]> {
         self.ws();
         if self.peek()? != b'"' {
             return None;
         }
         let start = self.i + 1;
-        let end = start + memchr::memchr2(b'"', b'\\', &self.b[start..])?;
-        if self.b[end] != b'"' {
+        let end = self.ix.next_quote(start)?;
+        if self.ix.slash_in(start, end) {
             return None;
         }
         self.i = end + 1;
@@ -137,6 +322,11 @@ impl<'a> Cur<'a> {
     /// Skips a string, escapes included (but `\u`).
     fn skip_str(&mut self) -> Option<()> {
         self.i += 1;
+        let end = self.ix.next_quote(self.i)?;
+        if !self.ix.slash_in(self.i, end) {
+            self.i = end + 1;
+            return Some(());
+        }
         loop {
             let at = self.i + memchr::memchr2(b'"', b'\\', &self.b[self.i..])?;
             if self.b[at] == b'"' {
@@ -255,12 +445,12 @@ impl<'a> Cur<'a> {
         }
     }
 
-    /// A value read as the light parser's `Str`: a string's text, `None` for any other
-    /// type (`None` from the outer option: unsure).
-    fn str_field(&mut self) -> Option<Option<String>> {
+    /// A value read as the light parser's `Str`: a string's bytes (made text only once the
+    /// line is read, for the one model kept), `None` for any other type (`None` from the
+    /// outer option: unsure).
+    fn str_field(&mut self) -> Option<Option<&'a [u8]>> {
         if self.peek()? == b'"' {
-            let s = self.plain_str()?;
-            return Some(Some(std::str::from_utf8(s).ok()?.to_string()));
+            return Some(Some(self.plain_str()?));
         }
         self.value(1)?;
         Some(None)
@@ -272,10 +462,7 @@ impl<'a> Cur<'a> {
         if v == b"null" {
             return Some(None);
         }
-        if v.iter().all(u8::is_ascii_digit) && v.len() < 20 {
-            return Some(Some(std::str::from_utf8(v).ok()?.parse().ok()?));
-        }
-        None
+        Some(Some(digits(v)?))
     }
 
     fn top(&mut self) -> Option<Exchange> {
@@ -283,7 +470,7 @@ impl<'a> Cur<'a> {
         let mut seen = [false; 8];
         let mut status = None;
         let mut body_model = None;
-        let mut request: Option<Option<String>> = None;
+        let mut request: Option<Option<&'a [u8]>> = None;
         let mut model = None;
         self.members(|c, k| {
             let key = top_key(k);
@@ -304,8 +491,11 @@ impl<'a> Cur<'a> {
                     };
                 }
                 Top::Status => {
-                    let v = std::str::from_utf8(c.value(1)?).ok()?;
-                    status = Some(status_text(v)?);
+                    let v = c.value(1)?;
+                    status = Some(match digits(v) {
+                        Some(n) => u16::try_from(n).ok().filter(|n| (100..600).contains(n))?,
+                        None => status_text(std::str::from_utf8(v).ok()?)?,
+                    });
                 }
                 Top::Headers => c.headers(&mut x)?,
                 Top::Body => {
@@ -335,11 +525,15 @@ impl<'a> Cur<'a> {
         x.status = Some(status?);
         // As the light parser: a `request` object's model wins (even when absent), else the
         // body's, else a top-level `model`.
-        x.model = match request {
+        let m = match request {
             Some(r) => r,
             None => body_model,
         }
         .or(model);
+        x.model = match m {
+            Some(m) => Some(std::str::from_utf8(m).ok()?.to_owned()),
+            None => None,
+        };
         Some(x)
     }
 
@@ -348,7 +542,7 @@ impl<'a> Cur<'a> {
             return None;
         }
         self.members(|c, k| {
-            match classify_key(k) {
+            match header_key(k) {
                 Key::Dim(i, limit) => {
                     let n = c.header_num()?;
                     if limit {
@@ -375,16 +569,16 @@ impl<'a> Cur<'a> {
     /// none).
     fn header_num(&mut self) -> Option<Option<u64>> {
         if self.peek()? == b'"' {
-            let s = std::str::from_utf8(self.plain_str()?).ok()?;
-            return Some(header_num_str(s));
+            let s = self.plain_str()?;
+            if let Some(n) = digits(s) {
+                return Some(Some(n));
+            }
+            return Some(header_num_str(std::str::from_utf8(s).ok()?));
         }
         let v = self.value(1)?;
         match v {
             b"true" | b"false" => Some(None),
-            _ if !v.is_empty() && v.len() < 20 && v.iter().all(u8::is_ascii_digit) => {
-                Some(Some(std::str::from_utf8(v).ok()?.parse().ok()?))
-            }
-            _ => None,
+            _ => Some(Some(digits(v)?)),
         }
     }
 
@@ -395,8 +589,7 @@ impl<'a> Cur<'a> {
             return Some(s.trim().to_string());
         }
         let v = self.value(1)?;
-        (!v.is_empty() && v.len() < 20 && v.iter().all(u8::is_ascii_digit))
-            .then(|| String::from_utf8_lossy(v).into_owned())
+        digits(v).map(|_| String::from_utf8_lossy(v).into_owned())
     }
 
     /// A unified header's value: a string's text only.
@@ -406,7 +599,7 @@ impl<'a> Cur<'a> {
 
     /// The body object: its `model` and `usage.output_tokens` (later keys win, as in the
     /// light parser's visitor).
-    fn body(&mut self) -> Option<(Option<String>, Option<u64>)> {
+    fn body(&mut self) -> Option<(Option<&'a [u8]>, Option<u64>)> {
         let (mut model, mut out) = (None, None);
         self.members(|c, k| {
             match k {
@@ -443,7 +636,7 @@ impl<'a> Cur<'a> {
     }
 
     /// The request object: its model (the answer), `max_tokens` and `input_tokens`.
-    fn request(&mut self, x: &mut Exchange) -> Option<Option<String>> {
+    fn request(&mut self, x: &mut Exchange) -> Option<Option<&'a [u8]>> {
         let mut seen = [false; 3];
         let mut model = None;
         self.members(|c, k| {
@@ -559,6 +752,269 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The fast header-name match answers as `classify_key` for every spelling: exact
+    /// names, other cases, spaces around, unified names, near misses.
+    #[test]
+    fn the_fast_header_match_is_classify_key() {
+        use super::super::light::{Key, classify_key};
+        fn repr(k: Key) -> String {
+            match k {
+                Key::Dim(i, l) => format!("dim {i} {l}"),
+                Key::Org => "org".into(),
+                Key::Workspace => "workspace".into(),
+                Key::Unified(n) => format!("unified {n}"),
+                Key::Other => "other".into(),
+            }
+        }
+        let mut names = vec![
+            String::new(),
+            "a".into(),
+            " ".into(),
+            "request-id".into(),
+            "content-type".into(),
+            "anthropic-ratelimit-".into(),
+            "anthropic-ratelimit-unified-".into(),
+            "anthropic-ratelimit-unified-x".into(),
+            "anthropic-ratelimit-unified-5h-utilization".into(),
+            "anthropic-ratelimit-Unified-5h-status".into(),
+            "anthropic-ratelimit-foo-limit".into(),
+            "anthropic-ratelimit--limit".into(),
+            "anthropic-ratelimit-limit".into(),
+            "anthropic-version".into(),
+            "anthropic-organization-id".into(),
+            "anthropic-workspace-id".into(),
+            "anthropic-organization-idx".into(),
+            "Anthropic-Organization-Id".into(),
+        ];
+        for d in super::super::LIGHT_DIMS {
+            for f in ["limit", "remaining", "reset", "Limit", "remainin"] {
+                names.push(format!("anthropic-ratelimit-{d}-{f}"));
+                names.push(format!("Anthropic-RateLimit-{d}-{f}"));
+                names.push(format!("anthropic-ratelimit-{}-{f}", d.to_uppercase()));
+            }
+        }
+        for n in names.clone() {
+            names.push(format!(" {n}"));
+            names.push(format!("{n} "));
+            names.push(format!("  {n}  "));
+            names.push(format!("{n}x"));
+            names.push(n.replacen('a', "A", 1));
+        }
+        for n in &names {
+            assert_eq!(
+                repr(super::header_key(n.as_bytes())),
+                repr(classify_key(n.as_bytes())),
+                "{n:?}"
+            );
+        }
+    }
+
+    /// Lines whose quotes, backslashes and strings fall at every place relative to the
+    /// index's 64-byte words: the scan reads them all, as serde does.
+    #[test]
+    fn every_block_boundary_reads_alike() {
+        for pad in 0..140 {
+            for text in [
+                "plain",
+                r#"with \"escaped\" quotes"#,
+                r"a backslash \\",
+                r#"\\\" tricky \\\\"#,
+                "",
+            ] {
+                let line = format!(
+                    r#"{{"ts":"2026-11-20T14:00:00.000Z","pad":"{}","status":200,"body":{{"content":[{{"text":"{text}"}}],"model":"m{pad}","usage":{{"output_tokens":{pad}}}}},"headers":{{"anthropic-ratelimit-requests-remaining":"{pad}"}}}}"#,
+                    " ".repeat(pad)
+                );
+                let got = scan(line.as_bytes());
+                assert!(got.is_some(), "{line}");
+                assert_eq!(got, parse_light(line.as_bytes()), "{line}");
+                assert_eq!(got.unwrap().output_tokens, Some(pad as u64));
+            }
+        }
+    }
+
+    /// Whole pieces of `LINES[0]` and what they are replaced with.
+    const SWAPS: &[(&str, &str)] = &[
+        (r#""status":200"#, r#""status":200,"status":200"#),
+        (r#""status":200"#, r#""status":"200""#),
+        (r#""status":200"#, r#""status":"200 OK""#),
+        (r#""status":200"#, r#""status":200.0"#),
+        (r#""status":200"#, r#""status":99"#),
+        (r#""status":200"#, r#""status":600"#),
+        (r#""status":200"#, r#""status":-200"#),
+        (r#""status":200"#, r#""status":65736"#),
+        (r#""status":200"#, r#""status":null"#),
+        (r#""status":200"#, r#""sta\u0074us":200"#),
+        (r#""status":200"#, r#""st\\atus":200"#),
+        (r#""status":200"#, r#""status":200,"statusCode":201"#),
+        (r#""headers":{"#, r#""headers":{"headers":{},"#),
+        (r#""headers":{"#, r#""x":"\"headers\":{","headers":{"#),
+        (r#""headers":{"#, r#""headers":{"a\"b":1,"#),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-ratelimit-requests-limit":"1","#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-ratelimit-requests-limit":[1],"#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-ratelimit-requests-limit":null,"#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-ratelimit-requests-limit":1.5,"#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-ratelimit-requests-limit":"1\u0030","#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-ratelimit-unified-status":"a\\b","#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-ratelimit-unified-status":7,"#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"ANTHROPIC-RATELIMIT-UNIFIED-STATUS":"x","#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{" anthropic-organization-id ":" o ","#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-organization-id":1.0,"#,
+        ),
+        (
+            r#""headers":{"#,
+            r#""headers":{"anthropic-organization-id":"o\"","#,
+        ),
+        (r#""headers":{"#, r#""headers":["#),
+        (r#""2000000""#, r#""2,000,000""#),
+        (r#""2000000""#, r#""0x10""#),
+        (r#""2000000""#, r#""99999999999999999999""#),
+        (r#""2000000""#, r#"2000000"#),
+        (r#""2000000""#, r#"true"#),
+        (r#""2000000""#, r#"-1"#),
+        (r#""396""#, r#""3\"96""#),
+        (
+            r#""model":"claude-opus-4-1","max"#,
+            r#""model":"claude\u002dopus","max"#,
+        ),
+        (
+            r#""model":"claude-opus-4-1","max"#,
+            r#""model":"a\"b","max"#,
+        ),
+        (
+            r#""model":"claude-opus-4-1","max"#,
+            r#""model":"x","model":"y","max"#,
+        ),
+        (r#""max_tokens":1024"#, r#""max_tokens":"1024""#),
+        (
+            r#""max_tokens":1024"#,
+            r#""max_tokens":1024,"max_tokens":1"#,
+        ),
+        (r#""max_tokens":1024"#, r#""max_tokens":1e3"#),
+        (r#""max_tokens":1024"#, r#""max_tokens":01024"#),
+        (r#""output_tokens":177"#, r#""output_tokens":"177""#),
+        (r#""output_tokens":177"#, r#""output_tokens":177.5"#),
+        (r#""usage":{"#, r#""usage":{"usage":{},"#),
+        (r#""body":{"#, r#""body":{"body":{},"#),
+        (r#""body":{"#, r#""response":{},"body":{"#),
+        (r#""ts":"2026-11-20T14:00:00.000Z""#, r#""ts":1763647200"#),
+        (
+            r#""ts":"2026-11-20T14:00:00.000Z""#,
+            r#""ts":"2026-11-20T14:00:00\u002e000Z""#,
+        ),
+        (
+            r#""ts":"2026-11-20T14:00:00.000Z""#,
+            r#""ts":"2026-11-20T14:00:00.000Z","date":"x""#,
+        ),
+        (r#""text":"ok \"ok\" \\ ok\n""#, r#""text":"\ud800""#),
+        (r#""text":"ok \"ok\" \\ ok\n""#, r#""text":"\q""#),
+        (r#""text":"ok \"ok\" \\ ok\n""#, r#""text":"\\""#),
+        (r#""text":"ok \"ok\" \\ ok\n""#, r#""text":"\\\""#),
+        ("{", "[{"),
+        ("{", "{ "),
+        (",", " , "),
+        (":", " : "),
+    ];
+
+    /// Mutations of whole lines beyond one byte: cut anywhere, keys doubled, escapes in keys
+    /// and read values, `headers` inside strings, numbers as strings, spliced halves,
+    /// pseudo-random bytes. The scan declines or agrees with serde.
+    #[test]
+    fn mutated_lines_are_declined_or_read_alike() {
+        let check = |m: &[u8]| {
+            if let Some(g) = scan(m) {
+                assert_eq!(Some(g), parse_light(m), "{}", String::from_utf8_lossy(m));
+            }
+        };
+        let base = LINES[0];
+        // Truncated anywhere, and doubled.
+        for i in 0..base.len() {
+            check(&base.as_bytes()[..i]);
+        }
+        check(format!("{base}{base}").as_bytes());
+        // Substitutions of whole pieces.
+        for (from, to) in SWAPS {
+            assert!(base.contains(from), "{from}");
+            check(base.replacen(from, to, 1).as_bytes());
+            check(base.replace(from, to).as_bytes());
+        }
+        // Spliced halves of different lines.
+        for a in LINES {
+            for b in LINES {
+                for cut in [a.len() / 3, a.len() / 2, 2 * a.len() / 3] {
+                    let (Some(x), Some(y)) = (a.get(..cut), b.get(b.len() - cut.min(b.len())..))
+                    else {
+                        continue;
+                    };
+                    check(format!("{x}{y}").as_bytes());
+                }
+            }
+        }
+    }
+
+    /// Pseudo-random bytes from the line's own alphabet and a few others, 1-4 at a time:
+    /// the scan declines or agrees with serde.
+    #[test]
+    fn randomly_mutated_lines_are_declined_or_read_alike() {
+        let base = LINES[0];
+        let check = |m: &[u8]| {
+            if let Some(g) = scan(m) {
+                assert_eq!(Some(g), parse_light(m), "{}", String::from_utf8_lossy(m));
+            }
+        };
+        let alphabet: Vec<u8> = base.bytes().chain(*b"\\\"{}[],:0u\x7f\x01").collect();
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            (r % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let mut m = base.as_bytes().to_vec();
+            for _ in 0..1 + next(4) {
+                let at = next(m.len());
+                match next(3) {
+                    0 => m[at] = alphabet[next(alphabet.len())],
+                    1 => {
+                        m.remove(at);
+                    }
+                    _ => m.insert(at, alphabet[next(alphabet.len())]),
+                }
+            }
+            check(&m);
         }
     }
 }
