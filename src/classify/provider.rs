@@ -3,6 +3,10 @@
 //! `x-amzn-*` headers, endpoints, model id shapes, request id prefixes), as
 //! `cloud-providers.md` §4 lists the signals and their strength.
 
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
 use crate::exchange::Capture;
 
 // The enum lives in the `verdict` leaf so `fixes` can name it without importing `classify`.
@@ -215,6 +219,54 @@ const FOREIGN: &[(&str, Provider)] = &[
     ("copilot chat", Provider::Copilot),
 ];
 
+/// Every needle of [`SIGNALS`] then [`FOREIGN`] in one automaton, built once: which of them
+/// occur in a text is one overlapping pass instead of a substring search per needle (a
+/// failure line paid ~60 of those).
+struct Needles {
+    ac: AhoCorasick,
+    /// Per table entry (SIGNALS first, then FOREIGN): its pattern in `ac` (needles repeated
+    /// between entries share one).
+    pattern: Vec<usize>,
+    patterns: usize,
+}
+
+static NEEDLES: LazyLock<Needles> = LazyLock::new(|| {
+    let mut uniq: Vec<&str> = Vec::new();
+    let pattern = SIGNALS
+        .iter()
+        .map(|(n, _, _)| *n)
+        .chain(FOREIGN.iter().map(|(n, _)| *n))
+        .map(|n| {
+            uniq.iter().position(|u| *u == n).unwrap_or_else(|| {
+                uniq.push(n);
+                uniq.len() - 1
+            })
+        })
+        .collect();
+    Needles {
+        // A contiguous NFA: built in a fraction of a DFA's time (this runs once per process,
+        // and a 1 KB input with one failure pays it), searched about as fast on short texts.
+        ac: AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&uniq)
+            .expect("the provider needles build an automaton"),
+        pattern,
+        patterns: uniq.len(),
+    }
+});
+
+impl Needles {
+    /// Per entry of SIGNALS then FOREIGN: whether its needle occurs in `hay`.
+    fn present(hay: &str) -> Vec<bool> {
+        let n = &*NEEDLES;
+        let mut found = vec![false; n.patterns];
+        for m in n.ac.find_overlapping_iter(hay) {
+            found[m.pattern().as_usize()] = true;
+        }
+        n.pattern.iter().map(|&p| found[p]).collect()
+    }
+}
+
 /// The provider and the signal that decided it (for the evidence line), from the capture.
 pub fn detect(c: &Capture) -> (Provider, Option<String>) {
     let mut hay = String::with_capacity(c.text.len() + 256);
@@ -254,8 +306,9 @@ pub fn detect_in(hay: &str, request_id: Option<&str>) -> (Provider, Option<Strin
         Provider::Bedrock => 1,
         _ => 2,
     };
-    for (needle, p, s) in SIGNALS {
-        if hay.contains(needle) {
+    let seen = Needles::present(hay);
+    for (i, (needle, p, s)) in SIGNALS.iter().enumerate() {
+        if seen[i] {
             let slot = &mut best[idx(*p)];
             if slot.is_none_or(|(old, _)| *s > old) {
                 *slot = Some((*s, needle));
@@ -282,7 +335,10 @@ pub fn detect_in(hay: &str, request_id: Option<&str>) -> (Provider, Option<Strin
     if !strong(0)
         && !strong(1)
         && !strong(2)
-        && let Some((needle, p)) = FOREIGN.iter().find(|(n, _)| hay.contains(n))
+        && let Some((needle, p)) = FOREIGN
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| seen[SIGNALS.len() + i].then_some(f))
     {
         return (*p, Some((*needle).to_string()));
     }
@@ -320,6 +376,31 @@ mod tests {
 
     fn p(s: &str) -> Provider {
         detect_in(&s.to_lowercase(), None).0
+    }
+
+    /// The automaton answers as a substring search per needle would, overlapping and nested
+    /// needles included ("limit reached" inside "usage limit reached").
+    #[test]
+    fn needles_present_is_a_contains_per_needle() {
+        let all: Vec<&str> = SIGNALS
+            .iter()
+            .map(|(n, _, _)| *n)
+            .chain(FOREIGN.iter().map(|(n, _)| *n))
+            .collect();
+        let mut hays: Vec<String> = vec![String::new(), "nothing here".into()];
+        for (i, n) in all.iter().enumerate() {
+            hays.push((*n).to_string());
+            hays.push(format!("x{n}y {}", all[(i * 7 + 3) % all.len()]));
+            hays.push(format!("{}{n}", &n[..n.len() / 2]));
+            hays.push(n[1..].to_string());
+        }
+        hays.push(all.join(""));
+        for hay in &hays {
+            let got = Needles::present(hay);
+            for (i, n) in all.iter().enumerate() {
+                assert_eq!(got[i], hay.contains(n), "{n:?} in {hay:?}");
+            }
+        }
     }
 
     #[test]
