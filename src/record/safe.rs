@@ -135,6 +135,21 @@ impl Default for Secrets {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
+/// The words of `b` (runs of [`is_word_byte`]) as `(start, end)` byte offsets.
+fn words(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() && !is_word_byte(b[i]) {
+            i += 1;
+        }
+        let start = i;
+        while i < b.len() && is_word_byte(b[i]) {
+            i += 1;
+        }
+        (i > start).then_some((start, i))
+    })
+}
+
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b >= 0x80
 }
@@ -349,25 +364,10 @@ impl Secrets {
         let s = crate::redact::keys(&s);
         let mut out = String::with_capacity(s.len().min(max + 16));
         let b = s.as_bytes();
-        let mut i = 0;
         let mut last_masked = false;
         let mut sep_start = 0;
-        while i < b.len() {
-            if !is_word_byte(b[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && is_word_byte(b[i]) {
-                i += 1;
-            }
-            let w = &b[start..i];
-            // The filter first: the vocabulary check lower-cases a copy of the word.
-            let mask = w.len() >= MIN_WORD
-                && !all_digits(w)
-                && self.seen(hash_word(w))
-                && !VOCABULARY.contains(&String::from_utf8_lossy(w).to_ascii_lowercase());
-            if mask {
+        for (start, i) in words(b) {
+            if self.masks(&b[start..i]) {
                 if !last_masked {
                     out.push_str(&s[sep_start..start]);
                     out.push_str(MASK);
@@ -420,27 +420,17 @@ impl Secrets {
         if self.creds.iter().any(|c| s.contains(c.as_str())) || b.windows(2).any(|w| w == b"sk") {
             return false;
         }
-        let mut i = 0;
-        while i < b.len() {
-            if !is_word_byte(b[i]) {
-                i += 1;
-                continue;
-            }
-            let start = i;
-            while i < b.len() && is_word_byte(b[i]) {
-                i += 1;
-            }
-            let w = &b[start..i];
-            // The same test as `scrub_max`'s, the vocabulary last.
-            if w.len() >= MIN_WORD
-                && !all_digits(w)
-                && self.seen(hash_word(w))
-                && !VOCABULARY.contains(&String::from_utf8_lossy(w).to_ascii_lowercase())
-            {
-                return false;
-            }
-        }
-        true
+        !words(b).any(|(start, end)| self.masks(&b[start..end]))
+    }
+
+    /// Whether [`Secrets::scrub_max`] masks the word `w`: long enough, not a number, in the
+    /// request (the filter first: the vocabulary check lower-cases a copy of the word) and
+    /// not a word of the API's own vocabulary.
+    fn masks(&self, w: &[u8]) -> bool {
+        w.len() >= MIN_WORD
+            && !all_digits(w)
+            && self.seen(hash_word(w))
+            && !VOCABULARY.contains(&String::from_utf8_lossy(w).to_ascii_lowercase())
     }
 
     /// A value with a credential in it (or a key) is dropped; the request's words are not
