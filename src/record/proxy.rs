@@ -156,14 +156,14 @@ impl Proxy {
                     .body(reqwest::Body::wrap(SyncBody(Mutex::new(body))))
                     .send()
                     .await
-                    .map(|r| Response::<reqwest::Body>::from(r).map(UpBody::Reqwest))
+                    .map(|r| Response::<reqwest::Body>::from(r).map(UpBody::Right))
                     .map_err(|e| error_chain(&e.without_url()))
             }
             (Ok(uri), None) => {
                 parts.uri = uri;
                 super::upstream::send(&self.target, conn, Request::from_parts(parts, body))
                     .await
-                    .map(|r| r.map(UpBody::Hyper))
+                    .map(|r| r.map(UpBody::Left))
             }
             (Err(e), _) => Err(format!("bad request path: {e}")),
         };

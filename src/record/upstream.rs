@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
@@ -292,40 +291,9 @@ impl<B: Body + Unpin> Body for SyncBody<B> {
     }
 }
 
-/// The upstream's answer body: from hyper's client, or from reqwest through a proxy.
-pub enum UpBody {
-    Hyper(Incoming),
-    Reqwest(reqwest::Body),
-}
-
-impl Body for UpBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.get_mut() {
-            UpBody::Hyper(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
-            UpBody::Reqwest(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            UpBody::Hyper(b) => b.is_end_stream(),
-            UpBody::Reqwest(b) => b.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            UpBody::Hyper(b) => b.size_hint(),
-            UpBody::Reqwest(b) => b.size_hint(),
-        }
-    }
-}
+/// The upstream's answer body: from hyper's client (`Left`), or from reqwest through a proxy
+/// (`Right`).
+pub type UpBody = http_body_util::Either<Incoming, reqwest::Body>;
 
 #[cfg(test)]
 mod tests {
