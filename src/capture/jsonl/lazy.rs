@@ -15,6 +15,11 @@ use super::light::{Key, classify_key, header_num_str, status_text};
 
 /// The result of [`scan`]: `None` when unsure (use the serde parser).
 pub(super) fn scan(line: &[u8]) -> Option<Exchange> {
+    // A longer line goes to serde: each worker keeps its index (1/4 of the line's size) for
+    // the next line, and that must not grow with the longest line of a log.
+    if line.len() > MAX_SCAN {
+        return None;
+    }
     INDEX.with_borrow_mut(|ix| {
         if !ix.build(line) {
             return None;
@@ -29,6 +34,9 @@ pub(super) fn scan(line: &[u8]) -> Option<Exchange> {
         (c.i == line.len()).then_some(x)
     })
 }
+
+/// The longest line [`scan`] reads (its index: 64 KiB).
+const MAX_SCAN: usize = 256 * 1024;
 
 thread_local! {
     /// Each scan worker's [`Index`], reused from line to line.
@@ -682,6 +690,18 @@ mod tests {
         r#"{"status":200} "#,
         r#"{"status":200}x"#,
     ];
+
+    /// A line longer than the scan reads goes to serde with the same answer, and the
+    /// worker's index does not grow to its size.
+    #[test]
+    fn a_very_long_line_goes_to_serde() {
+        let pad = "x".repeat(super::MAX_SCAN);
+        let line = format!(r#"{{"status":200,"model":"m","body":{{"text":"{pad}"}}}}"#);
+        assert!(scan(line.as_bytes()).is_none());
+        let light = parse_light(line.as_bytes()).expect("serde reads it");
+        assert_eq!(super::super::parse_lazy(line.as_bytes()), Some(light));
+        super::INDEX.with_borrow(|ix| assert!(ix.quotes.capacity() * 64 <= super::MAX_SCAN));
+    }
 
     /// Wherever the scan answers, it answers as the serde parser does; it answers for the
     /// common shapes.
