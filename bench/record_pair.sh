@@ -8,6 +8,7 @@
 #   bench/record_pair.sh                      # 5 pairs of 5 s runs
 #   PAIRS=7 SECS=10 CONNS=50 bench/record_pair.sh
 #   BIN=/path/to/other/claude-429 bench/record_pair.sh
+#   PROXY=nginx bench/record_pair.sh          # nginx in record's place (the yardstick)
 #
 # Needs: wrk (apt-get install wrk), awk. Everything listens on 127.0.0.1 and stops by itself.
 set -euo pipefail
@@ -20,6 +21,7 @@ CONNS=${CONNS:-50}
 THREADS=${THREADS:-2}
 MOCK_PORT=${MOCK_PORT:-18571}
 PX_PORT=${PX_PORT:-18572}
+PROXY=${PROXY:-record}
 OUT=$(mktemp -d)
 MOCK_PID=; PX_PID=
 trap 'kill $MOCK_PID $PX_PID 2>/dev/null || true; rm -rf "$OUT"' EXIT
@@ -40,12 +42,48 @@ TOTAL=$(( PAIRS * (SECS + 1) * 2 + 30 ))
 "$BIN" mock --scenario bench/mock-load.toml --listen 127.0.0.1:$MOCK_PORT --for $TOTAL \
     > "$OUT/mock.out" 2> "$OUT/mock.err" &
 MOCK_PID=$!
-"$BIN" record --listen 127.0.0.1:$PX_PORT --upstream http://127.0.0.1:$MOCK_PORT \
-    --out "$OUT/rec" > "$OUT/live.log" 2> "$OUT/record.err" &
-PX_PID=$!
+if [ "$PROXY" = nginx ]; then
+    command -v nginx > /dev/null || { echo "bench: nginx is missing (apt-get install nginx-light)" >&2; exit 2; }
+    # A plain reverse proxy with keep-alive upstream connections, logging off: the least a
+    # proxy in this place can cost.
+    cat > "$OUT/nginx.conf" <<NGINX
+worker_processes ${NGINX_WORKERS:-auto};
+daemon off;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx.err;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $OUT; proxy_temp_path $OUT; fastcgi_temp_path $OUT;
+    uwsgi_temp_path $OUT; scgi_temp_path $OUT;
+    upstream mock { server 127.0.0.1:$MOCK_PORT; keepalive 64; }
+    server {
+        listen 127.0.0.1:$PX_PORT;
+        location / {
+            proxy_pass http://mock;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+NGINX
+    nginx -c "$OUT/nginx.conf" -p "$OUT" 2> "$OUT/record.err" &
+    PX_PID=$!
+else
+    "$BIN" record --listen 127.0.0.1:$PX_PORT --upstream http://127.0.0.1:$MOCK_PORT \
+        --out "$OUT/rec" > "$OUT/live.log" 2> "$OUT/record.err" &
+    PX_PID=$!
+fi
 sleep 1
 
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, in clock ticks
+# utime + stime in clock ticks, of the process and its children (nginx's workers)
+cpu() {
+    local t=0 p
+    for p in $1 $(pgrep -P "$1" || true); do
+        t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat") ))
+    done
+    echo $t
+}
 HZ=$(getconf CLK_TCK)
 run() {  # URL -> "requests/s requests p99"
     wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency -s "$OUT/post.lua" "$1" > "$OUT/wrk.txt"
@@ -59,7 +97,7 @@ run() {  # URL -> "requests/s requests p99"
 
 run "http://127.0.0.1:$MOCK_PORT/v1/messages" > /dev/null   # warm-up
 run "http://127.0.0.1:$PX_PORT/v1/messages" > /dev/null
-printf "%-5s %11s %8s %11s %8s %6s %14s %12s\n" pair "direct rps" p99 "record rps" p99 ratio "record us/req" "mock us/req"
+printf "%-5s %11s %8s %11s %8s %6s %14s %12s\n" pair "direct rps" p99 "$PROXY rps" p99 ratio "$PROXY us/req" "mock us/req"
 ratios=(); usreq=(); mockus=()
 per_req() { awk -v t="$1" -v hz="$HZ" -v n="$2" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}'; }
 for i in $(seq 1 "$PAIRS"); do
@@ -75,7 +113,11 @@ for i in $(seq 1 "$PAIRS"); do
     printf "%-5s %11s %8s %11s %8s %6s %14s %12s\n" "$i" "$d_rps" "$d_p99" "$r_rps" "$r_p99" "$ratio" "$us" "$mus"
 done
 median() { printf "%s\n" "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-echo "median ratio (record / direct): $(median "${ratios[@]}")"
-echo "median CPU per request: record $(median "${usreq[@]}") us, mock (direct) $(median "${mockus[@]}") us"
-kill -INT $PX_PID; wait $PX_PID || true; PX_PID=
-echo "records written: $(cat "$OUT"/rec/*.jsonl | wc -l); live failure lines: $(wc -l < "$OUT/live.log")"
+echo "median ratio ($PROXY / direct): $(median "${ratios[@]}")"
+echo "median CPU per request: $PROXY $(median "${usreq[@]}") us, mock (direct) $(median "${mockus[@]}") us"
+if [ "$PROXY" = nginx ]; then
+    kill -QUIT $PX_PID; wait $PX_PID || true; PX_PID=
+else
+    kill -INT $PX_PID; wait $PX_PID || true; PX_PID=
+    echo "records written: $(cat "$OUT"/rec/*.jsonl | wc -l); live failure lines: $(wc -l < "$OUT/live.log")"
+fi

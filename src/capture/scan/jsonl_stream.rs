@@ -101,8 +101,7 @@ pub(super) struct Batch<T> {
 /// The worker's side: every line of a chunk through the pre-filter and the parsers. The
 /// chunk's lines and their failure words are found in one pass ([`marks`]), by the reader
 /// when it cut the chunk with them, else here first; a mapped
-/// chunk is unmapped here once read (the batch holds no reference to it), off the reader's
-/// thread.
+/// chunk is unmapped here once read (the batch holds no reference to it).
 fn work<H: Handler>(
     source: &Arc<str>,
     opts: &ScanOptions,

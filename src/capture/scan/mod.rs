@@ -201,7 +201,7 @@ pub struct Engine {
 
 /// Default chunk: big enough that per-chunk costs vanish, small enough that the few in
 /// flight keep memory flat.
-pub const CHUNK: usize = 1024 * 1024;
+pub const CHUNK: usize = 2 * 1024 * 1024;
 
 impl Engine {
     /// Everything on the calling thread.
@@ -227,7 +227,7 @@ impl Engine {
         Engine {
             threads,
             chunk: CHUNK,
-            parallel_min: 4 * CHUNK as u64,
+            parallel_min: 4 * 1024 * 1024,
             progress: None,
             follow: false,
         }
@@ -326,7 +326,7 @@ fn scan_opened<H: Handler, R: Read + Send>(
             jsonl_stream::scan(&source, opts, handler, sink, &mut stats, run)?;
         }
         Sniffed::Text => {
-            // One worker still gains the whole-chunk pre-filter and a reader thread.
+            // One worker still gains the whole-chunk pre-filter and the ordered consumer's thread.
             if big && engine.parallel_min < u64::MAX {
                 chunked = true;
                 let input = chunk_input(via, reader);

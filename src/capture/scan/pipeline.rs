@@ -1,6 +1,7 @@
-//! The one ordered pipeline every chunked path runs on: a reader cuts the input into
-//! line-aligned chunks ([`ChunkReader`]), workers turn each chunk into a batch, and the calling
-//! thread consumes the batches in input order (hl's reader -> workers -> writer).
+//! The one ordered pipeline every chunked path runs on: the input is cut into line-aligned
+//! chunks ([`ChunkReader`], shared: a free worker cuts the next chunk itself), workers turn
+//! each chunk into a batch, and the calling thread consumes the batches in input order (hl's
+//! reader -> workers -> writer, with the reading done by the workers in turn).
 //!
 //! The pipeline is generic over the work (what a worker makes of a chunk) and the consumption
 //! (what the ordered consumer does with a batch); it owns the threads, the channels, the
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::Duration;
 
 use super::Engine;
@@ -116,7 +117,8 @@ pub(super) fn inline<J: Job, R: Read>(
     Ok(chunks.bytes)
 }
 
-/// [`inline`] with a reader thread, `engine.threads` workers (at least one) and the calling
+/// [`inline`] with `engine.threads` workers (at least one, each cutting its next chunk from
+/// the shared reader in turn) and the calling
 /// thread as the ordered consumer, which puts the batches back in input order. On a live
 /// input ([`Input::Live`]) the consumer also watches the clock: once every chunk is consumed
 /// and the input has been quiet for [`QUIET`](super::quiet::QUIET), it consumes
@@ -139,44 +141,23 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
     let full = chunks.chunk_size();
     let cap = std::sync::Arc::new(AtomicUsize::new(first_chunk(full)));
     chunks.cap = Some(cap.clone());
-    let (work_tx, work_rx) = sync_channel::<Chunk>(pool);
-    let work_rx = Mutex::new(work_rx);
-    // (chunk, its input bytes, its batch's weight, the batch)
-    let (res_tx, res_rx) = sync_channel::<io::Result<(u64, usize, usize, J::Batch)>>(pool);
+    let (res_tx, res_rx) = sync_channel::<Done<J::Batch>>(pool);
     let (pool_tx, pool_rx) = sync_channel::<Buf>(pool);
     let (spare_tx, spare_rx) = sync_channel::<J::Spare>(pool);
     let spare_rx = Mutex::new(spare_rx);
     for _ in 0..pool {
         let _ = pool_tx.send(Buf::default());
     }
+    // No reader thread: a free worker cuts the next chunk itself, under the lock, then works
+    // on it, so the bytes it just touched are still in its core's cache and no thread is
+    // woken to hand a chunk over.
+    let reader = Mutex::new((chunks, pool_rx));
     let mut failure: Option<io::Error> = None;
-    let bytes = std::thread::scope(|s| {
-        let reader_res = res_tx.clone();
-        let reader = s.spawn(move || chunks.feed(&pool_rx, &work_tx, &reader_res));
+    std::thread::scope(|s| {
         for _ in 0..workers {
             let res_tx = res_tx.clone();
-            let (work_rx, spare_rx) = (&work_rx, &spare_rx);
-            s.spawn(move || {
-                let mut state = job.state();
-                loop {
-                    let next = match work_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok(chunk) = next else { break };
-                    let spare = spare_rx
-                        .lock()
-                        .ok()
-                        .and_then(|rx| rx.try_recv().ok())
-                        .unwrap_or_default();
-                    let (seq, len) = (chunk.seq, chunk.data().len());
-                    let batch = job.work(&mut state, chunk, spare);
-                    let weight = job.weight(&batch);
-                    if res_tx.send(Ok((seq, len, weight, batch))).is_err() {
-                        break;
-                    }
-                }
-            });
+            let (reader, spare_rx) = (&reader, &spare_rx);
+            s.spawn(move || worker(job, reader, spare_rx, &res_tx));
         }
         drop(res_tx);
         let mut pending: BTreeMap<u64, J::Batch> = BTreeMap::new();
@@ -230,14 +211,60 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
                 }
             }
         }
-        // Unblock the reader if it is waiting for a buffer, then collect its count.
+        // Unblock a worker waiting for a buffer or a place for its batch.
         drop(pool_tx);
         drop(res_rx);
-        reader.join().unwrap_or(0)
     });
+    let bytes = match reader.into_inner() {
+        Ok((chunks, _)) => chunks.bytes,
+        Err(p) => p.into_inner().0.bytes,
+    };
     match failure {
         Some(e) => Err(e),
         None => Ok(bytes),
+    }
+}
+
+/// What a worker sends the consumer: (chunk, its input bytes, its batch's weight, the batch).
+type Done<B> = io::Result<(u64, usize, usize, B)>;
+
+/// One worker of [`parallel`]: takes the next chunk from the shared reader (cutting it
+/// itself, under the lock), turns it into a batch and sends it to the consumer, until the
+/// input ends, a read fails (sent on) or the consumer is gone.
+fn worker<J: Job, R: Read>(
+    job: &J,
+    reader: &Mutex<(ChunkReader<R>, Receiver<Buf>)>,
+    spare_rx: &Mutex<Receiver<J::Spare>>,
+    res_tx: &SyncSender<Done<J::Batch>>,
+) {
+    let mut state = job.state();
+    loop {
+        let next = match reader.lock() {
+            Ok(mut r) => {
+                let (chunks, pool_rx) = &mut *r;
+                chunks.take(pool_rx)
+            }
+            Err(_) => None,
+        };
+        let chunk = match next {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => {
+                let _ = res_tx.send(Err(e));
+                return;
+            }
+            None => return,
+        };
+        let spare = spare_rx
+            .lock()
+            .ok()
+            .and_then(|rx| rx.try_recv().ok())
+            .unwrap_or_default();
+        let (seq, len) = (chunk.seq, chunk.data().len());
+        let batch = job.work(&mut state, chunk, spare);
+        let weight = job.weight(&batch);
+        if res_tx.send(Ok((seq, len, weight, batch))).is_err() {
+            return;
+        }
     }
 }
 

@@ -57,7 +57,7 @@ impl Buf {
     }
 
     /// Unmaps a mapped window now, once its bytes are no longer needed (by whoever holds
-    /// the chunk, off the reader's thread); a recycled buffer is kept.
+    /// the chunk, after reading it); a recycled buffer is kept.
     pub(super) fn unmap(&mut self) {
         if let Store::Mapped(_) = self.store {
             self.store = Store::Empty;
@@ -164,37 +164,42 @@ pub(super) struct ChunkReader<R> {
     pub(super) marks: bool,
     /// The marks' storage for the next chunk.
     spare_marks: Vec<u32>,
+    /// No chunk follows (the input ended, a read failed or the consumer is gone).
+    done: bool,
 }
 
 impl<R: Read> ChunkReader<R> {
-    /// The reader thread of the parallel paths: fills each recycled buffer from `pool` with
-    /// the next chunk and hands it to the workers, until the input ends, the workers are gone
-    /// or a read fails (sent to the consumer through `errors`). Returns the bytes read.
-    pub(super) fn feed<T>(
-        mut self,
+    /// The next chunk for a worker of the parallel paths, in a buffer taken from `pool`
+    /// (waiting for the consumer to give one back): `None` once the input ended, the
+    /// consumer is gone or a read failed (handed back as the error, once).
+    pub(super) fn take(
+        &mut self,
         pool: &std::sync::mpsc::Receiver<Buf>,
-        work: &std::sync::mpsc::SyncSender<Chunk>,
-        errors: &std::sync::mpsc::SyncSender<io::Result<T>>,
-    ) -> u64 {
-        while let Ok(buf) = pool.recv() {
-            match self.next(buf) {
-                Ok(Some(c)) => {
-                    // Counted before it goes, so the consumer never sees it gone and uncounted.
-                    if let Some(clock) = &self.clock {
-                        clock.sent();
-                    }
-                    if work.send(c).is_err() {
-                        break;
-                    }
+    ) -> Option<io::Result<Chunk>> {
+        if self.done {
+            return None;
+        }
+        let next = match pool.recv() {
+            Ok(buf) => self.next(buf),
+            Err(_) => Ok(None),
+        };
+        match next {
+            Ok(Some(c)) => {
+                // Counted before it goes, so the consumer never sees it gone and uncounted.
+                if let Some(clock) = &self.clock {
+                    clock.sent();
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    let _ = errors.send(Err(e));
-                    break;
-                }
+                Some(Ok(c))
+            }
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
             }
         }
-        self.bytes
     }
 
     pub(super) fn new(input: Input<R>, engine: &Engine) -> Self {
@@ -213,6 +218,7 @@ impl<R: Read> ChunkReader<R> {
             full: engine.chunk.clamp(64, MAX_LINE),
             marks: false,
             spare_marks: Vec::new(),
+            done: false,
         };
         #[cfg(unix)]
         if let Input::Live { head, .. } = &mut r.input {

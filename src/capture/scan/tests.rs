@@ -577,3 +577,48 @@ fn the_readers_marks_are_the_chunks_own() {
         }
     }
 }
+
+/// A read that fails mid-input ends the parallel scan with that error (the worker that was
+/// cutting the chunk sends it on; the others stop), without a hang, whatever the workers.
+#[test]
+fn a_read_error_mid_input_ends_the_parallel_scan() {
+    struct Failing {
+        left: Vec<u8>,
+    }
+    impl io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.left.is_empty() {
+                return Err(io::Error::other("disk on fire"));
+            }
+            let n = buf.len().min(self.left.len());
+            buf[..n].copy_from_slice(&self.left[..n]);
+            self.left.drain(..n);
+            Ok(n)
+        }
+    }
+    let input = mixed_log().repeat(20);
+    for threads in [1, 2, 4] {
+        let engine = Engine {
+            threads,
+            chunk: 64,
+            parallel_min: 0,
+            progress: None,
+            follow: false,
+        };
+        let err = scan_input(
+            Arc::from("t"),
+            Failing {
+                left: input.clone(),
+            },
+            None,
+            &ScanOptions {
+                failures_only: false,
+            },
+            &engine,
+            &Record,
+            &mut |_| {},
+        )
+        .expect_err("the read error comes through");
+        assert_eq!(err.to_string(), "disk on fire", "threads={threads}");
+    }
+}
