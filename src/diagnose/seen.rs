@@ -48,6 +48,10 @@ pub struct SeenClass {
     pub limits: BTreeMap<&'static str, Vec<SeenValue>>,
     /// Responses whose values were past [`MAX_VALUES`] and only counted.
     pub values_dropped: u64,
+    /// `limits` while the scan runs, by dimension index (no map lookup per response);
+    /// moved into `limits` by [`Seen::finish`].
+    #[serde(skip)]
+    by_dim: [Vec<SeenValue>; 4],
 }
 
 impl SeenClass {
@@ -98,9 +102,9 @@ impl Seen {
         {
             c.workspace_ids.push(w.clone());
         }
-        for (d, (limit, _)) in DIMS.iter().zip(ev.dims.iter()) {
+        for (d, (limit, _)) in ev.dims.iter().enumerate() {
             let Some(limit) = *limit else { continue };
-            let vals = c.limits.entry(d.as_str()).or_default();
+            let vals = &mut c.by_dim[d];
             let v = match vals.iter().position(|v| v.limit == limit) {
                 Some(p) => &mut vals[p],
                 None if vals.len() < MAX_VALUES => {
@@ -157,11 +161,15 @@ impl Seen {
     pub fn finish(self) -> Vec<SeenClass> {
         let mut out = self.classes;
         for c in &mut out {
-            for vals in c.limits.values_mut() {
-                for v in vals {
+            for (d, mut vals) in DIMS.iter().zip(std::mem::take(&mut c.by_dim)) {
+                if vals.is_empty() {
+                    continue;
+                }
+                for v in &mut vals {
                     v.first = v.first_ms.map(super::rfc3339);
                     v.last = v.last_ms.map(super::rfc3339);
                 }
+                c.limits.insert(d.as_str(), vals);
             }
         }
         out
