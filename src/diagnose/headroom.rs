@@ -58,7 +58,10 @@ struct Acc {
 #[derive(Debug, Default)]
 pub struct Headroom {
     series: Vec<(String, DimensionName, Acc)>,
+    /// Model -> its class, for at most [`MAX_MODELS`] models.
     known: Vec<(String, String)>,
+    /// Per model in `known`: its series' index in `series` for each dimension, once found.
+    slots: Vec<[Option<usize>; 4]>,
     /// Samples of series past [`MAX_SERIES`].
     pub dropped: u64,
 }
@@ -74,43 +77,53 @@ impl Headroom {
             .model
             .as_deref()
             .or_else(|| ev.verdict.as_ref().and_then(|v| v.model.as_deref()));
-        // The class is borrowed from the cache (no copy per response).
+        // The model's place in the cache (added while there is room): its class, borrowed
+        // (no copy per response), and its series, found once per dimension.
+        let k = model.and_then(|m| match self.known.iter().position(|(k, _)| k == m) {
+            Some(k) => Some(k),
+            None if self.known.len() < MAX_MODELS => {
+                self.known.push((m.to_string(), model_class(m)));
+                self.slots.push([None; 4]);
+                Some(self.known.len() - 1)
+            }
+            None => None,
+        });
         let computed;
-        let class: &str = match model {
-            None => NO_MODEL,
-            Some(m) => {
-                if !self.known.iter().any(|(k, _)| k == m) && self.known.len() < MAX_MODELS {
-                    self.known.push((m.to_string(), model_class(m)));
-                }
-                match self.known.iter().find(|(k, _)| k == m) {
-                    Some((_, c)) => c,
-                    None => {
-                        computed = model_class(m);
-                        &computed
-                    }
-                }
+        let class: &str = match (model, k) {
+            (None, _) => NO_MODEL,
+            (Some(_), Some(k)) => &self.known[k].1,
+            (Some(m), None) => {
+                computed = model_class(m);
+                &computed
             }
         };
         let minute = t.div_euclid(60_000);
-        for (d, (limit, remaining)) in DimensionName::ALL.iter().zip(ev.dims.iter()) {
+        for (d, (limit, remaining)) in ev.dims.iter().enumerate() {
             let (Some(limit), Some(remaining)) = (*limit, *remaining) else {
                 continue;
             };
-            let i = match self
-                .series
-                .iter()
-                .position(|(c, dim, _)| *dim == *d && c == class)
-            {
+            let dim = DimensionName::ALL[d];
+            let i = match k.and_then(|k| self.slots[k][d]) {
                 Some(i) => i,
-                None if self.series.len() < MAX_SERIES => {
-                    self.series.push((class.to_string(), *d, Acc::default()));
-                    self.series.len() - 1
-                }
-                None => {
-                    self.dropped += 1;
-                    continue;
-                }
+                None => match self
+                    .series
+                    .iter()
+                    .position(|(c, sd, _)| *sd == dim && c == class)
+                {
+                    Some(i) => i,
+                    None if self.series.len() < MAX_SERIES => {
+                        self.series.push((class.to_string(), dim, Acc::default()));
+                        self.series.len() - 1
+                    }
+                    None => {
+                        self.dropped += 1;
+                        continue;
+                    }
+                },
             };
+            if let Some(k) = k {
+                self.slots[k][d] = Some(i);
+            }
             self.series[i].2.add(minute, remaining, limit);
         }
     }
@@ -264,5 +277,32 @@ mod tests {
                 .iter()
                 .all(|p| p.min_remaining == 0 && p.limit == 100)
         );
+    }
+
+    /// Models of one class share its series, whether their class is cached or (past
+    /// [`MAX_MODELS`]) worked out each time, and a full set of series drops only new ones.
+    #[test]
+    fn models_of_a_class_share_a_series_cached_or_not() {
+        let mut h = Headroom::default();
+        h.add(&ev(Some("claude-sonnet-4-5"), 100, (50, 40)));
+        h.add(&ev(Some("claude-sonnet-4-20250514"), 100, (50, 30)));
+        for i in 0..MAX_MODELS + 5 {
+            h.add(&ev(Some(&format!("model-{i}")), 100, (1, 1)));
+        }
+        let dropped = h.dropped;
+        assert_eq!(dropped, (MAX_MODELS + 5 - (MAX_SERIES - 1)) as u64);
+        // Past the cache's room, and cached: both land in the Sonnet series, none dropped.
+        h.add(&ev(Some("claude-sonnet-4-6"), 100, (50, 20)));
+        h.add(&ev(Some("claude-sonnet-4-5"), 101, (50, 10)));
+        assert_eq!(h.dropped, dropped);
+        let out = h.finish();
+        assert_eq!(out.len(), MAX_SERIES);
+        assert_eq!(out[0].class, "Claude Sonnet 4.x");
+        let samples: Vec<(i64, u64, u64)> = out[0]
+            .points
+            .iter()
+            .map(|p| (p.minute, p.min_remaining, p.samples))
+            .collect();
+        assert_eq!(samples, vec![(100, 20, 3), (101, 10, 1)]);
     }
 }
