@@ -5,7 +5,7 @@
 use super::{Class, Confidence};
 
 mod words;
-pub use words::{Part, WordSearch, bucket_order, light_automaton, minimal_words};
+pub use words::{Part, WordSearch, bucket_order, holds, light_automaton, minimal_words};
 
 /// One text rule: matches when any of `any` occurs in the normalised text.
 #[derive(Debug)]
@@ -466,7 +466,7 @@ pub fn triggers() -> Vec<&'static str> {
 /// A trigger that certainly occurs in any raw text that normalises to `phrase`: no space in
 /// it (wrapping may double a space), long enough to be selective.
 fn covers(trigger: &str, phrase: &str) -> bool {
-    trigger.len() >= 3 && !trigger.contains(' ') && phrase.contains(trigger)
+    trigger.len() >= 3 && !trigger.contains(' ') && holds(phrase, trigger)
 }
 
 /// The trigger words before they were chosen by [`rarest_word`] (`limit` structural, each
