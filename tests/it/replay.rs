@@ -998,6 +998,23 @@ fn multibyte_text_near_a_status_does_not_panic() {
     }
 }
 
+/// A binary input that never ends (a device such as /dev/zero) is skipped at once: the
+/// scan no longer reads it to the end to count its bytes (it used to hang).
+#[cfg(unix)]
+#[test]
+fn an_endless_binary_device_is_skipped_at_once() {
+    for dev in ["/dev/zero", "/dev/urandom"] {
+        let mut c = bin();
+        c.args(["replay", "--json", dev])
+            .timeout(Duration::from_secs(20));
+        let r = run(c);
+        assert_no_panic(&r, dev);
+        let doc = parse_doc(&r, dev);
+        assert!(verdicts(&doc).is_empty(), "{}", r.stdout);
+        assert!(r.stderr.contains("binary"), "{dev}: {}", r.stderr);
+    }
+}
+
 #[test]
 fn binary_input_gets_a_clear_note() {
     let dir = tmpdir();

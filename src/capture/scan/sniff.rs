@@ -33,8 +33,9 @@ pub(super) fn sniff<H: Handler, R: Read>(
     }
     if looks_binary(head) {
         stats.skip(source, 1, "binary data (NUL bytes), not a text capture");
-        // Count the bytes without keeping them.
-        stats.bytes = io::copy(reader, &mut io::sink())?;
+        // Nothing more is read: the rest is skipped whole anyway, and a device such as
+        // /dev/zero or /dev/urandom never ends (reading it to count its bytes hung).
+        stats.bytes = head.len() as u64;
         return Ok(Sniffed::Done);
     }
     if har::sniff(head) {
