@@ -118,11 +118,10 @@ pub(super) fn inline<J: Job, R: Read>(
 }
 
 /// [`inline`] with `engine.threads` workers (at least one, each cutting its next chunk from
-/// the shared reader in turn) and the calling
-/// thread as the ordered consumer, which puts the batches back in input order. On a live
-/// input ([`Input::Live`]) the consumer also watches the clock: once every chunk is consumed
-/// and the input has been quiet for [`QUIET`](super::quiet::QUIET), it consumes
-/// [`Job::quiet`]'s batch.
+/// the shared reader in turn) and the calling thread as the ordered consumer, which puts the
+/// batches back in input order. On a live input ([`Input::Live`]) the consumer also watches
+/// the clock: once every chunk is consumed and the input has been quiet for
+/// [`QUIET`](super::quiet::QUIET), it consumes [`Job::quiet`]'s batch.
 pub(super) fn parallel<J: Job, R: Read + Send>(
     input: Input<R>,
     engine: &Engine,
