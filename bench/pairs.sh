@@ -13,6 +13,8 @@
 #   bench/pairs.sh                      # everything, 5 pairs each
 #   PAIRS=9 SECTIONS="text jsonl" bench/pairs.sh
 #   BIN=/path/to/other/claude-429 bench/pairs.sh
+#   BUSY=1 bench/pairs.sh               # with one core kept busy (a spinning process) throughout:
+#                                       # the per-core question, where CPU time is the time
 #
 # Needs: cargo, python3, /usr/bin/time (Debian package `time`), optionally rg (ripgrep). The
 # data is generated once into $BENCH_DIR and read into the page cache before timing.
@@ -76,6 +78,13 @@ paired() {
 }
 
 echo "machine: $(nproc) cores, $(uname -sr); binary: $BIN ($("$BIN" --version))"
+if [ "${BUSY:-0}" = 1 ]; then
+    # One core taken by a spinning process for the whole run (stopped on exit).
+    yes > /dev/null &
+    BUSY_PID=$!
+    trap 'kill $BUSY_PID 2>/dev/null || true' EXIT
+    echo "one core kept busy (pid $BUSY_PID)"
+fi
 
 case " $SECTIONS " in *" text "*)
     echo; echo "== text log: gen_textlog.py 200"
