@@ -658,18 +658,15 @@ async fn files_rotate_at_max_size_and_only_keep_are_kept() {
     assert!(records(&dir).iter().all(|r| r["status"] == 200));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_unreachable_upstream_is_a_502_with_a_record() {
-    // A port nobody listens on.
+/// A loopback port nobody listens on.
+fn dead_addr() -> std::net::SocketAddr {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = free.local_addr().unwrap();
-    drop(free);
-    let fake = Upstream {
-        addr: dead,
-        seen: Default::default(),
-    };
-    let p = start_proxy(&fake, &[]);
-    let r = post(&p.url(), "ok", false).await;
+    free.local_addr().unwrap()
+}
+
+/// A request through the proxy at `url` is answered 502 "upstream unreachable".
+async fn assert_unreachable_502(url: &str) {
+    let r = post(url, "ok", false).await;
     assert_eq!(r.status(), 502);
     let b: Value = r.json().await.unwrap();
     assert!(
@@ -678,6 +675,16 @@ async fn an_unreachable_upstream_is_a_502_with_a_record() {
             .unwrap()
             .contains("upstream unreachable")
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_upstream_is_a_502_with_a_record() {
+    let fake = Upstream {
+        addr: dead_addr(),
+        seen: Default::default(),
+    };
+    let p = start_proxy(&fake, &[]);
+    assert_unreachable_502(&p.url()).await;
     wait_for_records(&p.dir, 1);
     let (code, live, dir, _tmp) = p.stop();
     assert_eq!(code, 0);
@@ -691,20 +698,9 @@ async fn an_unreachable_upstream_is_a_502_with_a_record() {
 async fn an_outgoing_proxy_from_the_environment_is_used_for_the_upstream() {
     // HTTP_PROXY names a port nobody listens on: the live upstream is not reached directly.
     let up = upstream();
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = free.local_addr().unwrap();
-    drop(free);
-    let proxy_url = format!("http://{dead}");
+    let proxy_url = format!("http://{}", dead_addr());
     let p = start_proxy_env(&up, &[], &[("HTTP_PROXY", proxy_url.as_str())]);
-    let r = post(&p.url(), "ok", false).await;
-    assert_eq!(r.status(), 502);
-    let b: Value = r.json().await.unwrap();
-    assert!(
-        b["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("upstream unreachable")
-    );
+    assert_unreachable_502(&p.url()).await;
     let _ = p.stop();
     // Without it the same upstream answers.
     let p = start_proxy(&up, &[]);
