@@ -100,8 +100,8 @@ pub(super) struct Batch<T> {
 
 /// The worker's side: every line of a chunk through the pre-filter and the parsers. The
 /// chunk's lines and their failure words are found in one pass ([`marks`]), by the reader
-/// when it cut the chunk with them, else here first; a mapped
-/// chunk is unmapped here once read (the batch holds no reference to it).
+/// when it cut the chunk with them, else here first; a mapped chunk is unmapped here once
+/// read (the batch holds no reference to it).
 fn work<H: Handler>(
     source: &Arc<str>,
     opts: &ScanOptions,
@@ -126,7 +126,7 @@ fn work<H: Handler>(
     let marks = match chunk.marks() {
         Some(m) => m,
         None => {
-            marks::line_marks(data, scratch);
+            marks::line_marks(data, scratch, usize::MAX);
             scratch
         }
     };

@@ -26,24 +26,29 @@ pub(super) fn end(mark: u32) -> usize {
     (mark & !FLAG) as usize
 }
 
-/// Fills `out` with one mark per line of `data` (see [`lines`]). `data` must be shorter
-/// than 2 GiB (a chunk is at most a few times [`MAX_LINE`](super::MAX_LINE)).
-pub(super) fn line_marks(data: &[u8], out: &mut Vec<u32>) {
+/// Fills `out` with one mark per line of `data` (see [`lines`]), for at most `max` lines:
+/// the scan stops there (a chunk cut by its line count does not scan the rest of its window,
+/// which the next chunk starts with). `data` must be shorter than 2 GiB (a chunk is at most
+/// a few times [`MAX_LINE`](super::MAX_LINE)).
+pub(super) fn line_marks(data: &[u8], out: &mut Vec<u32>, max: usize) {
     out.clear();
     debug_assert!(data.len() < FLAG as usize);
+    if max == 0 {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 is present (checked just above).
-        unsafe { marks_avx2(data, out) };
+        unsafe { marks_avx2(data, out, max) };
         return;
     }
-    marks_plain(data, out);
+    marks_plain(data, out, max);
 }
 
 /// The per-line way: a newline search, then the words searched in the line.
-fn marks_plain(data: &[u8], out: &mut Vec<u32>) {
+fn marks_plain(data: &[u8], out: &mut Vec<u32>, max: usize) {
     let mut start = 0;
-    while start < data.len() {
+    while start < data.len() && out.len() < max {
         let end = memchr::memchr(b'\n', &data[start..]).map_or(data.len(), |i| start + i + 1);
         let flag = crate::capture::jsonl::failure_words(&data[start..end]);
         out.push(mark(end, flag));
@@ -79,7 +84,7 @@ fn stops_at(data: &[u8], at: usize) -> bool {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn marks_avx2(data: &[u8], out: &mut Vec<u32>) {
+fn marks_avx2(data: &[u8], out: &mut Vec<u32>, max: usize) {
     use std::arch::x86_64::*;
     let nl = _mm256_set1_epi8(b'\n' as i8);
     let j = _mm256_set1_epi8(b'j' as i8);
@@ -106,12 +111,18 @@ fn marks_avx2(data: &[u8], out: &mut Vec<u32>) {
             let at = i + mask.trailing_zeros() as usize;
             mask &= mask - 1;
             flag = event(data, at, flag, out);
+            if out.len() == max {
+                return;
+            }
         }
         i += 32;
     }
     for at in i..data.len() {
         if stops_at(data, at) {
             flag = event(data, at, flag, out);
+            if out.len() == max {
+                return;
+            }
         }
     }
     if data.last().is_some_and(|&b| b != b'\n') {
@@ -138,12 +149,22 @@ mod tests {
 
     fn check(data: &[u8]) {
         let mut out = Vec::new();
-        line_marks(data, &mut out);
+        line_marks(data, &mut out, usize::MAX);
         let got: Vec<_> = lines(&out).collect();
-        assert_eq!(got, expected(data), "{:?}", String::from_utf8_lossy(data));
+        let want = expected(data);
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(data));
         out.clear();
-        marks_plain(data, &mut out);
-        assert_eq!(lines(&out).collect::<Vec<_>>(), expected(data));
+        marks_plain(data, &mut out, usize::MAX);
+        assert_eq!(lines(&out).collect::<Vec<_>>(), want);
+        // Stopped after `max` lines: the first `max` of them.
+        for max in [0, 1, 2, want.len().saturating_sub(1)] {
+            let first = &want[..max.min(want.len())];
+            line_marks(data, &mut out, max);
+            assert_eq!(lines(&out).collect::<Vec<_>>(), first, "max {max}");
+            out.clear();
+            marks_plain(data, &mut out, max);
+            assert_eq!(lines(&out).collect::<Vec<_>>(), first, "max {max}");
+        }
     }
 
     #[test]

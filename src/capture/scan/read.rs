@@ -47,6 +47,15 @@ impl Buf {
         self.marked.then_some(&self.marks[..])
     }
 
+    /// The bytes mapped for this chunk (its window), 0 when it is not mapped.
+    #[cfg(test)]
+    pub(super) fn mapped_len(&self) -> usize {
+        match &self.store {
+            Store::Mapped(m) => m.len(),
+            _ => 0,
+        }
+    }
+
     /// This chunk's bytes.
     pub(super) fn data(&self) -> &[u8] {
         match &self.store {
@@ -166,6 +175,10 @@ pub(super) struct ChunkReader<R> {
     spare_marks: Vec<u32>,
     /// No chunk follows (the input ended, a read failed or the consumer is gone).
     done: bool,
+    /// The bytes of the last mapped chunk when the line cap cut it: the next window is
+    /// mapped about twice that size, not the whole chunk size (a window of tiny lines used
+    /// a few percent of what it mapped and populated).
+    capped: Option<u64>,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -219,6 +232,7 @@ impl<R: Read> ChunkReader<R> {
             marks: false,
             spare_marks: Vec::new(),
             done: false,
+            capped: None,
         };
         #[cfg(unix)]
         if let Input::Live { head, .. } = &mut r.input {
@@ -364,6 +378,9 @@ impl<R: Read> ChunkReader<R> {
             return Ok(None);
         }
         let mut want = self.chunk as u64;
+        if let Some(used) = self.capped {
+            want = want.min(used.saturating_mul(2).max(MAP_MIN));
+        }
         let mut scanned = 0;
         let (map, end, lines) = loop {
             let len = want.min(size - pos) as usize;
@@ -387,6 +404,7 @@ impl<R: Read> ChunkReader<R> {
                 }
             }
         };
+        self.capped = (lines >= self.max_lines).then_some(end as u64);
         self.advance(end as u64);
         Ok(Some(self.emit(Store::Mapped(map), end, lines)))
     }
@@ -418,11 +436,9 @@ impl<R: Read> ChunkReader<R> {
             return cut(self.max_lines, data, end);
         }
         let marks = &mut self.spare_marks;
-        super::marks::line_marks(&data[..end], marks);
-        let lines = marks
-            .len()
-            .min(self.max_lines.try_into().unwrap_or(usize::MAX));
-        marks.truncate(lines);
+        let max = self.max_lines.try_into().unwrap_or(usize::MAX);
+        super::marks::line_marks(&data[..end], marks, max);
+        let lines = marks.len();
         let end = marks.last().map_or(end, |&m| super::marks::end(m));
         (end, lines as u64)
     }

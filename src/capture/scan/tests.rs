@@ -562,7 +562,7 @@ fn the_readers_marks_are_the_chunks_own() {
             let (mut seen, mut marked, mut line) = (0, 0, 1);
             while let Some(c) = r.next(Default::default()).unwrap() {
                 let mut want = Vec::new();
-                marks::line_marks(c.data(), &mut want);
+                marks::line_marks(c.data(), &mut want, usize::MAX);
                 if let Some(m) = c.marks() {
                     assert_eq!(m, &want[..], "chunk {chunk} at {seen} mapped {mapped}");
                     marked += 1;
@@ -621,4 +621,45 @@ fn a_read_error_mid_input_ends_the_parallel_scan() {
         .expect_err("the read error comes through");
         assert_eq!(err.to_string(), "disk on fire", "threads={threads}");
     }
+}
+
+/// A mapped file of tiny lines, cut by the line cap: each window is mapped about twice the
+/// size the last chunk used, not the whole chunk size (whose pages were all populated for a
+/// chunk using a few percent of them), and the chunks still cover the file line by line.
+#[test]
+fn windows_of_tiny_lines_are_sized_by_the_line_cap() {
+    let mut input = Vec::new();
+    for i in 0..20_000u32 {
+        input.extend_from_slice(format!("{{\"n\":{i}}}\n").as_bytes());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.jsonl");
+    std::fs::write(&path, &input).unwrap();
+    let engine = chunked(1, 2 << 20);
+    let mut r = read::ChunkReader::new(
+        read::Input::<File>::Map(File::open(&path).unwrap()),
+        &engine,
+    );
+    r.max_lines = 1000;
+    r.marks = true;
+    let (mut seen, mut line, mut n) = (0, 1, 0);
+    while let Some(c) = r.next(Default::default()).unwrap() {
+        let used = c.data().len();
+        assert_eq!(c.first_line, line);
+        assert!(c.buf.mapped_len() >= used);
+        if n > 0 {
+            // About 12 KB used per chunk: a window of at most twice that (or the mapping
+            // minimum), never the 2 MiB chunk size.
+            assert!(
+                c.buf.mapped_len() <= (2 * used + 64).max(MAP_MIN as usize),
+                "chunk {n}: mapped {} for {used}",
+                c.buf.mapped_len()
+            );
+        }
+        line += c.marks().map_or(0, <[u32]>::len) as u64;
+        seen += used;
+        n += 1;
+    }
+    assert_eq!(seen, input.len());
+    assert_eq!(line, 20_001);
 }
