@@ -8,8 +8,8 @@
 //! - [`sniff`]: what an input is, from its head (empty, binary, HAR, JSON Lines or text);
 //! - [`read`]: reading with flat memory (line-aligned chunks of a mapped file or a pipe,
 //!   single lines, the line cap);
-//! - [`pipeline`]: the one ordered reader -> workers -> consumer pipeline, generic over the
-//!   work and the consumption;
+//! - [`pipeline`]: the one ordered pipeline (workers that cut chunks in turn -> consumer),
+//!   generic over the work and the consumption;
 //! - [`jsonl_stream`] and [`text_stream`]: the JSON Lines and text paths on it;
 //! - [`prefilter`]: the text path's whole-chunk trigger-word search;
 //! - [`marks`]: the JSON Lines path's one pass for a chunk's lines and failure words.

@@ -20,7 +20,7 @@ pub fn minimal_words<S: AsRef<str>>(words: &[S]) -> Vec<&str> {
 
 /// Whether `word` holds `part`: `str::contains` for the short words of these lists, without
 /// its searcher's set-up per call (these lists are prepared at start-up, pair by pair: with
-/// `contains` that was a tenth of replaying a small file).
+/// `contains` that was a sixth of replaying a small file).
 pub fn holds(word: &str, part: &str) -> bool {
     let (w, p) = (word.as_bytes(), part.as_bytes());
     let Some((&first, rest)) = p.split_first() else {
