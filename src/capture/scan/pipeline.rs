@@ -130,7 +130,6 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
     consume: &mut dyn FnMut(J::Batch) -> (Buf, J::Spare),
 ) -> io::Result<u64> {
     let workers = engine.threads.max(1);
-    limit_arenas(workers);
     let (pool, sized) = in_flight(workers, engine);
     let mut chunks = ChunkReader::new(input, &sized);
     chunks.max_lines = max_lines;
@@ -265,26 +264,4 @@ fn worker<J: Job, R: Read>(
             return;
         }
     }
-}
-
-/// Caps glibc's malloc arenas before the workers start. By default every thread that
-/// allocates under contention gets an arena of its own (up to 8 per core), each keeping
-/// freed memory of its own: with 8 workers that is 6-16 MiB of resident memory nobody uses.
-/// Two arenas keep the contention low (a worker allocates mostly its batch's items) and the
-/// memory flat. Process-wide and set once; other platforms' allocators need nothing.
-fn limit_arenas(workers: usize) {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        if workers > 1 {
-            ONCE.call_once(|| {
-                // SAFETY: `mallopt` only sets a malloc tunable; any value is valid for it.
-                unsafe {
-                    libc::mallopt(libc::M_ARENA_MAX, 2);
-                }
-            });
-        }
-    }
-    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-    let _ = workers;
 }
