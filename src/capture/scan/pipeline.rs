@@ -27,7 +27,7 @@ pub(super) const IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
 /// waiting for the ordered consumer), whatever the number of workers: when a chunk's batch
 /// weighs more than its share ([`Job::weight`]), the next chunks are cut smaller, so a
 /// failure-dense log holds as little as a quiet one.
-pub(super) const HELD_BYTES: usize = 4 * 1024 * 1024;
+pub(super) const HELD_BYTES: usize = 3 * 1024 * 1024;
 
 /// What one item of a batch holds on the heap beyond its own size, as [`Job::weight`]
 /// counts it: a verdict or a `diagnose` event with its strings (source, time, model, request
