@@ -96,25 +96,8 @@ pub(super) fn inert_when_quiet(trimmed: &str, lower: &mut String) -> bool {
 /// [`inert_when_quiet`] for an ASCII line and its lower-cased copy; `has_word`: false when
 /// the line is known to hold no trigger word, and so no rule phrase.
 pub(super) fn inert_lowered(trimmed: &str, lower: &[u8], has_word: bool) -> bool {
-    static GATE: std::sync::LazyLock<rules::WordSearch> = std::sync::LazyLock::new(|| {
-        let mut words = vec![
-            "error",
-            "http/",
-            "status",
-            "request",
-            "retry",
-            "anthropic",
-            "x-amzn",
-            "headers",
-            "body",
-            "response",
-            "data",
-            "details",
-        ];
-        words.extend(MARKER_WORDS);
-        words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
-        rules::WordSearch::new(&rules::bucket_order(rules::minimal_words(&words)))
-    });
+    static GATE: std::sync::LazyLock<rules::WordSearch> =
+        std::sync::LazyLock::new(|| rules::WordSearch::new(GATE_WORDS));
     debug_assert!(trimmed.is_ascii() && trimmed.len() == lower.len());
     if trimmed.starts_with(['>', '<', '{', '[']) {
         return false;
@@ -144,13 +127,12 @@ fn has_error_status_number(b: &[u8]) -> bool {
 /// A SIMD word search ([`rules::WordSearch`]): the automaton it replaces walked every byte
 /// of the line (about 4,500 instructions per `ERROR` line of a service log, 3% of replaying
 /// it).
-static MARKER_GUARD: std::sync::LazyLock<rules::WordSearch> = std::sync::LazyLock::new(|| {
-    let mut words = MARKER_WORDS.to_vec();
-    words.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
-    rules::WordSearch::new(&rules::bucket_order(rules::minimal_words(&words)))
-});
+static MARKER_GUARD: std::sync::LazyLock<rules::WordSearch> =
+    std::sync::LazyLock::new(|| rules::WordSearch::new(MARKER_GUARD_WORDS));
 
-/// The words of [`MARKER_GUARD`] besides the exception class names.
+/// The words of [`MARKER_GUARD`] besides the exception class names (the source of
+/// `MARKER_GUARD_WORDS` and part of `GATE_WORDS`).
+#[cfg(test)]
 const MARKER_WORDS: &[&str] = &[
     "litellm",
     "anthropicexception",
@@ -479,23 +461,8 @@ pub(super) fn might_start_capture(line: &str) -> bool {
     // triggers (`{`: no case) for memchr: both build in microseconds, where an
     // ASCII-case-insensitive automaton over every trigger was most of the cost of
     // replaying a small file.
-    struct Matcher {
-        words: rules::WordSearch,
-        bytes: Vec<u8>,
-    }
-    static MATCHER: std::sync::LazyLock<Matcher> = std::sync::LazyLock::new(|| {
-        let lowered: Vec<String> = rules::triggers()
-            .iter()
-            .map(|t| t.to_ascii_lowercase())
-            .collect();
-        let (bytes, words): (Vec<&String>, Vec<&String>) = lowered
-            .iter()
-            .partition(|t| t.len() == 1 && !t.as_bytes()[0].is_ascii_alphabetic());
-        Matcher {
-            words: rules::WordSearch::new(&rules::bucket_order(rules::minimal_words(&words))),
-            bytes: bytes.iter().map(|t| t.as_bytes()[0]).collect(),
-        }
-    });
+    static MATCHER: std::sync::LazyLock<rules::WordSearch> =
+        std::sync::LazyLock::new(|| rules::WordSearch::new(TRIGGER_WORDS));
     thread_local! {
         static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -510,15 +477,17 @@ pub(super) fn might_start_capture(line: &str) -> bool {
             });
         return LEGACY.is_match(line);
     }
-    let m = &*MATCHER;
     let raw = line.as_bytes();
-    if m.bytes.iter().any(|b| memchr::memchr(*b, raw).is_some()) {
+    if TRIGGER_BYTES
+        .iter()
+        .any(|b| memchr::memchr(*b, raw).is_some())
+    {
         return true;
     }
     LOWER.with_borrow_mut(|lower| {
         lower.clear();
         lower.extend(raw.iter().map(u8::to_ascii_lowercase));
-        m.words.is_match(lower)
+        MATCHER.is_match(lower)
     })
 }
 
@@ -527,4 +496,176 @@ thread_local! {
     /// Tests only: [`might_start_capture`] with the trigger words of before
     /// ([`rules::legacy_triggers`]).
     pub(super) static LEGACY_TRIGGERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+// The word lists of the searches above, written out. Each is computed from the rule table
+// and the lists of this file ([`rules::triggers`], lower-cased, without the words another
+// one holds ([`rules::minimal_words`]), in the order the SIMD search wants
+// ([`rules::bucket_order`])); preparing them at first use was a third of replaying a 1 KB
+// file (every `hook` and `status` call paid it). `the_written_out_word_lists_are_computed`
+// recomputes them and prints the new lists when a rule or a word changes.
+
+/// [`might_start_capture`]'s words: the trigger words but the one-byte ones.
+const TRIGGER_WORDS: &[&str] = &[
+    "$metadata",
+    "acceleration",
+    "bedrock",
+    "credit",
+    "error",
+    "exhausted",
+    "invalid",
+    "many",
+    "opus",
+    "provisioned",
+    "reached",
+    "retry",
+    "throttl",
+    "unified",
+    "weekly",
+    "x-api-key",
+    "429",
+    "anthropic",
+    "compaction_unavailable",
+    "data:",
+    "exceeded",
+    "hour",
+    "large",
+    "minute",
+    "overload",
+    "quota",
+    "rejected",
+    "spend",
+    "throughput",
+    "usage",
+    "x-amzn",
+    "your",
+    "529",
+    "api key",
+    "concurren",
+    "day",
+    "exception",
+    "http/",
+    "long",
+    "monthly",
+    "prediction_requests_per_base_model",
+    "rate",
+    "request-id",
+    "temporarily",
+];
+
+/// [`might_start_capture`]'s one-byte triggers (not letters): searched for in the raw line.
+const TRIGGER_BYTES: &[u8] = b"{";
+
+/// [`inert_lowered`]'s words: `GATE_LIST`, `MARKER_WORDS` and the exception class names.
+const GATE_WORDS: &[&str] = &[
+    "(service: bedrock",
+    "boto3",
+    "details",
+    "failed after",
+    "http/",
+    "resource_exhausted",
+    "response",
+    "status",
+    "anthropic",
+    "botocore",
+    "error",
+    "google.api_core",
+    "litellm",
+    "resourceexhausted",
+    "retry",
+    "x-amzn",
+    "body",
+    "data",
+    "exception",
+    "headers",
+    "request",
+];
+
+/// The words [`inert_lowered`] looks for besides the markers and exception class names
+/// (the source of `GATE_WORDS`).
+#[cfg(test)]
+const GATE_LIST: &[&str] = &[
+    "error",
+    "http/",
+    "status",
+    "request",
+    "retry",
+    "anthropic",
+    "x-amzn",
+    "headers",
+    "body",
+    "response",
+    "data",
+    "details",
+];
+
+/// [`MARKER_GUARD`]'s words: `MARKER_WORDS` and the exception class names.
+const MARKER_GUARD_WORDS: &[&str] = &[
+    "$metadata",
+    "anthropic_",
+    "badrequesterror",
+    "exception",
+    "last error",
+    "overloadederror",
+    "request rejected",
+    "resourceexhausted",
+    "(service: bedrock",
+    "api error",
+    "boto3",
+    "failed after",
+    "litellm",
+    "permissiondeniederror",
+    "requesttoolargeerror",
+    "retrying in",
+    "an error occurred (",
+    "apierror",
+    "botocore",
+    "google.api_core",
+    "notfounderror",
+    "ratelimiterror",
+    "resource_exhausted",
+    "serviceunavailableerror",
+    "anthropic.",
+    "authenticationerror",
+    "error code:",
+    "internalservererror",
+];
+
+#[cfg(test)]
+mod written_out {
+    use super::*;
+
+    fn prepared<S: AsRef<str>>(words: &[S]) -> Vec<&str> {
+        rules::bucket_order(rules::minimal_words(words))
+    }
+
+    /// The written-out lists are what the rule table and this file's lists give today.
+    #[test]
+    fn the_written_out_word_lists_are_computed() {
+        let lowered: Vec<String> = rules::triggers()
+            .iter()
+            .map(|t| t.to_ascii_lowercase())
+            .collect();
+        let (bytes, words): (Vec<&String>, Vec<&String>) = lowered
+            .iter()
+            .partition(|t| t.len() == 1 && !t.as_bytes()[0].is_ascii_alphabetic());
+        let bytes: Vec<u8> = bytes.iter().map(|t| t.as_bytes()[0]).collect();
+        assert_eq!(bytes, TRIGGER_BYTES, "TRIGGER_BYTES is now {bytes:?}");
+        let want = prepared(&words);
+        assert_eq!(want, TRIGGER_WORDS, "TRIGGER_WORDS is now {want:#?}");
+
+        let mut gate = GATE_LIST.to_vec();
+        gate.extend(MARKER_WORDS);
+        gate.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
+        let want = prepared(&gate);
+        assert_eq!(want, GATE_WORDS, "GATE_WORDS is now {want:#?}");
+
+        let mut marker = MARKER_WORDS.to_vec();
+        marker.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
+        let want = prepared(&marker);
+        assert_eq!(
+            want, MARKER_GUARD_WORDS,
+            "MARKER_GUARD_WORDS is now {want:#?}"
+        );
+    }
 }
