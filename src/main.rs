@@ -7,8 +7,9 @@ use claude_429::{Exit, cli::Cli, exit};
 /// mimalloc, not the system allocator: on a failure-dense log the scan's workers make many
 /// small allocations that the ordered consumer frees, and glibc's malloc serialises those
 /// frees on its arena locks (the log replays 1.5-2x faster with mimalloc; docs/performance.md,
-/// issue 31 round 5). It is built without transparent huge pages (`no_thp`). The same on
-/// every platform (measured on Linux with glibc only).
+/// issue 31 round 5). It is built without transparent huge pages (`no_thp`: it asks for
+/// none; a kernel whose THP mode is `always` may still use them). The same on every platform
+/// (measured on Linux with glibc only).
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -25,11 +26,6 @@ fn tune_allocator() {
 
 fn main() -> ExitCode {
     tune_allocator();
-    // Where the kernel backs every large anonymous mapping with huge pages (THP "always"),
-    // each worker's heap would still grow 2 MiB at a time: opt out, as mimalloc's own
-    // `allow_thp=0` does. Best effort; memory only.
-    #[cfg(target_os = "linux")]
-    let _ = rustix::thread::disable_transparent_huge_pages(true);
     claude_429::output::install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
