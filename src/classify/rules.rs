@@ -463,6 +463,71 @@ pub fn triggers() -> Vec<&'static str> {
     out
 }
 
+/// The trigger words ([`triggers`]) as the text searches look for them: lower-cased, the
+/// one-byte ones that are no letter apart ([`TRIGGER_BYTES`]), without the words another one
+/// holds ([`minimal_words`]), in the order the SIMD search wants ([`bucket_order`]). Written
+/// out: preparing them at first use was a third of replaying a 1 KB file (every `hook` and
+/// `status` call paid it); `the_written_out_triggers_are_computed` recomputes them and prints
+/// the new list when a rule changes.
+pub const TRIGGER_WORDS: &[&str] = &[
+    "$metadata",
+    "acceleration",
+    "bedrock",
+    "credit",
+    "error",
+    "exhausted",
+    "invalid",
+    "many",
+    "opus",
+    "provisioned",
+    "reached",
+    "retry",
+    "throttl",
+    "unified",
+    "weekly",
+    "x-api-key",
+    "429",
+    "anthropic",
+    "compaction_unavailable",
+    "data:",
+    "exceeded",
+    "hour",
+    "large",
+    "minute",
+    "overload",
+    "quota",
+    "rejected",
+    "spend",
+    "throughput",
+    "usage",
+    "x-amzn",
+    "your",
+    "529",
+    "api key",
+    "concurren",
+    "day",
+    "exception",
+    "http/",
+    "long",
+    "monthly",
+    "prediction_requests_per_base_model",
+    "rate",
+    "request-id",
+    "temporarily",
+];
+
+/// The one-byte triggers that are no letter, looked for in the raw text (at most two: the
+/// chunk pre-filter searches them with NUL in one `memchr3`).
+pub const TRIGGER_BYTES: &[u8] = b"{";
+
+/// The search over [`TRIGGER_WORDS`], built once for the line matcher and the chunk
+/// pre-filter alike.
+pub fn trigger_search() -> &'static WordSearch {
+    static S: std::sync::LazyLock<WordSearch> =
+        std::sync::LazyLock::new(|| WordSearch::new(TRIGGER_WORDS));
+    &S
+}
+
 /// A trigger that certainly occurs in any raw text that normalises to `phrase`: no space in
 /// it (wrapping may double a space), long enough to be selective.
 fn covers(trigger: &str, phrase: &str) -> bool {
@@ -647,6 +712,23 @@ pub fn limit_in_message(norm: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The written-out trigger list is what the rule table gives today.
+    #[test]
+    fn the_written_out_triggers_are_computed() {
+        let lowered: Vec<String> = triggers().iter().map(|t| t.to_ascii_lowercase()).collect();
+        let (bytes, words): (Vec<&String>, Vec<&String>) = lowered
+            .iter()
+            .partition(|t| t.len() == 1 && !t.as_bytes()[0].is_ascii_alphabetic());
+        let bytes: Vec<u8> = bytes.iter().map(|t| t.as_bytes()[0]).collect();
+        assert_eq!(bytes, TRIGGER_BYTES, "TRIGGER_BYTES is now {bytes:?}");
+        assert!(
+            TRIGGER_BYTES.len() <= 2,
+            "the pre-filter's memchr3 holds two"
+        );
+        let want = bucket_order(minimal_words(&words));
+        assert_eq!(want, TRIGGER_WORDS, "TRIGGER_WORDS is now {want:#?}");
+    }
 
     /// The char-by-char reference for [`normalise`]'s ASCII fast path: the general part
     /// alone, from the first char.

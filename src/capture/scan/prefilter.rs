@@ -19,32 +19,11 @@ pub(super) struct Prefilter {
 
 const PARTS: [Part; 2] = [Part::Long, Part::Short];
 
-struct Triggers {
-    words: crate::classify::rules::WordSearch,
-    /// Single-byte triggers (and NUL), searched for with memchr3.
-    bytes: [u8; 3],
-}
-
-fn triggers() -> &'static Triggers {
-    static T: std::sync::LazyLock<Triggers> = std::sync::LazyLock::new(|| {
-        let mut words: Vec<String> = Vec::new();
-        let mut singles: Vec<u8> = Vec::new();
-        for t in crate::classify::rules::triggers() {
-            let t = t.to_ascii_lowercase();
-            match t.as_bytes() {
-                [b] if !b.is_ascii_alphabetic() && singles.len() < 2 => singles.push(*b),
-                _ => words.push(t),
-            }
-        }
-        let fill = singles.first().copied().unwrap_or(0);
-        let words =
-            crate::classify::rules::bucket_order(crate::classify::rules::minimal_words(&words));
-        Triggers {
-            words: crate::classify::rules::WordSearch::new(&words),
-            bytes: [0, fill, singles.get(1).copied().unwrap_or(fill)],
-        }
-    });
-    &T
+/// The single-byte triggers (and NUL), searched for with memchr3.
+fn trigger_bytes() -> [u8; 3] {
+    let t = crate::classify::rules::TRIGGER_BYTES;
+    let fill = t.first().copied().unwrap_or(0);
+    [0, fill, t.get(1).copied().unwrap_or(fill)]
 }
 
 impl Prefilter {
@@ -63,15 +42,15 @@ impl Prefilter {
 
     /// Start of the first line at or after `pos` that the scanner must see, if any.
     pub(super) fn next(&mut self, data: &[u8], pos: usize) -> Option<usize> {
-        let t = triggers();
+        let words = crate::classify::rules::trigger_search();
         if !self.fresh {
             self.lower.clear();
             self.lower.extend(data.iter().map(u8::to_ascii_lowercase));
             self.fresh = true;
             for (w, part) in self.words.iter_mut().zip(PARTS) {
-                *w = (0, t.words.find_part(part, &self.lower, 0));
+                *w = (0, words.find_part(part, &self.lower, 0));
             }
-            let [a, b, c] = t.bytes;
+            let [a, b, c] = trigger_bytes();
             self.bytes = (0, memchr::memchr3(a, b, c, data));
         }
         let stale = |(from, hit): (usize, Option<usize>)| match hit {
@@ -82,11 +61,11 @@ impl Prefilter {
         // again (the short words may be everywhere while the long ones are far apart).
         for (w, part) in self.words.iter_mut().zip(PARTS) {
             if stale(*w) {
-                *w = (pos, t.words.find_part(part, &self.lower, pos));
+                *w = (pos, words.find_part(part, &self.lower, pos));
             }
         }
         if stale(self.bytes) {
-            let [a, b, c] = t.bytes;
+            let [a, b, c] = trigger_bytes();
             self.bytes = (pos, memchr::memchr3(a, b, c, &data[pos..]).map(|i| pos + i));
         }
         let hit = match (self.word_hit(), self.bytes.1) {

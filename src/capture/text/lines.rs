@@ -461,8 +461,6 @@ pub(super) fn might_start_capture(line: &str) -> bool {
     // triggers (`{`: no case) for memchr: both build in microseconds, where an
     // ASCII-case-insensitive automaton over every trigger was most of the cost of
     // replaying a small file.
-    static MATCHER: std::sync::LazyLock<rules::WordSearch> =
-        std::sync::LazyLock::new(|| rules::WordSearch::new(TRIGGER_WORDS));
     thread_local! {
         static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -478,7 +476,7 @@ pub(super) fn might_start_capture(line: &str) -> bool {
         return LEGACY.is_match(line);
     }
     let raw = line.as_bytes();
-    if TRIGGER_BYTES
+    if rules::TRIGGER_BYTES
         .iter()
         .any(|b| memchr::memchr(*b, raw).is_some())
     {
@@ -487,7 +485,7 @@ pub(super) fn might_start_capture(line: &str) -> bool {
     LOWER.with_borrow_mut(|lower| {
         lower.clear();
         lower.extend(raw.iter().map(u8::to_ascii_lowercase));
-        MATCHER.is_match(lower)
+        rules::trigger_search().is_match(lower)
     })
 }
 
@@ -498,63 +496,11 @@ thread_local! {
     pub(super) static LEGACY_TRIGGERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-// The word lists of the searches above, written out. Each is computed from the rule table
-// and the lists of this file ([`rules::triggers`], lower-cased, without the words another
-// one holds ([`rules::minimal_words`]), in the order the SIMD search wants
-// ([`rules::bucket_order`])); preparing them at first use was a third of replaying a 1 KB
-// file (every `hook` and `status` call paid it). `the_written_out_word_lists_are_computed`
-// recomputes them and prints the new lists when a rule or a word changes.
-
-/// [`might_start_capture`]'s words: the trigger words but the one-byte ones.
-const TRIGGER_WORDS: &[&str] = &[
-    "$metadata",
-    "acceleration",
-    "bedrock",
-    "credit",
-    "error",
-    "exhausted",
-    "invalid",
-    "many",
-    "opus",
-    "provisioned",
-    "reached",
-    "retry",
-    "throttl",
-    "unified",
-    "weekly",
-    "x-api-key",
-    "429",
-    "anthropic",
-    "compaction_unavailable",
-    "data:",
-    "exceeded",
-    "hour",
-    "large",
-    "minute",
-    "overload",
-    "quota",
-    "rejected",
-    "spend",
-    "throughput",
-    "usage",
-    "x-amzn",
-    "your",
-    "529",
-    "api key",
-    "concurren",
-    "day",
-    "exception",
-    "http/",
-    "long",
-    "monthly",
-    "prediction_requests_per_base_model",
-    "rate",
-    "request-id",
-    "temporarily",
-];
-
-/// [`might_start_capture`]'s one-byte triggers (not letters): searched for in the raw line.
-const TRIGGER_BYTES: &[u8] = b"{";
+// The word lists of the two searches above, written out as the trigger words are
+// ([`rules::TRIGGER_WORDS`]): computed from this file's lists without the words another one
+// holds ([`rules::minimal_words`]), in the order the SIMD search wants
+// ([`rules::bucket_order`]). `the_written_out_word_lists_are_computed` recomputes them and
+// prints the new lists when a word changes.
 
 /// [`inert_lowered`]'s words: `GATE_LIST`, `MARKER_WORDS` and the exception class names.
 const GATE_WORDS: &[&str] = &[
@@ -639,21 +585,9 @@ mod written_out {
         rules::bucket_order(rules::minimal_words(words))
     }
 
-    /// The written-out lists are what the rule table and this file's lists give today.
+    /// The written-out lists are what this file's lists give today.
     #[test]
     fn the_written_out_word_lists_are_computed() {
-        let lowered: Vec<String> = rules::triggers()
-            .iter()
-            .map(|t| t.to_ascii_lowercase())
-            .collect();
-        let (bytes, words): (Vec<&String>, Vec<&String>) = lowered
-            .iter()
-            .partition(|t| t.len() == 1 && !t.as_bytes()[0].is_ascii_alphabetic());
-        let bytes: Vec<u8> = bytes.iter().map(|t| t.as_bytes()[0]).collect();
-        assert_eq!(bytes, TRIGGER_BYTES, "TRIGGER_BYTES is now {bytes:?}");
-        let want = prepared(&words);
-        assert_eq!(want, TRIGGER_WORDS, "TRIGGER_WORDS is now {want:#?}");
-
         let mut gate = GATE_LIST.to_vec();
         gate.extend(MARKER_WORDS);
         gate.extend(EXCEPTION_CLASSES.iter().map(|(k, _)| *k));
