@@ -134,6 +134,7 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
     let mut chunks = ChunkReader::new(input, &sized);
     chunks.max_lines = max_lines;
     chunks.marks = J::MARKS;
+    chunks.defer();
     let clock = chunks.is_live().then(|| std::sync::Arc::new(Clock::new()));
     chunks.clock = clock.clone();
     let full = chunks.chunk_size();
@@ -244,7 +245,7 @@ fn worker<J: Job, R: Read>(
             }
             Err(_) => None,
         };
-        let chunk = match next {
+        let mut chunk = match next {
             Some(Ok(c)) => c,
             Some(Err(e)) => {
                 let _ = res_tx.send(Err(e));
@@ -252,6 +253,8 @@ fn worker<J: Job, R: Read>(
             }
             None => return,
         };
+        // Outside the lock: a mapped window's lines are found here, on every worker at once.
+        chunk.settle(J::MARKS);
         let spare = spare_rx
             .lock()
             .ok()

@@ -74,6 +74,16 @@ impl Buf {
         }
     }
 
+    /// Faults a mapped window's pages in with one call (a chunk cut without them: see
+    /// [`ChunkReader::defer`]); a no-op elsewhere, and where the kernel cannot (the pages
+    /// then fault in as they are read).
+    fn populate(&self) {
+        #[cfg(target_os = "linux")]
+        if let Store::Mapped(m) = &self.store {
+            let _ = m.advise(memmap2::Advice::PopulateRead);
+        }
+    }
+
     /// The recycled buffer and marks (a window is unmapped here).
     fn into_parts(self) -> (Vec<u8>, Vec<u32>) {
         let v = match self.store {
@@ -93,6 +103,9 @@ pub(super) struct Chunk {
     pub(super) buf: Buf,
     /// A line longer than [`MAX_LINE`], drained and not kept: its length.
     pub(super) too_long: Option<usize>,
+    /// A chunk cut without counting its lines ([`ChunkReader::defer`]): its place in the
+    /// [`LineChain`], and `first_line` is not known until [`Chunk::settle`].
+    ticket: Option<Ticket>,
 }
 
 impl Chunk {
@@ -113,7 +126,35 @@ impl Chunk {
                 ..Buf::default()
             },
             too_long: None,
+            ticket: None,
         }
+    }
+
+    /// Numbers a chunk cut without counting its lines ([`ChunkReader::defer`]), on the
+    /// worker that took it: faults its window in, finds its lines (its marks when `marks`),
+    /// then waits for the chunks before it to be numbered and takes its `first_line`. A
+    /// chunk numbered when it was cut is left as it is.
+    pub(super) fn settle(&mut self, marks: bool) {
+        let Some(mut ticket) = self.ticket.take() else {
+            return;
+        };
+        let lines = if self.too_long.is_some() {
+            1
+        } else {
+            self.buf.populate();
+            let mut found = std::mem::take(&mut self.buf.marks);
+            let data = self.buf.data();
+            let lines = if marks {
+                super::marks::line_marks(data, &mut found, usize::MAX);
+                found.len()
+            } else {
+                memchr::memchr_iter(b'\n', data).count()
+            };
+            self.buf.marked = marks && lines > 0;
+            self.buf.marks = found;
+            lines.max(1) as u64
+        };
+        self.first_line = ticket.settle(lines, self.buf.len);
     }
 
     /// The chunk's line marks, when the reader found them ([`ChunkReader::marks`]).
@@ -179,6 +220,9 @@ pub(super) struct ChunkReader<R> {
     /// mapped about twice that size, not the whole chunk size (a window of tiny lines used
     /// a few percent of what it mapped and populated).
     capped: Option<u64>,
+    /// Mapped windows are cut without counting their lines, and numbered by the workers
+    /// through this chain ([`ChunkReader::defer`]).
+    chain: Option<std::sync::Arc<LineChain>>,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -233,6 +277,7 @@ impl<R: Read> ChunkReader<R> {
             spare_marks: Vec::new(),
             done: false,
             capped: None,
+            chain: None,
         };
         #[cfg(unix)]
         if let Input::Live { head, .. } = &mut r.input {
@@ -240,6 +285,18 @@ impl<R: Read> ChunkReader<R> {
             r.carry = std::mem::take(head);
         }
         r
+    }
+
+    /// For the parallel path: a mapped file's windows are cut at their last newline without
+    /// reading them (no line count, no marks, no pages faulted in under the reader's lock);
+    /// the worker that takes a chunk does that work ([`Chunk::settle`]), so it runs on every
+    /// worker at once. The line cap ([`ChunkReader::max_lines`]) then holds on average: a
+    /// window is sized from the lines per byte of the last chunk numbered. Other inputs are
+    /// cut and counted as before.
+    pub(super) fn defer(&mut self) {
+        if let Input::Map(_) = self.input {
+            self.chain = Some(std::sync::Arc::new(LineChain::default()));
+        }
     }
 
     /// The chunk size asked for (before any cap).
@@ -381,11 +438,19 @@ impl<R: Read> ChunkReader<R> {
         if let Some(used) = self.capped {
             want = want.min(used.saturating_mul(2).max(MAP_MIN));
         }
+        let deferred = self.chain.is_some();
+        if let Some(chain) = &self.chain {
+            let per_line = chain.line_bytes.load(std::sync::atomic::Ordering::Relaxed);
+            if per_line > 0 {
+                want = want.min(self.max_lines.saturating_mul(per_line).max(MAP_MIN));
+            }
+        }
         let mut scanned = 0;
         let (map, end, lines) = loop {
             let len = want.min(size - pos) as usize;
-            let map = map_window(file, pos, len)?;
+            let map = map_window(file, pos, len, !deferred)?;
             match memchr::memrchr(b'\n', &map[scanned..]) {
+                Some(p) if deferred => break (map, scanned + p + 1, 0),
                 Some(p) => {
                     let (end, lines) = self.cut(&map, scanned + p + 1);
                     break (map, end, lines);
@@ -423,6 +488,7 @@ impl<R: Read> ChunkReader<R> {
             first_line: self.line + 1,
             buf,
             too_long: Some(len),
+            ticket: self.ticket(),
         };
         self.seq += 1;
         self.line += 1;
@@ -443,9 +509,23 @@ impl<R: Read> ChunkReader<R> {
         (end, lines as u64)
     }
 
+    /// The next chunk's place in the chain, when its lines are counted by its worker.
+    fn ticket(&self) -> Option<Ticket> {
+        self.chain.as_ref().map(|chain| Ticket {
+            chain: chain.clone(),
+            seq: self.seq,
+            settled: false,
+        })
+    }
+
     fn emit(&mut self, store: Store, len: usize, lines: u64) -> Chunk {
-        // The marks found by `cut` are this chunk's; any other way here has none.
-        let marked = self.marks && self.spare_marks.len() as u64 == lines && lines > 0;
+        // The marks found by `cut` are this chunk's; any other way here has none (a chunk
+        // numbered by its worker gets them there, in this storage).
+        let ticket = matches!(store, Store::Mapped(_))
+            .then(|| self.ticket())
+            .flatten();
+        let marked =
+            ticket.is_none() && self.marks && self.spare_marks.len() as u64 == lines && lines > 0;
         let mut marks = std::mem::take(&mut self.spare_marks);
         if !marked {
             marks.clear();
@@ -460,6 +540,7 @@ impl<R: Read> ChunkReader<R> {
                 marked,
             },
             too_long: None,
+            ticket,
         };
         self.seq += 1;
         self.line += lines.max(1);
@@ -530,7 +611,7 @@ fn long_line_end(file: &std::fs::File, pos: u64) -> io::Result<u64> {
 }
 
 /// Maps `len` bytes of `file` from `pos`, read-only, its pages faulted in up front (one call
-/// instead of a fault per page).
+/// instead of a fault per page) when `populate` (else by the worker, [`Chunk::settle`]).
 ///
 /// A mapping is only safe while nobody shrinks the file under it: bytes past a new end fault
 /// with SIGBUS, which kills the process. The size is taken again before every window (a file
@@ -538,14 +619,22 @@ fn long_line_end(file: &std::fs::File, pos: u64) -> io::Result<u64> {
 /// in-flight pool: a few MB for well under a second), so the remaining risk is a file
 /// truncated while one of its windows is being scanned, which [`note_shrinking_input`] turns
 /// from a crash into an error (exit status 2). Followed files (`--follow`, where truncation is expected) are never mapped.
-fn map_window(file: &std::fs::File, pos: u64, len: usize) -> io::Result<memmap2::Mmap> {
+fn map_window(
+    file: &std::fs::File,
+    pos: u64,
+    len: usize,
+    populate: bool,
+) -> io::Result<memmap2::Mmap> {
     #[cfg(unix)]
     {
         static NOTE: std::sync::Once = std::sync::Once::new();
         NOTE.call_once(note_shrinking_input);
     }
     let mut opts = memmap2::MmapOptions::new();
-    opts.offset(pos).len(len).populate();
+    opts.offset(pos).len(len);
+    if populate {
+        opts.populate();
+    }
     // SAFETY: the map is read-only and private to this scan; its bytes are only read as
     // `&[u8]` while it lives. Another process changing the file's bytes changes what we read
     // (as a concurrent `read` would); one shrinking it is the documented SIGBUS risk above.
@@ -573,6 +662,57 @@ fn note_shrinking_input() {
         sa.sa_sigaction = on_sigbus as *const () as libc::sighandler_t;
         libc::sigemptyset(&mut sa.sa_mask);
         libc::sigaction(libc::SIGBUS, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Line numbers for chunks cut without counting their lines ([`ChunkReader::defer`]): each
+/// worker counts its own chunk's lines and settles them here, in chunk order.
+#[derive(Default)]
+pub(super) struct LineChain {
+    /// (the next chunk to settle, the lines of the chunks before it).
+    state: std::sync::Mutex<(u64, u64)>,
+    turn: std::sync::Condvar,
+    /// Bytes per line of the last chunk settled (0 before the first): sizes the next
+    /// windows for the line cap.
+    line_bytes: std::sync::atomic::AtomicU64,
+}
+
+/// A chunk's place in the [`LineChain`]. Dropped unsettled (a worker unwinding), it settles
+/// as one line, so the chunks after it are not left waiting.
+pub(super) struct Ticket {
+    chain: std::sync::Arc<LineChain>,
+    seq: u64,
+    settled: bool,
+}
+
+impl Ticket {
+    /// Waits until the chunks before this one are settled, records this one's `lines`
+    /// (`bytes` long) and returns its first line (1-based). The wait is short: every chunk
+    /// before this one was taken first, and its worker settles it before anything else.
+    fn settle(&mut self, lines: u64, bytes: usize) -> u64 {
+        self.settled = true;
+        let chain = &*self.chain;
+        let mut st = chain.state.lock().unwrap_or_else(|p| p.into_inner());
+        while st.0 != self.seq {
+            st = chain.turn.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        let first = st.1 + 1;
+        *st = (st.0 + 1, st.1 + lines);
+        drop(st);
+        chain.turn.notify_all();
+        chain.line_bytes.store(
+            (bytes as u64 / lines.max(1)).max(1),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        first
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.settle(1, 0);
+        }
     }
 }
 

@@ -663,3 +663,107 @@ fn windows_of_tiny_lines_are_sized_by_the_line_cap() {
     assert_eq!(seen, input.len());
     assert_eq!(line, 20_001);
 }
+
+/// The parallel path's mapped windows are cut without counting ([`read::ChunkReader::defer`])
+/// and numbered by their workers, which may finish in any order: each chunk still gets the
+/// first line and the marks a counting reader gives it, whichever worker settles first.
+#[test]
+fn chunks_numbered_by_their_workers_get_the_counted_lines() {
+    let mut input = Vec::new();
+    let words = ["rror", "verloaded", "ejected", "", "", "r"];
+    for i in 0..3000usize {
+        let pad = "p".repeat(i * 13 % 200);
+        let w = words[i % words.len()];
+        input.extend_from_slice(format!("{{\"status\":200,\"x\":\"{pad}{w}\"}}\n").as_bytes());
+    }
+    input.extend_from_slice(b"{\"last\":\"no newline rror\"}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.jsonl");
+    std::fs::write(&path, &input).unwrap();
+    let mut want = Vec::new();
+    marks::line_marks(&input, &mut want, usize::MAX);
+    for (chunk, marked) in [(4096, true), (70_000, true), (5000, false)] {
+        let engine = chunked(2, chunk);
+        let mut r = read::ChunkReader::new(
+            read::Input::<File>::Map(File::open(&path).unwrap()),
+            &engine,
+        );
+        r.marks = marked;
+        r.defer();
+        let mut chunks = Vec::new();
+        let mut at = 0usize;
+        while let Some(c) = r.next(Default::default()).unwrap() {
+            chunks.push((at, c));
+            at += chunks.last().unwrap().1.data().len();
+        }
+        assert_eq!(at, input.len());
+        assert!(chunks.len() > 3, "chunk {chunk}: {} chunks", chunks.len());
+        // Settled last chunk first, each on its own thread: every one waits for those
+        // before it.
+        let settled: Vec<(usize, read::Chunk)> = std::thread::scope(|s| {
+            let hs: Vec<_> = chunks
+                .into_iter()
+                .rev()
+                .map(|(at, mut c)| {
+                    s.spawn(move || {
+                        c.settle(marked);
+                        (at, c)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (at, c) in settled {
+            // The counted reader's numbering: the lines ending before this chunk, plus one.
+            let before = want.iter().filter(|&&m| marks::end(m) <= at).count();
+            assert_eq!(c.first_line, before as u64 + 1, "chunk {chunk} at {at}");
+            let mut own = Vec::new();
+            marks::line_marks(c.data(), &mut own, usize::MAX);
+            assert_eq!(
+                c.marks(),
+                marked.then_some(&own[..]),
+                "chunk {chunk} at {at}"
+            );
+        }
+    }
+}
+
+/// A numbered-by-its-worker chunk dropped before it was numbered (its worker unwinding)
+/// does not leave the chunks after it waiting; and windows of tiny lines are sized from
+/// the lines per byte of the last chunk numbered (the line cap, on average).
+#[test]
+fn a_chunk_dropped_unnumbered_does_not_stall_the_rest() {
+    let mut input = Vec::new();
+    for i in 0..400_000u32 {
+        input.extend_from_slice(format!("{{\"n\":{i}}}\n").as_bytes());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.jsonl");
+    std::fs::write(&path, &input).unwrap();
+    let engine = chunked(2, 1 << 20);
+    let mut r = read::ChunkReader::new(
+        read::Input::<File>::Map(File::open(&path).unwrap()),
+        &engine,
+    );
+    r.max_lines = 1000;
+    r.marks = true;
+    r.defer();
+    let mut first = r.next(Default::default()).unwrap().unwrap();
+    let dropped = r.next(Default::default()).unwrap().unwrap();
+    let mut third = r.next(Default::default()).unwrap().unwrap();
+    first.settle(true);
+    assert_eq!(first.first_line, 1);
+    drop(dropped);
+    third.settle(true);
+    assert!(third.first_line > 1);
+    // The first chunks were cut before anything was numbered: the whole 1 MiB asked for.
+    // Windows after a numbered one hold about the line cap (1000 lines of about 13 bytes),
+    // or the mapping minimum.
+    assert!(first.data().len() > 1_000_000);
+    let next = r.next(Default::default()).unwrap().unwrap();
+    assert!(
+        next.buf.mapped_len() <= (1000 * 14).max(MAP_MIN as usize),
+        "{} bytes",
+        next.buf.mapped_len()
+    );
+}
