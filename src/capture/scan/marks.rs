@@ -56,6 +56,104 @@ fn marks_plain(data: &[u8], out: &mut Vec<u32>, max: usize) {
     }
 }
 
+/// The newlines in `data`: what `memchr_iter(b'\n', data).count()` gives, with the same
+/// read-ahead as the marks pass (this count is the first pass over a text chunk's bytes).
+pub(super) fn count_lines(data: &[u8]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is present (checked just above).
+        return unsafe { count_avx2(data) };
+    }
+    memchr::memchr_iter(b'\n', data).count()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn count_avx2(data: &[u8]) -> usize {
+    use std::arch::x86_64::*;
+    let nl = _mm256_set1_epi8(b'\n' as i8);
+    let mut n = 0usize;
+    let mut blocks = data.chunks_exact(64);
+    for (k, block) in blocks.by_ref().enumerate() {
+        let i = k * 64;
+        if i + PREFETCH < data.len() {
+            // SAFETY: the address is inside `data` (a prefetch never faults anyway).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(i + PREFETCH).cast()) };
+        }
+        // SAFETY: both 32-byte loads are inside the 64-byte `block`.
+        let (a, b) = unsafe {
+            (
+                _mm256_loadu_si256(block.as_ptr().cast()),
+                _mm256_loadu_si256(block.as_ptr().add(32).cast()),
+            )
+        };
+        let ma = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, nl)) as u32;
+        let mb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl)) as u32;
+        n += (ma.count_ones() + mb.count_ones()) as usize;
+    }
+    n + memchr::memchr_iter(b'\n', blocks.remainder()).count()
+}
+
+/// Sets `out` to `data` lower-cased (ASCII) and returns the newlines in `data`: the text
+/// pre-filter's copy and the chunk's line count in one pass.
+pub(super) fn lower_counting(data: &[u8], out: &mut Vec<u8>) -> usize {
+    out.clear();
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        out.reserve(data.len());
+        // SAFETY: AVX2 is present (checked just above), and `out` has room for `data.len()`
+        // bytes, which the call writes, every one.
+        unsafe {
+            let n = lower_counting_avx2(data, out.as_mut_ptr());
+            out.set_len(data.len());
+            return n;
+        }
+    }
+    out.extend(data.iter().map(u8::to_ascii_lowercase));
+    memchr::memchr_iter(b'\n', data).count()
+}
+
+/// Writes `data.len()` bytes at `out`: `data` lower-cased.
+///
+/// # Safety
+/// AVX2 must be present, and `out` valid for `data.len()` bytes of writes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn lower_counting_avx2(data: &[u8], out: *mut u8) -> usize {
+    use std::arch::x86_64::*;
+    let nl = _mm256_set1_epi8(b'\n' as i8);
+    let a_minus = _mm256_set1_epi8(b'A' as i8);
+    let z_span = _mm256_set1_epi8(25);
+    let bit = _mm256_set1_epi8(0x20);
+    let mut n = 0usize;
+    let whole = data.len() / 32 * 32;
+    let mut i = 0;
+    while i < whole {
+        if i % 64 == 0 && i + PREFETCH < data.len() {
+            // SAFETY: the address is inside `data` (a prefetch never faults anyway).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(i + PREFETCH).cast()) };
+        }
+        // SAFETY: `i + 32 <= data.len()`: the load stays inside `data`, the store inside the
+        // caller's `out`.
+        unsafe {
+            let v = _mm256_loadu_si256(data.as_ptr().add(i).cast());
+            // `b - 'A'` at most 25 (unsigned): an upper-case letter, which gets bit 0x20.
+            let t = _mm256_sub_epi8(v, a_minus);
+            let upper = _mm256_cmpeq_epi8(_mm256_min_epu8(t, z_span), t);
+            let lower = _mm256_or_si256(v, _mm256_and_si256(upper, bit));
+            _mm256_storeu_si256(out.add(i).cast(), lower);
+            n += (_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl)) as u32).count_ones() as usize;
+        }
+        i += 32;
+    }
+    for (k, &b) in data[whole..].iter().enumerate() {
+        // SAFETY: `whole + k < data.len()`.
+        unsafe { out.add(whole + k).write(b.to_ascii_lowercase()) };
+        n += usize::from(b == b'\n');
+    }
+    n
+}
+
 fn mark(end: usize, flag: bool) -> u32 {
     end as u32 | if flag { FLAG } else { 0 }
 }
@@ -222,6 +320,33 @@ mod tests {
                 check(format!("{}{text}", "z".repeat(pad)).as_bytes());
                 check(format!("{text}{}", "z".repeat(pad)).as_bytes());
             }
+        }
+    }
+
+    #[test]
+    fn the_line_count_is_memchrs() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for len in (0..300).chain([4095, 4096, 4097, 9000, 70_000]) {
+            let data: Vec<u8> = (0..len)
+                .map(|_| if rng.u8(..) < 40 { b'\n' } else { b'x' })
+                .collect();
+            assert_eq!(
+                count_lines(&data),
+                memchr::memchr_iter(b'\n', &data).count(),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn lowering_and_counting_is_lowering_then_counting() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        let mut out = b"left over from a longer chunk before".repeat(3000);
+        for len in (0..200).chain([4095, 4097, 70_001, 33]) {
+            let data: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
+            let n = lower_counting(&data, &mut out);
+            assert_eq!(out, data.to_ascii_lowercase(), "{len}");
+            assert_eq!(n, memchr::memchr_iter(b'\n', &data).count(), "{len}");
         }
     }
 

@@ -60,6 +60,14 @@ pub(super) trait Job: Sync {
     const MARKS: bool = false;
     /// A fresh worker's state (called on the worker's thread).
     fn state(&self) -> Self::State;
+    /// The newlines of a chunk cut without counting them ([`Chunk::settle`]), before
+    /// [`Job::work`] gets it on the same worker: a job whose work starts with a pass of its
+    /// own over the bytes may do both in that pass (the text pre-filter lower-cases the
+    /// chunk here).
+    fn count_lines(&self, state: &mut Self::State, data: &[u8]) -> usize {
+        let _ = state;
+        super::marks::count_lines(data)
+    }
     /// A worker's side: one chunk into a batch.
     fn work(&self, state: &mut Self::State, chunk: Chunk, spare: Self::Spare) -> Self::Batch;
     /// A batch that tells the consumer the input has been quiet for
@@ -254,7 +262,7 @@ fn worker<J: Job, R: Read>(
             None => return,
         };
         // Outside the lock: a mapped window's lines are found here, on every worker at once.
-        chunk.settle(J::MARKS);
+        chunk.settle(J::MARKS, |data| job.count_lines(&mut state, data));
         let spare = spare_rx
             .lock()
             .ok()

@@ -15,6 +15,9 @@ pub(super) struct Prefilter {
     words: [(usize, Option<usize>); 2],
     bytes: (usize, Option<usize>),
     fresh: bool,
+    /// `lower` already holds this chunk (its address and length), lowered by
+    /// [`Prefilter::prime`] while its lines were counted.
+    primed: Option<(usize, usize)>,
 }
 
 const PARTS: [Part; 2] = [Part::Long, Part::Short];
@@ -33,6 +36,7 @@ impl Prefilter {
             words: [(0, None); 2],
             bytes: (0, None),
             fresh: false,
+            primed: None,
         }
     }
 
@@ -44,8 +48,10 @@ impl Prefilter {
     pub(super) fn next(&mut self, data: &[u8], pos: usize) -> Option<usize> {
         let words = crate::classify::rules::trigger_search();
         if !self.fresh {
-            self.lower.clear();
-            self.lower.extend(data.iter().map(u8::to_ascii_lowercase));
+            if self.primed.take() != Some((data.as_ptr() as usize, data.len())) {
+                self.lower.clear();
+                self.lower.extend(data.iter().map(u8::to_ascii_lowercase));
+            }
             self.fresh = true;
             for (w, part) in self.words.iter_mut().zip(PARTS) {
                 *w = (0, words.find_part(part, &self.lower, 0));
@@ -73,6 +79,15 @@ impl Prefilter {
             (a, b) => a.or(b)?,
         };
         Some(memchr::memrchr(b'\n', &data[pos..hit]).map_or(pos, |i| pos + i + 1))
+    }
+
+    /// Lower-cases `data` (the chunk the next [`Prefilter::next`] calls will be given) and
+    /// counts its newlines in the same pass: the chunk's first pass, when its worker numbers
+    /// it ([`Job::count_lines`](super::pipeline::Job::count_lines)).
+    pub(super) fn prime(&mut self, data: &[u8]) -> usize {
+        let n = super::marks::lower_counting(data, &mut self.lower);
+        self.primed = Some((data.as_ptr() as usize, data.len()));
+        n
     }
 
     /// The first trigger word at or after where the parts were last searched from.

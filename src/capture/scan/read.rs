@@ -133,8 +133,9 @@ impl Chunk {
     /// Numbers a chunk cut without counting its lines ([`ChunkReader::defer`]), on the
     /// worker that took it: faults its window in, finds its lines (its marks when `marks`),
     /// then waits for the chunks before it to be numbered and takes its `first_line`. A
-    /// chunk numbered when it was cut is left as it is.
-    pub(super) fn settle(&mut self, marks: bool) {
+    /// chunk numbered when it was cut is left as it is. `count` counts the newlines of a
+    /// chunk without marks (the job's own first pass over it, when it has one).
+    pub(super) fn settle(&mut self, marks: bool, count: impl FnOnce(&[u8]) -> usize) {
         let Some(mut ticket) = self.ticket.take() else {
             return;
         };
@@ -148,7 +149,7 @@ impl Chunk {
                 super::marks::line_marks(data, &mut found, usize::MAX);
                 found.len()
             } else {
-                memchr::memchr_iter(b'\n', data).count()
+                count(data)
             };
             self.buf.marked = marks && lines > 0;
             self.buf.marks = found;

@@ -706,7 +706,7 @@ fn chunks_numbered_by_their_workers_get_the_counted_lines() {
                 .rev()
                 .map(|(at, mut c)| {
                     s.spawn(move || {
-                        c.settle(marked);
+                        c.settle(marked, marks::count_lines);
                         (at, c)
                     })
                 })
@@ -751,10 +751,10 @@ fn a_chunk_dropped_unnumbered_does_not_stall_the_rest() {
     let mut first = r.next(Default::default()).unwrap().unwrap();
     let dropped = r.next(Default::default()).unwrap().unwrap();
     let mut third = r.next(Default::default()).unwrap().unwrap();
-    first.settle(true);
+    first.settle(true, marks::count_lines);
     assert_eq!(first.first_line, 1);
     drop(dropped);
-    third.settle(true);
+    third.settle(true, marks::count_lines);
     assert!(third.first_line > 1);
     // The first chunks were cut before anything was numbered: the whole 1 MiB asked for.
     // Windows after a numbered one hold about the line cap (1000 lines of about 13 bytes),

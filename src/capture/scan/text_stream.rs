@@ -408,6 +408,9 @@ impl<H: Handler> Job for Chunks<'_, H> {
     fn state(&self) -> Self::State {
         (Arc::from(&**self.source), Prefilter::new())
     }
+    fn count_lines(&self, state: &mut Self::State, data: &[u8]) -> usize {
+        state.1.prime(data)
+    }
     fn work(&self, state: &mut Self::State, chunk: Chunk, _: ()) -> Self::Batch {
         text_work(&state.0, self.opts, self.handler, &mut state.1, chunk)
     }
