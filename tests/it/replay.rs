@@ -1374,3 +1374,56 @@ fn colour_always_gives_ansi() {
         r.stdout
     );
 }
+
+/// A text log big enough for the parallel path (mapped windows numbered by the workers that
+/// take them, in whatever order they finish): the same verdicts, at the same line numbers,
+/// with one worker or several.
+#[test]
+fn a_big_text_log_gives_the_same_lines_with_any_worker_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.log");
+    let mut log = String::with_capacity(6 << 20);
+    let mut failures = Vec::new();
+    let mut n = 0u64;
+    while log.len() < 6 << 20 {
+        n += 1;
+        if n % 1733 == 0 {
+            failures.push(n);
+            log.push_str(
+                "2026-11-20 14:00:01,000 ERROR app.llm: anthropic.RateLimitError: Error code: \
+                 429 - {'type': 'error', 'error': {'type': 'rate_limit_error', 'message': \
+                 'This request would exceed the rate limit for your organization of 80,000 \
+                 input tokens per minute.'}}\n",
+            );
+        } else {
+            let pad = "x".repeat((n % 50) as usize);
+            log.push_str(&format!(
+                "2026-11-20 14:00:00,010 INFO app.api: GET /v1/orders/{n} 200 375ms {pad}\n"
+            ));
+        }
+    }
+    std::fs::write(&path, &log).unwrap();
+    let run = |threads: &str| {
+        let out = bin()
+            .env("CLAUDE_429_THREADS", threads)
+            .args(["replay", "--jsonl", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "threads={threads}");
+        out.stdout
+    };
+    let one = run("1");
+    let lines: Vec<u64> = String::from_utf8(one.clone())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines, failures);
+    for threads in ["2", "3", "8"] {
+        assert!(run(threads) == one, "threads={threads}");
+    }
+}

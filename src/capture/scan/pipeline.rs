@@ -156,8 +156,9 @@ pub(super) fn parallel<J: Job, R: Read + Send>(
         let _ = pool_tx.send(Buf::default());
     }
     // No reader thread: a free worker cuts the next chunk itself, under the lock, then works
-    // on it, so the bytes it just touched are still in its core's cache and no thread is
-    // woken to hand a chunk over.
+    // on it, so no thread is woken to hand a chunk over. A mapped window is cut at its last
+    // newline without reading the rest (`ChunkReader::defer`): the worker reads it first,
+    // outside the lock, numbering its lines on the way (`Chunk::settle`).
     let reader = Mutex::new((chunks, pool_rx));
     let mut failure: Option<io::Error> = None;
     std::thread::scope(|s| {

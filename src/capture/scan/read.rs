@@ -13,7 +13,10 @@ use super::quiet;
 pub const MAX_LINE: usize = 16 * 1024 * 1024;
 pub(super) const READ_BUF: usize = 256 * 1024;
 
-/// Most lines in one chunk, so a batch of results stays small whatever the line length.
+/// Most lines in one chunk, so a batch of results stays small whatever the line length
+/// (exactly where the reader counts a chunk's lines; about that many in a mapped window
+/// numbered by its worker, [`ChunkReader::defer`], where the pipeline's held-bytes budget
+/// bounds what a batch holds).
 pub(super) const MAX_CHUNK_LINES: u64 = 2048;
 
 pub(super) fn too_long(len: usize) -> String {
