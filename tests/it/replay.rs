@@ -1387,7 +1387,7 @@ fn a_big_text_log_gives_the_same_lines_with_any_worker_count() {
     let mut n = 0u64;
     while log.len() < 6 << 20 {
         n += 1;
-        if n % 1733 == 0 {
+        if n.is_multiple_of(1733) {
             failures.push(n);
             log.push_str(
                 "2026-11-20 14:00:01,000 ERROR app.llm: anthropic.RateLimitError: Error code: \
