@@ -85,6 +85,18 @@ pub fn fixture_json(rel: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// The `line` of every verdict in `replay --jsonl` output, in order.
+pub fn verdict_lines(stdout: &[u8]) -> Vec<u64> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect()
+}
+
 /// A child's stdout, line by line, through a channel, so a test can wait for a line with a
 /// timeout (`recv_timeout`) instead of blocking on a pipe that may never speak.
 pub fn stdout_lines(out: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {

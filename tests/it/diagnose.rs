@@ -739,16 +739,7 @@ fn parallel_replay_keeps_input_order() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
-        let lines: Vec<u64> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<Value>(l).unwrap()["line"]
-                    .as_u64()
-                    .unwrap()
-            })
-            .collect();
-        assert_eq!(lines, failures, "threads={threads}");
+        assert_eq!(verdict_lines(&out.stdout), failures, "threads={threads}");
     }
 }
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::common::{bin, fixtures_dir};
+use crate::common::{bin, fixtures_dir, verdict_lines};
 
 const CLASSES: &[&str] = &[
     "rpm",
@@ -1413,16 +1413,7 @@ fn a_big_text_log_gives_the_same_lines_with_any_worker_count() {
         out.stdout
     };
     let one = run("1");
-    let lines: Vec<u64> = String::from_utf8(one.clone())
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["line"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(lines, failures);
+    assert_eq!(verdict_lines(&one), failures);
     for threads in ["2", "3", "8"] {
         assert!(run(threads) == one, "threads={threads}");
     }

@@ -524,10 +524,9 @@ impl<R: Read> ChunkReader<R> {
 
     fn emit(&mut self, store: Store, len: usize, lines: u64) -> Chunk {
         // The marks found by `cut` are this chunk's; any other way here has none (a chunk
-        // numbered by its worker gets them there, in this storage).
-        let ticket = matches!(store, Store::Mapped(_))
-            .then(|| self.ticket())
-            .flatten();
+        // numbered by its worker gets them there, in this storage). With a chain, every
+        // chunk takes its place in it: one without would leave the next ones waiting.
+        let ticket = self.ticket();
         let marked =
             ticket.is_none() && self.marks && self.spare_marks.len() as u64 == lines && lines > 0;
         let mut marks = std::mem::take(&mut self.spare_marks);
@@ -704,10 +703,12 @@ impl Ticket {
         *st = (st.0 + 1, st.1 + lines);
         drop(st);
         chain.turn.notify_all();
-        chain.line_bytes.store(
-            (bytes as u64 / lines.max(1)).max(1),
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        if bytes > 0 {
+            chain.line_bytes.store(
+                (bytes as u64 / lines.max(1)).max(1),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
         first
     }
 }

@@ -532,22 +532,35 @@ fn heavy_batches_shrink_the_chunks_and_light_ones_grow_them_back() {
     assert_eq!(sized_for(full, 0, pool, full, full), full);
 }
 
+/// A file of `n` JSON lines, the failure words (and near misses) falling at every place
+/// (`i * step % modulo` bytes of padding before them), then `last` without a newline: its
+/// directory, its path and its bytes.
+fn worded_lines(
+    n: usize,
+    step: usize,
+    modulo: usize,
+    last: &[u8],
+) -> (tempfile::TempDir, std::path::PathBuf, Vec<u8>) {
+    let mut input = Vec::new();
+    let words = ["rror", "verloaded", "ejected", "", "", "r", "jv"];
+    for i in 0..n {
+        let pad = "p".repeat(i * step % modulo);
+        let w = words[i % words.len()];
+        input.extend_from_slice(format!("{{\"status\":200,\"x\":\"{pad}{w}\"}}\n").as_bytes());
+    }
+    input.extend_from_slice(last);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.jsonl");
+    std::fs::write(&path, &input).unwrap();
+    (dir, path, input)
+}
+
 /// The marks the reader hands out with a chunk ([`read::ChunkReader::marks`]) are the ones
 /// the worker would find in it, read or mapped, cut by size or by the line cap, words
 /// falling anywhere (also across chunk boundaries).
 #[test]
 fn the_readers_marks_are_the_chunks_own() {
-    let mut input = Vec::new();
-    let words = ["rror", "verloaded", "ejected", "", "", "r", "jv"];
-    for i in 0..5000usize {
-        let pad = "p".repeat(i * 7 % 90);
-        let w = words[i % words.len()];
-        input.extend_from_slice(format!("{{\"status\":200,\"x\":\"{pad}{w}\"}}\n").as_bytes());
-    }
-    input.extend_from_slice(b"last line without newline rror");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("in.jsonl");
-    std::fs::write(&path, &input).unwrap();
+    let (_dir, path, input) = worded_lines(5000, 7, 90, b"last line without newline rror");
     for (chunk, max_lines) in [(100, 7), (4096, MAX_CHUNK_LINES), (1 << 20, 300), (70, 1)] {
         let engine = chunked(1, chunk);
         for mapped in [false, true] {
@@ -623,25 +636,33 @@ fn a_read_error_mid_input_ends_the_parallel_scan() {
     }
 }
 
-/// A mapped file of tiny lines, cut by the line cap: each window is mapped about twice the
-/// size the last chunk used, not the whole chunk size (whose pages were all populated for a
-/// chunk using a few percent of them), and the chunks still cover the file line by line.
-#[test]
-fn windows_of_tiny_lines_are_sized_by_the_line_cap() {
+/// A file of `n` tiny JSON lines (its directory, its bytes), read mapped with marks and a
+/// cap of 1000 lines a chunk.
+fn tiny_lines_mapped(
+    n: u32,
+    threads: usize,
+    chunk: usize,
+) -> (tempfile::TempDir, Vec<u8>, read::ChunkReader<File>) {
     let mut input = Vec::new();
-    for i in 0..20_000u32 {
+    for i in 0..n {
         input.extend_from_slice(format!("{{\"n\":{i}}}\n").as_bytes());
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tiny.jsonl");
     std::fs::write(&path, &input).unwrap();
-    let engine = chunked(1, 2 << 20);
-    let mut r = read::ChunkReader::new(
-        read::Input::<File>::Map(File::open(&path).unwrap()),
-        &engine,
-    );
+    let engine = chunked(threads, chunk);
+    let mut r = read::ChunkReader::new(read::Input::Map(File::open(&path).unwrap()), &engine);
     r.max_lines = 1000;
     r.marks = true;
+    (dir, input, r)
+}
+
+/// A mapped file of tiny lines, cut by the line cap: each window is mapped about twice the
+/// size the last chunk used, not the whole chunk size (whose pages were all populated for a
+/// chunk using a few percent of them), and the chunks still cover the file line by line.
+#[test]
+fn windows_of_tiny_lines_are_sized_by_the_line_cap() {
+    let (_dir, input, mut r) = tiny_lines_mapped(20_000, 1, 2 << 20);
     let (mut seen, mut line, mut n) = (0, 1, 0);
     while let Some(c) = r.next(Default::default()).unwrap() {
         let used = c.data().len();
@@ -669,17 +690,7 @@ fn windows_of_tiny_lines_are_sized_by_the_line_cap() {
 /// first line and the marks a counting reader gives it, whichever worker settles first.
 #[test]
 fn chunks_numbered_by_their_workers_get_the_counted_lines() {
-    let mut input = Vec::new();
-    let words = ["rror", "verloaded", "ejected", "", "", "r"];
-    for i in 0..3000usize {
-        let pad = "p".repeat(i * 13 % 200);
-        let w = words[i % words.len()];
-        input.extend_from_slice(format!("{{\"status\":200,\"x\":\"{pad}{w}\"}}\n").as_bytes());
-    }
-    input.extend_from_slice(b"{\"last\":\"no newline rror\"}");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("in.jsonl");
-    std::fs::write(&path, &input).unwrap();
+    let (_dir, path, input) = worded_lines(3000, 13, 200, b"{\"last\":\"no newline rror\"}");
     let mut want = Vec::new();
     marks::line_marks(&input, &mut want, usize::MAX);
     for (chunk, marked) in [(4096, true), (70_000, true), (5000, false)] {
@@ -733,20 +744,7 @@ fn chunks_numbered_by_their_workers_get_the_counted_lines() {
 /// the lines per byte of the last chunk numbered (the line cap, on average).
 #[test]
 fn a_chunk_dropped_unnumbered_does_not_stall_the_rest() {
-    let mut input = Vec::new();
-    for i in 0..400_000u32 {
-        input.extend_from_slice(format!("{{\"n\":{i}}}\n").as_bytes());
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tiny.jsonl");
-    std::fs::write(&path, &input).unwrap();
-    let engine = chunked(2, 1 << 20);
-    let mut r = read::ChunkReader::new(
-        read::Input::<File>::Map(File::open(&path).unwrap()),
-        &engine,
-    );
-    r.max_lines = 1000;
-    r.marks = true;
+    let (_dir, _, mut r) = tiny_lines_mapped(400_000, 2, 1 << 20);
     r.defer();
     let mut first = r.next(Default::default()).unwrap().unwrap();
     let dropped = r.next(Default::default()).unwrap().unwrap();
