@@ -8,6 +8,8 @@ use assert_cmd::Command;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use crate::common::verdict_lines;
+
 // ---- helpers ------------------------------------------------------------------------------
 
 /// The binary with a cleared environment (`NO_COLOR` unset: output is piped, so no colour),
