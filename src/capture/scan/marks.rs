@@ -6,6 +6,11 @@
 //! the reader's line count); here each 32-byte block is loaded once and compared with `\n`,
 //! `j`, `v` and the pair `rr` (every `rror` starts with one), and only those rare places are
 //! looked at. On x86-64 with AVX2 (checked at run time); elsewhere the per-line searches.
+//!
+//! The other first passes over a chunk live here too, with the same read-ahead: a text
+//! chunk's newline count ([`count_lines`]) and its lower-cased copy made while counting
+//! ([`lower_counting`]), run by the worker that numbers a mapped chunk
+//! ([`Chunk::settle`](super::read::Chunk::settle)).
 
 /// A line's end (just past its newline, or the chunk's end) and its word flag in one `u32`.
 const FLAG: u32 = 1 << 31;
