@@ -30,7 +30,16 @@ impl<H: Handler> Job for Lines<'_, H> {
     fn state(&self) -> Self::State {
         (Arc::from(&**self.source), Vec::new())
     }
-    fn work(&self, state: &mut Self::State, chunk: Chunk, outs: Self::Spare) -> Self::Batch {
+    fn work(&self, state: &mut Self::State, chunk: Chunk, mut outs: Self::Spare) -> Self::Batch {
+        if let Some(marks) = chunk.marks()
+            && !self.opts.failures_only
+        {
+            // `diagnose`: about one item a line. Room for all at once, not grown by doubling
+            // (a batch starts empty while chunks are cut small, and doubling leaves up to
+            // twice the room): 2-5 MiB less at the peak.
+            outs.clear();
+            outs.reserve(marks.len());
+        }
         work(&state.0, self.opts, self.handler, chunk, outs, &mut state.1)
     }
     fn weight(&self, b: &Self::Batch) -> usize {
