@@ -7,10 +7,9 @@
 //! `j`, `v` and the pair `rr` (every `rror` starts with one), and only those rare places are
 //! looked at. On x86-64 with AVX2 (checked at run time); elsewhere the per-line searches.
 //!
-//! The other first passes over a chunk live here too, with the same read-ahead: a text
-//! chunk's newline count ([`count_lines`]) and its lower-cased copy made while counting
-//! ([`lower_counting`]), run by the worker that numbers a mapped chunk
-//! ([`Chunk::settle`](super::read::Chunk::settle)).
+//! The text path's first pass over a chunk lives here too, with the same read-ahead: its
+//! lower-cased copy made while its newlines are counted ([`lower_counting`]), run by the
+//! worker that numbers a mapped chunk ([`Chunk::settle`](super::read::Chunk::settle)).
 
 /// A line's end (just past its newline, or the chunk's end) and its word flag in one `u32`.
 const FLAG: u32 = 1 << 31;
@@ -61,44 +60,6 @@ fn marks_plain(data: &[u8], out: &mut Vec<u32>, max: usize) {
     }
 }
 
-/// The newlines in `data`: what `memchr_iter(b'\n', data).count()` gives, with the same
-/// read-ahead as the marks pass (this count is the first pass over a text chunk's bytes).
-pub(super) fn count_lines(data: &[u8]) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is present (checked just above).
-        return unsafe { count_avx2(data) };
-    }
-    memchr::memchr_iter(b'\n', data).count()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn count_avx2(data: &[u8]) -> usize {
-    use std::arch::x86_64::*;
-    let nl = _mm256_set1_epi8(b'\n' as i8);
-    let mut n = 0usize;
-    let mut blocks = data.chunks_exact(64);
-    for (k, block) in blocks.by_ref().enumerate() {
-        let i = k * 64;
-        if i + PREFETCH < data.len() {
-            // SAFETY: the address is inside `data` (a prefetch never faults anyway).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(i + PREFETCH).cast()) };
-        }
-        // SAFETY: both 32-byte loads are inside the 64-byte `block`.
-        let (a, b) = unsafe {
-            (
-                _mm256_loadu_si256(block.as_ptr().cast()),
-                _mm256_loadu_si256(block.as_ptr().add(32).cast()),
-            )
-        };
-        let ma = _mm256_movemask_epi8(_mm256_cmpeq_epi8(a, nl)) as u32;
-        let mb = _mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl)) as u32;
-        n += (ma.count_ones() + mb.count_ones()) as usize;
-    }
-    n + memchr::memchr_iter(b'\n', blocks.remainder()).count()
-}
-
 /// Sets `out` to `data` lower-cased (ASCII) and returns the newlines in `data`: the text
 /// pre-filter's copy and the chunk's line count in one pass.
 pub(super) fn lower_counting(data: &[u8], out: &mut Vec<u8>) -> usize {
@@ -134,9 +95,8 @@ unsafe fn lower_counting_avx2(data: &[u8], out: *mut u8) -> usize {
     let whole = data.len() / 32 * 32;
     let mut i = 0;
     while i < whole {
-        if i % 64 == 0 && i + PREFETCH < data.len() {
-            // SAFETY: the address is inside `data` (a prefetch never faults anyway).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(i + PREFETCH).cast()) };
+        if i % 64 == 0 {
+            read_ahead(data, i);
         }
         // SAFETY: `i + 32 <= data.len()`: the load stays inside `data`, the store inside the
         // caller's `out`.
@@ -193,6 +153,18 @@ fn stops_at(data: &[u8], at: usize) -> bool {
 #[cfg(target_arch = "x86_64")]
 const PREFETCH: usize = 4096;
 
+/// Asks for the cache line [`PREFETCH`] bytes past `i` in `data`, when there is one.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn read_ahead(data: &[u8], i: usize) {
+    use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+    if let Some(ahead) = data.get(i + PREFETCH) {
+        // SAFETY: SSE is part of the x86_64 baseline, and a prefetch of any address is
+        // harmless (this one is inside `data`).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(ahead).cast()) };
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn marks_avx2(data: &[u8], out: &mut Vec<u32>, max: usize) {
@@ -205,9 +177,8 @@ fn marks_avx2(data: &[u8], out: &mut Vec<u32>, max: usize) {
     let mut i = 0;
     // Each block needs its 32 bytes and the one after (the second byte of a pair).
     while i + 33 <= data.len() {
-        if i % 64 == 0 && i + PREFETCH < data.len() {
-            // SAFETY: the address is inside `data` (a prefetch never faults anyway).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(i + PREFETCH).cast()) };
+        if i % 64 == 0 {
+            read_ahead(data, i);
         }
         let block = &data[i..i + 33];
         // SAFETY: `block` holds 33 bytes: both unaligned 32-byte loads (at 0 and at 1) stay
@@ -325,21 +296,6 @@ mod tests {
                 check(format!("{}{text}", "z".repeat(pad)).as_bytes());
                 check(format!("{text}{}", "z".repeat(pad)).as_bytes());
             }
-        }
-    }
-
-    #[test]
-    fn the_line_count_is_memchrs() {
-        let mut rng = fastrand::Rng::with_seed(7);
-        for len in (0..300).chain([4095, 4096, 4097, 9000, 70_000]) {
-            let data: Vec<u8> = (0..len)
-                .map(|_| if rng.u8(..) < 40 { b'\n' } else { b'x' })
-                .collect();
-            assert_eq!(
-                count_lines(&data),
-                memchr::memchr_iter(b'\n', &data).count(),
-                "{len}"
-            );
         }
     }
 
