@@ -724,7 +724,7 @@ mod tests {
         assert_eq!(bytes, TRIGGER_BYTES, "TRIGGER_BYTES is now {bytes:?}");
         assert!(
             TRIGGER_BYTES.len() <= 2,
-            "the pre-filter's memchr3 holds two"
+            "the pre-filter searches at most two with NUL (memchr3)"
         );
         let want = bucket_order(minimal_words(&words));
         assert_eq!(want, TRIGGER_WORDS, "TRIGGER_WORDS is now {want:#?}");
