@@ -166,13 +166,14 @@ const DIMS: [(&str, Class); 4] = [
 /// Reads the four rate-limit dimensions that the headers show.
 pub fn dims(c: &Capture) -> Vec<Dim> {
     DIMS.iter()
-        .filter_map(|(name, _)| {
-            let h = |f: &str| c.headers.get(&format!("anthropic-ratelimit-{name}-{f}"));
+        .zip(crate::ratelimit::DIM_HEADERS)
+        .filter_map(|((name, _), [limit, remaining, reset])| {
+            let h = |header: &str| c.headers.get(header);
             let d = Dim {
                 name,
-                limit: h("limit").and_then(parse_int),
-                remaining: h("remaining").and_then(parse_int),
-                reset: h("reset").map(str::to_string),
+                limit: h(limit).and_then(parse_int),
+                remaining: h(remaining).and_then(parse_int),
+                reset: h(reset).map(str::to_string),
             };
             (d.limit.is_some() || d.remaining.is_some()).then_some(d)
         })

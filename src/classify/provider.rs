@@ -227,7 +227,6 @@ struct Needles {
     /// Per table entry (SIGNALS first, then FOREIGN): its pattern in `ac` (needles repeated
     /// between entries share one).
     pattern: Vec<usize>,
-    patterns: usize,
 }
 
 static NEEDLES: LazyLock<Needles> = LazyLock::new(|| {
@@ -245,35 +244,50 @@ static NEEDLES: LazyLock<Needles> = LazyLock::new(|| {
         .collect();
     Needles {
         // A contiguous NFA: built in a fraction of a DFA's time (this runs once per process,
-        // and a 1 KB input with one failure pays it), searched about as fast on short texts.
+        // and a 1 KB input with one failure pays it), and searched as fast here: a DFA built
+        // once a process had searched 512 failures left a failure-dense log's time as it was.
         ac: AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(&uniq)
             .expect("the provider needles build an automaton"),
         pattern,
-        patterns: uniq.len(),
     }
 });
 
+/// How many entries SIGNALS and FOREIGN hold together (and so at most how many distinct
+/// needles).
+const ENTRIES: usize = SIGNALS.len() + FOREIGN.len();
+
 impl Needles {
-    /// Per entry of SIGNALS then FOREIGN: whether its needle occurs in `hay`.
-    fn present(hay: &str) -> Vec<bool> {
+    /// Per entry of SIGNALS then FOREIGN: whether its needle occurs in `hay` (on the stack:
+    /// this runs for every failure).
+    fn present(hay: &str) -> [bool; ENTRIES] {
         let n = &*NEEDLES;
-        let mut found = vec![false; n.patterns];
+        let mut found = [false; ENTRIES];
         for m in n.ac.find_overlapping_iter(hay) {
             found[m.pattern().as_usize()] = true;
         }
-        n.pattern.iter().map(|&p| found[p]).collect()
+        std::array::from_fn(|i| found[n.pattern[i]])
     }
+}
+
+/// Appends `s` lower-cased and a newline: ASCII (nearly every capture) copied and lowered in
+/// place, anything else through `str::to_lowercase` (the same text either way).
+fn push_lower(hay: &mut String, s: &str) {
+    if s.is_ascii() {
+        let from = hay.len();
+        hay.push_str(s);
+        hay[from..].make_ascii_lowercase();
+    } else {
+        hay.push_str(&s.to_lowercase());
+    }
+    hay.push('\n');
 }
 
 /// The provider and the signal that decided it (for the evidence line), from the capture.
 pub fn detect(c: &Capture) -> (Provider, Option<String>) {
     let mut hay = String::with_capacity(c.text.len() + 256);
-    let mut add = |s: &str| {
-        hay.push_str(&s.to_lowercase());
-        hay.push('\n');
-    };
+    let mut add = |s: &str| push_lower(&mut hay, s);
     add(&c.text);
     for s in [
         c.error.message.as_deref(),
@@ -317,7 +331,7 @@ pub fn detect_in(hay: &str, request_id: Option<&str>) -> (Provider, Option<Strin
     }
     // Vertex model ids: `claude-sonnet-4@20250514`.
     if best[2].is_none()
-        && let Some(at) = hay.find("claude-")
+        && let Some(at) = memchr::memmem::find(hay.as_bytes(), b"claude-")
         && hay[at..]
             .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '@')))
             .next()

@@ -11,15 +11,27 @@ pub(super) fn quote(s: &str) -> String {
 /// to three bytes from two).
 pub(super) fn quote_around(s: &str, phrase: Option<&str>) -> String {
     const MAX: usize = 160;
-    let s = s
-        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{23bf}')
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= MAX {
-        return format!("\"{s}\"");
+    let s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{23bf}');
+    // The words joined by one space, in one buffer (no list of words, no second copy).
+    let mut joined = String::with_capacity(s.len() + 2);
+    joined.push('"');
+    for w in s.split_whitespace() {
+        if joined.len() > 1 {
+            joined.push(' ');
+        }
+        joined.push_str(w);
     }
+    let s = &joined[1..];
+    let short = if s.is_ascii() {
+        s.len() <= MAX
+    } else {
+        s.chars().nth(MAX).is_none()
+    };
+    if short {
+        joined.push('"');
+        return joined;
+    }
+    let chars: Vec<char> = s.chars().collect();
     let at = phrase.and_then(|p| char_index_of(&chars, p)).unwrap_or(0);
     let start = at.saturating_sub(90).min(chars.len().saturating_sub(MAX));
     let end = (start + MAX).min(chars.len());
@@ -60,4 +72,68 @@ pub(super) fn char_index_of(chars: &[char], phrase: &str) -> Option<usize> {
         }
         want.peek().is_none()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quote as it was first written (words collected, joined, counted as characters),
+    /// which the faster one must match on every input.
+    fn reference(s: &str, phrase: Option<&str>) -> String {
+        const MAX: usize = 160;
+        let s = s
+            .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{23bf}')
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let chars: Vec<char> = s.chars().collect();
+        if chars.len() <= MAX {
+            return format!("\"{s}\"");
+        }
+        let at = phrase.and_then(|p| char_index_of(&chars, p)).unwrap_or(0);
+        let start = at.saturating_sub(90).min(chars.len().saturating_sub(MAX));
+        let end = (start + MAX).min(chars.len());
+        let mut out = String::from("\"");
+        if start > 0 {
+            out.push_str("...");
+        }
+        out.extend(&chars[start..end]);
+        if end < chars.len() {
+            out.push_str("...");
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn quotes_as_the_reference_does() {
+        let long = "word ".repeat(40);
+        let wide = "é".repeat(159);
+        let mut texts = vec![
+            String::new(),
+            " \t\n".into(),
+            "\u{23bf}  \u{23bf}x".into(),
+            "  rate   limit\n\treached  ".into(),
+            "x".repeat(160),
+            "x".repeat(161),
+            wide.clone(),
+            format!("{wide}é"),
+            format!("{wide}éé"),
+            format!("{wide} a"),
+            format!("{long} would exceed the rate limit of 50 requests per minute {long}"),
+            format!("İ{long}RATE LIMIT {long}"),
+            "a\u{a0}b\u{2003}c\u{3000}d".into(),
+        ];
+        texts.push(format!("{}{}", "ab ".repeat(53), "é"));
+        for t in &texts {
+            for phrase in [None, Some("rate limit"), Some("nothing")] {
+                assert_eq!(
+                    quote_around(t, phrase),
+                    reference(t, phrase),
+                    "{t:?} {phrase:?}"
+                );
+            }
+        }
+    }
 }

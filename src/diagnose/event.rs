@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 
 use crate::capture::Capture;
 use crate::capture::headers::parse_int;
-use crate::capture::jsonl::{self, Exchange, LIGHT_DIMS};
+use crate::capture::jsonl::{self, Exchange};
 use crate::capture::scan::{Handler, Light};
 use crate::classify::{self, Verdict, subscription};
 use crate::exchange::Headers;
 
-/// Index of each dimension in [`Event::dims`] (the order of [`LIGHT_DIMS`]).
+/// Index of each dimension in [`Event::dims`] (the order of [`jsonl::LIGHT_DIMS`]).
 pub const REQUESTS: usize = 0;
 pub const INPUT: usize = 1;
 pub const OUTPUT: usize = 2;
@@ -86,13 +86,9 @@ impl Event {
     /// From a full capture: classified here (in a scan worker for JSON Lines).
     pub fn from_capture(c: &Capture) -> Event {
         let mut dims = [(None, None); 4];
-        for (i, name) in LIGHT_DIMS.iter().enumerate() {
-            let h = |f: &str| {
-                c.headers
-                    .get(&format!("anthropic-ratelimit-{name}-{f}"))
-                    .and_then(parse_int)
-            };
-            dims[i] = (h("limit"), h("remaining"));
+        for (d, [limit, remaining, _]) in dims.iter_mut().zip(crate::ratelimit::DIM_HEADERS) {
+            let h = |header: &str| c.headers.get(header).and_then(parse_int);
+            *d = (h(limit), h(remaining));
         }
         let retry_after_ms = c
             .headers
