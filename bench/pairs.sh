@@ -9,10 +9,13 @@
 #   har       jsonl2har.py ... 60000    replay                vs ref_har.py
 #   memory    gen_worst.py 260000       replay --json, diagnose --json, 8 workers: peak RSS
 #   startup   a 1 KB text file          replay                (median of many runs)
+#   ab        the text, JSON Lines and failure-dense logs: replay and diagnose of an older
+#             build ($BASE) against this one, for a step's paired ratio (not in the default)
 #
 #   bench/pairs.sh                      # everything, 5 pairs each
 #   PAIRS=9 SECTIONS="text jsonl" bench/pairs.sh
 #   BIN=/path/to/other/claude-429 bench/pairs.sh
+#   BASE=/tmp/old-claude-429 SECTIONS=ab PAIRS=11 bench/pairs.sh
 #   BUSY=1 bench/pairs.sh               # with one core kept busy (a spinning process) throughout:
 #                                       # the per-core question, where CPU time is the time
 #
@@ -125,6 +128,19 @@ case " $SECTIONS " in *" memory "*)
         export CLAUDE_429_THREADS=8
         paired replay_json diagnose_json "$BIN" replay --json "$WORST" -- "$BIN" diagnose --json "$WORST"
     )
+;; esac
+
+case " $SECTIONS " in *" ab "*)
+    [ -x "${BASE:-}" ] || { echo "pairs: the ab section needs BASE=/path/to/an/older/claude-429" >&2; exit 2; }
+    echo; echo "== ab: $BASE ($("$BASE" --version)) against $BIN"
+    for input in textlog-200.log jsonl-200000.jsonl worst-260000.jsonl; do
+        [ -s "$BENCH_DIR/$input" ] || { echo "ab: $BENCH_DIR/$input is missing (run the text, jsonl and memory sections once)"; continue; }
+        cat "$BENCH_DIR/$input" > /dev/null
+        for cmd in replay diagnose; do
+            echo "$cmd $input"
+            paired "base_$cmd" "new_$cmd" "$BASE" "$cmd" "$BENCH_DIR/$input" -- "$BIN" "$cmd" "$BENCH_DIR/$input"
+        done
+    done
 ;; esac
 
 case " $SECTIONS " in *" startup "*)
