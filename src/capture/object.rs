@@ -121,11 +121,13 @@ pub fn read_headers(c: &mut Capture, h: &Value) {
     }
 }
 
-fn scalar(v: &Value) -> Option<String> {
+/// A header value as text: a string borrowed (the header map copies what it keeps), a
+/// number or a boolean written out, an array's first element.
+fn scalar(v: &Value) -> Option<std::borrow::Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(s.as_str().into()),
+        Value::Number(n) => Some(n.to_string().into()),
+        Value::Bool(b) => Some(b.to_string().into()),
         Value::Array(a) => a.first().and_then(scalar),
         _ => None,
     }

@@ -127,8 +127,15 @@ pub struct Dim {
 }
 
 impl Dim {
-    fn header(&self, field: &str) -> String {
-        format!("anthropic-ratelimit-{}-{field}", self.name)
+    /// The dimension's header for `field` (`limit`, `remaining` or `reset`).
+    fn header(&self, field: &str) -> std::borrow::Cow<'static, str> {
+        use crate::ratelimit::{DIM_FIELDS, DIM_HEADERS, HEADER_INFIXES};
+        let d = HEADER_INFIXES.iter().position(|i| *i == self.name);
+        let f = DIM_FIELDS.iter().position(|f| *f == field);
+        match (d, f) {
+            (Some(d), Some(f)) => DIM_HEADERS[d][f].into(),
+            _ => format!("anthropic-ratelimit-{}-{field}", self.name).into(),
+        }
     }
 
     /// Exhausted by the failure rule ([`crate::ratelimit::exhausted_on_failure`]: zero, or at
@@ -142,16 +149,19 @@ impl Dim {
     }
 
     fn evidence(&self) -> String {
-        let mut s = format!("{}: {}", self.header("remaining"), fmt_opt(self.remaining));
+        use std::fmt::Write;
+        let mut s = String::with_capacity(64);
+        s.push_str(&self.header("remaining"));
+        s.push_str(": ");
+        match self.remaining {
+            Some(r) => write!(s, "{r}").expect("a String takes any write"),
+            None => s.push('?'),
+        }
         if let Some(l) = self.limit {
-            s.push_str(&format!(" (limit {l})"));
+            write!(s, " (limit {l})").expect("a String takes any write");
         }
         s
     }
-}
-
-fn fmt_opt(v: Option<u64>) -> String {
-    v.map_or_else(|| "?".into(), |v| v.to_string())
 }
 
 /// The shared dimension vocabulary ([`crate::ratelimit::DimensionName`]) and the class each

@@ -61,6 +61,10 @@ fn is_token_byte(b: u8) -> bool {
 
 /// Parses an integer header value, tolerating thousands separators (`1,000`, `1_000`, `1 000`).
 pub fn parse_int(v: &str) -> Option<u64> {
+    // The common case, plain digits (19 at most: always a u64), read without the copy below.
+    if (1..=19).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit()) {
+        return v.parse().ok();
+    }
     // "13262   (~3.7h)": the number is what comes before any comment.
     let v = v.split("  ").next().unwrap_or(v);
     let v = v.split(" (").next().unwrap_or(v);
@@ -86,6 +90,31 @@ pub fn parse_int(v: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Plain digits take a short cut; it answers as the general path does, up to the longest
+    /// number a u64 holds and past it.
+    #[test]
+    fn plain_digits_parse_as_before() {
+        for v in [
+            "0",
+            "007",
+            "4000",
+            "9999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+            "",
+        ] {
+            let general = v.parse::<u64>().ok().or_else(|| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f.round() as u64)
+            });
+            assert_eq!(parse_int(v), general, "{v:?}");
+        }
+        assert_eq!(parse_int("1,000"), Some(1000));
+    }
 
     #[test]
     fn parses_plain_and_prefixed_lines() {
