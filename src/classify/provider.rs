@@ -258,17 +258,31 @@ static NEEDLES: LazyLock<Needles> = LazyLock::new(|| {
 /// needles).
 const ENTRIES: usize = SIGNALS.len() + FOREIGN.len();
 
+/// Which needles (by pattern of the automaton) occur in a text.
+type Marks = [bool; ENTRIES];
+
 impl Needles {
-    /// Per entry of SIGNALS then FOREIGN: whether its needle occurs in `hay` (on the stack:
-    /// this runs for every failure).
-    fn present(hay: &str) -> [bool; ENTRIES] {
-        let n = &*NEEDLES;
-        let mut found = [false; ENTRIES];
-        for m in n.ac.find_overlapping_iter(hay) {
+    /// Marks in `found` the patterns that occur in `hay` (on the stack: this runs for every
+    /// failure).
+    fn mark(hay: &str, found: &mut Marks) {
+        for m in NEEDLES.ac.find_overlapping_iter(hay) {
             found[m.pattern().as_usize()] = true;
         }
+    }
+
+    /// Per entry of SIGNALS then FOREIGN: whether its needle was marked.
+    fn entries(found: &Marks) -> Marks {
+        let n = &*NEEDLES;
         std::array::from_fn(|i| found[n.pattern[i]])
     }
+}
+
+thread_local! {
+    /// The last list of header names searched on this thread (lower-cased, each followed by
+    /// a newline, as in the haystack) and the needles found in it: a log repeats the same
+    /// names on every line, and they were two thirds of each failure's haystack.
+    static NAMES: std::cell::RefCell<(String, Marks)> =
+        const { std::cell::RefCell::new((String::new(), [false; ENTRIES])) };
 }
 
 /// Appends `s` lower-cased and a newline: ASCII (nearly every capture) copied and lowered in
@@ -289,7 +303,49 @@ pub fn detect(c: &Capture) -> (Provider, Option<String>) {
     let mut hay = String::with_capacity(c.text.len() + 256);
     let mut add = |s: &str| push_lower(&mut hay, s);
     add(&c.text);
-    for s in [
+    for s in pieces(c) {
+        add(s);
+    }
+    let mut names = String::with_capacity(c.headers.0.len() * 32);
+    for (n, v) in &c.headers.0 {
+        push_lower(&mut names, n);
+        if n.starts_with("x-amzn") || n == "request-id" || n.starts_with(':') {
+            add(v);
+        }
+    }
+    // The names are searched apart from the rest, and only when they differ from the last
+    // capture's: no needle holds a newline, so what occurs in the whole haystack is what
+    // occurs in either part. Only the first `claude-` (a Vertex model id) depends on where
+    // the names stand: a name holding one takes the haystack as it always was.
+    if memchr::memmem::find(names.as_bytes(), b"claude-").is_some() {
+        let mut whole = String::with_capacity(c.text.len() + 256);
+        push_lower(&mut whole, &c.text);
+        for s in pieces(c) {
+            push_lower(&mut whole, s);
+        }
+        for (n, v) in &c.headers.0 {
+            push_lower(&mut whole, n);
+            if n.starts_with("x-amzn") || n == "request-id" || n.starts_with(':') {
+                push_lower(&mut whole, v);
+            }
+        }
+        return detect_in(&whole, c.request_id());
+    }
+    let mut found = NAMES.with_borrow_mut(|(last, marks)| {
+        if *last != names {
+            *marks = [false; ENTRIES];
+            Needles::mark(&names, marks);
+            *last = names;
+        }
+        *marks
+    });
+    Needles::mark(&hay, &mut found);
+    decide(&hay, c.request_id(), &Needles::entries(&found))
+}
+
+/// The capture's texts the haystack holds after its own text, in order.
+fn pieces(c: &Capture) -> impl Iterator<Item = &str> {
+    [
         c.error.message.as_deref(),
         c.error.kind.as_deref(),
         c.error.code.as_deref(),
@@ -300,27 +356,23 @@ pub fn detect(c: &Capture) -> (Provider, Option<String>) {
     ]
     .into_iter()
     .flatten()
-    {
-        add(s);
-    }
-    for (n, v) in &c.headers.0 {
-        add(n);
-        if n.starts_with("x-amzn") || n == "request-id" || n.starts_with(':') {
-            add(v);
-        }
-    }
-    detect_in(&hay, c.request_id())
 }
 
 /// [`detect`] over lower-cased text, plus the request id (`req_011…` is first party).
 pub fn detect_in(hay: &str, request_id: Option<&str>) -> (Provider, Option<String>) {
+    let mut found = [false; ENTRIES];
+    Needles::mark(hay, &mut found);
+    decide(hay, request_id, &Needles::entries(&found))
+}
+
+/// [`detect_in`] with the needles present (per entry of SIGNALS then FOREIGN) found already.
+fn decide(hay: &str, request_id: Option<&str>, seen: &Marks) -> (Provider, Option<String>) {
     let mut best: [Option<(Strength, &str)>; 3] = [None, None, None];
     let idx = |p: Provider| match p {
         Provider::Anthropic => 0,
         Provider::Bedrock => 1,
         _ => 2,
     };
-    let seen = Needles::present(hay);
     for (i, (needle, p, s)) in SIGNALS.iter().enumerate() {
         if seen[i] {
             let slot = &mut best[idx(*p)];
@@ -410,10 +462,100 @@ mod tests {
         }
         hays.push(all.join(""));
         for hay in &hays {
-            let got = Needles::present(hay);
+            let mut found = [false; ENTRIES];
+            Needles::mark(hay, &mut found);
+            let got = Needles::entries(&found);
             for (i, n) in all.iter().enumerate() {
                 assert_eq!(got[i], hay.contains(n), "{n:?} in {hay:?}");
             }
+        }
+    }
+
+    /// `detect` searches the header names apart (and reuses the last list's needles): the
+    /// answer is the one the whole haystack gives, for names that repeat, change, hold
+    /// needles, hold `claude-` or are not ASCII, in any order of calls.
+    #[test]
+    fn header_names_searched_apart_answer_as_the_whole_haystack() {
+        assert!(
+            SIGNALS
+                .iter()
+                .map(|(n, _, _)| *n)
+                .chain(FOREIGN.iter().map(|(n, _)| *n))
+                .all(|n| !n.contains('\n')),
+            "a needle with a newline could span two parts of the haystack"
+        );
+        fn whole(c: &Capture) -> (Provider, Option<String>) {
+            let mut hay = String::new();
+            let mut add = |s: &str| {
+                hay.push_str(&s.to_lowercase());
+                hay.push('\n');
+            };
+            add(&c.text);
+            for s in pieces(c) {
+                add(s);
+            }
+            for (n, v) in &c.headers.0 {
+                add(n);
+                if n.starts_with("x-amzn") || n == "request-id" || n.starts_with(':') {
+                    add(v);
+                }
+            }
+            detect_in(&hay, c.request_id())
+        }
+        let names: &[&[(&str, &str)]] = &[
+            &[
+                ("anthropic-ratelimit-requests-limit", "50"),
+                ("retry-after", "3"),
+            ],
+            &[
+                ("anthropic-ratelimit-requests-limit", "50"),
+                ("retry-after", "3"),
+            ],
+            &[
+                ("x-amzn-errortype", "ThrottlingException"),
+                ("x-amzn-requestid", "abc"),
+            ],
+            &[("content-type", "application/json")],
+            &[("x-claude-model", "claude-3-5-sonnet@20240620")],
+            &[
+                ("x-claude-3@x", "1"),
+                ("x-goog-foo", "aiplatform.googleapis.com"),
+            ],
+            &[
+                ("anthropic-organization-id", "org"),
+                ("x-amzn-requestid", "r"),
+            ],
+            &[("Straße-ÄNTHROPIC-RATELIMIT-x", "1")],
+            &[],
+            &[
+                ("anthropic-ratelimit-requests-limit", "50"),
+                ("retry-after", "3"),
+            ],
+        ];
+        let texts = [
+            (
+                "",
+                Some("rate limit of 50 requests per minute"),
+                Some("claude-sonnet-4@20250514"),
+            ),
+            ("ThrottlingException from InvokeModel", None, None),
+            (
+                "",
+                Some("Your organization's limit"),
+                Some("claude-opus-4-1"),
+            ),
+            ("insufficient_quota api.openai.com", None, None),
+        ];
+        for (i, hs) in names.iter().chain(names.iter().rev()).enumerate() {
+            let (text, message, model) = texts[i % texts.len()];
+            let mut c = Capture::new("t".into(), 1, crate::exchange::Format::Jsonl);
+            c.text = text.into();
+            c.model = model.map(str::to_string);
+            c.error.message = message.map(str::to_string);
+            for (n, v) in *hs {
+                c.headers.set(n, v);
+            }
+            assert_eq!(detect(&c), whole(&c), "{hs:?} {text:?}");
         }
     }
 
