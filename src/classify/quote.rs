@@ -1,5 +1,8 @@
 //! Evidence quotes: the words that decided, cut around the phrase that matched.
 
+/// The longest quote, in characters (besides its quotes and the `...` of a cut).
+const MAX: usize = 160;
+
 /// Quotes `s` whole (whitespace collapsed, cut at about 160 characters).
 pub(super) fn quote(s: &str) -> String {
     quote_around(s, None)
@@ -10,7 +13,6 @@ pub(super) fn quote(s: &str) -> String {
 /// character by character, never by a byte offset into a lower-cased copy (`İ` lower-cases
 /// to three bytes from two).
 pub(super) fn quote_around(s: &str, phrase: Option<&str>) -> String {
-    const MAX: usize = 160;
     let s = s.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{23bf}');
     // The words joined by one space, in one buffer (no list of words, no second copy).
     let mut joined = String::with_capacity(s.len() + 2);
@@ -31,8 +33,13 @@ pub(super) fn quote_around(s: &str, phrase: Option<&str>) -> String {
         joined.push('"');
         return joined;
     }
-    let chars: Vec<char> = s.chars().collect();
-    let at = phrase.and_then(|p| char_index_of(&chars, p)).unwrap_or(0);
+    cut(&s.chars().collect::<Vec<_>>(), phrase)
+}
+
+/// The quote of a text of more than [`MAX`] characters: [`MAX`] of them around `phrase` (90
+/// before it at most), `...` where cut.
+fn cut(chars: &[char], phrase: Option<&str>) -> String {
+    let at = phrase.and_then(|p| char_index_of(chars, p)).unwrap_or(0);
     let start = at.saturating_sub(90).min(chars.len().saturating_sub(MAX));
     let end = (start + MAX).min(chars.len());
     let mut out = String::from("\"");
@@ -78,10 +85,9 @@ pub(super) fn char_index_of(chars: &[char], phrase: &str) -> Option<usize> {
 mod tests {
     use super::*;
 
-    /// The quote as it was first written (words collected, joined, counted as characters),
-    /// which the faster one must match on every input.
+    /// The quote as it was first written (words collected, joined, counted as characters; the
+    /// cut of a long one is shared), which the faster one must match on every input.
     fn reference(s: &str, phrase: Option<&str>) -> String {
-        const MAX: usize = 160;
         let s = s
             .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{23bf}')
             .split_whitespace()
@@ -91,19 +97,7 @@ mod tests {
         if chars.len() <= MAX {
             return format!("\"{s}\"");
         }
-        let at = phrase.and_then(|p| char_index_of(&chars, p)).unwrap_or(0);
-        let start = at.saturating_sub(90).min(chars.len().saturating_sub(MAX));
-        let end = (start + MAX).min(chars.len());
-        let mut out = String::from("\"");
-        if start > 0 {
-            out.push_str("...");
-        }
-        out.extend(&chars[start..end]);
-        if end < chars.len() {
-            out.push_str("...");
-        }
-        out.push('"');
-        out
+        cut(&chars, phrase)
     }
 
     #[test]
