@@ -120,9 +120,6 @@ pub const DIM_HEADERS: [[&str; 3]; 4] = [
     ],
 ];
 
-/// The fields of [`DIM_HEADERS`], in order.
-pub const DIM_FIELDS: [&str; 3] = ["limit", "remaining", "reset"];
-
 /// Remaining at or below this percent of the limit counts as exhausted when classifying a
 /// failure (see [`exhausted_on_failure`]).
 pub const EXHAUSTED_AT_MOST_PCT: u64 = 1;
@@ -278,7 +275,7 @@ mod tests {
             assert_eq!(d.header_infix(), h);
         }
         for (names, infix) in DIM_HEADERS.iter().zip(HEADER_INFIXES) {
-            for (name, field) in names.iter().zip(DIM_FIELDS) {
+            for (name, field) in names.iter().zip(["limit", "remaining", "reset"]) {
                 assert_eq!(*name, format!("anthropic-ratelimit-{infix}-{field}"));
             }
         }

@@ -127,14 +127,12 @@ pub struct Dim {
 }
 
 impl Dim {
-    /// The dimension's header for `field` (`limit`, `remaining` or `reset`).
-    fn header(&self, field: &str) -> std::borrow::Cow<'static, str> {
-        use crate::ratelimit::{DIM_FIELDS, DIM_HEADERS, HEADER_INFIXES};
-        let d = HEADER_INFIXES.iter().position(|i| *i == self.name);
-        let f = DIM_FIELDS.iter().position(|f| *f == field);
-        match (d, f) {
-            (Some(d), Some(f)) => DIM_HEADERS[d][f].into(),
-            _ => format!("anthropic-ratelimit-{}-{field}", self.name).into(),
+    /// The dimension's `remaining` header, written out for the four dimensions [`dims`] reads.
+    fn remaining_header(&self) -> std::borrow::Cow<'static, str> {
+        use crate::ratelimit::{DIM_HEADERS, HEADER_INFIXES};
+        match HEADER_INFIXES.iter().position(|i| *i == self.name) {
+            Some(d) => DIM_HEADERS[d][1].into(),
+            None => format!("anthropic-ratelimit-{}-remaining", self.name).into(),
         }
     }
 
@@ -151,7 +149,7 @@ impl Dim {
     fn evidence(&self) -> String {
         use std::fmt::Write;
         let mut s = String::with_capacity(64);
-        s.push_str(&self.header("remaining"));
+        s.push_str(&self.remaining_header());
         s.push_str(": ");
         match self.remaining {
             Some(r) => write!(s, "{r}").expect("a String takes any write"),

@@ -300,36 +300,14 @@ fn push_lower(hay: &mut String, s: &str) {
 
 /// The provider and the signal that decided it (for the evidence line), from the capture.
 pub fn detect(c: &Capture) -> (Provider, Option<String>) {
-    let mut hay = String::with_capacity(c.text.len() + 256);
-    let mut add = |s: &str| push_lower(&mut hay, s);
-    add(&c.text);
-    for s in pieces(c) {
-        add(s);
-    }
-    let mut names = String::with_capacity(c.headers.0.len() * 32);
-    for (n, v) in &c.headers.0 {
-        push_lower(&mut names, n);
-        if n.starts_with("x-amzn") || n == "request-id" || n.starts_with(':') {
-            add(v);
-        }
-    }
-    // The names are searched apart from the rest, and only when they differ from the last
-    // capture's: no needle holds a newline, so what occurs in the whole haystack is what
+    // The header names are searched apart from the rest, and only when they differ from the
+    // last capture's: no needle holds a newline, so what occurs in the whole haystack is what
     // occurs in either part. Only the first `claude-` (a Vertex model id) depends on where
     // the names stand: a name holding one takes the haystack as it always was.
+    let mut names = String::with_capacity(c.headers.0.len() * 32);
+    let hay = haystack(c, Some(&mut names));
     if memchr::memmem::find(names.as_bytes(), b"claude-").is_some() {
-        let mut whole = String::with_capacity(c.text.len() + 256);
-        push_lower(&mut whole, &c.text);
-        for s in pieces(c) {
-            push_lower(&mut whole, s);
-        }
-        for (n, v) in &c.headers.0 {
-            push_lower(&mut whole, n);
-            if n.starts_with("x-amzn") || n == "request-id" || n.starts_with(':') {
-                push_lower(&mut whole, v);
-            }
-        }
-        return detect_in(&whole, c.request_id());
+        return detect_in(&haystack(c, None), c.request_id());
     }
     let mut found = NAMES.with_borrow_mut(|(last, marks)| {
         if *last != names {
@@ -341,6 +319,30 @@ pub fn detect(c: &Capture) -> (Provider, Option<String>) {
     });
     Needles::mark(&hay, &mut found);
     decide(&hay, c.request_id(), &Needles::entries(&found))
+}
+
+/// A capture's haystack, lower-cased, a newline after each part: its text, its
+/// [`pieces`], then each header's name (into `names` instead, when given) and the value of
+/// those whose value is a signal.
+fn haystack(c: &Capture, mut names: Option<&mut String>) -> String {
+    let mut hay = String::with_capacity(c.text.len() + 256);
+    push_lower(&mut hay, &c.text);
+    for s in pieces(c) {
+        push_lower(&mut hay, s);
+    }
+    for (n, v) in &c.headers.0 {
+        push_lower(names.as_deref_mut().unwrap_or(&mut hay), n);
+        if value_is_signal(n) {
+            push_lower(&mut hay, v);
+        }
+    }
+    hay
+}
+
+/// Headers whose value the haystack holds (AWS ids and error types, request ids, event-stream
+/// headers).
+fn value_is_signal(name: &str) -> bool {
+    name.starts_with("x-amzn") || name == "request-id" || name.starts_with(':')
 }
 
 /// The capture's texts the haystack holds after its own text, in order.
@@ -496,7 +498,7 @@ mod tests {
             }
             for (n, v) in &c.headers.0 {
                 add(n);
-                if n.starts_with("x-amzn") || n == "request-id" || n.starts_with(':') {
+                if value_is_signal(n) {
                     add(v);
                 }
             }

@@ -22,7 +22,7 @@ use metrics_exporter_prometheus::{
 use serde_json::Value;
 
 use super::entry::Record;
-use crate::ratelimit::{DimensionName, model_class};
+use crate::ratelimit::{DIM_HEADERS, DimensionName, model_class};
 
 /// Metric names, all prefixed `claude_429_` (base units, `_total` counters, 0..1 ratios).
 pub const LIMIT: &str = "claude_429_ratelimit_limit";
@@ -295,15 +295,12 @@ impl Metrics {
 
     /// The headroom gauges, when this answer is the newest one for its model class.
     fn gauges(&self, st: &mut State, class: &str, h: &super::entry::Headers, at: f64) {
-        let header = |name: String| h.get(&name).map(str::trim);
-        let any = DimensionName::ALL.iter().any(|d| {
-            header(format!("anthropic-ratelimit-{}-limit", d.header_infix())).is_some()
-                || header(format!(
-                    "anthropic-ratelimit-{}-remaining",
-                    d.header_infix()
-                ))
-                .is_some()
-        });
+        let header = |name: &str| h.get(name).map(str::trim);
+        // The names written out once (`DIM_HEADERS`, in the order of `DimensionName::ALL`):
+        // this runs for every answer.
+        let any = DIM_HEADERS
+            .iter()
+            .any(|[limit, remaining, _]| header(limit).is_some() || header(remaining).is_some());
         if !any {
             return;
         }
@@ -313,10 +310,9 @@ impl Metrics {
                 st.newest.insert(class.to_string(), at);
             }
         }
-        for d in DimensionName::ALL {
-            let infix = d.header_infix();
-            let num = |f: &str| {
-                header(format!("anthropic-ratelimit-{infix}-{f}"))
+        for (d, [limit, remaining, reset]) in DimensionName::ALL.into_iter().zip(DIM_HEADERS) {
+            let num = |name: &str| {
+                header(name)
                     .and_then(|v| v.parse::<f64>().ok())
                     .filter(|v| v.is_finite() && *v >= 0.0)
             };
@@ -326,8 +322,8 @@ impl Metrics {
                     Label::new("dimension", d.as_str()),
                 ]
             };
-            let limit = num("limit");
-            let remaining = num("remaining");
+            let limit = num(limit);
+            let remaining = num(remaining);
             if let Some(l) = limit {
                 self.gauge(LIMIT, labels()).set(l);
             }
@@ -340,9 +336,7 @@ impl Metrics {
                 self.gauge(UTILIZATION, labels())
                     .set((1.0 - r / l).clamp(0.0, 1.0));
             }
-            if let Some(t) = header(format!("anthropic-ratelimit-{infix}-reset"))
-                .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
-            {
+            if let Some(t) = header(reset).and_then(|v| DateTime::parse_from_rfc3339(v).ok()) {
                 st.resets
                     .insert((class.to_string(), d.as_str()), t.with_timezone(&Utc));
             }

@@ -110,8 +110,8 @@ pub(super) struct Batch<T> {
 /// The worker's side: every line of a chunk through the pre-filter and the parsers. The
 /// chunk's lines and their failure words are found in one pass ([`marks`]), by the reader
 /// when it cut the chunk with them or by this worker when it numbered the chunk
-/// ([`Chunk::settle`](super::read::Chunk::settle)), else here first; a mapped chunk is unmapped here once
-/// read (the batch holds no reference to it).
+/// ([`Chunk::settle`](super::read::Chunk::settle)), else here first; a mapped chunk is
+/// unmapped here once read (the batch holds no reference to it).
 fn work<H: Handler>(
     source: &Arc<str>,
     opts: &ScanOptions,
